@@ -1,0 +1,4 @@
+export * from './adam';
+export * from './plateau';
+export * from './weight-layout';
+export * from './replica';

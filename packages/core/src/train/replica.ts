@@ -1,0 +1,221 @@
+import { createHash } from 'node:crypto';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { augmentBatch, type AugmentParams } from '../augment/index';
+import { GradsyncError } from '../errors/index';
+import { IMAGE_SHAPE, NUM_CLASSES } from '../model/index';
+import { adamStep, createAdamState, type AdamState } from './adam';
+import { weightLayout, type WeightLayout, type WeightSlot } from './weight-layout';
+
+const PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1] * IMAGE_SHAPE[2];
+
+/** A worker's share of one global batch: HWC uint8 pixels, labels, per-sample augmentation. */
+export interface LocalBatch {
+  images: Uint8Array;
+  labels: Uint8Array;
+  /** One entry per sample, or null for no augmentation. */
+  augment: readonly AugmentParams[] | null;
+}
+
+export interface StepOutput {
+  /**
+   * Everything the all-reduce sums: the gradient of the local mean loss times the local sample
+   * count, then the BatchNorm moving statistics after this step's update, also times the count.
+   * Summed over ranks and divided by the global count it is the full-batch mean gradient and the
+   * sample-weighted average of the replicas' moving statistics.
+   */
+  buffer: Float32Array;
+  /** Mean loss over the local samples. */
+  loss: number;
+  correct: number;
+  count: number;
+}
+
+/** Sums (not means) so that sharded evaluations add up exactly. */
+export interface EvalSums {
+  lossSum: number;
+  correct: number;
+  count: number;
+  /** Row = true class, column = predicted class, NUM_CLASSES × NUM_CLASSES, row-major. */
+  confusion: number[];
+}
+
+export interface ReplicaState {
+  params: Float32Array;
+  state: Float32Array;
+  adam: AdamState;
+}
+
+export function toFloatImages(images: Uint8Array, count: number): tf.Tensor4D {
+  if (images.length !== count * PIXELS) {
+    throw new GradsyncError('E_SHAPE', `expected ${count} images of 32x32x3 (${count * PIXELS} bytes), got ${images.length} bytes`);
+  }
+  const data = new Float32Array(images.length);
+  for (let i = 0; i < images.length; i++) data[i] = images[i] / 255;
+  return tf.tensor4d(data, [count, IMAGE_SHAPE[0], IMAGE_SHAPE[1], IMAGE_SHAPE[2]]);
+}
+
+/**
+ * One model replica: computes local gradients and applies averaged ones with Adam.
+ * A flat master copy of the weights lives in JS so that every replica applies the same update
+ * to the same bytes, whatever the backend; the tfjs variables are written from it.
+ */
+export class Replica {
+  readonly layout: WeightLayout;
+  readonly params: Float32Array;
+  readonly state: Float32Array;
+  adam: AdamState;
+
+  constructor(readonly model: tfl.LayersModel) {
+    this.layout = weightLayout(model);
+    this.params = readSlots(this.layout.trainable, this.layout.trainableSize);
+    this.state = readSlots(this.layout.state, this.layout.stateSize);
+    this.adam = createAdamState(this.layout.trainableSize);
+  }
+
+  get bufferLength(): number {
+    return this.layout.trainableSize + this.layout.stateSize;
+  }
+
+  async computeStep(batch: LocalBatch): Promise<StepOutput> {
+    const count = batch.labels.length;
+    if (count === 0) return { buffer: new Float32Array(this.bufferLength), loss: 0, correct: 0, count: 0 };
+    if (batch.augment && batch.augment.length !== count) {
+      throw new GradsyncError('E_SHAPE', `${batch.augment.length} augmentation entries for ${count} samples`);
+    }
+    const vars = this.layout.trainable.map((s) => s.variable);
+    let correctT: tf.Tensor | undefined;
+    const { packed, lossT } = tf.tidy(() => {
+      const raw = toFloatImages(batch.images, count);
+      const x = batch.augment ? augmentBatch(raw, batch.augment) : raw;
+      const labels = tf.tensor1d(Int32Array.from(batch.labels), 'int32');
+      const oneHot = tf.oneHot(labels, NUM_CLASSES);
+      const { value, grads } = tf.variableGrads(() => {
+        const logits = this.model.apply(x, { training: true }) as tf.Tensor2D;
+        // Kept past the gradient's own tidy; disposed below.
+        correctT = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'int32')));
+        return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
+      }, vars);
+      const parts = [
+        ...this.layout.trainable.map((s) => tf.reshape(grads[s.variable.name], [-1])),
+        ...this.layout.state.map((s) => tf.reshape(s.variable, [-1])),
+      ];
+      return { packed: tf.mul(tf.concat(parts), count), lossT: value };
+    });
+    try {
+      const [buffer, loss, correct] = await Promise.all([packed.data(), lossT.data(), correctT!.data()]);
+      return { buffer: buffer as Float32Array, loss: loss[0], correct: correct[0], count };
+    } finally {
+      tf.dispose([packed, lossT, correctT!]);
+    }
+  }
+
+  /**
+   * Applies the all-reduced sum of every rank's StepOutput.buffer: divides by the global sample
+   * count, takes an Adam step with the mean gradient and adopts the averaged moving statistics.
+   */
+  applySummed(summed: Float32Array, globalCount: number, learningRate: number): void {
+    if (summed.length !== this.bufferLength) {
+      throw new GradsyncError('E_SHAPE', `summed buffer has ${summed.length} floats, the model needs ${this.bufferLength}`);
+    }
+    if (!(globalCount > 0)) throw new GradsyncError('E_SHAPE', `global sample count must be positive, got ${globalCount}`);
+    const t = this.layout.trainableSize;
+    const grad = new Float32Array(t);
+    for (let i = 0; i < t; i++) grad[i] = summed[i] / globalCount;
+    adamStep(this.params, grad, this.adam, learningRate);
+    for (let i = 0; i < this.layout.stateSize; i++) this.state[i] = summed[t + i] / globalCount;
+    this.writeVariables();
+  }
+
+  /** Short content hash of every weight, trainable or not; equal hashes = identical replicas. */
+  weightsHash(): string {
+    const h = createHash('sha256');
+    h.update(new Uint8Array(this.params.buffer, this.params.byteOffset, this.params.byteLength));
+    h.update(new Uint8Array(this.state.buffer, this.state.byteOffset, this.state.byteLength));
+    return h.digest('hex').slice(0, 16);
+  }
+
+  getState(): ReplicaState {
+    return {
+      params: this.params.slice(),
+      state: this.state.slice(),
+      adam: { m: this.adam.m.slice(), v: this.adam.v.slice(), t: this.adam.t },
+    };
+  }
+
+  setState(s: ReplicaState): void {
+    const want = `${this.layout.trainableSize}/${this.layout.stateSize}`;
+    const got = `${s.params.length}/${s.state.length}`;
+    if (want !== got || s.adam.m.length !== s.params.length || s.adam.v.length !== s.params.length) {
+      throw new GradsyncError('E_SHAPE', `weights do not fit this model: expected trainable/state sizes ${want}, got ${got}`);
+    }
+    this.params.set(s.params);
+    this.state.set(s.state);
+    this.adam = { m: s.adam.m.slice(), v: s.adam.v.slice(), t: s.adam.t };
+    this.writeVariables();
+  }
+
+  /** Loss sum, correct count and confusion matrix over a set, in batches, without dropout. */
+  async evaluate(images: Uint8Array, labels: Uint8Array, batchSize = 500): Promise<EvalSums> {
+    const confusion = new Array<number>(NUM_CLASSES * NUM_CLASSES).fill(0);
+    let lossSum = 0;
+    let correct = 0;
+    for (let start = 0; start < labels.length; start += batchSize) {
+      const end = Math.min(labels.length, start + batchSize);
+      const n = end - start;
+      const lab = labels.subarray(start, end);
+      const [lossT, predT] = tf.tidy(() => {
+        const x = toFloatImages(images.subarray(start * PIXELS, end * PIXELS), n);
+        const logits = this.model.predict(x) as tf.Tensor2D;
+        const oneHot = tf.oneHot(tf.tensor1d(Int32Array.from(lab), 'int32'), NUM_CLASSES);
+        const loss = tf.losses.softmaxCrossEntropy(oneHot, logits, undefined, undefined, tf.Reduction.SUM);
+        return [loss, tf.argMax(logits, 1)];
+      });
+      const [lossV, pred] = await Promise.all([lossT.data(), predT.data()]);
+      tf.dispose([lossT, predT]);
+      lossSum += lossV[0];
+      for (let i = 0; i < n; i++) {
+        confusion[lab[i] * NUM_CLASSES + pred[i]] += 1;
+        if (pred[i] === lab[i]) correct += 1;
+      }
+    }
+    return { lossSum, correct, count: labels.length, confusion };
+  }
+
+  /** Class probabilities for a few images (for display and `predict`). */
+  async predictProbabilities(images: Uint8Array, count: number): Promise<Float32Array> {
+    const probs = tf.tidy(() => tf.softmax(this.model.predict(toFloatImages(images, count)) as tf.Tensor2D));
+    const out = (await probs.data()) as Float32Array;
+    probs.dispose();
+    return out;
+  }
+
+  private writeVariables(): void {
+    tf.tidy(() => {
+      writeSlots(this.layout.trainable, this.params);
+      writeSlots(this.layout.state, this.state);
+    });
+  }
+}
+
+function readSlots(slots: WeightSlot[], size: number): Float32Array {
+  const out = new Float32Array(size);
+  for (const s of slots) out.set(s.variable.dataSync() as Float32Array, s.offset);
+  return out;
+}
+
+function writeSlots(slots: WeightSlot[], flat: Float32Array): void {
+  for (const s of slots) s.variable.assign(tf.tensor(flat.subarray(s.offset, s.offset + s.size), s.shape));
+}
+
+/** Adds evaluation sums from several shards. */
+export function addEvalSums(parts: readonly EvalSums[]): EvalSums {
+  const total: EvalSums = { lossSum: 0, correct: 0, count: 0, confusion: new Array(NUM_CLASSES * NUM_CLASSES).fill(0) };
+  for (const p of parts) {
+    total.lossSum += p.lossSum;
+    total.correct += p.correct;
+    total.count += p.count;
+    p.confusion.forEach((v, i) => (total.confusion[i] += v));
+  }
+  return total;
+}
