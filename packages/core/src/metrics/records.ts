@@ -1,0 +1,118 @@
+/**
+ * Metric records: one JSON object per line of runs/<name>/metrics.jsonl, the same objects the
+ * coordinator keeps in memory and streams to the dashboard. `t` is Unix time in milliseconds.
+ */
+
+export type WorkerStatus = 'joining' | 'training' | 'gone';
+
+export interface RunRecord {
+  kind: 'run';
+  t: number;
+  runName: string;
+  /** The validated run configuration (see the coordinator's RunConfig). */
+  config: Record<string, unknown>;
+  classNames: string[];
+  trainCount: number;
+  validationCount: number;
+  testCount: number;
+  stepsPerEpoch: number;
+}
+
+export interface WorkerRecord {
+  kind: 'worker';
+  t: number;
+  rank: number;
+  host: string;
+  pid: number;
+  backend: string;
+  device: string;
+  status: WorkerStatus;
+  /** Why it left, for status 'gone'. */
+  reason?: string;
+}
+
+/** One worker's share of one step. */
+export interface WorkerStepStats {
+  rank: number;
+  loss: number;
+  correct: number;
+  count: number;
+  /** Forward + backward + packing the gradient. */
+  computeMs: number;
+  /** Inside the all-reduce, from sending the first byte to holding the sum. */
+  allreduceMs: number;
+  /** Idle: from reporting the previous step to receiving this one. */
+  waitMs: number;
+}
+
+export interface StepRecord {
+  kind: 'step';
+  t: number;
+  step: number;
+  epoch: number;
+  /** Sample-weighted mean of the workers' losses. */
+  loss: number;
+  accuracy: number;
+  samples: number;
+  lr: number;
+  /** Global images per second for this step (samples / wall time since the previous step). */
+  imagesPerSec: number;
+  workers: WorkerStepStats[];
+}
+
+export interface EvalSummary {
+  loss: number;
+  accuracy: number;
+  count: number;
+  /** NUM_CLASSES × NUM_CLASSES, row = true class, column = predicted, row-major. */
+  confusion: number[];
+}
+
+export interface EpochRecord {
+  kind: 'epoch';
+  t: number;
+  epoch: number;
+  step: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  validation: EvalSummary | null;
+  test: EvalSummary | null;
+  /** Learning rate used in this epoch, and the one the schedule chose for the next. */
+  lr: number;
+  nextLr: number;
+  durationSec: number;
+  imagesPerSec: number;
+}
+
+/** A handful of validation images with the model's current predictions (for the image grid). */
+export interface PreviewRecord {
+  kind: 'preview';
+  t: number;
+  epoch: number;
+  /** Base64 of count × 32 × 32 × 3 RGB bytes (HWC). */
+  pixelsBase64: string;
+  labels: number[];
+  predictions: number[];
+  /** Probability of the predicted class. */
+  confidences: number[];
+}
+
+export interface MessageRecord {
+  kind: 'message';
+  t: number;
+  level: 'info' | 'warn' | 'error';
+  text: string;
+}
+
+export interface EndRecord {
+  kind: 'end';
+  t: number;
+  status: 'completed' | 'failed' | 'stopped';
+  reason?: string;
+  epochs: number;
+  steps: number;
+  wallSec: number;
+  test: EvalSummary | null;
+}
+
+export type MetricRecord = RunRecord | WorkerRecord | StepRecord | EpochRecord | PreviewRecord | MessageRecord | EndRecord;
