@@ -1,1 +1,2 @@
 export * from './zoo';
+export * from './io';
