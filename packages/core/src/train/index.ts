@@ -2,3 +2,4 @@ export * from './adam';
 export * from './plateau';
 export * from './weight-layout';
 export * from './replica';
+export * from './batch';

@@ -1,0 +1,101 @@
+import { SEED_AUGMENT, type AugmentConfig } from '../augment/index';
+import { GradsyncError } from '../errors/index';
+import { MODEL_NAMES, type ModelName } from '../model/index';
+import { SEED_PLATEAU, type PlateauConfig } from '../train/index';
+
+export const ALLREDUCE_CHOICES = ['auto', 'ring', 'star'] as const;
+export type AllReduceChoice = (typeof ALLREDUCE_CHOICES)[number];
+
+/** Every hyper-parameter of a run, named once; validated once; written to runs/<name>/config.json. */
+export interface RunConfig {
+  runName: string;
+  model: ModelName;
+  epochs: number;
+  /** Global batch: the same whatever the number of workers. */
+  batchSize: number;
+  lr: number;
+  seed: number;
+  /** The last `validationCount` training images are held out for validation. */
+  validationCount: number;
+  /** Train on only the first N training images (after the validation split); null = all. */
+  limitTrain: number | null;
+  augment: AugmentConfig;
+  plateau: PlateauConfig;
+  allreduce: AllReduceChoice;
+  /** Workers report a hash of their weights every this many steps (and at every epoch end). */
+  hashEvery: number;
+}
+
+/** The tutorial's recipe. */
+export const SEED_RECIPE: Omit<RunConfig, 'runName'> = {
+  model: 'seed-cnn',
+  epochs: 20,
+  batchSize: 64,
+  lr: 1e-3,
+  seed: 1,
+  validationCount: 5000,
+  limitTrain: null,
+  augment: SEED_AUGMENT,
+  plateau: SEED_PLATEAU,
+  allreduce: 'auto',
+  hashEvery: 50,
+};
+
+function fail(field: string, value: unknown, want: string): never {
+  throw new GradsyncError('E_CONFIG', `${field} must be ${want}, got ${JSON.stringify(value)}`);
+}
+
+function int(field: string, v: unknown, min: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) fail(field, v, `an integer ≥ ${min}`);
+  return v;
+}
+
+/** Checks a whole configuration; the error names the first bad field. */
+export function validateRunConfig(c: RunConfig): RunConfig {
+  if (typeof c.runName !== 'string' || !/^[A-Za-z0-9._-]{1,100}$/.test(c.runName)) {
+    fail('run name', c.runName, 'letters, digits, ".", "_" or "-" (at most 100)');
+  }
+  if (!(MODEL_NAMES as readonly string[]).includes(c.model)) fail('model', c.model, `one of ${MODEL_NAMES.join(', ')}`);
+  int('epochs', c.epochs, 1);
+  int('batch size', c.batchSize, 1);
+  if (typeof c.lr !== 'number' || !(c.lr > 0) || !Number.isFinite(c.lr)) fail('learning rate', c.lr, 'a positive number');
+  int('seed', c.seed, 0);
+  int('validation count', c.validationCount, 0);
+  if (c.limitTrain !== null) int('limit-train', c.limitTrain, 1);
+  if (!(c.augment.zoomRange >= 0 && c.augment.zoomRange < 1)) fail('zoom range', c.augment.zoomRange, 'in [0, 1)');
+  if (!(c.plateau.factor > 0 && c.plateau.factor < 1)) fail('plateau factor', c.plateau.factor, 'in (0, 1)');
+  int('plateau patience', c.plateau.patience, 1);
+  if (!(ALLREDUCE_CHOICES as readonly string[]).includes(c.allreduce)) fail('allreduce', c.allreduce, ALLREDUCE_CHOICES.join(' | '));
+  int('hash interval', c.hashEvery, 1);
+  return c;
+}
+
+/** Commander argument parsers that fail with a one-line message naming the flag. */
+export function intOption(flag: string, min = 0): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (!/^-?\d+$/.test(v.trim()) || n < min) throw new GradsyncError('E_FLAG', `${flag} must be an integer ≥ ${min}, got "${v}"`);
+    return n;
+  };
+}
+
+export function positiveNumberOption(flag: string): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new GradsyncError('E_FLAG', `${flag} must be a positive number, got "${v}"`);
+    return n;
+  };
+}
+
+export function choiceOption<T extends string>(flag: string, choices: readonly T[]): (v: string) => T {
+  return (v: string) => {
+    if (!(choices as readonly string[]).includes(v)) throw new GradsyncError('E_FLAG', `${flag} must be one of ${choices.join(', ')}, got "${v}"`);
+    return v as T;
+  };
+}
+
+export function defaultRunName(prefix = 'run'): string {
+  const d = new Date();
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${prefix}-${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}-${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}`;
+}

@@ -1,0 +1,193 @@
+/**
+ * Coordinator ⇄ worker messages: one msgpackr-encoded object per WebSocket binary frame, each
+ * checked by its schema on arrival. Floats and indices travel as raw little-endian bytes.
+ * The first message each side sends carries the protocol version.
+ */
+import { z } from 'zod';
+import { decode, encode, PROTOCOL_VERSION, ProtocolError } from './codec';
+
+const bytes = z.instanceof(Uint8Array);
+const count = z.int().min(0).max(2 ** 31);
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+const ms = z.number().min(0).refine(Number.isFinite, 'must be finite');
+const name = z.string().max(200);
+const CONFUSION = 100;
+
+/** Everything the coordinator knows about the data, so a worker can check what it received. */
+const datasetInfo = z.object({
+  trainCount: count,
+  testCount: count,
+  classNames: z.array(name).length(10),
+  /** sha256 of train labels+images, then test labels+images (see datasetChecksum). */
+  checksum: z.string().regex(/^[0-9a-f]{64}$/),
+  source: z.string().max(2000),
+});
+
+const replicaState = {
+  params: bytes,
+  state: bytes,
+  adamM: bytes,
+  adamV: bytes,
+  adamT: count,
+};
+
+// ---- worker → coordinator ----
+
+export const WorkerHello = z.strictObject({
+  type: z.literal('hello'),
+  v: z.literal(PROTOCOL_VERSION),
+  token: z.string().max(1000).optional(),
+  host: name,
+  pid: count,
+  backend: name,
+  device: name,
+  /** Where this worker accepts ring links from its left neighbour, or null if it cannot. */
+  peerUrl: z.string().max(500).nullable(),
+});
+
+export const WorkerReady = z.strictObject({
+  type: z.literal('ready'),
+  /** 'data' after the data set and weights arrived and checked; 'group' after the peer links are up. */
+  phase: z.enum(['data', 'group']),
+});
+
+export const StepDone = z.strictObject({
+  type: z.literal('step-done'),
+  step: count,
+  loss: finite,
+  correct: count,
+  count: count,
+  computeMs: ms,
+  allreduceMs: ms,
+  waitMs: ms,
+  /** Present when the step asked for it. */
+  hash: z.string().max(64).optional(),
+});
+
+export const StarPart = z.strictObject({ type: z.literal('star-part'), op: count, data: bytes });
+
+export const EvalDone = z.strictObject({
+  type: z.literal('eval-done'),
+  evalId: count,
+  lossSum: finite,
+  correct: count,
+  count: count,
+  confusion: z.array(count).length(CONFUSION),
+  /** For the dashboard's image grid: predicted class and its probability per preview index. */
+  preview: z.strictObject({ predictions: z.array(z.int().min(0).max(9)), confidences: z.array(finite) }).optional(),
+});
+
+export const StateReply = z.strictObject({ type: z.literal('state'), reqId: count, ...replicaState });
+
+export const WorkerFailure = z.strictObject({ type: z.literal('failure'), message: z.string().max(4000) });
+
+export const WorkerMessage = z.discriminatedUnion('type', [WorkerHello, WorkerReady, StepDone, StarPart, EvalDone, StateReply, WorkerFailure]);
+export type WorkerMessage = z.infer<typeof WorkerMessage>;
+
+// ---- coordinator → worker ----
+
+export const Welcome = z.strictObject({
+  type: z.literal('welcome'),
+  v: z.literal(PROTOCOL_VERSION),
+  runId: z.string().max(200),
+  rank: count,
+  /** The validated RunConfig. */
+  config: z.record(z.string(), z.unknown()),
+  dataset: datasetInfo,
+});
+
+/** One piece of the data set; `part` says which array, `offset` where these bytes go. */
+export const DataChunk = z.strictObject({
+  type: z.literal('data'),
+  part: z.enum(['train-images', 'train-labels', 'test-images', 'test-labels']),
+  offset: count,
+  data: bytes,
+});
+
+export const SetState = z.strictObject({ type: z.literal('set-state'), reason: z.enum(['init', 'repair', 'join']), ...replicaState });
+
+export const GroupSetup = z.strictObject({
+  type: z.literal('group'),
+  algorithm: z.enum(['ring', 'star']),
+  rank: count,
+  world: z.int().min(1).max(1024),
+  /** ring: every rank's peer URL, by rank. */
+  peers: z.array(z.string().max(500)),
+  groupId: count,
+});
+
+export const Step = z.strictObject({
+  type: z.literal('step'),
+  step: count,
+  epoch: count,
+  lr: z.number().positive().refine(Number.isFinite, 'must be finite'),
+  /** Uint32 little-endian indices into the training split: this rank's share of the global batch. */
+  indices: bytes,
+  /** Samples in the whole global batch: the divisor of the summed gradient. */
+  globalCount: z.int().min(1),
+  /** All-reduce operation id (unique per step attempt). */
+  op: count,
+  reportHash: z.boolean(),
+});
+
+export const StarSum = z.strictObject({ type: z.literal('star-sum'), op: count, data: bytes });
+
+export const Evaluate = z.strictObject({
+  type: z.literal('eval'),
+  evalId: count,
+  split: z.enum(['validation', 'test']),
+  start: count,
+  end: count,
+  /** Indices into the split whose predictions come back in EvalDone.preview. */
+  preview: z.array(count).max(64).optional(),
+});
+
+export const GetState = z.strictObject({ type: z.literal('get-state'), reqId: count });
+
+export const Done = z.strictObject({ type: z.literal('done'), reason: z.string().max(2000), ok: z.boolean() });
+
+export const CoordinatorMessage = z.discriminatedUnion('type', [Welcome, DataChunk, SetState, GroupSetup, Step, StarSum, Evaluate, GetState, Done]);
+export type CoordinatorMessage = z.infer<typeof CoordinatorMessage>;
+
+export type WorkerHelloMsg = z.infer<typeof WorkerHello>;
+export type StepMsg = z.infer<typeof Step>;
+export type EvalDoneMsg = z.infer<typeof EvalDone>;
+export type StepDoneMsg = z.infer<typeof StepDone>;
+
+function parseWith<T>(schema: z.ZodType<T>, frame: Uint8Array, side: string): T {
+  const value = decode(frame);
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const type = typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined;
+    const issue = result.error.issues[0];
+    const where = issue.path.length ? ` at ${issue.path.join('.')}` : '';
+    throw new ProtocolError(`invalid ${side} message${type !== undefined ? ` '${String(type)}'` : ''}: ${issue.message}${where}`);
+  }
+  return result.data;
+}
+
+/** Decodes and validates a frame a worker sent. Throws ProtocolError. */
+export function parseWorkerMessage(frame: Uint8Array): WorkerMessage {
+  return parseWith(WorkerMessage, frame, 'worker');
+}
+
+/** Decodes and validates a frame the coordinator sent. Throws ProtocolError. */
+export function parseCoordinatorMessage(frame: Uint8Array): CoordinatorMessage {
+  return parseWith(CoordinatorMessage, frame, 'coordinator');
+}
+
+export function encodeMessage(message: WorkerMessage | CoordinatorMessage): Uint8Array {
+  return encode(message);
+}
+
+/** Uint32 indices as little-endian bytes and back (length checked). */
+export function indicesToBytes(indices: Uint32Array): Uint8Array {
+  return new Uint8Array(indices.buffer, indices.byteOffset, indices.byteLength);
+}
+
+export function indicesFromBytes(b: Uint8Array): Uint32Array {
+  if (b.byteLength % 4 !== 0) throw new ProtocolError(`index payload has ${b.byteLength} bytes, not a multiple of 4`);
+  const copy = new Uint32Array(b.byteLength / 4);
+  new Uint8Array(copy.buffer).set(b);
+  return copy;
+}

@@ -1,0 +1,147 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { augmentParamsFor } from '@gradsync/core/augment';
+import type { RunConfig } from '@gradsync/core/config';
+import { type Cifar10, type CifarSplit, epochPermutation, globalBatchIndices, splitValidation, stepsPerEpoch } from '@gradsync/core/data';
+import { type EvalSummary, JsonlWriter, type MetricRecord } from '@gradsync/core/metrics';
+import { buildModel, saveLayersModel } from '@gradsync/core/model';
+import { createPlateauState, type EvalSums, gatherSamples, plateauStep, Replica } from '@gradsync/core/train';
+import { EpochProgress } from './progress';
+
+export interface LocalRunResult {
+  runDir: string;
+  validation: EvalSummary | null;
+  test: EvalSummary;
+  imagesPerSec: number;
+  wallSec: number;
+}
+
+export function summarize(sums: EvalSums): EvalSummary {
+  return {
+    loss: sums.count ? sums.lossSum / sums.count : 0,
+    accuracy: sums.count ? sums.correct / sums.count : 0,
+    count: sums.count,
+    confusion: sums.confusion,
+  };
+}
+
+/** Training data after the validation split and the optional limit. */
+export function trainingSplits(data: Cifar10, config: RunConfig): { train: CifarSplit; validation: CifarSplit } {
+  const { train, validation } = splitValidation(data.train, config.validationCount);
+  if (config.limitTrain === null || config.limitTrain >= train.count) return { train, validation };
+  const n = config.limitTrain;
+  return { train: { images: train.images.subarray(0, n * 3072), labels: train.labels.subarray(0, n), count: n }, validation };
+}
+
+/**
+ * The tutorial's recipe in one process, no sockets: per-batch augmentation, Adam,
+ * ReduceLROnPlateau on validation loss, test accuracy at the end.
+ */
+export async function trainLocally(
+  config: RunConfig,
+  data: Cifar10,
+  options: { runsDir: string; log: (line: string) => void },
+): Promise<LocalRunResult> {
+  const runDir = path.join(options.runsDir, config.runName);
+  mkdirSync(runDir, { recursive: true });
+  writeFileSync(path.join(runDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  const metrics = new JsonlWriter(path.join(runDir, 'metrics.jsonl'));
+  const emit = (r: MetricRecord) => metrics.append(r);
+
+  const { train, validation } = trainingSplits(data, config);
+  const steps = stepsPerEpoch(train.count, config.batchSize);
+  emit({
+    kind: 'run',
+    t: Date.now(),
+    runName: config.runName,
+    config: config as unknown as Record<string, unknown>,
+    classNames: data.classNames,
+    trainCount: train.count,
+    validationCount: validation.count,
+    testCount: data.test.count,
+    stepsPerEpoch: steps,
+  });
+  options.log(`training ${config.model} on ${train.count} images (${validation.count} for validation, ${data.test.count} test), ${steps} steps/epoch`);
+
+  const replica = new Replica(buildModel(config.model, config.seed));
+  let plateau = createPlateauState(config.lr);
+  const progress = new EpochProgress();
+  const runStart = performance.now();
+  let trainedImages = 0;
+  let validationSummary: EvalSummary | null = null;
+  let globalStep = 0;
+
+  for (let epoch = 0; epoch < config.epochs; epoch++) {
+    const epochStart = performance.now();
+    const perm = epochPermutation(config.seed, epoch, train.count);
+    let lossSum = 0;
+    let correct = 0;
+    let seen = 0;
+    progress.start(`epoch ${epoch + 1}/${config.epochs}`, steps);
+    for (let step = 0; step < steps; step++) {
+      const stepStart = performance.now();
+      const indices = globalBatchIndices(perm, step, config.batchSize);
+      const batch = gatherSamples(train, indices);
+      const augment = Array.from(indices, (i) => augmentParamsFor(config.augment, config.seed, epoch, i));
+      const out = await replica.computeStep({ ...batch, augment });
+      replica.applySummed(out.buffer, out.count, plateau.lr);
+      const ms = performance.now() - stepStart;
+      lossSum += out.loss * out.count;
+      correct += out.correct;
+      seen += out.count;
+      trainedImages += out.count;
+      const ips = (seen * 1000) / (performance.now() - epochStart);
+      emit({
+        kind: 'step',
+        t: Date.now(),
+        step: globalStep,
+        epoch,
+        loss: out.loss,
+        accuracy: out.correct / out.count,
+        samples: out.count,
+        lr: plateau.lr,
+        imagesPerSec: (out.count * 1000) / ms,
+        workers: [{ rank: 0, loss: out.loss, correct: out.correct, count: out.count, computeMs: ms, allreduceMs: 0, waitMs: 0 }],
+      });
+      globalStep++;
+      progress.update(step + 1, { ips, loss: lossSum / seen, acc: correct / seen });
+    }
+    progress.stop();
+    const epochSec = (performance.now() - epochStart) / 1000;
+    validationSummary = validation.count > 0 ? summarize(await replica.evaluate(validation.images, validation.labels)) : null;
+    const lr = plateau.lr;
+    if (validationSummary) plateau = plateauStep(plateau, validationSummary.loss, config.plateau);
+    emit({
+      kind: 'epoch',
+      t: Date.now(),
+      epoch,
+      step: globalStep,
+      trainLoss: lossSum / seen,
+      trainAccuracy: correct / seen,
+      validation: validationSummary,
+      test: null,
+      lr,
+      nextLr: plateau.lr,
+      durationSec: epochSec,
+      imagesPerSec: seen / epochSec,
+    });
+    options.log(
+      `epoch ${epoch + 1}/${config.epochs}: train loss ${(lossSum / seen).toFixed(4)} acc ${(correct / seen).toFixed(4)}` +
+        (validationSummary ? ` | val loss ${validationSummary.loss.toFixed(4)} acc ${validationSummary.accuracy.toFixed(4)}` : '') +
+        ` | ${(seen / epochSec).toFixed(1)} img/s | ${epochSec.toFixed(1)} s` +
+        (plateau.lr !== lr ? ` | lr ${lr} -> ${plateau.lr}` : ''),
+    );
+  }
+
+  const test = summarize(await replica.evaluate(data.test.images, data.test.labels));
+  const wallSec = (performance.now() - runStart) / 1000;
+  emit({ kind: 'end', t: Date.now(), status: 'completed', epochs: config.epochs, steps: globalStep, wallSec, test });
+  await saveLayersModel(replica.model, path.join(runDir, 'model'), {
+    classNames: data.classNames,
+    input: 'float32 NHWC [n, 32, 32, 3], RGB scaled to [0, 1]',
+    output: 'logits over classNames',
+    config,
+  });
+  options.log(`test loss ${test.loss.toFixed(4)} accuracy ${test.accuracy.toFixed(4)} | model saved to ${path.join(runDir, 'model')}`);
+  return { runDir, validation: validationSummary, test, imagesPerSec: trainedImages / wallSec, wallSec };
+}
