@@ -51,7 +51,7 @@ export async function decodeImageFile(file: string): Promise<RgbImage> {
  */
 export function toModelInput(image: RgbImage, size = 32): tf.Tensor4D {
   return tf.tidy(() => {
-    let x = tf.div(tf.tensor4d(image.rgb, [1, image.height, image.width, 3], 'int32').toFloat(), 255) as tf.Tensor4D;
+    let x = tf.div(tf.cast(tf.tensor4d(image.rgb, [1, image.height, image.width, 3], 'int32'), 'float32'), 255) as tf.Tensor4D;
     while (x.shape[1] >= 2 * size && x.shape[2] >= 2 * size) x = tf.avgPool(x, 2, 2, 'valid');
     return tf.image.resizeBilinear(x, [size, size], false, true);
   });

@@ -1,3 +1,4 @@
 export * from './codec';
 export * from './peer';
 export * from './messages';
+export * from './dataset';

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { decode, encode, PROTOCOL_VERSION, ProtocolError } from './codec';
 
-const bytes = z.instanceof(Uint8Array);
+const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'must be bytes');
 const count = z.int().min(0).max(2 ** 31);
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 const ms = z.number().min(0).refine(Number.isFinite, 'must be finite');

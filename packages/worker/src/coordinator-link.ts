@@ -1,0 +1,90 @@
+import WebSocket from 'ws';
+import { GradsyncError } from '@gradsync/core';
+import { type CoordinatorMessage, encodeMessage, isProtocolError, parseCoordinatorMessage, type WorkerMessage } from '@gradsync/core/protocol';
+
+export interface CoordinatorLink {
+  send(message: WorkerMessage): void;
+  /** Raw frame send, for large pre-encoded payloads. */
+  close(code?: number, reason?: string): void;
+  readonly closed: Promise<{ code: number; reason: string }>;
+}
+
+export interface ConnectOptions {
+  url: string;
+  /** Give up after this long without reaching the coordinator. */
+  connectTimeoutMs: number;
+  maxPayload: number;
+  log: (line: string) => void;
+  onMessage: (message: CoordinatorMessage) => void;
+}
+
+function openOnce(url: string, maxPayload: number): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload });
+    ws.binaryType = 'nodebuffer';
+    const fail = (err: Error) => {
+      ws.removeAllListeners();
+      ws.on('error', () => {});
+      ws.terminate();
+      reject(err);
+    };
+    ws.once('open', () => {
+      ws.removeListener('error', fail);
+      resolve(ws);
+    });
+    ws.once('error', fail);
+    ws.once('unexpected-response', (_req, res) => fail(new Error(`HTTP ${res.statusCode}`)));
+  });
+}
+
+/**
+ * Connects to the coordinator, retrying with exponential backoff (0.25 s doubling to 5 s) while it
+ * is not up yet. Every frame is validated; a malformed one closes the link with the reason.
+ */
+export async function connectToCoordinator(options: ConnectOptions): Promise<CoordinatorLink> {
+  const deadline = Date.now() + options.connectTimeoutMs;
+  let delay = 250;
+  let lastError = '';
+  let ws: WebSocket | null = null;
+  for (let attempt = 1; ws === null; attempt++) {
+    try {
+      ws = await openOnce(options.url, options.maxPayload);
+    } catch (err) {
+      lastError = (err as Error).message;
+      if (Date.now() + delay > deadline) {
+        throw new GradsyncError('E_CONNECT', `cannot reach the coordinator at ${options.url} (${lastError}); is it running, and is --coordinator right?`);
+      }
+      if (attempt === 1 || attempt % 5 === 0) options.log(`coordinator at ${options.url} not reachable yet (${lastError}); retrying`);
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 5000);
+    }
+  }
+  const socket = ws;
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+    socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
+  });
+  socket.on('error', (err) => options.log(`coordinator link error: ${err.message}`));
+  socket.on('message', (data, isBinary) => {
+    if (!isBinary) {
+      socket.close(1003, 'text frames are not part of the protocol');
+      return;
+    }
+    let message: CoordinatorMessage;
+    try {
+      message = parseCoordinatorMessage(data as Buffer);
+    } catch (err) {
+      if (!isProtocolError(err)) throw err;
+      options.log(`closing the coordinator link: ${err.message}`);
+      socket.close(1002, err.message.slice(0, 120));
+      return;
+    }
+    options.onMessage(message);
+  });
+  return {
+    send: (message) => {
+      if (socket.readyState === WebSocket.OPEN) socket.send(encodeMessage(message));
+    },
+    close: (code = 1000, reason = '') => socket.close(code, reason),
+    closed,
+  };
+}
