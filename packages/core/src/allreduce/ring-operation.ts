@@ -1,0 +1,145 @@
+/**
+ * One rank's part of one pipelined ring all-reduce, as a state machine with no I/O.
+ *
+ * The transport moves bytes; this decides what they mean. A segment received at global step t is
+ * exactly the segment this rank sends at global step t+1 (the chunk received at reduce-scatter
+ * step k is sent at step k+1, and the chunk completed by the last reduce-scatter step is the one
+ * all-gather step 0 sends, and so on), so each received segment is combined and immediately
+ * forwarded: the whole all-reduce is one pipeline of segments around the ring, not 2·(N−1)
+ * lock-step rounds.
+ *
+ * Segments arrive from rank−1 in schedule order (one ordered link), so `expected` is always the
+ * single next segment; the transport validates an incoming header against it before `accept`.
+ */
+import { GradsyncError } from '../errors/index';
+import { checkRank, ringChunkBounds, ringSchedule, type ElementRange, type RingPhase, type RingStep } from './ring-schedule';
+import { segmentCount, segmentRange } from './segments';
+
+/** One segment moving over one link at one step. */
+export interface SegmentTransfer {
+  readonly phase: RingPhase;
+  /** Step within the phase. */
+  readonly step: number;
+  readonly globalStep: number;
+  readonly chunk: number;
+  /** Segment index within the chunk. */
+  readonly segment: number;
+  /** Element range in the buffer. */
+  readonly start: number;
+  readonly end: number;
+  /** What the receiver does with it. */
+  readonly combine: 'add' | 'copy';
+}
+
+export class RingOperation {
+  readonly rank: number;
+  readonly world: number;
+  readonly segmentElements: number;
+  /** Segments to send before anything is received: this rank's own chunk, step 0. */
+  readonly initialSends: readonly SegmentTransfer[];
+  /** Number of segments this rank receives in the whole operation. */
+  readonly totalReceives: number;
+
+  private readonly data: Float32Array;
+  private readonly steps: RingStep[];
+  private readonly chunks: ElementRange[];
+  private stepIndex = 0;
+  private segmentIndex = 0;
+  private received = 0;
+  private next: SegmentTransfer | null;
+
+  /** `data` is reduced in place. */
+  constructor(data: Float32Array, rank: number, world: number, segmentElements: number) {
+    checkRank(rank, world);
+    if (!Number.isInteger(segmentElements) || segmentElements < 1) {
+      throw new GradsyncError('E_ALLREDUCE_ARG', `segment size must be a positive integer number of elements, got ${segmentElements}`);
+    }
+    this.data = data;
+    this.rank = rank;
+    this.world = world;
+    this.segmentElements = segmentElements;
+    this.steps = ringSchedule(rank, world);
+    this.chunks = ringChunkBounds(data.length, world);
+    let total = 0;
+    for (const s of this.steps) total += this.segmentsOf(s.recvChunk);
+    this.totalReceives = total;
+    this.initialSends = this.steps.length === 0 ? [] : this.transfersOf(this.steps[0], 'send');
+    this.next = this.findExpected();
+  }
+
+  /** The next segment to arrive from rank−1, or null when everything has arrived. */
+  get expected(): SegmentTransfer | null {
+    return this.next;
+  }
+
+  /** Segments received so far. */
+  get receivedCount(): number {
+    return this.received;
+  }
+
+  get done(): boolean {
+    return this.next === null;
+  }
+
+  /**
+   * Combines the payload of the expected segment into the buffer (add or copy) and returns the
+   * segment to forward to rank+1 now, or null when this was the last step.
+   */
+  accept(payload: Float32Array): SegmentTransfer | null {
+    const t = this.next;
+    if (t === null) throw new GradsyncError('E_ALLREDUCE_STATE', `rank ${this.rank}: ring operation already complete`);
+    if (payload.length !== t.end - t.start) {
+      throw new GradsyncError('E_ALLREDUCE_STATE', `rank ${this.rank}: segment needs ${t.end - t.start} elements, got ${payload.length}`);
+    }
+    if (t.combine === 'add') {
+      const d = this.data;
+      for (let i = 0, j = t.start; i < payload.length; i++, j++) d[j] += payload[i];
+    } else {
+      this.data.set(payload, t.start);
+    }
+    this.received++;
+    this.segmentIndex++;
+    this.next = this.findExpected();
+    const following = this.steps[t.globalStep + 1];
+    if (following === undefined) return null;
+    // The chunk received at step t is the chunk sent at step t+1 (see the file comment).
+    return this.transfer(following, following.sendChunk, t.segment);
+  }
+
+  private segmentsOf(chunk: number): number {
+    const c = this.chunks[chunk];
+    return segmentCount(c.end - c.start, this.segmentElements);
+  }
+
+  private transfer(step: RingStep, chunk: number, segment: number): SegmentTransfer {
+    const range = segmentRange(this.chunks[chunk], segment, this.segmentElements);
+    return {
+      phase: step.phase,
+      step: step.step,
+      globalStep: step.globalStep,
+      chunk,
+      segment,
+      start: range.start,
+      end: range.end,
+      combine: step.combine,
+    };
+  }
+
+  private transfersOf(step: RingStep, side: 'send' | 'recv'): SegmentTransfer[] {
+    const chunk = side === 'send' ? step.sendChunk : step.recvChunk;
+    const out: SegmentTransfer[] = [];
+    for (let s = 0, n = this.segmentsOf(chunk); s < n; s++) out.push(this.transfer(step, chunk, s));
+    return out;
+  }
+
+  /** Advances past finished (or empty) steps to the next segment to receive. */
+  private findExpected(): SegmentTransfer | null {
+    while (this.stepIndex < this.steps.length) {
+      const step = this.steps[this.stepIndex];
+      if (this.segmentIndex < this.segmentsOf(step.recvChunk)) return this.transfer(step, step.recvChunk, this.segmentIndex);
+      this.stepIndex++;
+      this.segmentIndex = 0;
+    }
+    return null;
+  }
+}

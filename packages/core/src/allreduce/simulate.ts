@@ -1,0 +1,61 @@
+/**
+ * In-memory simulators that run the schedules across N buffers with no transport: used to test
+ * the algorithms (and to document them). They are faithful to a real link in the way that matters
+ * for correctness: a link is a FIFO per (rank → rank+1), and a sent segment is read from the
+ * sender's buffer only when it is delivered, as a socket that holds the buffer by reference does.
+ */
+import { mulberry32 } from '../random/index';
+import { GradsyncError } from '../errors/index';
+import { RingOperation, type SegmentTransfer } from './ring-operation';
+import { StarReductionHub } from './star-hub';
+
+export interface RingSimulationOptions {
+  /** Elements per segment (default: whole chunks). */
+  segmentElements?: number;
+  /** Seed for the order in which links deliver; default delivers round-robin. */
+  deliverySeed?: number;
+}
+
+/** Runs a ring all-reduce over copies of `inputs` (one per rank); returns each rank's result. */
+export function simulateRingAllReduce(inputs: readonly Float32Array[], options: RingSimulationOptions = {}): Float32Array[] {
+  const world = inputs.length;
+  const buffers = inputs.map((x) => Float32Array.from(x));
+  if (world === 0) throw new GradsyncError('E_ALLREDUCE_ARG', 'simulation needs at least one rank');
+  const length = buffers[0].length;
+  if (buffers.some((b) => b.length !== length)) throw new GradsyncError('E_ALLREDUCE_ARG', 'all ranks must contribute the same length');
+  if (world === 1) return buffers;
+  const segmentElements = options.segmentElements ?? Math.max(1, Math.ceil(length / world));
+  const ops = buffers.map((b, r) => new RingOperation(b, r, world, segmentElements));
+  // links[r] carries rank r → rank r+1.
+  const links: SegmentTransfer[][] = buffers.map(() => []);
+  ops.forEach((op, r) => links[r].push(...op.initialSends));
+  const random = options.deliverySeed === undefined ? null : mulberry32(options.deliverySeed);
+  let cursor = 0;
+  for (;;) {
+    const busy = links.map((l, r) => (l.length > 0 ? r : -1)).filter((r) => r >= 0);
+    if (busy.length === 0) break;
+    const from = random ? busy[Math.floor(random() * busy.length)] : busy[cursor++ % busy.length];
+    const to = (from + 1) % world;
+    const t = links[from].shift()!;
+    const expected = ops[to].expected;
+    if (expected === null || expected.globalStep !== t.globalStep || expected.chunk !== t.chunk || expected.segment !== t.segment) {
+      throw new GradsyncError('E_ALLREDUCE_STATE', `rank ${to} expected ${JSON.stringify(expected)}, got ${JSON.stringify(t)}`);
+    }
+    const forward = ops[to].accept(buffers[from].slice(t.start, t.end));
+    if (forward) links[to].push(forward);
+  }
+  const stuck = ops.findIndex((op) => !op.done);
+  if (stuck >= 0) throw new GradsyncError('E_ALLREDUCE_STATE', `rank ${stuck} did not finish: waiting for ${JSON.stringify(ops[stuck].expected)}`);
+  return buffers;
+}
+
+/** Runs a star all-reduce of `inputs` through a hub, contributions arriving in `arrivalOrder`. */
+export function simulateStarAllReduce(inputs: readonly Float32Array[], arrivalOrder?: readonly number[]): Float32Array[] {
+  const world = inputs.length;
+  const hub = new StarReductionHub({ world });
+  let result: Float32Array | null = null;
+  for (const r of arrivalOrder ?? inputs.map((_, i) => i)) result = hub.contribute(0, r, inputs[r]) ?? result;
+  if (result === null) throw new GradsyncError('E_ALLREDUCE_STATE', 'star simulation did not complete: some rank never contributed');
+  const sum = result;
+  return inputs.map(() => Float32Array.from(sum));
+}

@@ -1,0 +1,36 @@
+/**
+ * The arithmetic of the reductions. Float32 addition of two float32 values computed in JS
+ * (double precision, then rounded on store) is exactly IEEE float32 addition, so a sum taken in a
+ * fixed order gives the same bits on every machine.
+ */
+import { GradsyncError } from '../errors/index';
+
+/** target[i] = target[i] + source[i], in place. */
+export function addInto(target: Float32Array, source: Float32Array): void {
+  if (target.length !== source.length) {
+    throw new GradsyncError('E_ALLREDUCE_ARG', `cannot add ${source.length} elements into ${target.length}`);
+  }
+  for (let i = 0; i < target.length; i++) target[i] += source[i];
+}
+
+/** Sum of the contributions in rank order: ((x0 + x1) + x2) + …, as a new array. */
+export function rankOrderSum(contributions: readonly Float32Array[]): Float32Array {
+  if (contributions.length === 0) {
+    throw new GradsyncError('E_ALLREDUCE_ARG', 'rank-order sum needs at least one contribution');
+  }
+  const sum = Float32Array.from(contributions[0]);
+  for (let r = 1; r < contributions.length; r++) addInto(sum, contributions[r]);
+  return sum;
+}
+
+/**
+ * Turns an all-reduced sum of (gradient × sample count) into the weighted mean by dividing, in
+ * place, by the global sample count. Returns `sum`.
+ */
+export function weightedMeanFromSum(sum: Float32Array, totalSamples: number): Float32Array {
+  if (!Number.isFinite(totalSamples) || totalSamples <= 0) {
+    throw new GradsyncError('E_ALLREDUCE_ARG', `total sample count must be a positive number, got ${totalSamples}`);
+  }
+  for (let i = 0; i < sum.length; i++) sum[i] /= totalSamples;
+  return sum;
+}
