@@ -1,0 +1,17 @@
+/**
+ * What the training step needs from a reduction (the process group, in PyTorch DDP's terms):
+ * the element-wise sum of `data` over all ranks, the same bytes on every rank.
+ *
+ * Implementations reduce in place: the returned array is `data`, now holding the sum. Operations
+ * run one at a time per reducer, with ids the caller gives (the training step number works); every
+ * rank must call with the same id and length. Any failure (a peer's bad frame, a closed link, a
+ * timeout) rejects with a GradsyncError and leaves the reducer unusable: the group must be rebuilt.
+ */
+export interface AllReducer {
+  readonly algorithm: 'ring' | 'star';
+  allReduceSum(data: Float32Array, opId: number): Promise<Float32Array>;
+  close(): Promise<void>;
+}
+
+/** Largest operation id (ids travel as u32). */
+export const MAX_OP_ID = 0xffffffff;

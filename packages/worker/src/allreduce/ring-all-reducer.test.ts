@@ -1,0 +1,219 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
+import { GradsyncError } from '@gradsync/core';
+import { simulateRingAllReduce } from '@gradsync/core/allreduce';
+import { decode, encode, encodeFrameHeader, peerHello, peerWelcome, validatePeerHello } from '@gradsync/core/protocol';
+import { RingAllReducer } from './ring-all-reducer';
+import { randomInputs, ringGroup, sameBytes, starGroup } from './test-support';
+import { zeroMask } from './peer-socket';
+import { tokensMatch } from './peer-handshake';
+
+const cleanup: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  await Promise.all(cleanup.splice(0).map((f) => f()));
+});
+
+async function ring(world: number, options: Parameters<typeof ringGroup>[1] = {}): Promise<RingAllReducer[]> {
+  const reducers = await ringGroup(world, options);
+  cleanup.push(() => Promise.all(reducers.map((r) => r.close())));
+  return reducers;
+}
+
+async function rejection(p: Promise<unknown>): Promise<GradsyncError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(GradsyncError);
+    return err as GradsyncError;
+  }
+  throw new Error('expected the promise to reject');
+}
+
+describe('RingAllReducer', () => {
+  const SEGMENT_BYTES = 4096;
+  for (const world of [2, 3, 4]) {
+    it(`world ${world}: lengths 1, 7, 1e5 end bit-identical, equal to the simulated ring and close to the star result`, async () => {
+      const reducers = await ring(world, { segmentBytes: SEGMENT_BYTES });
+      const star = await starGroup(world);
+      cleanup.push(() => star.close());
+      let opId = 0;
+      for (const length of [1, 7, 100_000]) {
+        const xs = randomInputs(world, length, world * 31 + length);
+        opId++;
+        const ringOut = await Promise.all(reducers.map((r, rank) => r.allReduceSum(Float32Array.from(xs[rank]), opId)));
+        const starOut = await Promise.all(star.reducers.map((r, rank) => r.allReduceSum(Float32Array.from(xs[rank]), opId)));
+        const simulated = simulateRingAllReduce(xs, { segmentElements: SEGMENT_BYTES / 4 });
+        for (const out of ringOut) {
+          expect(out.length).toBe(length);
+          expect(sameBytes(out, ringOut[0])).toBe(true);
+        }
+        for (const out of starOut) expect(sameBytes(out, starOut[0])).toBe(true);
+        expect(sameBytes(ringOut[0], simulated[0])).toBe(true);
+        let worst = 0;
+        for (let i = 0; i < length; i++) {
+          let magnitude = 0;
+          for (const x of xs) magnitude += Math.abs(x[i]);
+          worst = Math.max(worst, Math.abs(ringOut[0][i] - starOut[0][i]) / (2 * world * 2 ** -24 * magnitude));
+        }
+        expect(worst).toBeLessThanOrEqual(1);
+      }
+    });
+  }
+
+  it('reduces in place, runs back-to-back operations, and keeps frames that arrive before an operation starts', async () => {
+    const reducers = await ring(3, { segmentBytes: 64 });
+    for (let op = 10; op < 14; op++) {
+      const xs = randomInputs(3, 1000, op);
+      const inputs = xs.map((x) => Float32Array.from(x));
+      // Rank 2 starts late: ranks 0 and 1 have already sent it their first segments.
+      const first = reducers.slice(0, 2).map((r, rank) => r.allReduceSum(inputs[rank], op));
+      await new Promise((r) => setTimeout(r, 20));
+      const results = await Promise.all([...first, reducers[2].allReduceSum(inputs[2], op)]);
+      results.forEach((out, rank) => expect(out).toBe(inputs[rank]));
+      expect(sameBytes(results[0], results[2])).toBe(true);
+      expect(sameBytes(results[0], simulateRingAllReduce(xs, { segmentElements: 16 })[0])).toBe(true);
+    }
+  });
+
+  it('handles an empty buffer and a world of one', async () => {
+    const reducers = await ring(2);
+    const out = await Promise.all(reducers.map((r) => r.allReduceSum(new Float32Array(0), 1)));
+    expect(out.every((x) => x.length === 0)).toBe(true);
+    const [solo] = await ring(1);
+    const x = new Float32Array([1, 2]);
+    expect(await solo.allReduceSum(x, 1)).toBe(x);
+  });
+
+  it('refuses a second concurrent operation and bad arguments', async () => {
+    const reducers = await ring(2);
+    const running = reducers[0].allReduceSum(new Float32Array(10), 1);
+    expect((await rejection(reducers[0].allReduceSum(new Float32Array(10), 2))).code).toBe('E_ALLREDUCE_BUSY');
+    expect((await rejection(reducers[0].allReduceSum(new Float32Array(1), -1))).code).toBe('E_ALLREDUCE_ARG');
+    await Promise.all([running, reducers[1].allReduceSum(new Float32Array(10), 1)]);
+  });
+
+  it('rejects when rank+1 disappears mid-operation, and when an operation times out', async () => {
+    const reducers = await ring(2, { timeoutMs: 300 });
+    const pending = rejection(reducers[0].allReduceSum(new Float32Array(1000), 1));
+    await reducers[1].close();
+    const err = await pending;
+    expect(err.code).toBe('E_PEER_LINK_CLOSED');
+    expect(err.message).toMatch(/ring link (from|to) rank 1 closed/);
+    // Broken for good: later calls say why.
+    expect((await rejection(reducers[0].allReduceSum(new Float32Array(1), 2))).code).toBe('E_PEER_LINK_CLOSED');
+
+    const pair = await ring(2, { timeoutMs: 200 });
+    const timedOut = await rejection(pair[0].allReduceSum(new Float32Array(1000), 1));
+    expect(timedOut.code).toBe('E_ALLREDUCE_TIMEOUT');
+    expect(timedOut.message).toMatch(/op 1 on rank 0 did not finish within 200 ms \(received 0\/2 segments from rank 1/);
+  });
+});
+
+/**
+ * A hand-driven rank 0 for a world of two: it admits rank 1's link with a welcome, and dials rank 1
+ * itself so the test can send whatever it likes on that link.
+ */
+async function fakeRankZero(token?: string): Promise<{ url: string; link: (target: string) => Promise<WebSocket>; close(): Promise<void> }> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise((r) => server.once('listening', r));
+  server.on('connection', (ws) => {
+    ws.once('message', (data: Buffer) => {
+      const hello = validatePeerHello(decode(data));
+      if (!(hello instanceof Error)) ws.send(encode(peerWelcome({ runId: hello.runId, rank: 0 })));
+    });
+  });
+  const port = (server.address() as { port: number }).port;
+  const opened: WebSocket[] = [];
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    link: async (target) => {
+      const ws = new WebSocket(target, { generateMask: zeroMask });
+      opened.push(ws);
+      ws.on('error', () => {});
+      await new Promise((r) => ws.once('open', r));
+      ws.send(encode(peerHello({ runId: 'test-run', rank: 0, token, segmentBytes: 256 * 1024 })));
+      await new Promise((r) => ws.once('message', r));
+      return ws;
+    },
+    close: async () => {
+      for (const ws of opened) ws.terminate();
+      for (const ws of server.clients) ws.terminate();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+describe('RingAllReducer against a misbehaving peer', () => {
+  const garbage: [string, (ws: WebSocket) => void, RegExp][] = [
+    ['random bytes', (ws) => ws.send(Buffer.from('not a frame at all, definitely')), /header must be 24 bytes, got 30/],
+    ['a text message', (ws) => ws.send('hello'), /sent a text message/],
+    [
+      'a segment of another operation',
+      (ws) => {
+        ws.send(encodeFrameHeader({ kind: 'ring-segment', opId: 99, phase: 'reduce-scatter', step: 0, chunk: 0, segment: 0, floatCount: 5 }));
+        ws.send(Buffer.alloc(20));
+      },
+      /expected ring segment op 1 reduce-scatter step 0 chunk 0 segment 0 \(5 floats\), got op 99/,
+    ],
+    [
+      'a payload shorter than its header says',
+      (ws) => {
+        ws.send(encodeFrameHeader({ kind: 'ring-segment', opId: 1, phase: 'reduce-scatter', step: 0, chunk: 0, segment: 0, floatCount: 5 }));
+        ws.send(Buffer.alloc(12));
+      },
+      /payload has 12 bytes, its header announced 20/,
+    ],
+  ];
+  for (const [name, send, message] of garbage) {
+    it(`rejects the operation with a clear error on ${name}, closes the link, and the process carries on`, async () => {
+      const fake = await fakeRankZero();
+      cleanup.push(() => fake.close());
+      const rank1 = await RingAllReducer.listen({ timeoutMs: 5000 });
+      cleanup.push(() => rank1.close());
+      const [, link] = await Promise.all([rank1.connect({ rank: 1, world: 2, peers: [fake.url, rank1.url], runId: 'test-run' }), fake.link(rank1.url)]);
+      const closed = new Promise<{ code: number; reason: string }>((r) => link.once('close', (code, reason) => r({ code, reason: reason.toString() })));
+      const pending = rank1.allReduceSum(new Float32Array(10), 1);
+      send(link);
+      const err = await rejection(pending);
+      expect(err.code).toBe('E_PROTOCOL');
+      expect(err.message).toMatch(message);
+      expect(err.message).toMatch(/closed the link/);
+      const { code, reason } = await closed;
+      expect(code).toBe(1002);
+      expect(reason.length).toBeGreaterThan(0);
+    });
+  }
+
+  it('refuses a peer with the wrong token, naming the reason on both sides', async () => {
+    expect(tokensMatch('a', 'a')).toBe(true);
+    expect(tokensMatch('a', 'b')).toBe(false);
+    expect(tokensMatch('a', undefined)).toBe(false);
+    expect(tokensMatch(undefined, undefined)).toBe(true);
+
+    const [good, bad] = await Promise.all([RingAllReducer.listen({ connectTimeoutMs: 1500 }), RingAllReducer.listen({ connectTimeoutMs: 1500 })]);
+    cleanup.push(() => Promise.all([good.close(), bad.close()]));
+    const peers = [good.url, bad.url];
+    const [goodResult, badResult] = await Promise.allSettled([
+      good.connect({ rank: 0, world: 2, peers, runId: 'test-run', token: 'right' }),
+      bad.connect({ rank: 1, world: 2, peers, runId: 'test-run', token: 'wrong' }),
+    ]);
+    expect(badResult.status).toBe('rejected');
+    const err = (badResult as PromiseRejectedResult).reason as GradsyncError;
+    expect(err.code).toBe('E_PEER_REFUSED');
+    expect(err.message).toMatch(/rank 0 at ws:\/\/127\.0\.0\.1:\d+ refused the link: .*wrong run token/);
+    expect(goodResult.status).toBe('rejected');
+  });
+
+  it('turns away an intruder with a wrong token while the ring keeps working', async () => {
+    const reducers = await ring(2, { token: 's3cret' });
+    const intruder = new WebSocket(reducers[1].url, { generateMask: zeroMask });
+    intruder.on('error', () => {});
+    await new Promise((r) => intruder.once('open', r));
+    intruder.send(encode(peerHello({ runId: 'test-run', rank: 0, token: 'guess', segmentBytes: 256 * 1024 })));
+    const [code, reason] = await new Promise<[number, string]>((r) => intruder.once('close', (c, why) => r([c, why.toString()])));
+    expect(code).toBe(1008);
+    expect(reason).toMatch(/wrong run token|already has its link/);
+    const out = await Promise.all(reducers.map((r, rank) => r.allReduceSum(new Float32Array([rank + 1]), 5)));
+    expect(Array.from(out[0])).toEqual([3]);
+  });
+});
