@@ -1,0 +1,12 @@
+export { selectBackend, backendRequests } from './select-backend';
+export type { BackendOptions, BackendRequest, BackendSelection, SkippedBackend } from './select-backend';
+export type { BackendId } from './backend-candidates';
+export { GPU_REQUIREMENTS } from './backend-candidates';
+export { nodeBackendHost } from './backend-host';
+export type { BackendHost } from './backend-host';
+export { probeNativeBinding } from './native-binding';
+export type { NativeBindingProbe, NativePackage } from './native-binding';
+export { configureWasmBackend, describeWasmDevice } from './wasm-setup';
+export type { WasmSetup } from './wasm-setup';
+export { silenceCpuBackendBanner } from './cpu-banner';
+export { registerWasmTrainingKernels } from './kernels/register-training-kernels';

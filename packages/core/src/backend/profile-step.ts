@@ -1,0 +1,219 @@
+/**
+ * Profiles one training step of the seed CNN (the tutorial's Keras network): images per second,
+ * then the time per kernel.
+ *
+ *   npx tsx packages/core/src/backend/profile-step.ts [--backend wasm] [--batch 64] [--steps 20]
+ *       [--warmup 3] [--profile-steps 3] [--kernels all|none|Name,Name] [--top 15] [--ladder]
+ *
+ * The step is what a worker does: forward in training mode (dropout on, BatchNorm batch
+ * statistics), softmax cross-entropy, tf.variableGrads, Adam's applyGradients.
+ *
+ * `--kernels` picks which of this folder's wasm training kernels are registered (wasm only);
+ * Conv2DBackpropFilter is needed for training on wasm at all.
+ * `--ladder` measures the effect of each kernel: it adds them one at a time (in registration
+ * order) and runs the variants round-robin, one step each per round, so that load from other
+ * processes on a shared machine falls on all variants alike; it prints the median and best step.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { parseArgs } from 'node:util';
+import { selectBackend } from './select-backend';
+import type { BackendRequest } from './select-backend';
+import {
+  registerWasmTrainingKernels,
+  unregisterWasmTrainingKernels,
+  wasmTrainingKernels,
+} from './kernels/register-training-kernels';
+
+interface ProfileConfig {
+  backend: BackendRequest;
+  batch: number;
+  steps: number;
+  warmup: number;
+  profileSteps: number;
+  kernels: string;
+  top: number;
+  ladder: boolean;
+}
+
+function readConfig(): ProfileConfig {
+  const { values } = parseArgs({
+    options: {
+      backend: { type: 'string', default: 'wasm' },
+      batch: { type: 'string', default: '64' },
+      steps: { type: 'string', default: '20' },
+      warmup: { type: 'string', default: '3' },
+      'profile-steps': { type: 'string', default: '3' },
+      kernels: { type: 'string', default: 'all' },
+      top: { type: 'string', default: '15' },
+      ladder: { type: 'boolean', default: false },
+    },
+  });
+  return {
+    backend: values.backend as BackendRequest,
+    batch: Number(values.batch),
+    steps: Number(values.steps),
+    warmup: Number(values.warmup),
+    profileSteps: Number(values['profile-steps']),
+    kernels: values.kernels!,
+    top: Number(values.top),
+    ladder: values.ladder!,
+  };
+}
+
+/** The tutorial's network: 32x32x3 input, 10 logits. */
+function buildSeedCnn(): tfl.Sequential {
+  return tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({ inputShape: [32, 32, 3], filters: 32, kernelSize: 3, activation: 'relu' }),
+      tfl.layers.batchNormalization(),
+      tfl.layers.conv2d({ filters: 32, kernelSize: 3, activation: 'relu' }),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+      tfl.layers.dropout({ rate: 0.25 }),
+      tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
+      tfl.layers.batchNormalization(),
+      tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+      tfl.layers.dropout({ rate: 0.25 }),
+      tfl.layers.flatten(),
+      tfl.layers.dense({ units: 64, activation: 'relu' }),
+      tfl.layers.dropout({ rate: 0.5 }),
+      tfl.layers.dense({ units: 10 }),
+    ],
+  });
+}
+
+function useKernels(names: readonly string[] | 'all' | 'none'): string {
+  if (tf.getBackend() !== 'wasm') return 'n/a (not wasm)';
+  unregisterWasmTrainingKernels();
+  if (names === 'none') return 'none';
+  return registerWasmTrainingKernels(names === 'all' ? undefined : names).join(', ');
+}
+
+interface StepTiming {
+  wallMs: number;
+  cpuMs: number;
+}
+
+function timed(step: () => number): StepTiming {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  step();
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+function median(values: number[]): number {
+  const sorted = values.slice().sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function describe(batch: number, timings: StepTiming[]): string {
+  const wall = median(timings.map((t) => t.wallMs));
+  const best = Math.min(...timings.map((t) => t.wallMs));
+  const cpu = median(timings.map((t) => t.cpuMs));
+  const rate = (ms: number) => ((1000 * batch) / ms).toFixed(1);
+  return (
+    `median ${wall.toFixed(0)} ms/step = ${rate(wall)} img/s, best ${best.toFixed(0)} ms = ${rate(best)} img/s, ` +
+    `CPU ${cpu.toFixed(0)} ms/step`
+  );
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const selection = await selectBackend({ backend: config.backend });
+  console.log(selection.summary);
+
+  const model = buildSeedCnn();
+  const optimizer = tf.train.adam(1e-3);
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const x = tf.randomUniform([config.batch, 32, 32, 3], 0, 1);
+  const labels = tf.oneHot(tf.randomUniform([config.batch], 0, 10, 'int32') as tf.Tensor1D, 10);
+
+  const step = (): number =>
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => {
+        const logits = model.apply(x, { training: true }) as tf.Tensor;
+        return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
+      }, variables);
+      optimizer.applyGradients(grads as tf.NamedTensorMap as Record<string, tf.Variable>);
+      return value.dataSync()[0]!;
+    });
+
+  if (config.ladder) {
+    const names = wasmTrainingKernels.map((k) => k.kernelName);
+    const variants = names.map((_, i) => names.slice(0, i + 1));
+    const timings = variants.map((): StepTiming[] => []);
+    for (const v of variants) {
+      useKernels(v);
+      for (let i = 0; i < config.warmup; i++) step();
+    }
+    for (let round = 0; round < config.steps; round++) {
+      variants.forEach((v, i) => {
+        useKernels(v);
+        timings[i]!.push(timed(step));
+      });
+    }
+    console.log(`\n${config.steps} rounds, batch ${config.batch}; each line adds one kernel:`);
+    variants.forEach((v, i) => console.log(`+ ${v[v.length - 1]!.padEnd(22)} ${describe(config.batch, timings[i]!)}`));
+    useKernels('all');
+    return;
+  }
+
+  const kernels = config.kernels === 'all' || config.kernels === 'none' ? config.kernels : config.kernels.split(',');
+  console.log(`wasm training kernels: ${useKernels(kernels)}`);
+  for (let i = 0; i < config.warmup; i++) step();
+  const tensorsBefore = tf.memory().numTensors;
+  const timings: StepTiming[] = [];
+  for (let i = 0; i < config.steps; i++) timings.push(timed(step));
+  const leaked = (tf.memory().numTensors - tensorsBefore) / config.steps;
+  const totalWall = timings.reduce((a, t) => a + t.wallMs, 0);
+  console.log(
+    `${config.steps} steps of batch ${config.batch}: ${((1000 * config.steps * config.batch) / totalWall).toFixed(1)} img/s overall; ` +
+      `${describe(config.batch, timings)}; tensors leaked/step ${leaked}`,
+  );
+
+  // Per-kernel breakdown over a few profiled steps (profiling adds bookkeeping, so the rates
+  // above come from the unprofiled loop).
+  tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false);
+  const wallStart = performance.now();
+  const profile = await tf.profile(() => {
+    for (let i = 0; i < config.profileSteps; i++) step();
+  });
+  const wallMs = (performance.now() - wallStart) / config.profileSteps;
+  const byName = new Map<string, { ms: number; calls: number }>();
+  const byShape = new Map<string, { ms: number; calls: number }>();
+  const add = (rows: Map<string, { ms: number; calls: number }>, key: string, ms: number) => {
+    const row = rows.get(key) ?? { ms: 0, calls: 0 };
+    row.ms += ms;
+    row.calls += 1 / config.profileSteps;
+    rows.set(key, row);
+  };
+  for (const k of profile.kernels) {
+    const ms = (k.kernelTimeMs as number) / config.profileSteps;
+    add(byName, k.name, ms);
+    add(byShape, `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join(' ')}`, ms);
+  }
+  const kernelMs = [...byName.values()].reduce((a, b) => a + b.ms, 0);
+  console.log(
+    `\nper profiled step: ${wallMs.toFixed(1)} ms wall, ${kernelMs.toFixed(1)} ms in kernels ` +
+      `(the rest is JavaScript: tape, tidy, engine bookkeeping, profiling)`,
+  );
+  const table = (rows: Map<string, { ms: number; calls: number }>, title: string) => {
+    console.log(`\n${title}`);
+    const sorted = [...rows.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, config.top);
+    for (const [key, { ms, calls }] of sorted) {
+      const share = ((100 * ms) / kernelMs).toFixed(1);
+      console.log(`${ms.toFixed(2).padStart(8)} ms ${share.padStart(5)}%  ${String(Math.round(calls)).padStart(3)}x  ${key}`);
+    }
+  };
+  table(byName, 'kernel time per step, by kernel:');
+  table(byShape, 'kernel time per step, by kernel and input shapes:');
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,139 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import path from 'node:path';
+import { GradsyncError } from '@gradsync/core/errors';
+import type { BackendHost } from './backend-host';
+import { selectBackend } from './select-backend';
+
+const binaryField = {
+  module_name: 'tfjs_binding',
+  module_path: './lib/napi-v{napi_build_version}',
+  napi_versions: [3, 4, 5, 6, 7, 8],
+};
+const root = '/fake/node_modules/@tensorflow';
+const bindingOf = (pkg: string) => path.join(root, pkg, 'lib/napi-v8/tfjs_binding.node');
+
+/**
+ * A host where the native packages are installed; `withBinding` lists those whose binding file
+ * exists; `load` stands in for requiring one (by default it does what tfjs-node does: register and
+ * activate a 'tensorflow' backend, here a cpu backend in disguise).
+ */
+function fakeHost(options: { withBinding?: string[]; gpuDevice?: boolean; load?: (name: string) => void }) {
+  const loaded: { name: string; cudaVisibleDevices: string | undefined }[] = [];
+  const env: Record<string, string | undefined> = {};
+  const host: BackendHost = {
+    resolvePackageJson: (name) => path.join(root, name.replace('@tensorflow/', ''), 'package.json'),
+    readFile: () => JSON.stringify({ binary: binaryField }),
+    fileExists: (p) => (options.withBinding ?? []).some((pkg) => bindingOf(pkg) === p),
+    loadModule: (name) => {
+      loaded.push({ name, cudaVisibleDevices: env.CUDA_VISIBLE_DEVICES });
+      if (options.load) return options.load(name);
+      tf.registerBackend(
+        'tensorflow',
+        () => Object.assign(new MathBackendCPU(), { isUsingGpuDevice: options.gpuDevice ?? false }),
+        3,
+      );
+      void tf.setBackend('tensorflow');
+    },
+    napiVersion: 9,
+    env,
+  };
+  return { host, loaded, env };
+}
+
+afterEach(() => {
+  if ('tensorflow' in tf.engine().registryFactory) tf.removeBackend('tensorflow');
+});
+
+describe('selectBackend', () => {
+  it('auto without --gpu: skips the native backends whose binding is missing, without loading them', async () => {
+    const { host, loaded } = fakeHost({});
+    const selection = await selectBackend({ backend: 'auto' }, host);
+    expect(loaded).toEqual([]);
+    expect(selection.name).toBe('wasm');
+    expect(selection.device).toMatch(/^CPU \(wasm( SIMD)?, 1 thread\)$/);
+    expect(selection.skipped.map((s) => s.backend)).toEqual(['tensorflow-gpu', 'tensorflow']);
+    expect(selection.skipped[0]!.why).toBe('no --gpu given');
+    expect(selection.skipped[1]!.why).toMatch(/no native binding.*npm rebuild @tensorflow\/tfjs-node/);
+    expect(selection.summary).not.toContain('\n');
+    expect(selection.summary).toMatch(/'wasm'.*not used: tensorflow-gpu \(no --gpu given\); tensorflow \(/);
+    expect(tf.getBackend()).toBe('wasm');
+  });
+
+  it('auto: takes tfjs-node when its binding exists', async () => {
+    const { host, loaded } = fakeHost({ withBinding: ['tfjs-node'] });
+    const selection = await selectBackend({ backend: 'auto' }, host);
+    expect(loaded.map((l) => l.name)).toEqual(['@tensorflow/tfjs-node']);
+    expect(selection).toMatchObject({ name: 'tensorflow', device: 'CPU (libtensorflow)' });
+  });
+
+  it('explicit tensorflow-gpu with the binding missing: a GradsyncError naming CUDA 11.2, cuDNN 8.1 and the fix', async () => {
+    const { host, loaded } = fakeHost({});
+    const error = await selectBackend({ backend: 'tensorflow-gpu', gpu: 0 }, host).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GradsyncError);
+    const message = (error as GradsyncError).message;
+    expect(message).toMatch(/CUDA 11\.2/);
+    expect(message).toMatch(/cuDNN 8\.1/);
+    expect(message).toMatch(/npm rebuild @tensorflow\/tfjs-node-gpu/);
+    expect((error as GradsyncError).code).toBe('BACKEND_UNAVAILABLE');
+    expect(loaded).toEqual([]);
+  });
+
+  it('auto with --gpu never falls back to the CPU', async () => {
+    const { host } = fakeHost({ withBinding: ['tfjs-node'] });
+    await expect(selectBackend({ backend: 'auto', gpu: 1 }, host)).rejects.toThrow(/--gpu 1.*CUDA 11\.2.*cuDNN 8\.1/);
+  });
+
+  it('sets CUDA_VISIBLE_DEVICES before loading tfjs-node-gpu', async () => {
+    const { host, loaded, env } = fakeHost({ withBinding: ['tfjs-node-gpu'], gpuDevice: true });
+    const selection = await selectBackend({ backend: 'auto', gpu: 3 }, host);
+    expect(loaded).toEqual([{ name: '@tensorflow/tfjs-node-gpu', cudaVisibleDevices: '3' }]);
+    expect(env.CUDA_VISIBLE_DEVICES).toBe('3');
+    expect(selection).toMatchObject({ name: 'tensorflow', device: 'GPU 3 (CUDA)', reason: '--gpu 3 given', skipped: [] });
+  });
+
+  it('refuses a tfjs-node-gpu that loaded but sees no GPU (it would quietly run on the CPU)', async () => {
+    const { host } = fakeHost({ withBinding: ['tfjs-node-gpu'], gpuDevice: false });
+    await expect(selectBackend({ backend: 'tensorflow-gpu', gpu: 0 }, host)).rejects.toThrow(
+      /no usable GPU \(CUDA_VISIBLE_DEVICES=0\).*CUDA 11\.2/,
+    );
+  });
+
+  it('reports a binding that fails to load with the first line of its error', async () => {
+    const { host } = fakeHost({
+      withBinding: ['tfjs-node-gpu'],
+      load: () => {
+        throw new Error('libcudart.so.11.0: cannot open shared object file\n    at Module._extensions');
+      },
+    });
+    await expect(selectBackend({ backend: 'tensorflow-gpu', gpu: 0 }, host)).rejects.toThrow(
+      /loading @tensorflow\/tfjs-node-gpu failed: libcudart\.so\.11\.0: cannot open shared object file\. tfjs-node-gpu/,
+    );
+  });
+
+  it('explicit tensorflow with the binding missing is an error, not a wasm run', async () => {
+    const { host } = fakeHost({});
+    await expect(selectBackend({ backend: 'tensorflow' }, host)).rejects.toThrow(GradsyncError);
+  });
+
+  it('rejects contradictory and malformed options', async () => {
+    const { host } = fakeHost({});
+    await expect(selectBackend({ backend: 'cpu', gpu: 0 }, host)).rejects.toMatchObject({ code: 'BACKEND_CONFLICT' });
+    await expect(selectBackend({ backend: 'auto', gpu: -1 }, host)).rejects.toMatchObject({ code: 'BACKEND_BAD_GPU' });
+    await expect(selectBackend({ backend: 'webgl' as never }, host)).rejects.toMatchObject({ code: 'BACKEND_UNKNOWN' });
+  });
+
+  it('explicit cpu: runs on cpu without the "install the node backend" banner', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const { host } = fakeHost({});
+    const selection = await selectBackend({ backend: 'cpu' }, host);
+    expect(selection).toMatchObject({ name: 'cpu', device: 'CPU (plain JavaScript)', reason: 'requested with --backend cpu' });
+    tf.tidy(() => tf.add(tf.tensor([1, 2]), 1).dataSync());
+    expect(warn.mock.calls.flat().join(' ')).not.toMatch(/looks like you are running TensorFlow\.js in Node/);
+    // Sanity check: a fresh cpu backend does print it.
+    new MathBackendCPU().write(new Float32Array(1), [1], 'float32');
+    expect(warn.mock.calls.flat().join(' ')).toMatch(/looks like you are running TensorFlow\.js in Node/);
+    warn.mockRestore();
+  });
+});
