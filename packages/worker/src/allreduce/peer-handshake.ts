@@ -76,6 +76,8 @@ export interface DialOptions {
   /** Give up this many ms from now. */
   timeoutMs: number;
   maxPayload: number;
+  /** Mask frames with random keys as RFC 6455 asks of clients (default false: see peer-socket.ts). */
+  maskFrames?: boolean;
 }
 
 /**
@@ -91,7 +93,7 @@ export async function dialPeer(url: string, hello: PeerHello, expect: { runId: s
     if (left <= 0) throw new GradsyncError('E_PEER_CONNECT_TIMEOUT', `could not reach rank ${expect.rank} at ${url} within ${options.timeoutMs} ms`);
     let ws: WebSocket;
     try {
-      ws = await open(url, options.maxPayload, left);
+      ws = await open(url, options.maxPayload, left, options.maskFrames ?? false);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ECONNREFUSED' || code === 'ECONNRESET') {
@@ -119,9 +121,9 @@ export async function dialPeer(url: string, hello: PeerHello, expect: { runId: s
   }
 }
 
-function open(url: string, maxPayload: number, timeoutMs: number): Promise<WebSocket> {
+function open(url: string, maxPayload: number, timeoutMs: number, maskFrames: boolean): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload, generateMask: zeroMask, handshakeTimeout: timeoutMs });
+    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload, generateMask: maskFrames ? undefined : zeroMask, handshakeTimeout: timeoutMs });
     ws.binaryType = 'nodebuffer';
     const onError = (err: Error) => {
       ws.off('open', onOpen);

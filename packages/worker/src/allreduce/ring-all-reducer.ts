@@ -48,6 +48,11 @@ export interface RingAllReducerOptions {
   connectTimeoutMs?: number;
   /** Most bytes of early frames (for an operation not started here yet) kept (default 1 GiB). */
   maxEarlyBytes?: number;
+  /**
+   * Mask outgoing frames with random keys (default false). Costs an XOR pass and a copy of every
+   * segment; it exists to measure that cost and for paths through intermediaries that insist.
+   */
+  maskFrames?: boolean;
 }
 
 /** The group as the coordinator announces it. */
@@ -87,6 +92,7 @@ export class RingAllReducer implements AllReducer {
   private readonly timeoutMs: number;
   private readonly connectTimeoutMs: number;
   private readonly maxEarlyBytes: number;
+  private readonly maskFrames: boolean;
   private group: RingGroup | null = null;
   private next: WebSocket | null = null;
   private prev: WebSocket | null = null;
@@ -109,6 +115,7 @@ export class RingAllReducer implements AllReducer {
     this.timeoutMs = options.timeoutMs;
     this.connectTimeoutMs = options.connectTimeoutMs;
     this.maxEarlyBytes = options.maxEarlyBytes;
+    this.maskFrames = options.maskFrames;
     server.on('connection', (ws) => this.onInbound(ws));
   }
 
@@ -126,6 +133,7 @@ export class RingAllReducer implements AllReducer {
       timeoutMs: options.timeoutMs ?? 60_000,
       connectTimeoutMs: options.connectTimeoutMs ?? 30_000,
       maxEarlyBytes: options.maxEarlyBytes ?? 2 ** 30,
+      maskFrames: options.maskFrames ?? false,
     };
     return new Promise((resolve, reject) => {
       const server = new WebSocketServer({
@@ -178,6 +186,7 @@ export class RingAllReducer implements AllReducer {
       const dialed = dialPeer(group.peers[nextRank], hello, { runId: group.runId, rank: nextRank }, {
         timeoutMs: this.connectTimeoutMs,
         maxPayload: 65536,
+        maskFrames: this.maskFrames,
       });
       // If connect() fails first, a link dialed later must not linger or raise an unhandled rejection.
       dialed.then((ws) => (this.failure || this.closed ? ws.terminate() : undefined), () => {});

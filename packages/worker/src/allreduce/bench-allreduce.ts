@@ -1,0 +1,364 @@
+/**
+ * All-reduce benchmark: ring and star, each rank a separate process on this machine, over loopback
+ * WebSockets, against the raw throughput of one WebSocket stream with the same library, framing
+ * and segment size.
+ *
+ *   npx tsx packages/worker/src/allreduce/bench-allreduce.ts [--quick] [--sizes 64K,1M,16M,64M]
+ *     [--worlds 2,3,4] [--algorithms ring,star] [--segment 256K] [--repeats N] [--warmup N]
+ *     [--mask] [--ring-ceiling] [--json]
+ *
+ * Time of one operation: from the first rank starting to the last rank finishing, on a clock the
+ * processes share; ranks are released together by a 4-byte all-reduce just before (a barrier).
+ * Raw streams: from the sender starting to its receiver having everything. Median over `repeats`
+ * after `warmup`. The worker processes are forked once and reused for every configuration. algbw = bytes / time; busbw = algbw · 2(N−1)/N (NCCL's convention: the traffic each
+ * link carries in a ring all-reduce, so it compares with a link's raw bandwidth). `raw` is one
+ * sender process streaming `bytes` to one receiver process. `--ring-ceiling` also measures N
+ * processes streaming around a ring at once (no reduction): what the links can carry when N of
+ * them share this machine's cores, the real upper bound for busbw here.
+ *
+ * Inputs are exact in float32 (multiples of 1/64), so the sum is exact in any order: every run
+ * checks that all ranks end with the same bytes and the exact sum.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { GradsyncError, runCli } from '@gradsync/core';
+import type { BenchRole, ChildMessage, ParentMessage } from './bench-process';
+import { DEFAULT_SEGMENT_BYTES } from './ring-all-reducer';
+
+export type BenchKind = 'ring' | 'star' | 'raw' | 'raw-ring';
+
+export interface BenchOptions {
+  /** Buffer sizes in bytes (default 64 KiB, 1 MiB, 16 MiB, 64 MiB; quick: 64 KiB, 256 KiB). */
+  sizesBytes?: number[];
+  /** Numbers of worker processes (default 2, 3, 4; quick: 2). */
+  worlds?: number[];
+  algorithms?: ('ring' | 'star')[];
+  segmentBytes?: number;
+  /** Timed operations per configuration (default by size: 9 up to 1 MiB, 5 up to 16 MiB, 3 above; quick: 3). */
+  repeats?: number;
+  /** Untimed operations first (default 2 up to 1 MiB, 1 above; quick: 1). */
+  warmup?: number;
+  /** Measure the raw single stream (default true). */
+  raw?: boolean;
+  /** Also measure N concurrent streams around a ring (default false). */
+  ringCeiling?: boolean;
+  /** Send RFC-masked client frames (default false), to measure what masking costs. */
+  maskFrames?: boolean;
+  quick?: boolean;
+  /** Progress lines (default: none). */
+  log?: (line: string) => void;
+  /** Per-operation timeout inside the workers (default 120 s). */
+  timeoutMs?: number;
+}
+
+export interface BenchResult {
+  kind: BenchKind;
+  /** Worker processes (raw: 2, a sender and a receiver; star: plus the hub process). */
+  world: number;
+  bytes: number;
+  segmentBytes: number;
+  repeats: number;
+  medianMs: number;
+  /** bytes / time, GB/s (1e9 bytes/s). raw-ring: bytes each link carried / time. */
+  algbwGBps: number;
+  /** algbw · 2(N−1)/N; for raw and raw-ring, the link throughput itself. */
+  busbwGBps: number;
+  /** Raw single-stream throughput at the same size (GB/s); NaN when raw was not measured. */
+  rawGBps: number;
+  /** busbw / raw. */
+  busbwOverRaw: number;
+  /** All ranks bit-identical and exactly the sum (raw: always true). */
+  verified: boolean;
+}
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const benchProcessPath = fileURLToPath(new URL('./bench-process.ts', import.meta.url));
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+/** A forked benchmark process and the messages it has sent. */
+class BenchChild {
+  private readonly proc: ChildProcess;
+  private readonly inbox: ChildMessage[] = [];
+  private waiter: (() => void) | null = null;
+  private exited: string | null = null;
+
+  constructor(readonly rank: number) {
+    this.proc = fork(benchProcessPath, [], { execArgv: ['--import', tsxLoader], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.proc.on('message', (m: ChildMessage) => {
+      this.inbox.push(m);
+      this.waiter?.();
+    });
+    this.proc.on('exit', (code, signal) => {
+      this.exited = `benchmark process ${rank} exited (${signal ?? `code ${code}`})`;
+      this.waiter?.();
+    });
+  }
+
+  send(message: ParentMessage): void {
+    this.proc.send(message);
+  }
+
+  /** The next message, which must be of `type`. */
+  async next<T extends ChildMessage['type']>(type: T, timeoutMs: number): Promise<Extract<ChildMessage, { type: T }>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = this.inbox.shift();
+      if (m) {
+        if (m.type === 'error') throw new GradsyncError('E_BENCH', `benchmark process ${this.rank}: ${m.message}`);
+        if (m.type !== type) throw new GradsyncError('E_BENCH', `benchmark process ${this.rank} sent ${m.type}, expected ${type}`);
+        return m as Extract<ChildMessage, { type: T }>;
+      }
+      if (this.exited) throw new GradsyncError('E_BENCH', this.exited);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new GradsyncError('E_BENCH', `benchmark process ${this.rank} did not send ${type} within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiter = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.waiter = null;
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.exited) return;
+    const gone = new Promise<void>((resolve) => this.proc.once('exit', () => resolve()));
+    try {
+      this.send({ type: 'exit' });
+    } catch {
+      // already disconnected
+    }
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), 5000);
+    await gone;
+    clearTimeout(timer);
+  }
+}
+
+interface Group {
+  /** Processes that take part in each timed operation. */
+  workers: BenchChild[];
+  all: BenchChild[];
+}
+
+const STEP_TIMEOUT_MS = 180_000;
+
+async function startGroup(
+  pool: BenchChild[],
+  kind: BenchKind,
+  world: number,
+  options: Required<Pick<BenchOptions, 'segmentBytes' | 'maskFrames' | 'timeoutMs'>>,
+): Promise<Group> {
+  const role: BenchRole = kind === 'raw' || kind === 'raw-ring' ? 'raw' : kind;
+  const workers = pool.slice(0, world);
+  const hub = kind === 'star' ? pool[world] : null;
+  const all = hub ? [...workers, hub] : workers;
+  try {
+    all.forEach((c, rank) => c.send({ type: 'init', role: c === hub ? 'star-hub' : role, rank, world, ...options }));
+    const urls = await Promise.all(all.map((c) => c.next('listening', STEP_TIMEOUT_MS)));
+    const peers = urls.slice(0, world).map((u) => u.url ?? '');
+    const hubUrl = hub ? (urls[world].url ?? undefined) : undefined;
+    workers.forEach((c, rank) => {
+      const next = kind === 'raw' ? (rank === 0 ? peers[1] : null) : peers[(rank + 1) % world];
+      c.send({ type: 'group', peers, hubUrl, next });
+    });
+    hub?.send({ type: 'group', peers });
+    await Promise.all(all.map((c) => c.next('connected', STEP_TIMEOUT_MS)));
+    return { workers, all };
+  } catch (err) {
+    await releaseGroup({ workers, all });
+    throw err;
+  }
+}
+
+async function releaseGroup(group: Group): Promise<void> {
+  group.all.forEach((c) => c.send({ type: 'reset' }));
+  await Promise.all(group.all.map((c) => c.next('reset-done', STEP_TIMEOUT_MS)));
+}
+
+interface Timing {
+  medianMs: number;
+  verified: boolean;
+}
+
+async function measure(group: Group, kind: BenchKind, bytes: number, repeats: number, warmup: number, opBase: number): Promise<Timing> {
+  const world = group.workers.length;
+  group.workers.forEach((c, rank) => {
+    if (kind === 'raw') c.send({ type: 'prepare', bytes, sendBytes: rank === 0 ? bytes : 0, expectBytes: rank === 0 ? 0 : bytes });
+    else if (kind === 'raw-ring') c.send({ type: 'prepare', bytes, sendBytes: linkBytes(bytes, world), expectBytes: linkBytes(bytes, world) });
+    else c.send({ type: 'prepare', bytes });
+  });
+  await Promise.all(group.workers.map((c) => c.next('prepared', STEP_TIMEOUT_MS)));
+  const times: number[] = [];
+  let verified = true;
+  for (let rep = 0; rep < warmup + repeats; rep++) {
+    group.workers.forEach((c) => c.send({ type: 'go', rep, opId: opBase + 2 * rep }));
+    const done = await Promise.all(group.workers.map((c) => c.next('done', STEP_TIMEOUT_MS)));
+    if (rep === 0 && (kind === 'ring' || kind === 'star')) {
+      verified = done.every((d) => d.exact === true && d.digest === done[0].digest);
+    }
+    if (rep < warmup) continue;
+    if (kind === 'raw' || kind === 'raw-ring') {
+      // Each link: from its sender starting to its receiver having everything.
+      const links = kind === 'raw' ? [[0, 1]] : done.map((_, r) => [r, (r + 1) % world]);
+      times.push(Math.max(...links.map(([from, to]) => done[to].end - done[from].start)));
+    } else {
+      times.push(Math.max(...done.map((d) => d.end)) - Math.min(...done.map((d) => d.start)));
+    }
+  }
+  times.sort((a, b) => a - b);
+  const mid = Math.floor(times.length / 2);
+  const medianMs = times.length % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
+  return { medianMs, verified };
+}
+
+/** Bytes each link carries in a ring all-reduce of `bytes` over `world` ranks (multiple of 4). */
+function linkBytes(bytes: number, world: number): number {
+  return Math.round((bytes * 2 * (world - 1)) / world / 4) * 4;
+}
+
+function defaultsFor(bytes: number, options: BenchOptions): { repeats: number; warmup: number } {
+  if (options.quick) return { repeats: options.repeats ?? 3, warmup: options.warmup ?? 1 };
+  return {
+    repeats: options.repeats ?? (bytes <= MiB ? 9 : bytes <= 16 * MiB ? 5 : 3),
+    warmup: options.warmup ?? (bytes <= MiB ? 2 : 1),
+  };
+}
+
+/** Runs the benchmark; see the file comment. */
+export async function benchAllReduce(options: BenchOptions = {}): Promise<BenchResult[]> {
+  const quick = options.quick ?? false;
+  const sizes = options.sizesBytes ?? (quick ? [64 * KiB, 256 * KiB] : [64 * KiB, MiB, 16 * MiB, 64 * MiB]);
+  const worlds = options.worlds ?? (quick ? [2] : [2, 3, 4]);
+  const algorithms = options.algorithms ?? ['ring', 'star'];
+  const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+  const settings = { segmentBytes, maskFrames: options.maskFrames ?? false, timeoutMs: options.timeoutMs ?? 120_000 };
+  const log = options.log ?? (() => {});
+  for (const b of sizes) {
+    if (!Number.isInteger(b) || b <= 0 || b % 4 !== 0) throw new GradsyncError('E_BENCH_ARG', `sizes must be positive multiples of 4 bytes, got ${b}`);
+  }
+  for (const w of worlds) if (!Number.isInteger(w) || w < 2) throw new GradsyncError('E_BENCH_ARG', `worlds must be integers ≥ 2, got ${w}`);
+
+  const results: BenchResult[] = [];
+  const rawBySize = new Map<number, number>();
+  let opBase = 1;
+  const record = (kind: BenchKind, world: number, bytes: number, repeats: number, t: Timing) => {
+    const algbw = kind === 'raw-ring' ? linkBytes(bytes, world) / t.medianMs / 1e6 : bytes / t.medianMs / 1e6;
+    const busbw = kind === 'ring' || kind === 'star' ? (algbw * 2 * (world - 1)) / world : algbw;
+    const raw = kind === 'raw' ? algbw : (rawBySize.get(bytes) ?? Number.NaN);
+    const r: BenchResult = { kind, world, bytes, segmentBytes, repeats, medianMs: t.medianMs, algbwGBps: algbw, busbwGBps: busbw, rawGBps: raw, busbwOverRaw: busbw / raw, verified: t.verified };
+    results.push(r);
+    log(formatRow(r));
+  };
+
+  const runGroup = async (kind: BenchKind, world: number) => {
+    const group = await startGroup(pool, kind, world, settings);
+    try {
+      for (const bytes of sizes) {
+        const { repeats, warmup } = defaultsFor(bytes, options);
+        const t = await measure(group, kind, bytes, repeats, warmup, opBase);
+        opBase += 2 * (repeats + warmup);
+        if (kind === 'raw') rawBySize.set(bytes, bytes / t.medianMs / 1e6);
+        record(kind, kind === 'raw' ? 2 : world, bytes, repeats, t);
+      }
+    } finally {
+      await releaseGroup(group);
+    }
+  };
+
+  const pool = Array.from({ length: Math.max(2, ...worlds) + (algorithms.includes('star') ? 1 : 0) }, (_, i) => new BenchChild(i));
+  try {
+    if (options.raw ?? true) await runGroup('raw', 2);
+    for (const world of worlds) {
+      for (const algorithm of algorithms) await runGroup(algorithm, world);
+      if (options.ringCeiling) await runGroup('raw-ring', world);
+    }
+  } finally {
+    await Promise.all(pool.map((c) => c.stop()));
+  }
+  return results;
+}
+
+function formatSize(bytes: number): string {
+  if (bytes >= MiB && bytes % MiB === 0) return `${bytes / MiB} MiB`;
+  if (bytes >= KiB && bytes % KiB === 0) return `${bytes / KiB} KiB`;
+  return `${bytes} B`;
+}
+
+const HEADER = ['size', 'kind', 'N', 'median ms', 'algbw GB/s', 'busbw GB/s', 'raw GB/s', 'busbw/raw', 'exact'];
+const WIDTHS = [8, 8, 2, 10, 10, 10, 9, 9, 5];
+
+function formatRow(r: BenchResult): string {
+  const cells = [
+    formatSize(r.bytes),
+    r.kind,
+    String(r.world),
+    r.medianMs.toFixed(2),
+    r.algbwGBps.toFixed(3),
+    r.busbwGBps.toFixed(3),
+    Number.isNaN(r.rawGBps) ? '-' : r.rawGBps.toFixed(3),
+    Number.isNaN(r.busbwOverRaw) ? '-' : `${(r.busbwOverRaw * 100).toFixed(0)}%`,
+    r.verified ? 'yes' : 'NO',
+  ];
+  return cells.map((c, i) => c.padStart(WIDTHS[i])).join('  ');
+}
+
+/** The results as a text table, sorted by size then kind. */
+export function formatBenchTable(results: BenchResult[]): string {
+  const order: BenchKind[] = ['raw', 'raw-ring', 'ring', 'star'];
+  const sorted = [...results].sort((a, b) => a.bytes - b.bytes || order.indexOf(a.kind) - order.indexOf(b.kind) || a.world - b.world);
+  return [HEADER.map((h, i) => h.padStart(WIDTHS[i])).join('  '), ...sorted.map(formatRow)].join('\n');
+}
+
+function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([KMG]?)(?:i?B)?$/i.exec(text.trim());
+  if (!m) throw new GradsyncError('E_BENCH_ARG', `cannot read size ${JSON.stringify(text)} (try 64K, 16M)`);
+  const unit = { '': 1, K: KiB, M: MiB, G: 1024 * MiB }[m[2].toUpperCase() as '' | 'K' | 'M' | 'G'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+function parseArgs(argv: string[]): BenchOptions & { json: boolean } {
+  const options: BenchOptions & { json: boolean } = { json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new GradsyncError('E_BENCH_ARG', `${arg} needs a value`);
+      return v;
+    };
+    switch (arg) {
+      case '--quick': options.quick = true; break;
+      case '--json': options.json = true; break;
+      case '--mask': options.maskFrames = true; break;
+      case '--ring-ceiling': options.ringCeiling = true; break;
+      case '--no-raw': options.raw = false; break;
+      case '--sizes': options.sizesBytes = value().split(',').map(parseSize); break;
+      case '--worlds': options.worlds = value().split(',').map(Number); break;
+      case '--algorithms': options.algorithms = value().split(',') as ('ring' | 'star')[]; break;
+      case '--segment': options.segmentBytes = parseSize(value()); break;
+      case '--repeats': options.repeats = Number(value()); break;
+      case '--warmup': options.warmup = Number(value()); break;
+      default: throw new GradsyncError('E_BENCH_ARG', `unknown option ${arg}`);
+    }
+  }
+  return options;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  void runCli(async () => {
+    const { json, ...options } = parseArgs(process.argv.slice(2));
+    const segment = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    process.stdout.write(
+      `all-reduce benchmark: node ${process.version}, ${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ` +
+        `segment ${formatSize(segment)}${options.maskFrames ? ', masked frames' : ''}\n`,
+    );
+    if (!json) process.stdout.write(`${HEADER.map((h, i) => h.padStart(WIDTHS[i])).join('  ')}\n`);
+    const results = await benchAllReduce({ ...options, log: json ? undefined : (line) => process.stdout.write(`${line}\n`) });
+    if (json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    else process.stdout.write(`\nsorted:\n${formatBenchTable(results)}\nload after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+  });
+}

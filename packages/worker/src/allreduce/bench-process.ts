@@ -1,0 +1,269 @@
+/**
+ * One process of the all-reduce benchmark (bench-allreduce.ts forks it with tsx). It plays one
+ * role, driven by its parent over the IPC channel:
+ *
+ *   ring      a RingAllReducer rank
+ *   star      a StarAllReducer rank, linked to the hub
+ *   star-hub  the coordinator's side: a StarHubServer
+ *   raw       a plain WebSocket stream with the same framing (24-byte header message, then the
+ *             raw float bytes; receiver copies each payload into place), to measure what the link
+ *             itself can carry; optionally dials the next raw process, and listens for the previous
+ *
+ * Parent → child: init, group, prepare, go (one timed operation), reset (drop the role, so the
+ * process can take another), exit.
+ * Child → parent: listening, connected, prepared, done (start/end on a clock shared by all
+ * processes of the machine, and after the first operation, whether the result was exact),
+ * reset-done, error.
+ *
+ * Ring and star ranks pass a 4-byte all-reduce through the same reducer right before each timed
+ * operation: a barrier that releases all ranks within one message latency, so the timed operation
+ * starts together everywhere.
+ */
+import { createHash } from 'node:crypto';
+import WebSocket, { WebSocketServer } from 'ws';
+import { encodeFrameHeader, FrameReader, ProtocolError } from '@gradsync/core/protocol';
+import type { AllReducer } from './all-reducer';
+import { RingAllReducer } from './ring-all-reducer';
+import { StarAllReducer } from './star-all-reducer';
+import { StarHubServer } from './star-hub-server';
+import { wsFrameChannel } from './ws-frame-channel';
+import { zeroMask } from './peer-socket';
+
+export type BenchRole = 'ring' | 'star' | 'star-hub' | 'raw';
+
+export type ParentMessage =
+  | { type: 'init'; role: BenchRole; rank: number; world: number; segmentBytes: number; maskFrames: boolean; timeoutMs: number }
+  | { type: 'group'; peers: string[]; hubUrl?: string; next?: string | null }
+  | { type: 'prepare'; bytes: number; sendBytes?: number; expectBytes?: number }
+  | { type: 'go'; rep: number; opId: number }
+  | { type: 'reset' }
+  | { type: 'exit' };
+
+export type ChildMessage =
+  | { type: 'listening'; url: string | null }
+  | { type: 'connected' }
+  | { type: 'prepared' }
+  | { type: 'done'; rep: number; start: number; end: number; exact?: boolean; digest?: string }
+  | { type: 'reset-done' }
+  | { type: 'error'; message: string };
+
+/** Milliseconds on a clock all processes of this machine share. */
+const now = (): number => performance.timeOrigin + performance.now();
+
+/** Exactly representable inputs: any summation order gives the exact, same sum. */
+function fillInput(x: Float32Array, rank: number): void {
+  for (let i = 0; i < x.length; i++) x[i] = (((i * 7 + rank * 13) % 101) - 50) / 64;
+}
+
+function isExactSum(x: Float32Array, world: number): boolean {
+  for (let i = 0; i < x.length; i++) {
+    let s = 0;
+    for (let r = 0; r < world; r++) s += (((i * 7 + r * 13) % 101) - 50) / 64;
+    if (x[i] !== s) return false;
+  }
+  return true;
+}
+
+function send(message: ChildMessage): void {
+  process.send!(message);
+}
+
+/** The raw stream: send `sendBytes` to the next process while receiving `expectBytes`. */
+class RawStream {
+  private server: WebSocketServer | null = null;
+  private next: WebSocket | null = null;
+  private src = new Uint8Array(0);
+  private dst = new Uint8Array(0);
+  private received = 0;
+  /** Complete rounds received; the sender may start the next round before this side's 'go'. */
+  private roundsReceived = 0;
+  private roundsWanted = 0;
+  private reader = new FrameReader('raw stream');
+  private onProgress: (() => void) | null = null;
+
+  constructor(private readonly segmentBytes: number, private readonly maskFrames: boolean) {}
+
+  listen(): Promise<string> {
+    return new Promise((resolve) => {
+      const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: Math.max(this.segmentBytes, 65536) });
+      this.server = server;
+      server.on('connection', (ws) => {
+        ws.binaryType = 'nodebuffer';
+        ws.on('message', (data: Buffer) => {
+          const out = this.reader.push(data);
+          if (out === null) return;
+          if (out instanceof ProtocolError) throw out;
+          this.dst.set(out.payload, this.received);
+          this.received += out.payload.byteLength;
+          if (this.received === this.dst.byteLength) {
+            this.received = 0;
+            this.roundsReceived++;
+          }
+          this.onProgress?.();
+        });
+      });
+      server.once('listening', () => resolve(`ws://127.0.0.1:${(server.address() as { port: number }).port}`));
+    });
+  }
+
+  async dial(url: string | null | undefined): Promise<void> {
+    if (!url) return;
+    const ws = new WebSocket(url, { perMessageDeflate: false, generateMask: this.maskFrames ? undefined : zeroMask });
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    this.next = ws;
+  }
+
+  prepare(sendBytes: number, expectBytes: number): void {
+    this.src = new Uint8Array(sendBytes).fill(1);
+    this.dst = new Uint8Array(expectBytes);
+    this.received = 0;
+    this.roundsReceived = 0;
+    this.roundsWanted = 0;
+  }
+
+  run(opId: number): Promise<void> {
+    if (this.dst.byteLength > 0) this.roundsWanted++;
+    return new Promise((resolve) => {
+      let unflushed = 0;
+      const check = () => {
+        if (unflushed === 0 && this.roundsReceived >= this.roundsWanted) {
+          this.onProgress = null;
+          resolve();
+        }
+      };
+      this.onProgress = check;
+      const ws = this.next;
+      if (ws) {
+        let segment = 0;
+        for (let off = 0; off < this.src.byteLength; off += this.segmentBytes, segment++) {
+          const len = Math.min(this.segmentBytes, this.src.byteLength - off);
+          ws.send(encodeFrameHeader({ kind: 'ring-segment', opId, phase: 'reduce-scatter', step: 0, chunk: 0, segment, floatCount: len / 4 }));
+          unflushed++;
+          ws.send(this.src.subarray(off, off + len), () => {
+            unflushed--;
+            check();
+          });
+        }
+      }
+      check();
+    });
+  }
+
+  close(): void {
+    this.next?.terminate();
+    this.server?.close();
+  }
+}
+
+async function main(): Promise<void> {
+  let init: Extract<ParentMessage, { type: 'init' }> | null = null;
+  let reducer: AllReducer | null = null;
+  let ring: RingAllReducer | null = null;
+  let hub: StarHubServer | null = null;
+  let raw: RawStream | null = null;
+  let input = new Float32Array(0);
+  let data = new Float32Array(0);
+  const barrier = new Float32Array(1);
+  const release = async () => {
+    await Promise.race([Promise.all([reducer?.close(), hub?.close()]), new Promise((r) => setTimeout(r, 2000))]);
+    raw?.close();
+    reducer = ring = hub = raw = null;
+    input = data = new Float32Array(0);
+  };
+
+  const handle = async (msg: ParentMessage): Promise<void> => {
+    switch (msg.type) {
+      case 'init': {
+        init = msg;
+        if (msg.role === 'ring') {
+          ring = await RingAllReducer.listen({ segmentBytes: msg.segmentBytes, timeoutMs: msg.timeoutMs, maskFrames: msg.maskFrames });
+          reducer = ring;
+          send({ type: 'listening', url: ring.url });
+        } else if (msg.role === 'star-hub') {
+          hub = await StarHubServer.listen({ world: msg.world });
+          send({ type: 'listening', url: hub.url });
+        } else if (msg.role === 'raw') {
+          raw = new RawStream(msg.segmentBytes, msg.maskFrames);
+          send({ type: 'listening', url: await raw.listen() });
+        } else {
+          send({ type: 'listening', url: null });
+        }
+        return;
+      }
+      case 'group': {
+        const i = init!;
+        if (i.role === 'ring') {
+          await ring!.connect({ rank: i.rank, world: i.world, peers: msg.peers, runId: 'bench' });
+        } else if (i.role === 'star') {
+          const ws = new WebSocket(`${msg.hubUrl}/?rank=${i.rank}`, { perMessageDeflate: false, generateMask: i.maskFrames ? undefined : zeroMask, maxPayload: 2 ** 30 });
+          await new Promise((resolve, reject) => {
+            ws.once('open', resolve);
+            ws.once('error', reject);
+          });
+          reducer = new StarAllReducer({ rank: i.rank, world: i.world, channel: wsFrameChannel(ws), timeoutMs: i.timeoutMs });
+        } else if (i.role === 'raw') {
+          await raw!.dial(msg.next);
+        }
+        send({ type: 'connected' });
+        return;
+      }
+      case 'prepare': {
+        const i = init!;
+        if (i.role === 'raw') {
+          raw!.prepare(msg.sendBytes ?? 0, msg.expectBytes ?? 0);
+        } else if (i.role !== 'star-hub') {
+          input = new Float32Array(msg.bytes / 4);
+          fillInput(input, i.rank);
+          data = new Float32Array(input.length);
+        }
+        send({ type: 'prepared' });
+        return;
+      }
+      case 'go': {
+        const i = init!;
+        if (i.role === 'raw') {
+          const start = now();
+          await raw!.run(msg.opId);
+          send({ type: 'done', rep: msg.rep, start, end: now() });
+          return;
+        }
+        data.set(input);
+        await reducer!.allReduceSum(barrier, msg.opId);
+        const start = now();
+        await reducer!.allReduceSum(data, msg.opId + 1);
+        const end = now();
+        if (msg.rep === 0) {
+          const digest = createHash('sha1').update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)).digest('hex');
+          send({ type: 'done', rep: msg.rep, start, end, exact: isExactSum(data, i.world), digest });
+        } else {
+          send({ type: 'done', rep: msg.rep, start, end });
+        }
+        return;
+      }
+      case 'reset': {
+        await release();
+        send({ type: 'reset-done' });
+        return;
+      }
+      case 'exit': {
+        await release();
+        process.exit(0);
+      }
+    }
+  };
+
+  // Messages are handled strictly in order.
+  let chain = Promise.resolve();
+  process.on('message', (msg: ParentMessage) => {
+    chain = chain.then(() => handle(msg)).catch((err: Error) => {
+      send({ type: 'error', message: err.message });
+      setTimeout(() => process.exit(1), 100);
+    });
+  });
+  process.on('disconnect', () => process.exit(0));
+}
+
+void main();
