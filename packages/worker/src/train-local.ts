@@ -6,7 +6,7 @@ import { type Cifar10, type CifarSplit, epochPermutation, globalBatchIndices, sp
 import { type EvalSummary, JsonlWriter, type MetricRecord } from '@gradsync/core/metrics';
 import { buildModel, saveLayersModel } from '@gradsync/core/model';
 import { createPlateauState, type EvalSums, gatherSamples, plateauStep, Replica } from '@gradsync/core/train';
-import { EpochProgress } from './progress';
+import { EpochProgress } from '@gradsync/core/progress';
 
 export interface LocalRunResult {
   runDir: string;

@@ -1,0 +1,58 @@
+import { watchFile, unwatchFile } from 'node:fs';
+import { Command } from 'commander';
+import { intOption } from '@gradsync/core/config';
+import { GradsyncError, runCli } from '@gradsync/core/errors';
+import { DEFAULT_DASHBOARD_DIST, isDashboardBuilt, MetricsFeed, startDashboardServer } from '../dashboard-server/index';
+import { type BadLine, JsonlTail, resolveMetricsFile } from '../dashboard-server/jsonl-tail';
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+await runCli(async () => {
+  const program = new Command('pnpm dashboard')
+    .description("Serve a run's metrics.jsonl to the web dashboard.")
+    .argument('<run>', 'run folder (runs/<name>) or a metrics.jsonl file')
+    .option('--host <host>', 'interface to listen on (0.0.0.0 for every interface)', '127.0.0.1')
+    .option('--port <n>', 'port', intOption('--port', 0), 7071)
+    .option('--follow', 'keep reading records appended to the file (a run still in progress)')
+    .showHelpAfterError();
+  program.parse();
+  const o = program.opts<{ host: string; port: number; follow?: boolean }>();
+  if (o.port > 65_535) throw new GradsyncError('E_FLAG', `--port must be at most 65535, got ${o.port}`);
+  const file = resolveMetricsFile(program.args[0]);
+
+  const tail = new JsonlTail(file);
+  const reportBad = (bad: BadLine[]) => {
+    for (const b of bad) log(`warning: ${file} line ${b.line} is not a metric record (${b.reason}); skipped`);
+  };
+  const first = tail.read(!o.follow);
+  reportBad(first.badLines);
+  const feed = new MetricsFeed({ history: first.records });
+
+  const server = await startDashboardServer({ host: o.host, port: o.port, feed });
+  if (!isDashboardBuilt(DEFAULT_DASHBOARD_DIST)) {
+    log(`warning: the dashboard is not built (${DEFAULT_DASHBOARD_DIST}); run \`pnpm build\` first`);
+  }
+  log(`${first.records.length} records from ${file}${o.follow ? ', following new ones' : ''}; Ctrl-C to stop`);
+  process.stdout.write(`dashboard: ${server.url}\n`);
+
+  if (o.follow) {
+    watchFile(file, { interval: 1000 }, () => {
+      try {
+        const r = tail.read();
+        if (r.restarted) log(`warning: ${file} was replaced; reload the page to drop the old records`);
+        reportBad(r.badLines);
+        for (const record of r.records) feed.publish(record);
+      } catch (err) {
+        log(`warning: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    });
+  }
+
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  unwatchFile(file);
+  await server.close();
+});

@@ -1,0 +1,87 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Command, Option } from 'commander';
+import { runCli } from '@gradsync/core';
+import { intOption } from '@gradsync/core/config';
+import { launchCoordinator } from '../launch';
+import { addRunOptions, coordinatorLog, launchOptionsFrom } from './run-options';
+
+const WORKER_CLI = fileURLToPath(new URL('../../../worker/src/cli/worker.ts', import.meta.url));
+
+function visibleGpus(): number {
+  try {
+    return execFileSync('nvidia-smi', ['-L'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 })
+      .split('\n')
+      .filter((l) => l.startsWith('GPU ')).length;
+  } catch {
+    return 0;
+  }
+}
+
+await runCli(async () => {
+  const program = addRunOptions(
+    new Command('pnpm start')
+      .description('Single-node mode: a coordinator and local worker processes in one command.')
+      .option('--workers <n>', 'local worker processes (default: one per visible GPU, else 2 CPU workers)', intOption('--workers', 1))
+      .addOption(new Option('--worker-backend <name>', 'backend for the workers').choices(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto')),
+  );
+  program.parse();
+  const o = program.opts();
+  const gpus = visibleGpus();
+  const workers: number = o.workers ?? (gpus > 0 ? gpus : 2);
+  const launch = launchOptionsFrom(program, workers, coordinatorLog);
+  const launched = await launchCoordinator(launch);
+  coordinatorLog('info', `dashboard: ${launched.httpUrl}`);
+  coordinatorLog('info', `starting ${workers} local worker(s) (${gpus > 0 ? `${gpus} GPU(s) visible` : 'no GPU visible: CPU workers'})`);
+
+  const children: ChildProcess[] = [];
+  let stopping = false;
+  const stopChildren = (signal: NodeJS.Signals) => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill(signal);
+  };
+  for (let i = 0; i < workers; i++) {
+    const args = [...process.execArgv, WORKER_CLI, '--coordinator', launched.workerUrl, '--backend', o.workerBackend];
+    if (gpus > 0 && i < gpus) args.push('--gpu', String(i));
+    else args.push('--cpu');
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'inherit', 'pipe'],
+      env: { ...process.env, GRADSYNC_TOKEN: launch.token ?? '' },
+    });
+    // Prefix each worker's lines so interleaved output stays readable.
+    let partial = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) process.stderr.write(`[worker ${i}] ${line}\n`);
+    });
+    child.on('exit', (code, signal) => {
+      if (!stopping && code !== 0) coordinatorLog('warn', `worker ${i} exited with ${signal ?? `code ${code}`}`);
+    });
+    children.push(child);
+  }
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    coordinatorLog('warn', `${signal}: stopping the workers and the coordinator`);
+    stopChildren('SIGTERM');
+    void launched.close().finally(() => setTimeout(() => process.exit(130), 300));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const waitForChildren = () =>
+    Promise.race([
+      Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r))))),
+      new Promise((r) => setTimeout(r, 10_000)),
+    ]).then(() => stopChildren('SIGKILL'));
+  try {
+    const end = await launched.done;
+    await waitForChildren();
+    coordinatorLog('info', `run ${end.status} in ${end.wallSec.toFixed(1)} s; test accuracy ${end.test ? end.test.accuracy.toFixed(4) : 'n/a'}; run folder ${launched.runDir}`);
+  } catch (err) {
+    stopping = true;
+    stopChildren('SIGTERM');
+    await waitForChildren();
+    throw err;
+  }
+});

@@ -1,0 +1,146 @@
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { FeedSocket } from './feed-socket';
+import type { MetricsFeed } from './metrics-feed';
+import { DEFAULT_DASHBOARD_DIST, isDashboardBuilt, notBuiltMessage, resolveStaticFile, sendFile } from './static-files';
+
+/** The WebSocket path the dashboard page connects to. */
+export const FEED_PATH = '/feed';
+/** The history as one JSON array. */
+export const RECORDS_PATH = '/api/records';
+
+export interface AttachOptions {
+  /** The built dashboard (default: packages/dashboard/dist next to this package). */
+  distDir?: string;
+}
+
+/**
+ * The dashboard's routes, usable inside another server's handlers: each `handle…` method
+ * answers the paths it owns and returns true, and returns false (touching nothing) otherwise.
+ * Owned paths: `/feed` (WebSocket), `GET /api/records`, `/`, `/index.html`, `/assets/…` and any
+ * other file in the built dashboard.
+ */
+export class DashboardRoutes {
+  readonly distDir: string;
+  private readonly feedSocket: FeedSocket;
+
+  constructor(
+    private readonly feed: MetricsFeed,
+    options: AttachOptions = {},
+  ) {
+    this.distDir = options.distDir ?? DEFAULT_DASHBOARD_DIST;
+    this.feedSocket = new FeedSocket(feed);
+  }
+
+  /** Live dashboard connections. */
+  get clientCount(): number {
+    return this.feedSocket.clientCount;
+  }
+
+  handleRequest(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+    const pathname = pathOf(req);
+    if (pathname === null) return false;
+    const readOnly = req.method === 'GET' || req.method === 'HEAD';
+    if (pathname === RECORDS_PATH) {
+      if (!readOnly) return methodNotAllowed(res);
+      const body = JSON.stringify(this.feed.records);
+      res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+      res.end(req.method === 'HEAD' ? undefined : body);
+      return true;
+    }
+    if (pathname === FEED_PATH) {
+      res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket' });
+      res.end(`${FEED_PATH} is a WebSocket endpoint\n`);
+      return true;
+    }
+    const isPagePath = pathname === '/' || pathname === '/index.html' || pathname.startsWith('/assets/');
+    if (!isDashboardBuilt(this.distDir)) {
+      if (!isPagePath) return false;
+      res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+      res.end(notBuiltMessage(this.distDir));
+      return true;
+    }
+    const file = resolveStaticFile(this.distDir, pathname);
+    if (!file) {
+      if (!isPagePath) return false;
+      notFound(res, pathname);
+      return true;
+    }
+    if (!readOnly) return methodNotAllowed(res);
+    sendFile(req, res, file);
+    return true;
+  }
+
+  handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    if (pathOf(req) !== FEED_PATH) return false;
+    this.feedSocket.handleUpgrade(req, socket, head);
+    return true;
+  }
+
+  /** Disconnects every dashboard. */
+  close(): void {
+    this.feedSocket.close();
+  }
+}
+
+export interface DashboardAttachment {
+  routes: DashboardRoutes;
+  /** Removes the listeners from the server and disconnects every dashboard. */
+  detach(): void;
+}
+
+/**
+ * Adds the dashboard to an http.Server through its 'request' and 'upgrade' events, so other
+ * endpoints (another WebSocket path, say) can share the port. A request or upgrade that no
+ * route owns is answered 404 only while the dashboard's listener is the server's only one for
+ * that event; with several, each must ignore paths it does not own, and the owner of the
+ * server answers the rest (or calls `routes.handleRequest` from its own handler).
+ */
+export function attachDashboard(server: http.Server, feed: MetricsFeed, options: AttachOptions = {}): DashboardAttachment {
+  const routes = new DashboardRoutes(feed, options);
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (routes.handleRequest(req, res)) return;
+    if (server.listenerCount('request') === 1) notFound(res, pathOf(req) ?? req.url ?? '');
+  };
+  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (routes.handleUpgrade(req, socket, head)) return;
+    if (server.listenerCount('upgrade') === 1) refuseUpgrade(socket, pathOf(req) ?? req.url ?? '');
+  };
+  server.on('request', onRequest);
+  server.on('upgrade', onUpgrade);
+  return {
+    routes,
+    detach() {
+      server.off('request', onRequest);
+      server.off('upgrade', onUpgrade);
+      routes.close();
+    },
+  };
+}
+
+function pathOf(req: http.IncomingMessage): string | null {
+  try {
+    return new URL(req.url ?? '/', 'http://localhost').pathname;
+  } catch {
+    return null;
+  }
+}
+
+function notFound(res: http.ServerResponse, pathname: string): void {
+  res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+  res.end(`not found: ${pathname}\n`);
+}
+
+function methodNotAllowed(res: http.ServerResponse): true {
+  res.writeHead(405, { 'Content-Type': 'text/plain; charset=utf-8', Allow: 'GET, HEAD' });
+  res.end('method not allowed\n');
+  return true;
+}
+
+/** Answers a WebSocket upgrade on a path nobody serves with a plain 404 and closes the socket. */
+function refuseUpgrade(socket: Duplex, pathname: string): void {
+  const body = `no WebSocket endpoint at ${pathname}; the dashboard feed is at ${FEED_PATH}\n`;
+  socket.end(
+    `HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}

@@ -1,0 +1,59 @@
+import type http from 'node:http';
+import { JsonlWriter, type MetricRecord } from '@gradsync/core/metrics';
+import { type AttachOptions, type DashboardAttachment, attachDashboard } from './http-routes';
+
+export interface MetricsFeedOptions {
+  /** Append every published record to this file, one JSON object per line (runs/<name>/metrics.jsonl). */
+  jsonlPath?: string;
+  /** Records known before this feed (read back from a metrics.jsonl); kept in memory, not written again. */
+  history?: readonly MetricRecord[];
+}
+
+export type RecordListener = (record: MetricRecord) => void;
+
+/**
+ * The run's metric records: all kept in memory (the dashboard's history), optionally appended
+ * to a metrics.jsonl, and handed to subscribers as they are published.
+ */
+export class MetricsFeed {
+  private readonly all: MetricRecord[];
+  private readonly listeners = new Set<RecordListener>();
+  private readonly writer: JsonlWriter | null;
+
+  constructor(options: MetricsFeedOptions = {}) {
+    this.all = [...(options.history ?? [])];
+    this.writer = options.jsonlPath ? new JsonlWriter(options.jsonlPath) : null;
+  }
+
+  /** Every record so far, oldest first. */
+  get records(): readonly MetricRecord[] {
+    return this.all;
+  }
+
+  /** Keeps the record, writes it to the metrics file (synchronously), then tells subscribers. */
+  publish(record: MetricRecord): void {
+    this.all.push(record);
+    this.writer?.append(record);
+    for (const listener of this.listeners) {
+      try {
+        listener(record);
+      } catch {
+        // A failing subscriber (a dashboard socket) must not stop training.
+      }
+    }
+  }
+
+  /** Calls `listener` for each record published from now on; returns the unsubscribe function. */
+  subscribe(listener: RecordListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Serves the dashboard on `server`: its static files, `GET /api/records`, and the live feed
+   * as WebSocket upgrades on `/feed`. See attachDashboard for sharing the server.
+   */
+  attach(server: http.Server, options: AttachOptions = {}): DashboardAttachment {
+    return attachDashboard(server, this, options);
+  }
+}

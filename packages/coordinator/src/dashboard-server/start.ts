@@ -1,0 +1,62 @@
+import http from 'node:http';
+import { GradsyncError } from '@gradsync/core/errors';
+import type { MetricsFeed } from './metrics-feed';
+
+export interface DashboardServerOptions {
+  /** Interface to listen on, e.g. 127.0.0.1 (local only) or 0.0.0.0 (every interface). */
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  feed: MetricsFeed;
+  /** The built dashboard (default: packages/dashboard/dist). */
+  distDir?: string;
+}
+
+export interface DashboardServer {
+  /** http://host:port/ of the page. */
+  url: string;
+  port: number;
+  server: http.Server;
+  /** Disconnects dashboards and stops listening. */
+  close(): Promise<void>;
+}
+
+/** A server of its own for the dashboard (standalone, e.g. `pnpm dashboard runs/<name>`). */
+export async function startDashboardServer(options: DashboardServerOptions): Promise<DashboardServer> {
+  const server = http.createServer();
+  const attachment = options.feed.attach(server, { distDir: options.distDir });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    attachment.detach();
+    throw listenError(err, options.host, options.port);
+  }
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    url: `http://${hostForUrl}:${port}/`,
+    port,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        attachment.detach();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function listenError(err: unknown, host: string, port: number): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return new GradsyncError('E_PORT_IN_USE', `port ${port} on ${host} is already in use; choose another with --port`, { cause: err });
+  if (code === 'EACCES') return new GradsyncError('E_PORT_DENIED', `not allowed to listen on ${host}:${port}; use a port above 1023`, { cause: err });
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new GradsyncError('E_BAD_HOST', `cannot listen on ${host}: no such local address`, { cause: err });
+  return err instanceof Error ? err : new Error(String(err));
+}

@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { GradsyncError } from '@gradsync/core';
+import { selectBackend } from '@gradsync/core/backend';
+import type { RunConfig } from '@gradsync/core/config';
+import { loadCifar10 } from '@gradsync/core/data';
+import { JsonlWriter, type EndRecord, type MetricRecord } from '@gradsync/core/metrics';
+import { loadLatestCheckpoint } from './checkpoint';
+import { RunCoordinator, type MetricsSink } from './run-coordinator';
+import { WORKER_PATH, WorkerHub } from './worker-hub';
+
+export interface LaunchOptions {
+  config: RunConfig;
+  host: string;
+  port: number;
+  workers: number;
+  runsDir: string;
+  dataDir?: string;
+  cacheDir?: string;
+  token?: string;
+  /** Continue the run in this folder from its newest valid checkpoint. */
+  resumeDir?: string;
+  log: (level: 'info' | 'warn' | 'error', line: string) => void;
+}
+
+export interface LaunchedCoordinator {
+  /** ws:// URL workers connect to. */
+  workerUrl: string;
+  /** http:// URL of the coordinator (dashboard). */
+  httpUrl: string;
+  runDir: string;
+  /** Resolves when the run ends (rejects with the reason it failed). */
+  done: Promise<EndRecord>;
+  close(): Promise<void>;
+}
+
+/** Memory + metrics.jsonl: what the dashboard reads. */
+class RunMetrics implements MetricsSink {
+  readonly records: MetricRecord[] = [];
+  constructor(private readonly writer: JsonlWriter) {}
+  publish(record: MetricRecord): void {
+    this.records.push(record);
+    this.writer.append(record);
+  }
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/** Loads the data, opens the port, and runs a coordinator until the run ends. */
+export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoordinator> {
+  if (!LOOPBACK.has(o.host) && !o.token) {
+    throw new GradsyncError('E_TOKEN_REQUIRED', `listening on ${o.host} exposes the run beyond this machine: set a shared secret with --token or GRADSYNC_TOKEN`);
+  }
+  // The coordinator only builds, checkpoints and exports models: the plain CPU backend is enough.
+  await selectBackend({ backend: 'cpu' });
+  const runDir = path.resolve(o.resumeDir ?? path.join(o.runsDir, o.config.runName));
+  const resume = o.resumeDir ? await loadLatestCheckpoint(runDir, (l) => o.log('warn', l)) : null;
+  if (o.resumeDir) {
+    o.log('info', resume ? `resuming ${runDir} from ${resume.dir} (epoch ${resume.meta.nextEpoch + 1}, step ${resume.meta.step})` : `no usable checkpoint in ${runDir}: starting it from the beginning`);
+  }
+  mkdirSync(runDir, { recursive: true });
+  writeFileSync(path.join(runDir, 'config.json'), `${JSON.stringify(o.config, null, 2)}\n`);
+  const data = await loadCifar10({ dataDir: o.dataDir, cacheDir: o.cacheDir, log: (l) => o.log('info', l) });
+  o.log('info', `data: ${data.source}`);
+  const metrics = new RunMetrics(new JsonlWriter(path.join(runDir, 'metrics.jsonl')));
+  const coordinator = new RunCoordinator(o.config, data, {
+    runDir,
+    runId: `${o.config.runName}-${randomUUID().slice(0, 8)}`,
+    expectWorkers: o.workers,
+    metrics,
+    log: o.log,
+    resume,
+  });
+  metrics.publish({
+    kind: 'run',
+    t: Date.now(),
+    runName: o.config.runName,
+    config: o.config as unknown as Record<string, unknown>,
+    classNames: data.classNames,
+    trainCount: coordinator.trainCount,
+    validationCount: coordinator.validationCount,
+    testCount: data.test.count,
+    stepsPerEpoch: coordinator.stepsPerEpoch,
+  });
+  const server = http.createServer((req, res) => {
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('not found\n');
+  });
+  const hub = new WorkerHub(
+    server,
+    { onHello: (c) => coordinator.onHello(c), onMessage: (c, m) => coordinator.onMessage(c, m), onGone: (c, r) => coordinator.onGone(c, r), log: o.log },
+    { token: o.token, maxPayload: RunCoordinator.maxPayloadFor(coordinator.bufferFloats) },
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new GradsyncError('E_LISTEN', `cannot listen on ${o.host}:${o.port}: ${err.code === 'EADDRINUSE' ? 'the port is in use (choose another with --port)' : err.message}`)),
+    );
+    server.listen(o.port, o.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostForUrl = o.host.includes(':') ? `[${o.host}]` : o.host;
+  const workerUrl = `ws://${hostForUrl}:${port}${WORKER_PATH}`;
+  const httpUrl = `http://${hostForUrl}:${port}/`;
+  const close = async () => {
+    hub.close();
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  };
+  const done = coordinator.run().finally(() => setTimeout(() => void close(), 200));
+  done.catch(() => {});
+  return { workerUrl, httpUrl, runDir, done, close };
+}
+
+
+/** Reads a finished or interrupted run's configuration (for --resume). */
+export function readRunConfig(runDir: string): RunConfig {
+  try {
+    return JSON.parse(readFileSync(path.join(runDir, 'config.json'), 'utf8')) as RunConfig;
+  } catch (err) {
+    throw new GradsyncError('E_RESUME', `cannot resume ${runDir}: its config.json is ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unreadable'}`);
+  }
+}

@@ -1,0 +1,65 @@
+import { Command, Option } from 'commander';
+import { GradsyncError, runCli } from '@gradsync/core';
+import { selectBackend } from '@gradsync/core/backend';
+import { intOption } from '@gradsync/core/config';
+import { BACKEND_CHOICES } from '../backend-flag';
+import { connectToCoordinator } from '../coordinator-link';
+import { createRingProvider } from '../ring-provider';
+import { WorkerSession } from '../session/worker-session';
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function coordinatorUrl(raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw.includes('://') ? raw : `ws://${raw}`);
+  } catch {
+    throw new GradsyncError('E_FLAG', `--coordinator must be a ws:// URL such as ws://127.0.0.1:7070, got "${raw}"`);
+  }
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new GradsyncError('E_FLAG', `--coordinator must be a ws:// or wss:// URL, got "${raw}"`);
+  if (url.pathname === '/' || url.pathname === '') url.pathname = '/worker';
+  return url;
+}
+
+await runCli(async () => {
+  const program = new Command('pnpm worker')
+    .description('A training worker: connects to a coordinator and trains until the run ends.')
+    .option('--coordinator <url>', 'coordinator address', 'ws://127.0.0.1:7070')
+    .option('--gpu <n>', 'train on this GPU (tfjs-node-gpu; sets CUDA_VISIBLE_DEVICES)', intOption('--gpu', 0))
+    .option('--cpu', 'train on the CPU (never a GPU backend)')
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_CHOICES).default('auto'))
+    .option('--peer-host <addr>', 'address to accept ring links on (default: loopback when the coordinator is local, else all interfaces)')
+    .option('--advertise-host <name>', 'host name other workers use to reach this one (default: this machine\'s host name, or 127.0.0.1 when local)')
+    .option('--token <secret>', 'shared secret of the run (default: $GRADSYNC_TOKEN)')
+    .option('--connect-timeout <s>', 'give up if the coordinator is unreachable this long', intOption('--connect-timeout', 1), 120);
+  program.parse();
+  const o = program.opts();
+  if (o.gpu !== undefined && o.cpu) throw new GradsyncError('E_FLAG', '--gpu and --cpu contradict each other: pick one');
+  const url = coordinatorUrl(o.coordinator);
+  const backend = await selectBackend({ backend: o.cpu && o.backend === 'auto' ? 'auto' : o.backend, gpu: o.cpu ? undefined : o.gpu });
+  log(backend.summary);
+  const token: string | undefined = o.token ?? (process.env.GRADSYNC_TOKEN || undefined);
+  const local = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  const ring = await createRingProvider({ listenHost: o.peerHost ?? (local ? '127.0.0.1' : '0.0.0.0'), advertiseHost: o.advertiseHost, local, token, log });
+  const session = new WorkerSession({ ring, log, backend: backend.name, device: backend.device, token });
+  const link = await connectToCoordinator({
+    url: url.toString(),
+    connectTimeoutMs: o.connectTimeout * 1000,
+    maxPayload: 1 << 30,
+    log,
+    onMessage: (m) => session.onMessage(m),
+  });
+  session.attach(link);
+  const stop = () => {
+    log('stopping on signal');
+    link.close(1001, 'worker interrupted');
+    setTimeout(() => process.exit(130), 200);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const end = await session.ended;
+  await ring.close();
+  if (!end.ok) throw new GradsyncError('E_RUN', end.reason);
+  log('run finished; worker exiting');
+  setTimeout(() => process.exit(0), 100).unref();
+});
