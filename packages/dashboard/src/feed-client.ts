@@ -1,0 +1,73 @@
+import type { MetricRecord } from '@gradsync/core/metrics';
+
+/** Frames the coordinator sends on /feed: the whole history first, then one record per frame. */
+export type FeedMessage = { type: 'history'; records: MetricRecord[] } | { type: 'record'; record: MetricRecord };
+
+export type FeedStatus = 'connecting' | 'live' | 'reconnecting';
+
+export interface FeedHandlers {
+  /** The full history; called again after every reconnect (the state should start over). */
+  onHistory(records: MetricRecord[]): void;
+  onRecord(record: MetricRecord): void;
+  onStatus(status: FeedStatus, detail?: string): void;
+}
+
+/** Parses one text frame; null for anything that is not a feed message. */
+export function parseFeedMessage(text: string): FeedMessage | null {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof msg !== 'object' || msg === null) return null;
+  const m = msg as { type?: unknown; records?: unknown; record?: unknown };
+  if (m.type === 'history' && Array.isArray(m.records)) return m as FeedMessage;
+  if (m.type === 'record' && typeof m.record === 'object' && m.record !== null) return m as FeedMessage;
+  return null;
+}
+
+/** The feed URL on the host and port the page came from. */
+export function feedUrl(loc: Pick<Location, 'protocol' | 'host'>): string {
+  return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/feed`;
+}
+
+/** Connects, and reconnects with back-off (0.5 s doubling up to 5 s) whenever the socket drops. */
+export function connectFeed(url: string, handlers: FeedHandlers): { close(): void } {
+  let socket: WebSocket | null = null;
+  let delay = 500;
+  let closed = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const open = (first: boolean) => {
+    handlers.onStatus(first ? 'connecting' : 'reconnecting');
+    const ws = new WebSocket(url);
+    socket = ws;
+    ws.onopen = () => {
+      delay = 500;
+    };
+    ws.onmessage = (ev) => {
+      if (typeof ev.data !== 'string') return;
+      const msg = parseFeedMessage(ev.data);
+      if (!msg) return;
+      if (msg.type === 'history') {
+        handlers.onHistory(msg.records);
+        handlers.onStatus('live');
+      } else handlers.onRecord(msg.record);
+    };
+    ws.onclose = () => {
+      if (closed || socket !== ws) return;
+      handlers.onStatus('reconnecting', `connection lost; retrying in ${(delay / 1000).toFixed(1)} s`);
+      timer = setTimeout(() => open(false), delay);
+      delay = Math.min(delay * 2, 5000);
+    };
+  };
+  open(true);
+  return {
+    close() {
+      closed = true;
+      clearTimeout(timer);
+      socket?.close();
+    },
+  };
+}

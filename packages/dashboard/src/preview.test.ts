@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { decodePreview } from './preview';
+
+describe('decodePreview', () => {
+  it('turns HWC RGB bytes into RGBA images with labels', () => {
+    const bytes = new Uint8Array(2 * 32 * 32 * 3);
+    bytes.set([10, 20, 30], 0); // image 0, pixel 0
+    bytes.set([200, 100, 50], 32 * 32 * 3 + 3 * 5); // image 1, pixel 5
+    const b64 = Buffer.from(bytes).toString('base64');
+    const imgs = decodePreview(b64, [3, 5], [3, 1], [0.9, 0.4]);
+    expect(imgs).toHaveLength(2);
+    expect(Array.from(imgs[0].rgba.slice(0, 4))).toEqual([10, 20, 30, 255]);
+    expect(Array.from(imgs[1].rgba.slice(20, 24))).toEqual([200, 100, 50, 255]);
+    expect(imgs[0].correct).toBe(true);
+    expect(imgs[1].correct).toBe(false);
+    expect(imgs[1].confidence).toBe(0.4);
+  });
+
+  it('stops at the pixels it has', () => {
+    const b64 = Buffer.from(new Uint8Array(32 * 32 * 3)).toString('base64');
+    expect(decodePreview(b64, [1, 2, 3], [1, 2, 3], [1, 1, 1])).toHaveLength(1);
+  });
+});

@@ -1,0 +1,306 @@
+import type {
+  EndRecord,
+  EpochRecord,
+  EvalSummary,
+  MessageRecord,
+  MetricRecord,
+  PreviewRecord,
+  RunRecord,
+  StepRecord,
+  WorkerStatus,
+  WorkerStepStats,
+} from '@gradsync/core/metrics';
+import type { ProgressInput } from './eta';
+import { recentStepRate } from './eta';
+
+/** The parts of the page a record can change; the renderer redraws only those. */
+export type Section = 'run' | 'steps' | 'epochs' | 'workers' | 'preview' | 'messages' | 'end';
+
+/** Per-step series, one entry per StepRecord, appended in place. */
+export interface StepSeries {
+  step: number[];
+  t: number[];
+  epoch: number[];
+  loss: number[];
+  accuracy: number[];
+  lr: number[];
+  imagesPerSec: number[];
+  /** rank → that worker's img/s at each step, aligned with `step`; null where it took no part. */
+  workerImagesPerSec: Map<number, (number | null)[]>;
+}
+
+export interface StepSplit {
+  computeMs: number;
+  allreduceMs: number;
+  waitMs: number;
+}
+
+export interface WorkerView {
+  rank: number;
+  host: string | null;
+  pid: number | null;
+  backend: string | null;
+  device: string | null;
+  status: WorkerStatus;
+  reason?: string;
+  /** Time (ms) of the latest record about this rank. */
+  lastSeen: number;
+  /** Steps this rank took part in. */
+  steps: number;
+  /** Mean over its recent steps; null before its first step. */
+  imagesPerSec: number | null;
+  split: StepSplit | null;
+}
+
+export interface LatestEval {
+  source: 'validation' | 'test';
+  /** Epoch it was measured after; null for the final test evaluation. */
+  epoch: number | null;
+  summary: EvalSummary;
+}
+
+/** How many of a worker's latest steps its img/s and time split average over. */
+export const WORKER_WINDOW = 20;
+const MESSAGE_LIMIT = 200;
+
+interface WorkerState extends WorkerView {
+  statusT: number;
+  recent: { ips: number; computeMs: number; allreduceMs: number; waitMs: number }[];
+}
+
+/**
+ * A worker's own throughput in one step: its images over its whole cycle (compute + all-reduce +
+ * waiting), so in a synchronous run the workers' rates add up to about the global rate, and a
+ * worker that gets a smaller share of the batch, or stalls, shows a lower line.
+ */
+export function workerImagesPerSec(w: WorkerStepStats, step: Pick<StepRecord, 'samples' | 'imagesPerSec'>): number | null {
+  const ms = w.computeMs + w.allreduceMs + w.waitMs;
+  if (ms > 0) return (w.count * 1000) / ms;
+  return step.samples > 0 ? (w.count / step.samples) * step.imagesPerSec : null;
+}
+
+/**
+ * Everything the dashboard knows about a run, built from metric records one at a time.
+ * Pure data: no DOM, no timers. `apply` is O(workers) per record (amortized), so a history of
+ * tens of thousands of records loads at once.
+ */
+export class RunState {
+  run: RunRecord | null = null;
+  end: EndRecord | null = null;
+  readonly steps: StepSeries = emptySteps();
+  epochs: EpochRecord[] = [];
+  preview: PreviewRecord | null = null;
+  latestEval: LatestEval | null = null;
+  messages: MessageRecord[] = [];
+  records = 0;
+  /** Bumped whenever earlier points of the step series are rewritten (so smoothing restarts). */
+  revision = 0;
+  /** Time of the newest record (ms). */
+  lastT = 0;
+  private workers = new Map<number, WorkerState>();
+  private stepsPerEpochSeen = new Map<number, number>();
+  private dirty = new Set<Section>();
+
+  /** Forgets everything (a new history arrived, or a different run started). */
+  reset(): void {
+    this.run = null;
+    this.end = null;
+    for (const key of ['step', 't', 'epoch', 'loss', 'accuracy', 'lr', 'imagesPerSec'] as const) this.steps[key].length = 0;
+    this.steps.workerImagesPerSec.clear();
+    this.epochs = [];
+    this.preview = null;
+    this.latestEval = null;
+    this.messages = [];
+    this.records = 0;
+    this.revision++;
+    this.lastT = 0;
+    this.workers.clear();
+    this.stepsPerEpochSeen.clear();
+    for (const s of ['run', 'steps', 'epochs', 'workers', 'preview', 'messages', 'end'] as const) this.dirty.add(s);
+  }
+
+  apply(r: MetricRecord): void {
+    this.records++;
+    if (typeof r.t === 'number' && r.t > this.lastT) this.lastT = r.t;
+    switch (r.kind) {
+      case 'run':
+        if (this.run && this.run.runName !== r.runName) this.reset();
+        this.run = r;
+        this.dirty.add('run');
+        break;
+      case 'worker': {
+        const w = this.worker(r.rank, r.t);
+        w.host = r.host;
+        w.pid = r.pid;
+        w.backend = r.backend;
+        w.device = r.device;
+        w.status = r.status;
+        w.reason = r.reason;
+        w.statusT = r.t;
+        w.lastSeen = Math.max(w.lastSeen, r.t);
+        this.dirty.add('workers');
+        break;
+      }
+      case 'step':
+        this.applyStep(r);
+        break;
+      case 'epoch':
+        this.epochs = this.epochs.filter((e) => e.epoch !== r.epoch);
+        this.epochs.push(r);
+        if (r.validation) this.latestEval = { source: 'validation', epoch: r.epoch, summary: r.validation };
+        else if (r.test) this.latestEval = { source: 'test', epoch: r.epoch, summary: r.test };
+        this.dirty.add('epochs');
+        break;
+      case 'preview':
+        this.preview = r;
+        this.dirty.add('preview');
+        break;
+      case 'message':
+        this.messages.push(r);
+        if (this.messages.length > MESSAGE_LIMIT) this.messages.splice(0, this.messages.length - MESSAGE_LIMIT);
+        this.dirty.add('messages');
+        break;
+      case 'end':
+        this.end = r;
+        if (r.test) {
+          this.latestEval = { source: 'test', epoch: null, summary: r.test };
+          this.dirty.add('epochs');
+        }
+        this.dirty.add('end');
+        break;
+      default:
+        // A record kind newer than this page: ignore it.
+        break;
+    }
+  }
+
+  /** The sections changed since the last call. */
+  takeDirty(): Set<Section> {
+    const d = this.dirty;
+    this.dirty = new Set();
+    return d;
+  }
+
+  workerViews(): WorkerView[] {
+    return [...this.workers.values()]
+      .sort((a, b) => a.rank - b.rank)
+      .map(({ statusT: _s, recent: _r, ...view }) => view);
+  }
+
+  /** Inputs for computeProgress; null before the run record. Epochs are 0-based, as the trainers number them. */
+  progressInput(): ProgressInput | null {
+    if (!this.run) return null;
+    const epochsConfig = this.run.config.epochs;
+    const epochs = typeof epochsConfig === 'number' && epochsConfig > 0 ? epochsConfig : null;
+    const lastStepEpoch = this.steps.epoch.length ? this.steps.epoch[this.steps.epoch.length - 1] : 0;
+    const lastEpochDone = this.epochs.length ? Math.max(...this.epochs.map((e) => e.epoch)) : -1;
+    // Between the last step of an epoch and the first of the next, the finished epoch's record is the newest.
+    let epochIndex = lastEpochDone >= lastStepEpoch ? lastEpochDone + 1 : lastStepEpoch;
+    let stepsIntoEpoch = lastEpochDone >= lastStepEpoch ? 0 : (this.stepsPerEpochSeen.get(lastStepEpoch) ?? 0);
+    if (epochs !== null && epochIndex >= epochs) {
+      // Every epoch is done: show the last one full.
+      epochIndex = epochs - 1;
+      stepsIntoEpoch = this.run.stepsPerEpoch;
+    }
+    return {
+      stepsPerEpoch: this.run.stepsPerEpoch,
+      epochs,
+      epochIndex,
+      stepsIntoEpoch,
+      stepsPerSec: this.end ? null : recentStepRate(this.steps.t),
+      epochsFinished: this.epochs.length,
+    };
+  }
+
+  private worker(rank: number, t: number): WorkerState {
+    let w = this.workers.get(rank);
+    if (!w) {
+      w = {
+        rank,
+        host: null,
+        pid: null,
+        backend: null,
+        device: null,
+        status: 'joining',
+        lastSeen: t,
+        steps: 0,
+        imagesPerSec: null,
+        split: null,
+        statusT: -Infinity,
+        recent: [],
+      };
+      this.workers.set(rank, w);
+    }
+    return w;
+  }
+
+  private applyStep(r: StepRecord): void {
+    const s = this.steps;
+    const last = s.step.length ? s.step[s.step.length - 1] : -Infinity;
+    if (r.step <= last) this.truncateSteps(r.step);
+    const index = s.step.length;
+    s.step.push(r.step);
+    s.t.push(r.t);
+    s.epoch.push(r.epoch);
+    s.loss.push(r.loss);
+    s.accuracy.push(r.accuracy);
+    s.lr.push(r.lr);
+    s.imagesPerSec.push(r.imagesPerSec);
+    this.stepsPerEpochSeen.set(r.epoch, (this.stepsPerEpochSeen.get(r.epoch) ?? 0) + 1);
+
+    for (const ws of r.workers ?? []) {
+      const w = this.worker(ws.rank, r.t);
+      w.lastSeen = Math.max(w.lastSeen, r.t);
+      if (w.status === 'joining' || (w.status === 'gone' && r.t > w.statusT)) w.status = 'training';
+      w.steps++;
+      const ips = workerImagesPerSec(ws, r);
+      w.recent.push({ ips: ips ?? Number.NaN, computeMs: ws.computeMs, allreduceMs: ws.allreduceMs, waitMs: ws.waitMs });
+      if (w.recent.length > WORKER_WINDOW) w.recent.shift();
+      w.imagesPerSec = mean(w.recent.map((x) => x.ips));
+      w.split = {
+        computeMs: mean(w.recent.map((x) => x.computeMs)) ?? 0,
+        allreduceMs: mean(w.recent.map((x) => x.allreduceMs)) ?? 0,
+        waitMs: mean(w.recent.map((x) => x.waitMs)) ?? 0,
+      };
+      let series = s.workerImagesPerSec.get(ws.rank);
+      if (!series) {
+        series = new Array<number | null>(index).fill(null);
+        s.workerImagesPerSec.set(ws.rank, series);
+      }
+      series.push(ips);
+    }
+    for (const series of s.workerImagesPerSec.values()) if (series.length === index) series.push(null);
+    this.dirty.add('steps');
+    if (r.workers?.length) this.dirty.add('workers');
+  }
+
+  /** A step number at or below the newest: the run went back to a checkpoint; later points are superseded. */
+  private truncateSteps(fromStep: number): void {
+    const s = this.steps;
+    let keep = s.step.length;
+    while (keep > 0 && s.step[keep - 1] >= fromStep) keep--;
+    for (const key of ['step', 't', 'epoch', 'loss', 'accuracy', 'lr', 'imagesPerSec'] as const) s[key].length = keep;
+    for (const series of s.workerImagesPerSec.values()) series.length = keep;
+    this.stepsPerEpochSeen.clear();
+    for (const e of s.epoch) this.stepsPerEpochSeen.set(e, (this.stepsPerEpochSeen.get(e) ?? 0) + 1);
+    this.epochs = this.epochs.filter((e) => e.step <= fromStep);
+    this.revision++;
+    this.dirty.add('epochs');
+  }
+}
+
+function emptySteps(): StepSeries {
+  return { step: [], t: [], epoch: [], loss: [], accuracy: [], lr: [], imagesPerSec: [], workerImagesPerSec: new Map() };
+}
+
+function mean(xs: number[]): number | null {
+  let sum = 0;
+  let n = 0;
+  for (const x of xs) {
+    if (Number.isFinite(x)) {
+      sum += x;
+      n++;
+    }
+  }
+  return n ? sum / n : null;
+}

@@ -1,0 +1,121 @@
+/**
+ * The dashboard in a real browser: a MetricsFeed behind startDashboardServer, a headless
+ * Chromium on the page, and a scripted run published over time. Writes docs/dashboard.png.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { MetricRecord } from '@gradsync/core/metrics';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MetricsFeed, startDashboardServer, type DashboardServer } from '../packages/coordinator/src/dashboard-server/index';
+import {
+  type BrowserSession,
+  byTestId,
+  chromiumPath,
+  ensureDashboardBuilt,
+  launchBrowser,
+  REPO_ROOT,
+  waitForAttribute,
+  waitForNumber,
+  waitForTestId,
+  waitUntil,
+} from './helpers/browser';
+import { ScriptedRun, STEPS_PER_EPOCH, VALIDATION_COUNT } from './helpers/scripted-run';
+
+const SCREENSHOT = path.join(REPO_ROOT, 'docs', 'dashboard.png');
+const noChromium = chromiumPath() === null;
+if (noChromium) process.stderr.write('dashboard browser test skipped: no Chromium (apt-get install -y chromium, or set CHROMIUM_PATH)\n');
+
+/** Publishes records in batches, letting the page draw in between. */
+async function publishOverTime(feed: MetricsFeed, records: MetricRecord[], batch = 40, pauseMs = 15): Promise<void> {
+  for (let i = 0; i < records.length; i += batch) {
+    for (const r of records.slice(i, i + batch)) feed.publish(r);
+    await new Promise((r) => setTimeout(r, pauseMs));
+  }
+}
+
+describe.skipIf(noChromium)('dashboard in a browser', () => {
+  let browser: BrowserSession;
+  let server: DashboardServer | null = null;
+  let port = 0;
+  const feed = new MetricsFeed();
+  const script = new ScriptedRun('seed-cnn-2gpu', 2300);
+  const published: MetricRecord[] = [];
+
+  beforeAll(async () => {
+    ensureDashboardBuilt();
+    server = await startDashboardServer({ host: '127.0.0.1', port: 0, feed });
+    port = server.port;
+    browser = await launchBrowser({ width: 1440, height: 900 });
+    feed.subscribe((r) => published.push(r));
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('shows a run live: curves, workers, confusion matrix, preview', async () => {
+    const { page } = browser;
+    await page.goto(server!.url);
+    await waitForAttribute(page, 'connection-status', 'data-status', (s) => s === 'live');
+
+    // The run starts; two workers join.
+    await publishOverTime(feed, script.start());
+    await waitUntil(() => page.locator('[data-testid="worker-table"] tr[data-rank]').count(), (n) => n === 2, 'two worker rows');
+    expect(await page.locator('[data-testid="worker-table"] tr[data-status="joining"]').count()).toBe(2);
+    expect(await byTestId(page, 'run-config').textContent()).toContain('seed-cnn');
+
+    // Steps arrive: the loss chart grows, the workers are training.
+    await publishOverTime(feed, script.steps(300));
+    const early = await waitForNumber(page, 'loss-chart', 'data-points', (n) => n >= 300);
+    await waitUntil(() => page.locator('[data-testid="worker-table"] tr[data-status="training"]').count(), (n) => n === 2, 'two training workers');
+    expect(await page.locator('[data-testid="worker-table"] tr[data-rank="1"] td').nth(1).textContent()).toContain('gpu-node-1');
+    expect(await byTestId(page, 'confusion-matrix').getAttribute('data-total')).toBe('0');
+
+    // The first epoch ends: confusion matrix and preview images appear.
+    await publishOverTime(feed, script.steps(STEPS_PER_EPOCH - 300));
+    const total = await waitForNumber(page, 'confusion-matrix', 'data-total', (n) => n > 0);
+    expect(total).toBe(VALIDATION_COUNT);
+    await waitForNumber(page, 'preview-grid', 'data-count', (n) => n === 16);
+    expect(await page.locator('[data-testid="preview-grid"] canvas').count()).toBe(16);
+    expect(await page.locator('[data-testid="confusion-matrix"] tbody tr').count()).toBe(10);
+
+    // Two more epochs and part of the fourth: thousands of points (decimated), progress and ETA.
+    // The last stretch is stamped with the real clock, so heartbeats read "now".
+    await publishOverTime(feed, script.steps(2300 - STEPS_PER_EPOCH - 60), 100, 10);
+    script.resync(Date.now() - 60 * 44);
+    await publishOverTime(feed, script.steps(60));
+    const later = await waitForNumber(page, 'loss-chart', 'data-points', (n) => n > early);
+    expect(later).toBeGreaterThan(early);
+    expect(later).toBeLessThanOrEqual(2002); // capped by min/max bucketing
+    await waitForAttribute(page, 'loss-chart', 'data-steps', (s) => s === '2300');
+    await waitForAttribute(page, 'epoch-progress', 'data-epoch', (s) => s === '4');
+    expect(await byTestId(page, 'epoch-progress').textContent()).toMatch(/epoch ends in/);
+    feed.publish({ kind: 'message', t: Date.now(), level: 'warn', text: 'rank 1 waited 180 ms for the all-reduce (slow link?)' });
+
+    // Let the charts settle, then take the picture.
+    await page.waitForTimeout(600);
+    mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(browser.errors).toEqual([]);
+  }, 120_000);
+
+  it('reconnects when the server comes back, and shows the end of the run', async () => {
+    const { page } = browser;
+    await server!.close();
+    await waitForAttribute(page, 'connection-status', 'data-status', (s) => s === 'reconnecting');
+
+    // A new server on the same port with the same history, then the run ends.
+    const restarted = new MetricsFeed({ history: published });
+    server = await startDashboardServer({ host: '127.0.0.1', port, feed: restarted });
+    await waitForAttribute(page, 'connection-status', 'data-status', (s) => s === 'live', 20_000);
+    await waitForAttribute(page, 'loss-chart', 'data-steps', (s) => s === '2300');
+    restarted.publish({ kind: 'worker', t: Date.now(), rank: 1, host: 'gpu-node-1', pid: 41_201, backend: 'tensorflow (tfjs-node-gpu)', device: 'GPU 1', status: 'gone', reason: 'run finished' });
+    restarted.publish({ kind: 'end', t: Date.now(), status: 'stopped', reason: 'stopped by the user (Ctrl-C)', epochs: 3, steps: 2300, wallSec: 115, test: null });
+    await waitForAttribute(page, 'end-status', 'data-status', (s) => s === 'stopped');
+    await waitForAttribute(page, 'connection-status', 'data-status', (s) => s === 'ended');
+    expect(await page.locator('[data-testid="worker-table"] tr[data-rank="1"]').getAttribute('data-status')).toBe('gone');
+    await waitForTestId(page, 'preview-grid');
+    expect(browser.errors).toEqual([]);
+  }, 60_000);
+});
