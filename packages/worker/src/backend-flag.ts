@@ -1,2 +1,4 @@
+import { backendRequests } from '@gradsync/core/backend';
+
 /** Values of --backend (see DESIGN.md "Backends"). */
-export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_CHOICES = backendRequests as readonly string[];
