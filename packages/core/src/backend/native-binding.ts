@@ -52,8 +52,9 @@ export function probeNativeBinding(packageName: NativePackage, host: BackendHost
       found: false,
       bindingPath,
       why:
-        `${packageName} has no native binding (${bindingPath}): its install script downloads ` +
-        `libtensorflow and could not (offline install); fix: \`npm rebuild ${packageName}\` with network access`,
+        `${packageName}'s native binding ${path.join(modulePath, `${binary.module_name}.node`)} is missing ` +
+        `(its install script downloads libtensorflow, which fails offline); ` +
+        `fix: \`npm rebuild ${packageName}\` with network access`,
     };
   }
   return { found: true, bindingPath };

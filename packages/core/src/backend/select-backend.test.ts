@@ -55,9 +55,11 @@ describe('selectBackend', () => {
     expect(selection.device).toMatch(/^CPU \(wasm( SIMD)?, 1 thread\)$/);
     expect(selection.skipped.map((s) => s.backend)).toEqual(['tensorflow-gpu', 'tensorflow']);
     expect(selection.skipped[0]!.why).toBe('no --gpu given');
-    expect(selection.skipped[1]!.why).toMatch(/no native binding.*npm rebuild @tensorflow\/tfjs-node/);
+    expect(selection.skipped[1]!.why).toMatch(/native binding .* is missing.*npm rebuild @tensorflow\/tfjs-node`/);
     expect(selection.summary).not.toContain('\n');
-    expect(selection.summary).toMatch(/'wasm'.*not used: tensorflow-gpu \(no --gpu given\); tensorflow \(/);
+    expect(selection.summary).toMatch(
+      /^TensorFlow\.js backend wasm on CPU .*: the best one that loaded \(--backend auto\); not used: tensorflow-gpu - no --gpu given; tensorflow - @tensorflow\/tfjs-node's native binding/,
+    );
     expect(tf.getBackend()).toBe('wasm');
   });
 

@@ -54,9 +54,9 @@ function validate(options: BackendOptions): void {
 }
 
 function summarize(name: string, device: string, reason: string, skipped: SkippedBackend[]): string {
-  const head = `TensorFlow.js backend '${name}' on ${device} (${reason})`;
+  const head = `TensorFlow.js backend ${name} on ${device}: ${reason}`;
   if (skipped.length === 0) return head;
-  return `${head}; not used: ${skipped.map((s) => `${s.backend} (${s.why})`).join('; ')}`;
+  return `${head}; not used: ${skipped.map((s) => `${s.backend} - ${s.why}`).join('; ')}`;
 }
 
 /**
@@ -94,7 +94,7 @@ export async function selectBackend(
           ? `requested with --backend ${backend}`
           : candidate.id === 'tensorflow-gpu'
             ? `--gpu ${gpu} given`
-            : 'auto: the best backend that loaded';
+            : 'the best one that loaded (--backend auto)';
       return { name, device, reason, skipped, summary: summarize(name, device, reason, skipped) };
     } catch (err) {
       if (!(err instanceof BackendUnavailable)) throw err;
@@ -117,6 +117,6 @@ export async function selectBackend(
   }
   throw new GradsyncError(
     'BACKEND_UNAVAILABLE',
-    `no TensorFlow.js backend could be loaded: ${skipped.map((s) => `${s.backend} (${s.why})`).join('; ')}`,
+    `no TensorFlow.js backend could be loaded: ${skipped.map((s) => `${s.backend} - ${s.why}`).join('; ')}`,
   );
 }

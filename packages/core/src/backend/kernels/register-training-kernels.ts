@@ -9,6 +9,7 @@ import { meanKernel, sumKernel } from './leading-axes-reduction';
 import { maxPoolGradKernel } from './max-pool-grad';
 import { batchMatMulKernel } from './batch-mat-mul';
 import { fusedBatchNormKernel } from './fused-batch-norm';
+import { castKernel } from './cast';
 
 /** Every kernel this project adds to the wasm backend for training, in registration order. */
 export const wasmTrainingKernels: readonly WasmTrainingKernel[] = [
@@ -21,6 +22,7 @@ export const wasmTrainingKernels: readonly WasmTrainingKernel[] = [
   maxPoolGradKernel,
   batchMatMulKernel,
   fusedBatchNormKernel,
+  castKernel,
 ];
 
 interface Registration {
