@@ -236,7 +236,7 @@ export class RunCoordinator {
       lossSum += stepLoss * n;
       correct += stepCorrect;
       seen += n;
-      this.record({ kind: 'step', t: Date.now(), step, epoch, loss: stepLoss, accuracy: stepCorrect / n, samples: n, lr, imagesPerSec: (n * 1000) / (now - last), workers: stats });
+      this.record({ kind: 'step', t: Date.now(), step, epoch, loss: stepLoss, accuracy: stepCorrect / n, samples: n, lr, imagesPerSec: (n * 1000) / (now - last), workers: stats, hashes: reportHash ? stats.map((x) => done.get(x.rank)!.hash ?? '') : undefined });
       last = now;
       this.globalStep++;
       this.progress.update(s + 1, { ips: (seen * 1000) / (now - epochStart), loss: lossSum / seen, acc: correct / seen });

@@ -50,6 +50,16 @@ function openFeed(url: string): Promise<{ ws: WebSocket; frames: unknown[]; next
   });
 }
 
+/** The HTTP status a WebSocket upgrade gets when it is refused. */
+function upgradeStatus(url: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.on('open', () => reject(new Error(`upgrade on ${url} was accepted`)));
+    ws.on('error', () => {});
+  });
+}
+
 describe('dashboard server', () => {
   let dir: string;
   let dist: string;
@@ -150,13 +160,7 @@ describe('dashboard server', () => {
 
   it('refuses a WebSocket upgrade on another path', async () => {
     const { wsUrl } = await start();
-    const status = await new Promise<number>((resolve, reject) => {
-      const ws = new WebSocket(`${wsUrl}elsewhere`);
-      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-      ws.on('open', () => reject(new Error('upgrade on /elsewhere was accepted')));
-      ws.on('error', () => {});
-    });
-    expect(status).toBe(404);
+    expect(await upgradeStatus(`${wsUrl}elsewhere`)).toBe(404);
   });
 
   it('appends published records to metrics.jsonl, not the given history', () => {
@@ -176,7 +180,7 @@ describe('dashboard server', () => {
     httpServer.on('upgrade', (req, socket, head) => {
       if (req.url === '/peer') peers.handleUpgrade(req, socket, head, (ws) => ws.send('peer hello'));
     });
-    const attachment = feed.attach(httpServer, { distDir: dist });
+    const attachment = feed.attach(httpServer, { distDir: dist, otherUpgradePaths: ['/peer'] });
     await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));
     const port = (httpServer.address() as { port: number }).port;
     try {
@@ -194,6 +198,8 @@ describe('dashboard server', () => {
       expect(attachment.routes.clientCount).toBe(1);
       client.ws.close();
       expect((await get(`http://127.0.0.1:${port}/`)).status).toBe(200);
+      // Neither endpoint's path: refused, not left hanging.
+      expect(await upgradeStatus(`ws://127.0.0.1:${port}/elsewhere`)).toBe(404);
     } finally {
       attachment.detach();
       peers.close();

@@ -12,6 +12,12 @@ export const RECORDS_PATH = '/api/records';
 export interface AttachOptions {
   /** The built dashboard (default: packages/dashboard/dist next to this package). */
   distDir?: string;
+  /**
+   * WebSocket paths that other 'upgrade' listeners on the same server own (e.g. ['/worker']).
+   * Given, the dashboard refuses upgrades on any other path but /feed, so a wrong path gets a
+   * 404 instead of hanging.
+   */
+  otherUpgradePaths?: string[];
 }
 
 /**
@@ -91,10 +97,11 @@ export interface DashboardAttachment {
 
 /**
  * Adds the dashboard to an http.Server through its 'request' and 'upgrade' events, so other
- * endpoints (another WebSocket path, say) can share the port. A request or upgrade that no
- * route owns is answered 404 only while the dashboard's listener is the server's only one for
- * that event; with several, each must ignore paths it does not own, and the owner of the
- * server answers the rest (or calls `routes.handleRequest` from its own handler).
+ * endpoints (another WebSocket path, say) can share the port. A request that no route owns is
+ * answered 404 while the dashboard's listener is the server's only 'request' listener (create
+ * the server without a handler); otherwise the server's own handler must answer it (calling
+ * `routes.handleRequest` first). An upgrade on a path nobody owns is refused with 404 when the
+ * dashboard is the only 'upgrade' listener, or when `otherUpgradePaths` names the other owners.
  */
 export function attachDashboard(server: http.Server, feed: MetricsFeed, options: AttachOptions = {}): DashboardAttachment {
   const routes = new DashboardRoutes(feed, options);
@@ -102,9 +109,12 @@ export function attachDashboard(server: http.Server, feed: MetricsFeed, options:
     if (routes.handleRequest(req, res)) return;
     if (server.listenerCount('request') === 1) notFound(res, pathOf(req) ?? req.url ?? '');
   };
+  const others = options.otherUpgradePaths ? new Set(options.otherUpgradePaths) : null;
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     if (routes.handleUpgrade(req, socket, head)) return;
-    if (server.listenerCount('upgrade') === 1) refuseUpgrade(socket, pathOf(req) ?? req.url ?? '');
+    const pathname = pathOf(req);
+    const unowned = others ? pathname === null || !others.has(pathname) : server.listenerCount('upgrade') === 1;
+    if (unowned) refuseUpgrade(socket, pathname ?? req.url ?? '');
   };
   server.on('request', onRequest);
   server.on('upgrade', onUpgrade);

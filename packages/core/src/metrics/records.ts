@@ -58,6 +58,8 @@ export interface StepRecord {
   /** Global images per second for this step (samples / wall time since the previous step). */
   imagesPerSec: number;
   workers: WorkerStepStats[];
+  /** Each rank's weight hash, by rank, on the steps where replicas were compared. */
+  hashes?: string[];
 }
 
 export interface EvalSummary {

@@ -1,0 +1,10 @@
+import { MetricsFeed, startDashboardServer } from '../packages/coordinator/src/dashboard-server/index';
+import { launchBrowser } from './helpers/browser';
+const server = await startDashboardServer({ host: '127.0.0.1', port: 0, feed: new MetricsFeed() });
+const b = await launchBrowser({ width: 1280, height: 800 });
+await b.page.goto(server.url);
+await b.page.waitForTimeout(1500);
+await b.page.screenshot({ path: '/tmp/empty.png', fullPage: true });
+console.log('errors', b.errors);
+await b.close();
+await server.close();

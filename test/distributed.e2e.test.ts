@@ -1,0 +1,88 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { endOf, epochs, exportedWeights, maxAbsDiff, readMetrics, runCli, START_CLI, steps, syntheticDataDir, tempDir } from './helpers/runs';
+
+// Real processes and sockets: `pnpm start` spawns a coordinator and worker processes on loopback.
+let dataDir: string;
+let runsDir: string;
+
+beforeAll(async () => {
+  // 768 training images: the last 128 validate, 640 train = 10 steps of 64 per epoch.
+  dataDir = await syntheticDataDir(768, 128);
+  runsDir = tempDir('runs');
+});
+
+async function start(name: string, args: string[]) {
+  const result = await runCli(START_CLI, ['--data-dir', dataDir, '--validation', '128', '--port', '0', '--runs-dir', runsDir, '--run-name', name, ...args]);
+  const runDir = path.join(runsDir, name);
+  if (result.code !== 0) throw new Error(`run ${name} exited ${result.code ?? result.signal}:\n${result.stderr.slice(-3000)}`);
+  return { ...result, runDir, records: readMetrics(runDir) };
+}
+
+describe('single-node distributed training', () => {
+  it('trains the seed CNN with 3 workers: loss falls, replicas stay identical, BatchNorm statistics included', async () => {
+    const run = await start('seed3', ['--workers', '3', '--epochs', '3', '--lr', '0.002', '--model', 'seed-cnn', '--hash-every', '5']);
+    const ep = epochs(run.records);
+    expect(ep).toHaveLength(3);
+    expect(ep[2].trainLoss).toBeLessThan(ep[0].trainLoss * 0.8);
+    expect(ep[2].trainAccuracy).toBeGreaterThan(0.3); // chance is 0.1
+    // Every global batch of 64 was split 22/21/21 across the 3 ranks.
+    const st = steps(run.records);
+    expect(st).toHaveLength(30);
+    for (const s of st) {
+      expect(s.samples).toBe(64);
+      expect(s.workers.map((w) => w.count).sort()).toEqual([21, 21, 22]);
+    }
+    const checked = st.filter((s) => s.hashes);
+    expect(checked.length).toBeGreaterThanOrEqual(6);
+    for (const s of checked) expect(new Set(s.hashes).size).toBe(1);
+    expect(run.records.some((r) => r.kind === 'message' && r.level === 'error')).toBe(false);
+    expect(ep[2].validation?.count).toBe(128);
+    expect(ep[2].test?.count).toBe(128);
+    expect(ep[2].test?.confusion.reduce((a, b) => a + b, 0)).toBe(128);
+    expect(endOf(run.records)?.status).toBe('completed');
+    expect(existsSync(path.join(run.runDir, 'model', 'model.json'))).toBe(true);
+    expect(existsSync(path.join(run.runDir, 'checkpoints', '00000030', 'state.bin'))).toBe(true);
+  }, 300_000);
+
+  it('ring and star all-reduce give the same weights; accuracy beats chance on held-out data', async () => {
+    const common = ['--workers', '2', '--epochs', '3', '--model', 'tiny-cnn', '--lr', '0.005'];
+    const ring = await start('ring2', [...common, '--allreduce', 'ring']);
+    const star = await start('star2', [...common, '--allreduce', 'star']);
+    expect(ring.stderr).toMatch(/ring all-reduce/);
+    expect(star.stderr).toMatch(/star all-reduce/);
+    // With two ranks both schedules add the same two numbers: bit-identical results.
+    expect(maxAbsDiff(exportedWeights(ring.runDir), exportedWeights(star.runDir))).toBe(0);
+    const last = epochs(ring.records).at(-1)!;
+    expect(last.test!.accuracy).toBeGreaterThan(0.3);
+    expect(last.trainLoss).toBeLessThan(epochs(ring.records)[0].trainLoss);
+  }, 300_000);
+
+  it('1 worker and 3 workers follow the same trajectory (same seed, same global batch)', async () => {
+    const common = ['--epochs', '2', '--model', 'tiny-cnn', '--lr', '0.005'];
+    const one = await start('inv1', [...common, '--workers', '1']);
+    const three = await start('inv3', [...common, '--workers', '3', '--allreduce', 'ring']);
+    const diff = maxAbsDiff(exportedWeights(one.runDir), exportedWeights(three.runDir));
+    // Only float32 summation order differs (a batch's gradient summed in one pass vs in three
+    // partial sums, then a ring): ~1e-7 relative per step, which Adam's normalised steps carry
+    // through 20 updates of size ≤ lr = 5e-3. A wrong split or average moves weights by ~lr per step.
+    expect(diff).toBeLessThan(1e-4);
+    const l1 = steps(one.records).map((s) => s.loss);
+    const l3 = steps(three.records).map((s) => s.loss);
+    l1.forEach((l, i) => expect(l3[i]).toBeCloseTo(l, 3));
+  }, 300_000);
+
+  it('resumes from a checkpoint to the same weights as an uninterrupted run', async () => {
+    const common = ['--workers', '2', '--model', 'tiny-cnn', '--lr', '0.005', '--seed', '9'];
+    const whole = await start('whole', [...common, '--epochs', '3']);
+    await start('parted', [...common, '--epochs', '1']);
+    const resumed = await runCli(START_CLI, ['--resume', path.join(runsDir, 'parted'), '--epochs', '3', '--data-dir', dataDir, '--port', '0', '--workers', '2']);
+    expect(resumed.code, resumed.stderr.slice(-2000)).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming .*parted.* \(epoch 2, step 10\)/);
+    // The wasm backend is deterministic and tiny-cnn has no dropout: bit-identical.
+    expect(maxAbsDiff(exportedWeights(whole.runDir), exportedWeights(path.join(runsDir, 'parted')))).toBe(0);
+    const ep = epochs(readMetrics(path.join(runsDir, 'parted')));
+    expect(ep.map((e) => e.epoch)).toEqual([0, 1, 2]);
+  }, 300_000);
+});

@@ -1,0 +1,72 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeSyntheticCifar10, writeCifar10Binary } from '@gradsync/core/data';
+import type { MetricRecord, StepRecord, EpochRecord, EndRecord } from '@gradsync/core/metrics';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+export const START_CLI = path.join(ROOT, 'packages/coordinator/src/cli/start.ts');
+export const COORDINATOR_CLI = path.join(ROOT, 'packages/coordinator/src/cli/coordinator.ts');
+export const WORKER_CLI = path.join(ROOT, 'packages/worker/src/cli/worker.ts');
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(path.join(tmpdir(), `gradsync-${prefix}-`));
+}
+
+/** A small synthetic data set in the CIFAR-10 binary layout, written to a fresh folder. */
+export async function syntheticDataDir(train: number, test: number, seed = 3): Promise<string> {
+  const dir = tempDir('data');
+  await writeCifar10Binary(dir, makeSyntheticCifar10({ train, test, seed }));
+  return dir;
+}
+
+export interface ProcessResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a TypeScript CLI as a real process (through tsx) and collects its output. */
+export function runCli(cli: string, args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ProcessResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TSX, [cli, ...args], { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 240_000);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+export function readMetrics(runDir: string): MetricRecord[] {
+  return readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as MetricRecord);
+}
+
+export const steps = (records: MetricRecord[]) => records.filter((r): r is StepRecord => r.kind === 'step');
+export const epochs = (records: MetricRecord[]) => records.filter((r): r is EpochRecord => r.kind === 'epoch');
+export const endOf = (records: MetricRecord[]) => records.find((r): r is EndRecord => r.kind === 'end');
+
+/** The exported model's weights as floats (model/weights.bin in the layers format). */
+export function exportedWeights(runDir: string): Float32Array {
+  const b = readFileSync(path.join(runDir, 'model', 'weights.bin'));
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
+
+export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) throw new Error(`lengths differ: ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
