@@ -53,7 +53,7 @@ export class ChartData {
       if (!sm) this.perWorker.set(rank, (sm = new SmoothedSeries(weight)));
       const raw = s.workerImagesPerSec.get(rank) ?? [];
       // Smooth over the steps the rank took part in; gaps stay gaps.
-      const values = sm.sync(raw.map((v) => (v === null ? Number.NaN : v)), weight, state.revision);
+      const values = sm.sync(raw, weight, state.revision);
       columns.push(pick(values, idx).map((v) => (Number.isFinite(v) ? v : null)));
     }
     return { table: { x: pick(s.step, idx), columns }, ranks };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { epochRecord, runRecord, scriptedRun, stepRecord, workerRecord } from './fixtures';
-import { RunState, workerImagesPerSec } from './run-state';
+import { RunState, WORKER_WINDOW, workerImagesPerSec } from './run-state';
 
 function stateOf(records = scriptedRun(25)): RunState {
   const s = new RunState();
@@ -90,6 +90,17 @@ describe('RunState: workers', () => {
     expect(w0.split).toEqual({ computeMs: 300, allreduceMs: 100, waitMs: 100 });
     expect(w0.lastSeen).toBe(stepRecord(4).t);
     expect(w0.steps).toBe(5);
+  });
+
+  it('slides the averaging window over the last WORKER_WINDOW steps', () => {
+    const s = new RunState();
+    for (let i = 0; i < 30; i++) {
+      const r = stepRecord(i, {}, [0]);
+      r.workers[0].computeMs = i;
+      s.apply(r);
+    }
+    expect(WORKER_WINDOW).toBe(20);
+    expect(s.workerViews()[0].split?.computeMs).toBeCloseTo(19.5); // mean of 10..29
   });
 
   it('workerImagesPerSec falls back to the share of the global rate without timings', () => {

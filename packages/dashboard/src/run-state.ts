@@ -63,9 +63,18 @@ export interface LatestEval {
 export const WORKER_WINDOW = 20;
 const MESSAGE_LIMIT = 200;
 
+interface StepSample {
+  ips: number;
+  computeMs: number;
+  allreduceMs: number;
+  waitMs: number;
+}
+
 interface WorkerState extends WorkerView {
   statusT: number;
-  recent: { ips: number; computeMs: number; allreduceMs: number; waitMs: number }[];
+  /** The last WORKER_WINDOW samples and their running sums (ips: finite values only). */
+  recent: StepSample[];
+  sums: StepSample & { ipsCount: number };
 }
 
 /**
@@ -228,6 +237,7 @@ export class RunState {
         split: null,
         statusT: -Infinity,
         recent: [],
+        sums: { ips: 0, ipsCount: 0, computeMs: 0, allreduceMs: 0, waitMs: 0 },
       };
       this.workers.set(rank, w);
     }
@@ -254,14 +264,7 @@ export class RunState {
       if (w.status === 'joining' || (w.status === 'gone' && r.t > w.statusT)) w.status = 'training';
       w.steps++;
       const ips = workerImagesPerSec(ws, r);
-      w.recent.push({ ips: ips ?? Number.NaN, computeMs: ws.computeMs, allreduceMs: ws.allreduceMs, waitMs: ws.waitMs });
-      if (w.recent.length > WORKER_WINDOW) w.recent.shift();
-      w.imagesPerSec = mean(w.recent.map((x) => x.ips));
-      w.split = {
-        computeMs: mean(w.recent.map((x) => x.computeMs)) ?? 0,
-        allreduceMs: mean(w.recent.map((x) => x.allreduceMs)) ?? 0,
-        waitMs: mean(w.recent.map((x) => x.waitMs)) ?? 0,
-      };
+      addSample(w, { ips: ips ?? Number.NaN, computeMs: finite(ws.computeMs), allreduceMs: finite(ws.allreduceMs), waitMs: finite(ws.waitMs) });
       let series = s.workerImagesPerSec.get(ws.rank);
       if (!series) {
         series = new Array<number | null>(index).fill(null);
@@ -293,14 +296,25 @@ function emptySteps(): StepSeries {
   return { step: [], t: [], epoch: [], loss: [], accuracy: [], lr: [], imagesPerSec: [], workerImagesPerSec: new Map() };
 }
 
-function mean(xs: number[]): number | null {
-  let sum = 0;
-  let n = 0;
-  for (const x of xs) {
-    if (Number.isFinite(x)) {
-      sum += x;
-      n++;
+function finite(x: number): number {
+  return Number.isFinite(x) ? x : 0;
+}
+
+/** Slides the worker's window by one step and refreshes its means from running sums. */
+function addSample(w: WorkerState, sample: StepSample): void {
+  const add = (x: StepSample, sign: 1 | -1) => {
+    if (Number.isFinite(x.ips)) {
+      w.sums.ips += sign * x.ips;
+      w.sums.ipsCount += sign;
     }
-  }
-  return n ? sum / n : null;
+    w.sums.computeMs += sign * x.computeMs;
+    w.sums.allreduceMs += sign * x.allreduceMs;
+    w.sums.waitMs += sign * x.waitMs;
+  };
+  w.recent.push(sample);
+  add(sample, 1);
+  if (w.recent.length > WORKER_WINDOW) add(w.recent.shift()!, -1);
+  const n = w.recent.length;
+  w.imagesPerSec = w.sums.ipsCount > 0 ? w.sums.ips / w.sums.ipsCount : null;
+  w.split = { computeMs: w.sums.computeMs / n, allreduceMs: w.sums.allreduceMs / n, waitMs: w.sums.waitMs / n };
 }

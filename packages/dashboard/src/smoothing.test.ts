@@ -68,3 +68,13 @@ describe('SmoothedSeries', () => {
     expect(s.sync(src, 0.5, 1)).toEqual(smooth(src, 0.5));
   });
 });
+
+describe('SmoothedSeries with gaps', () => {
+  it('treats null as a gap that leaves the average alone', () => {
+    const s = new SmoothedSeries(0.5);
+    const out = s.sync([2, null, 2], 0.5);
+    expect(out[0]).toBeCloseTo(2);
+    expect(Number.isNaN(out[1])).toBe(true);
+    expect(out[2]).toBeCloseTo(2);
+  });
+});

@@ -40,14 +40,15 @@ export class SmoothedSeries {
     this.ema = new EmaSmoother(weight);
   }
 
-  sync(source: ArrayLike<number>, weight: number = this.weight, revision = this.revision): number[] {
+  /** `null` in the source (no value at that step) smooths to NaN and leaves the average alone. */
+  sync(source: ArrayLike<number | null>, weight: number = this.weight, revision = this.revision): number[] {
     if (weight !== this.weight || revision !== this.revision || source.length < this.values.length) {
       this.weight = weight;
       this.revision = revision;
       this.ema = new EmaSmoother(weight);
       this.values.length = 0;
     }
-    for (let i = this.values.length; i < source.length; i++) this.values.push(this.ema.push(source[i]));
+    for (let i = this.values.length; i < source.length; i++) this.values.push(this.ema.push(source[i] ?? Number.NaN));
     return this.values;
   }
 }

@@ -9,14 +9,16 @@ export class ConfusionPanel {
   private readonly table: HTMLTableElement;
   private readonly caption: HTMLElement;
   private readonly confusions: HTMLElement;
+  private readonly placeholder: HTMLElement;
 
   constructor() {
     const c = card('Confusion matrix');
-    this.caption = h('span', { class: 'muted', text: 'after the first evaluation' });
+    this.caption = h('span', { class: 'muted' });
     c.aside.append(this.caption);
     this.table = h('table', { class: 'confusion', testId: 'confusion-matrix', attrs: { 'data-total': '0' } });
     this.confusions = h('p', { class: 'muted top-confusions' });
-    c.body.append(h('div', { class: 'confusion-wrap' }, this.table), this.confusions);
+    this.placeholder = h('p', { class: 'empty', text: 'Appears after the first evaluation.' });
+    c.body.append(this.placeholder, h('div', { class: 'confusion-wrap' }, this.table), this.confusions);
     this.root = c.root;
   }
 
@@ -29,6 +31,7 @@ export class ConfusionPanel {
       this.caption.textContent = 'malformed confusion matrix';
       return;
     }
+    this.placeholder.hidden = true;
     const name = (i: number) => classNames[i] ?? `class ${i}`;
     const when = latest.epoch === null ? 'final test' : `${latest.source} · epoch ${latest.epoch + 1}`;
     this.caption.textContent = `${when} · ${view.total.toLocaleString('en-US')} images · accuracy ${formatPercent(view.accuracy)}`;

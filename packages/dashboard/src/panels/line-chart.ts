@@ -43,7 +43,12 @@ export class LineChart {
 
   constructor(private readonly options: LineChartOptions) {
     this.plotEl = h('div', { class: 'chart-plot' });
-    this.root = h('div', { class: 'chart', testId: options.testId }, h('div', { class: 'chart-title', text: options.title }), this.plotEl);
+    this.root = h(
+      'div',
+      { class: 'chart empty', testId: options.testId },
+      h('div', { class: 'chart-title', text: options.title }),
+      h('div', { class: 'chart-frame' }, this.plotEl, h('div', { class: 'chart-empty', text: 'waiting for the first step' })),
+    );
     this.lineCount = options.lines.length;
     const yFormat = options.yFormat;
     const bounds = options.yBounds;
@@ -102,6 +107,7 @@ export class LineChart {
     this.marks = marks;
     const columns = table.columns.slice(0, this.lineCount);
     while (columns.length < this.lineCount) columns.push(table.x.map(() => null));
+    this.root.classList.toggle('empty', table.x.length === 0);
     this.plot.setData([table.x, ...columns] as uPlot.AlignedData, !this.zoomed);
   }
 

@@ -7,13 +7,15 @@ export class PreviewPanel {
   readonly root: HTMLElement;
   private readonly grid: HTMLElement;
   private readonly caption: HTMLElement;
+  private readonly placeholder: HTMLElement;
 
   constructor() {
     const c = card('Validation samples');
-    this.caption = h('span', { class: 'muted', text: 'after the first evaluation' });
+    this.caption = h('span', { class: 'muted' });
     c.aside.append(this.caption);
     this.grid = h('div', { class: 'preview-grid', testId: 'preview-grid', attrs: { 'data-count': '0' } });
-    c.body.append(this.grid);
+    this.placeholder = h('p', { class: 'empty', text: 'Validation images with their predicted labels appear after the first evaluation.' });
+    c.body.append(this.placeholder, this.grid);
     this.root = c.root;
   }
 
@@ -26,6 +28,7 @@ export class PreviewPanel {
       this.caption.textContent = 'could not decode the preview images';
       return;
     }
+    this.placeholder.hidden = true;
     const name = (i: number) => classNames[i] ?? `class ${i}`;
     const right = images.filter((i) => i.correct).length;
     this.caption.textContent = `epoch ${preview.epoch + 1} · ${right} / ${images.length} right`;

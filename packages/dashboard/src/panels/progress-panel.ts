@@ -13,6 +13,7 @@ export class ProgressPanel {
   private readonly runBar = h('span', { class: 'fill' });
   private readonly runEta = h('span', { class: 'progress-eta' });
   private readonly stats = h('div', { class: 'stats' });
+  private readonly statValues = new Map<string, HTMLElement>();
 
   constructor() {
     const c = card('Progress', 'epoch-progress', 'span-2');
@@ -58,6 +59,14 @@ export class ProgressPanel {
       ['img/s', formatNumber(lastIps)],
       ['elapsed', formatDuration(ended ? state.end!.wallSec : elapsed)],
     ];
-    this.stats.replaceChildren(...items.map(([k, v]) => h('div', { class: 'stat' }, h('span', { class: 'stat-value', text: v }), h('span', { class: 'stat-key', text: k }))));
+    for (const [key, value] of items) {
+      let el = this.statValues.get(key);
+      if (!el) {
+        el = h('span', { class: 'stat-value' });
+        this.statValues.set(key, el);
+        this.stats.append(h('div', { class: 'stat' }, el, h('span', { class: 'stat-key', text: key })));
+      }
+      setText(el, value);
+    }
   }
 }

@@ -10,7 +10,7 @@ export class StatusPanel {
 
   constructor() {
     const c = card('Status');
-    this.end = h('div', { class: 'end-status', testId: 'end-status', attrs: { 'data-status': 'running' } }, h('span', { class: 'muted', text: 'running — the end status appears here' }));
+    this.end = h('div', { class: 'end-status', testId: 'end-status', attrs: { 'data-status': 'running' } }, h('span', { class: 'muted', text: 'no end record yet: the run is going on (or has not started)' }));
     this.log = h('ol', { class: 'messages', testId: 'messages' });
     c.body.append(this.end, this.log);
     this.root = c.root;
