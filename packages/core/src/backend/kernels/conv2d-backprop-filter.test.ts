@@ -11,16 +11,20 @@ interface Case {
   pad: Pad;
 }
 
+// fh*fw*C <= 32 takes the matrix-product path, larger filters the convolution path.
 const cases: Case[] = [];
 for (const pad of ['valid', 'same'] as const) {
   for (const stride of [1, 2]) {
-    cases.push({ x: [2, 7, 7, 3], filter: [3, 3, 3, 4], stride, pad });
+    cases.push({ x: [2, 7, 7, 3], filter: [3, 3, 3, 4], stride, pad }); // matrix product
     cases.push({ x: [3, 8, 6, 2], filter: [2, 2, 2, 5], stride, pad }); // even filter: asymmetric 'same' pads
-    cases.push({ x: [1, 9, 10, 4], filter: [5, 3, 4, 3], stride, pad });
+    cases.push({ x: [1, 9, 10, 4], filter: [5, 3, 4, 3], stride, pad }); // convolution
+    cases.push({ x: [2, 8, 7, 8], filter: [3, 3, 8, 6], stride, pad }); // convolution
   }
 }
-cases.push({ x: [2, 6, 7, 3], filter: [3, 3, 3, 2], stride: 1, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] });
-cases.push({ x: [2, 9, 9, 3], filter: [3, 3, 3, 2], stride: 2, pad: [[0, 0], [2, 0], [1, 1], [0, 0]] });
+for (const c of [3, 6]) {
+  cases.push({ x: [2, 6, 7, c], filter: [3, 3, c, 2], stride: 1, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] });
+  cases.push({ x: [2, 9, 9, c], filter: [3, 3, c, 2], stride: 2, pad: [[0, 0], [2, 0], [1, 1], [0, 0]] });
+}
 
 function runBackpropFilter(c: Case, seed: number): tf.Tensor {
   const info = tf.backend_util.computeConv2DInfo(c.x, c.filter, c.stride, 1, c.pad);
@@ -53,15 +57,16 @@ describe('Conv2DBackpropFilter on wasm', () => {
   });
 
   it('does not leak wasm memory', () => {
-    const c = cases[0]!;
-    runBackpropFilter(c, 1).dispose();
-    const before = tf.memory().numTensors;
-    const beforeIds = tf.backend().numDataIds();
-    tf.tidy(() => {
-      runBackpropFilter(c, 1);
-    });
-    expect(tf.memory().numTensors).toBe(before);
-    expect(tf.backend().numDataIds()).toBe(beforeIds);
+    for (const c of [cases[0]!, cases[1]!, cases[2]!, cases[cases.length - 1]!]) {
+      runBackpropFilter(c, 1).dispose();
+      const before = tf.memory().numTensors;
+      const beforeIds = tf.backend().numDataIds();
+      tf.tidy(() => {
+        runBackpropFilter(c, 1);
+      });
+      expect(tf.memory().numTensors).toBe(before);
+      expect(tf.backend().numDataIds()).toBe(beforeIds);
+    }
   });
 
   it('rejects NCHW with a clear error', () => {

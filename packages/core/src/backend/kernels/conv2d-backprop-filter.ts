@@ -4,6 +4,7 @@ import type {
   Conv2DBackpropFilterInputs,
   KernelConfig,
   NamedAttrMap,
+  NamedTensorInfoMap,
   TensorInfo,
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -18,6 +19,14 @@ import type { WasmTrainingKernel } from './training-kernel';
  * is a convolution of x seen as [C,H,W,N] (batch C, channels N) with dy seen as an [OH,OW,N,F]
  * filter, dilated by the forward stride, padded by the forward padding: its output is [C,fh,fw,F],
  * transposed back to [fh,fw,C,F].
+ *
+ * The price of that formulation is XNNPACK packing dy as conv weights on every call: its layout
+ * puts each output channel's taps OH*OW*N floats apart, so packing a 64x28x28x32 dy costs about as
+ * much as the convolution itself. When the input has few channels (the first layer: 3x3x3 = 27
+ * rows of dW) a plain matrix product is cheaper: stack the fh*fw shifted (strided) crops of x as
+ * the rows of a [fh*fw*C, N*OH*OW] matrix and multiply by dy as [N*OH*OW, F] (XNNPACK's
+ * fully-connected operator packs that layout with sequential reads). Measured in Node 20 for
+ * x 64x32x32x3: ~17 ms instead of ~29 ms; for 32 input channels the crops cost more than they save.
  */
 export function conv2DBackpropFilterWasm(args: {
   inputs: Conv2DBackpropFilterInputs;
@@ -55,6 +64,8 @@ export function conv2DBackpropFilterWasm(args: {
   const bottom = Math.max(0, (outHeight - 1) * strideHeight + filterHeight - inHeight - top);
   const right = Math.max(0, (outWidth - 1) * strideWidth + filterWidth - inWidth - left);
 
+  if (filterHeight * filterWidth * info.inChannels <= MATMUL_MAX_ROWS) return backpropFilterByMatMul(x, dy, info, backend);
+
   const xT = callWasmKernel('Transpose', { x }, { perm: [3, 1, 2, 0] }, backend); // [C,H,W,N]
   const dyT = callWasmKernel('Transpose', { x: dy }, { perm: [1, 2, 0, 3] }, backend); // [OH,OW,N,F]
   const convAttrs: NamedAttrMap = {
@@ -77,6 +88,64 @@ export function conv2DBackpropFilterWasm(args: {
   }
   const dW = callWasmKernel('Transpose', { x: cropped }, { perm: [1, 2, 0, 3] }, backend); // [fh,fw,C,F]
   disposeIntermediates(backend, cropped);
+  return dW;
+}
+
+/** Largest fh*fw*C (rows of dW) computed as a matrix product rather than a convolution. */
+const MATMUL_MAX_ROWS = 32;
+
+function backpropFilterByMatMul(
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: backend_util.Conv2DInfo,
+  backend: BackendWasm,
+): TensorInfo {
+  const { filterHeight: fh, filterWidth: fw, inChannels: c, outChannels: f, batchSize: n } = info;
+  const { strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow } = info;
+  const { top, bottom, left, right } = info.padInfo;
+  const padded =
+    top + bottom + left + right > 0
+      ? callWasmKernel(
+          'PadV2',
+          { x },
+          { paddings: [[0, 0], [top, bottom], [left, right], [0, 0]], constantValue: 0 },
+          backend,
+        )
+      : x;
+  const xT = callWasmKernel('Transpose', { x: padded }, { perm: [3, 0, 1, 2] }, backend); // [C,N,Hp,Wp]
+  if (padded !== x) disposeIntermediates(backend, padded);
+  const crops: TensorInfo[] = [];
+  for (let i = 0; i < fh; i++) {
+    for (let j = 0; j < fw; j++) {
+      crops.push(
+        sh === 1 && sw === 1
+          ? callWasmKernel('Slice', { x: xT }, { begin: [0, 0, i, j], size: [c, n, oh, ow] }, backend)
+          : callWasmKernel(
+              'StridedSlice',
+              { x: xT },
+              {
+                begin: [0, 0, i, j],
+                end: [c, n, i + (oh - 1) * sh + 1, j + (ow - 1) * sw + 1],
+                strides: [1, 1, sh, sw],
+                beginMask: 0,
+                endMask: 0,
+                ellipsisMask: 0,
+                newAxisMask: 0,
+                shrinkAxisMask: 0,
+              },
+              backend,
+            ),
+      );
+    }
+  }
+  disposeIntermediates(backend, xT);
+  const stacked = callWasmKernel('Concat', crops as unknown as NamedTensorInfoMap, { axis: 0 }, backend);
+  disposeIntermediates(backend, ...crops);
+  const rows = callWasmKernel('Reshape', { x: stacked }, { shape: [fh * fw * c, n * oh * ow] }, backend);
+  const dy2 = callWasmKernel('Reshape', { x: dy }, { shape: [n * oh * ow, f] }, backend);
+  const product = callWasmKernel('BatchMatMul', { a: rows, b: dy2 }, { transposeA: false, transposeB: false }, backend);
+  const dW = callWasmKernel('Reshape', { x: product }, { shape: [fh, fw, c, f] }, backend);
+  disposeIntermediates(backend, stacked, rows, dy2, product);
   return dW;
 }
 
