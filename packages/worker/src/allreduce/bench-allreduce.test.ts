@@ -7,7 +7,7 @@ describe('benchAllReduce --quick', () => {
     const kinds = new Set(results.map((r) => r.kind));
     expect(kinds).toEqual(new Set(['raw', 'ring', 'star']));
     for (const r of results) {
-      for (const key of ['bytes', 'world', 'segmentBytes', 'repeats', 'medianMs', 'algbwGBps', 'busbwGBps', 'rawGBps', 'busbwOverRaw'] as const) {
+      for (const key of ['bytes', 'world', 'segmentBytes', 'repeats', 'medianMs', 'algbwGBps', 'busbwGBps', 'rawGBps', 'busbwOverRaw', 'cpuMsPerOp'] as const) {
         expect(Number.isFinite(r[key]), `${r.kind} ${key}`).toBe(true);
         expect(r[key], `${r.kind} ${key}`).toBeGreaterThan(0);
       }

@@ -69,6 +69,12 @@ export interface BenchResult {
   rawGBps: number;
   /** busbw / raw. */
   busbwOverRaw: number;
+  /**
+   * CPU milliseconds (user + system) spent per operation by all its processes together (star:
+   * including the hub). Unlike time, barely moved by other jobs on the machine: the measure of
+   * what a change costs.
+   */
+  cpuMsPerOp: number;
   /** All ranks bit-identical and exactly the sum (raw: always true). */
   verified: boolean;
 }
@@ -143,6 +149,8 @@ interface Group {
   /** Processes that take part in each timed operation. */
   workers: BenchChild[];
   all: BenchChild[];
+  /** The star hub, which serves the operations without being told about them. */
+  hub?: BenchChild;
 }
 
 const STEP_TIMEOUT_MS = 180_000;
@@ -168,7 +176,7 @@ async function startGroup(
     });
     hub?.send({ type: 'group', peers });
     await Promise.all(all.map((c) => c.next('connected', STEP_TIMEOUT_MS)));
-    return { workers, all };
+    return { workers, all, hub: hub ?? undefined };
   } catch (err) {
     await releaseGroup({ workers, all });
     throw err;
@@ -182,7 +190,20 @@ async function releaseGroup(group: Group): Promise<void> {
 
 interface Timing {
   medianMs: number;
+  cpuMsPerOp: number;
   verified: boolean;
+}
+
+function median(values: number[]): number {
+  const v = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(v.length / 2);
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+async function hubCpuMs(group: Group): Promise<number> {
+  if (!group.hub) return 0;
+  group.hub.send({ type: 'cpu' });
+  return (await group.hub.next('cpu', STEP_TIMEOUT_MS)).ms;
 }
 
 async function measure(group: Group, kind: BenchKind, bytes: number, repeats: number, warmup: number, opBase: number): Promise<Timing> {
@@ -194,14 +215,18 @@ async function measure(group: Group, kind: BenchKind, bytes: number, repeats: nu
   });
   await Promise.all(group.workers.map((c) => c.next('prepared', STEP_TIMEOUT_MS)));
   const times: number[] = [];
+  const cpu: number[] = [];
   let verified = true;
+  let hubCpu = 0;
   for (let rep = 0; rep < warmup + repeats; rep++) {
+    if (rep === warmup) hubCpu = await hubCpuMs(group);
     group.workers.forEach((c) => c.send({ type: 'go', rep, opId: opBase + 2 * rep }));
     const done = await Promise.all(group.workers.map((c) => c.next('done', STEP_TIMEOUT_MS)));
     if (rep === 0 && (kind === 'ring' || kind === 'star')) {
       verified = done.every((d) => d.exact === true && d.digest === done[0].digest);
     }
     if (rep < warmup) continue;
+    cpu.push(done.reduce((sum, d) => sum + d.cpuMs, 0));
     if (kind === 'raw' || kind === 'raw-ring') {
       // Each link: from its sender starting to its receiver having everything.
       const links = kind === 'raw' ? [[0, 1]] : done.map((_, r) => [r, (r + 1) % world]);
@@ -210,10 +235,9 @@ async function measure(group: Group, kind: BenchKind, bytes: number, repeats: nu
       times.push(Math.max(...done.map((d) => d.end)) - Math.min(...done.map((d) => d.start)));
     }
   }
-  times.sort((a, b) => a - b);
-  const mid = Math.floor(times.length / 2);
-  const medianMs = times.length % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
-  return { medianMs, verified };
+  // The hub's share: its CPU over the timed operations (and their 4-byte barriers), per operation.
+  hubCpu = group.hub ? ((await hubCpuMs(group)) - hubCpu) / repeats : 0;
+  return { medianMs: median(times), cpuMsPerOp: median(cpu) + hubCpu, verified };
 }
 
 /** Bytes each link carries in a ring all-reduce of `bytes` over `world` ranks (multiple of 4). */
@@ -250,7 +274,20 @@ export async function benchAllReduce(options: BenchOptions = {}): Promise<BenchR
     const algbw = kind === 'raw-ring' ? linkBytes(bytes, world) / t.medianMs / 1e6 : bytes / t.medianMs / 1e6;
     const busbw = kind === 'ring' || kind === 'star' ? (algbw * 2 * (world - 1)) / world : algbw;
     const raw = kind === 'raw' ? algbw : (rawBySize.get(bytes) ?? Number.NaN);
-    const r: BenchResult = { kind, world, bytes, segmentBytes, repeats, medianMs: t.medianMs, algbwGBps: algbw, busbwGBps: busbw, rawGBps: raw, busbwOverRaw: busbw / raw, verified: t.verified };
+    const r: BenchResult = {
+      kind,
+      world,
+      bytes,
+      segmentBytes,
+      repeats,
+      medianMs: t.medianMs,
+      algbwGBps: algbw,
+      busbwGBps: busbw,
+      rawGBps: raw,
+      busbwOverRaw: busbw / raw,
+      cpuMsPerOp: t.cpuMsPerOp,
+      verified: t.verified,
+    };
     results.push(r);
     log(formatRow(r));
   };
@@ -289,8 +326,8 @@ function formatSize(bytes: number): string {
   return `${bytes} B`;
 }
 
-const HEADER = ['size', 'kind', 'N', 'median ms', 'algbw GB/s', 'busbw GB/s', 'raw GB/s', 'busbw/raw', 'exact'];
-const WIDTHS = [8, 8, 2, 10, 10, 10, 9, 9, 5];
+const HEADER = ['size', 'kind', 'N', 'median ms', 'algbw GB/s', 'busbw GB/s', 'raw GB/s', 'busbw/raw', 'cpu ms/op', 'exact'];
+const WIDTHS = [8, 8, 2, 10, 10, 10, 9, 9, 9, 5];
 
 function formatRow(r: BenchResult): string {
   const cells = [
@@ -302,6 +339,7 @@ function formatRow(r: BenchResult): string {
     r.busbwGBps.toFixed(3),
     Number.isNaN(r.rawGBps) ? '-' : r.rawGBps.toFixed(3),
     Number.isNaN(r.busbwOverRaw) ? '-' : `${(r.busbwOverRaw * 100).toFixed(0)}%`,
+    r.cpuMsPerOp.toFixed(1),
     r.verified ? 'yes' : 'NO',
   ];
   return cells.map((c, i) => c.padStart(WIDTHS[i])).join('  ');

@@ -37,18 +37,27 @@ export type ParentMessage =
   | { type: 'prepare'; bytes: number; sendBytes?: number; expectBytes?: number }
   | { type: 'go'; rep: number; opId: number }
   | { type: 'reset' }
+  | { type: 'cpu' }
   | { type: 'exit' };
 
 export type ChildMessage =
   | { type: 'listening'; url: string | null }
   | { type: 'connected' }
   | { type: 'prepared' }
-  | { type: 'done'; rep: number; start: number; end: number; exact?: boolean; digest?: string }
+  | { type: 'done'; rep: number; start: number; end: number; cpuMs: number; exact?: boolean; digest?: string }
   | { type: 'reset-done' }
+  /** CPU time (user + system) this process has used so far. */
+  | { type: 'cpu'; ms: number }
   | { type: 'error'; message: string };
 
 /** Milliseconds on a clock all processes of this machine share. */
 const now = (): number => performance.timeOrigin + performance.now();
+
+/** CPU milliseconds (user + system, all threads) this process has used. */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
 
 /** Exactly representable inputs: any summation order gives the exact, same sum. */
 function fillInput(x: Float32Array, rank: number): void {
@@ -225,22 +234,29 @@ async function main(): Promise<void> {
       case 'go': {
         const i = init!;
         if (i.role === 'raw') {
+          const cpu0 = cpuMs();
           const start = now();
           await raw!.run(msg.opId);
-          send({ type: 'done', rep: msg.rep, start, end: now() });
+          send({ type: 'done', rep: msg.rep, start, end: now(), cpuMs: cpuMs() - cpu0 });
           return;
         }
         data.set(input);
         await reducer!.allReduceSum(barrier, msg.opId);
+        const cpu0 = cpuMs();
         const start = now();
         await reducer!.allReduceSum(data, msg.opId + 1);
         const end = now();
+        const cpu = cpuMs() - cpu0;
         if (msg.rep === 0) {
           const digest = createHash('sha1').update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)).digest('hex');
-          send({ type: 'done', rep: msg.rep, start, end, exact: isExactSum(data, i.world), digest });
+          send({ type: 'done', rep: msg.rep, start, end, cpuMs: cpu, exact: isExactSum(data, i.world), digest });
         } else {
-          send({ type: 'done', rep: msg.rep, start, end });
+          send({ type: 'done', rep: msg.rep, start, end, cpuMs: cpu });
         }
+        return;
+      }
+      case 'cpu': {
+        send({ type: 'cpu', ms: cpuMs() });
         return;
       }
       case 'reset': {

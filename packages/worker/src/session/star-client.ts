@@ -1,6 +1,6 @@
 import { GradsyncError } from '@gradsync/core';
 import { floatsFromBytes, floatsToBytes, type WorkerMessage } from '@gradsync/core/protocol';
-import type { AllReducer } from './all-reducer';
+import type { AllReducer } from '../allreduce/index';
 
 /**
  * Star all-reduce over the coordinator link: send this rank's buffer, receive the rank-ordered

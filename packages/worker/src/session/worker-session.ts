@@ -8,7 +8,7 @@ import { type CoordinatorMessage, floatsFromBytes, floatsToBytes, indicesFromByt
 import { gatherSamples, Replica, sliceSamples } from '@gradsync/core/train';
 import type { CoordinatorLink } from '../coordinator-link';
 import { trainingSplits } from '../train-local';
-import { type AllReducer, soloReducer } from './all-reducer';
+import { type AllReducer } from '../allreduce/index';
 import { DatasetReceiver } from './dataset-receiver';
 import { StarClient } from './star-client';
 
@@ -22,6 +22,9 @@ export interface SessionEnd {
   ok: boolean;
   reason: string;
 }
+
+/** Identity reduction for a group of one. */
+const soloReducer: AllReducer = { algorithm: 'star', allReduceSum: async (data) => data, close: async () => {} };
 
 type Msg<T extends CoordinatorMessage['type']> = Extract<CoordinatorMessage, { type: T }>;
 
