@@ -77,6 +77,16 @@ describe('RunState: workers', () => {
     expect(s.workerViews()[0]).toMatchObject({ status: 'gone', reason: 'connection lost', lastSeen: 9_000 });
   });
 
+  it('shows every worker gone once the run has ended', () => {
+    const s = stateOf(scriptedRun(5));
+    expect(s.workerViews().map((w) => w.status)).toEqual(['training', 'training']);
+    s.apply({ kind: 'end', t: 99_999, status: 'completed', epochs: 1, steps: 5, wallSec: 3, test: null });
+    expect(s.workerViews().map((w) => [w.status, w.reason])).toEqual([
+      ['gone', 'the run completed'],
+      ['gone', 'the run completed'],
+    ]);
+  });
+
   it('shows a rank known only from steps (a local run) as training', () => {
     const s = new RunState();
     s.apply(stepRecord(0, {}, [0]));

@@ -190,10 +190,14 @@ export class RunState {
     return d;
   }
 
+  /** One view per rank, in rank order. Once the run has ended, a worker not yet reported gone is shown gone. */
   workerViews(): WorkerView[] {
+    const ended = this.end;
     return [...this.workers.values()]
       .sort((a, b) => a.rank - b.rank)
-      .map(({ statusT: _s, recent: _r, ...view }) => view);
+      .map(({ statusT: _s, recent: _r, sums: _m, ...view }) =>
+        ended && view.status !== 'gone' ? { ...view, status: 'gone' as const, reason: `the run ${ended.status === 'completed' ? 'completed' : ended.status}` } : view,
+      );
   }
 
   /** Inputs for computeProgress; null before the run record. Epochs are 0-based, as the trainers number them. */
