@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -7,9 +7,10 @@ import { GradsyncError } from '@gradsync/core';
 import { selectBackend } from '@gradsync/core/backend';
 import type { RunConfig } from '@gradsync/core/config';
 import { loadCifar10 } from '@gradsync/core/data';
-import { JsonlWriter, type EndRecord, type MetricRecord } from '@gradsync/core/metrics';
+import { type EndRecord, readJsonl } from '@gradsync/core/metrics';
+import { attachDashboard, MetricsFeed } from './dashboard-server/index';
 import { loadLatestCheckpoint } from './checkpoint';
-import { RunCoordinator, type MetricsSink } from './run-coordinator';
+import { RunCoordinator } from './run-coordinator';
 import { WORKER_PATH, WorkerHub } from './worker-hub';
 
 export interface LaunchOptions {
@@ -37,16 +38,6 @@ export interface LaunchedCoordinator {
   close(): Promise<void>;
 }
 
-/** Memory + metrics.jsonl: what the dashboard reads. */
-class RunMetrics implements MetricsSink {
-  readonly records: MetricRecord[] = [];
-  constructor(private readonly writer: JsonlWriter) {}
-  publish(record: MetricRecord): void {
-    this.records.push(record);
-    this.writer.append(record);
-  }
-}
-
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 /** Loads the data, opens the port, and runs a coordinator until the run ends. */
@@ -65,7 +56,10 @@ export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoord
   writeFileSync(path.join(runDir, 'config.json'), `${JSON.stringify(o.config, null, 2)}\n`);
   const data = await loadCifar10({ dataDir: o.dataDir, cacheDir: o.cacheDir, log: (l) => o.log('info', l) });
   o.log('info', `data: ${data.source}`);
-  const metrics = new RunMetrics(new JsonlWriter(path.join(runDir, 'metrics.jsonl')));
+  const metricsFile = path.join(runDir, 'metrics.jsonl');
+  // On resume the dashboard shows the whole run: the records so far are its history.
+  const history = o.resumeDir && existsSync(metricsFile) ? readJsonl(metricsFile).records : [];
+  const metrics = new MetricsFeed({ jsonlPath: metricsFile, history });
   const coordinator = new RunCoordinator(o.config, data, {
     runDir,
     runId: `${o.config.runName}-${randomUUID().slice(0, 8)}`,
@@ -85,10 +79,9 @@ export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoord
     testCount: data.test.count,
     stepsPerEpoch: coordinator.stepsPerEpoch,
   });
-  const server = http.createServer((req, res) => {
-    res.writeHead(404, { 'content-type': 'text/plain' });
-    res.end('not found\n');
-  });
+  // No handler of its own: the dashboard answers its routes and 404s the rest.
+  const server = http.createServer();
+  const dashboard = attachDashboard(server, metrics, { otherUpgradePaths: [WORKER_PATH] });
   const hub = new WorkerHub(
     server,
     { onHello: (c) => coordinator.onHello(c), onMessage: (c, m) => coordinator.onMessage(c, m), onGone: (c, r) => coordinator.onGone(c, r), log: o.log },
@@ -106,6 +99,7 @@ export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoord
   const httpUrl = `http://${hostForUrl}:${port}/`;
   const close = async () => {
     hub.close();
+    dashboard.detach();
     server.closeAllConnections();
     await new Promise<void>((r) => server.close(() => r()));
   };
