@@ -2,8 +2,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-// tfjs-core's node bundle registers no gradients; tfjs-layers' bundle registers all of them.
-import '@tensorflow/tfjs-layers';
 import { configureWasmBackend } from '../wasm-setup';
 import { silenceCpuBackendBanner } from '../cpu-banner';
 import { registerWasmTrainingKernels } from './register-training-kernels';

@@ -20,13 +20,14 @@ import type { WasmTrainingKernel } from './training-kernel';
  * filter, dilated by the forward stride, padded by the forward padding: its output is [C,fh,fw,F],
  * transposed back to [fh,fw,C,F].
  *
- * The price of that formulation is XNNPACK packing dy as conv weights on every call: its layout
- * puts each output channel's taps OH*OW*N floats apart, so packing a 64x28x28x32 dy costs about as
- * much as the convolution itself. When the input has few channels (the first layer: 3x3x3 = 27
- * rows of dW) a plain matrix product is cheaper: stack the fh*fw shifted (strided) crops of x as
- * the rows of a [fh*fw*C, N*OH*OW] matrix and multiply by dy as [N*OH*OW, F] (XNNPACK's
- * fully-connected operator packs that layout with sequential reads). Measured in Node 20 for
- * x 64x32x32x3: ~17 ms instead of ~29 ms; for 32 input channels the crops cost more than they save.
+ * The price of that formulation: dy becomes conv weights, which wasm packs anew on every call
+ * (a transposed scratch copy, then XNNPACK's packing), ~15 ns per element whatever the filter's
+ * shape; for a 64x28x28x32 dy that is about half the convolution's own time. When the input has
+ * few channels (the first layer: 3x3x3 = 27 rows of dW) a plain matrix product is cheaper: stack
+ * the fh*fw shifted (strided) crops of x as the rows of a [fh*fw*C, N*OH*OW] matrix and multiply
+ * by dy seen as [N*OH*OW, F], weights that XNNPACK's fully-connected operator takes without the
+ * transposed copy. Measured for x 64x32x32x3: ~15 ms instead of ~30 ms. With 32 input channels the
+ * nine crops are bigger than what they save, so those keep the convolution.
  */
 export function conv2DBackpropFilterWasm(args: {
   inputs: Conv2DBackpropFilterInputs;
@@ -59,12 +60,14 @@ export function conv2DBackpropFilterWasm(args: {
       `Conv2DBackpropFilter: dy shape [${dy.shape}] does not match the forward output ${outHeight}x${outWidth}`,
     );
   }
+  if (filterHeight * filterWidth * info.inChannels <= MATMUL_MAX_ROWS) {
+    return backpropFilterByMatMul(x, dy, info, backend);
+  }
+
   // Bottom/right padding that makes the output exactly fh x fw; when the forward conv ignored
   // trailing rows (e.g. valid, stride 2) it would be negative, so pad 0 and slice instead.
   const bottom = Math.max(0, (outHeight - 1) * strideHeight + filterHeight - inHeight - top);
   const right = Math.max(0, (outWidth - 1) * strideWidth + filterWidth - inWidth - left);
-
-  if (filterHeight * filterWidth * info.inChannels <= MATMUL_MAX_ROWS) return backpropFilterByMatMul(x, dy, info, backend);
 
   const xT = callWasmKernel('Transpose', { x }, { perm: [3, 1, 2, 0] }, backend); // [C,H,W,N]
   const dyT = callWasmKernel('Transpose', { x: dy }, { perm: [1, 2, 0, 3] }, backend); // [OH,OW,N,F]
