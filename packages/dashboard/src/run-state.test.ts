@@ -48,6 +48,18 @@ describe('RunState: records → series', () => {
     expect(s.run?.runName).toBe('other');
   });
 
+  it('is running again when a run that ended is resumed', () => {
+    const s = stateOf(scriptedRun(25));
+    s.apply({ kind: 'end', t: 50_000, status: 'failed', reason: 'worker lost', epochs: 2, steps: 25, wallSec: 12, test: null });
+    s.apply(runRecord({ t: 60_000 }));
+    expect(s.end).toBeNull();
+    s.apply({ kind: 'end', t: 61_000, status: 'stopped', epochs: 2, steps: 25, wallSec: 12, test: null });
+    s.apply(stepRecord(20, { t: 70_000 }));
+    expect(s.end).toBeNull();
+    expect(s.steps.step.at(-1)).toBe(20);
+    expect(s.workerViews()[0].status).toBe('training');
+  });
+
   it('reports which sections changed', () => {
     const s = stateOf();
     s.takeDirty();

@@ -135,6 +135,8 @@ export class RunState {
       case 'run':
         if (this.run && this.run.runName !== r.runName) this.reset();
         this.run = r;
+        // The same run again after its end: it was resumed from a checkpoint.
+        this.reopen();
         this.dirty.add('run');
         break;
       case 'worker': {
@@ -248,7 +250,16 @@ export class RunState {
     return w;
   }
 
+  /** A run that ended and goes on (resumed) is running again. */
+  private reopen(): void {
+    if (!this.end) return;
+    this.end = null;
+    this.dirty.add('end');
+    this.dirty.add('workers');
+  }
+
   private applyStep(r: StepRecord): void {
+    if (this.end && r.t > this.end.t) this.reopen();
     const s = this.steps;
     const last = s.step.length ? s.step[s.step.length - 1] : -Infinity;
     if (r.step <= last) this.truncateSteps(r.step);

@@ -10,7 +10,8 @@ export class StatusPanel {
 
   constructor() {
     const c = card('Status');
-    this.end = h('div', { class: 'end-status', testId: 'end-status', attrs: { 'data-status': 'running' } }, h('span', { class: 'muted', text: 'no end record yet: the run is going on (or has not started)' }));
+    this.end = h('div', { class: 'end-status', testId: 'end-status', attrs: { 'data-status': 'running' } });
+    this.updateEnd(null);
     this.log = h('ol', { class: 'messages', testId: 'messages' });
     c.body.append(this.end, this.log);
     this.root = c.root;
@@ -19,6 +20,7 @@ export class StatusPanel {
   updateEnd(end: EndRecord | null): void {
     if (!end) {
       this.end.dataset.status = 'running';
+      this.end.replaceChildren(h('span', { class: 'muted', text: 'no end record yet: the run is going on (or has not started)' }));
       return;
     }
     this.end.dataset.status = end.status;
