@@ -3,7 +3,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { GradsyncError } from '@gradsync/core';
 import { simulateRingAllReduce } from '@gradsync/core/allreduce';
 import { decode, encode, encodeFrameHeader, peerHello, peerWelcome, validatePeerHello } from '@gradsync/core/protocol';
-import { RingAllReducer } from './ring-all-reducer';
+import { DEFAULT_SEGMENT_BYTES, RingAllReducer } from './ring-all-reducer';
 import { randomInputs, ringGroup, sameBytes, starGroup } from './test-support';
 import { zeroMask } from './peer-socket';
 import { tokensMatch } from './peer-handshake';
@@ -131,7 +131,7 @@ async function fakeRankZero(token?: string): Promise<{ url: string; link: (targe
       opened.push(ws);
       ws.on('error', () => {});
       await new Promise((r) => ws.once('open', r));
-      ws.send(encode(peerHello({ runId: 'test-run', rank: 0, token, segmentBytes: 256 * 1024 })));
+      ws.send(encode(peerHello({ runId: 'test-run', rank: 0, token, segmentBytes: DEFAULT_SEGMENT_BYTES })));
       await new Promise((r) => ws.once('message', r));
       return ws;
     },
@@ -209,7 +209,7 @@ describe('RingAllReducer against a misbehaving peer', () => {
     const intruder = new WebSocket(reducers[1].url, { generateMask: zeroMask });
     intruder.on('error', () => {});
     await new Promise((r) => intruder.once('open', r));
-    intruder.send(encode(peerHello({ runId: 'test-run', rank: 0, token: 'guess', segmentBytes: 256 * 1024 })));
+    intruder.send(encode(peerHello({ runId: 'test-run', rank: 0, token: 'guess', segmentBytes: DEFAULT_SEGMENT_BYTES })));
     const [code, reason] = await new Promise<[number, string]>((r) => intruder.once('close', (c, why) => r([c, why.toString()])));
     expect(code).toBe(1008);
     expect(reason).toMatch(/wrong run token|already has its link/);

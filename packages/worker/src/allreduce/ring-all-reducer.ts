@@ -40,7 +40,7 @@ export interface RingAllReducerOptions {
   port?: number;
   /** Host name to put in `url` when `host` is a wildcard such as 0.0.0.0 (default: host). */
   advertiseHost?: string;
-  /** Bytes per pipelined segment; every rank must use the same (default 256 KiB). */
+  /** Bytes per pipelined segment; every rank must use the same (default 1 MiB, see bench-allreduce.ts). */
   segmentBytes?: number;
   /** An allReduceSum that has not finished after this long rejects (default 60 s). */
   timeoutMs?: number;
@@ -65,7 +65,7 @@ export interface RingGroup {
   token?: string;
 }
 
-export const DEFAULT_SEGMENT_BYTES = 256 * 1024;
+export const DEFAULT_SEGMENT_BYTES = 1024 * 1024;
 
 interface RunningOp {
   readonly id: number;
