@@ -10,3 +10,4 @@ export { configureWasmBackend, describeWasmDevice } from './wasm-setup';
 export type { WasmSetup } from './wasm-setup';
 export { silenceCpuBackendBanner } from './cpu-banner';
 export { registerWasmTrainingKernels } from './kernels/register-training-kernels';
+export { registerTrainingGradients } from './gradients/register-training-gradients';

@@ -11,8 +11,9 @@
  * `--kernels` picks which of this folder's wasm training kernels are registered (wasm only);
  * Conv2DBackpropFilter is needed for training on wasm at all.
  * `--ladder` measures the effect of each kernel: it adds them one at a time (in registration
- * order) and runs the variants round-robin, one step each per round, so that load from other
- * processes on a shared machine falls on all variants alike; it prints the median and best step.
+ * order), then the Sum/Mean gradients, and runs the variants round-robin, one step each per round,
+ * so that load from other processes on a shared machine falls on all variants alike; it prints the
+ * median and best step of each.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -24,6 +25,7 @@ import {
   unregisterWasmTrainingKernels,
   wasmTrainingKernels,
 } from './kernels/register-training-kernels';
+import { registerTrainingGradients, unregisterTrainingGradients } from './gradients/register-training-gradients';
 
 interface ProfileConfig {
   backend: BackendRequest;
@@ -144,21 +146,27 @@ async function main(): Promise<void> {
 
   if (config.ladder) {
     const names = wasmTrainingKernels.map((k) => k.kernelName);
-    const variants = names.map((_, i) => names.slice(0, i + 1));
+    const variants = names.map((name, i) => ({ label: name, kernels: names.slice(0, i + 1), gradients: false }));
+    variants.push({ label: 'Sum/Mean gradients', kernels: names, gradients: true });
+    const apply = (v: (typeof variants)[number]) => {
+      useKernels(v.kernels);
+      if (v.gradients) registerTrainingGradients();
+      else unregisterTrainingGradients();
+    };
     const timings = variants.map((): StepTiming[] => []);
     for (const v of variants) {
-      useKernels(v);
+      apply(v);
       for (let i = 0; i < config.warmup; i++) step();
     }
     for (let round = 0; round < config.steps; round++) {
       variants.forEach((v, i) => {
-        useKernels(v);
+        apply(v);
         timings[i]!.push(timed(step));
       });
     }
-    console.log(`\n${config.steps} rounds, batch ${config.batch}; each line adds one kernel:`);
-    variants.forEach((v, i) => console.log(`+ ${v[v.length - 1]!.padEnd(22)} ${describe(config.batch, timings[i]!)}`));
-    useKernels('all');
+    console.log(`\n${config.steps} rounds, batch ${config.batch}; each line adds one kernel (or the gradients):`);
+    variants.forEach((v, i) => console.log(`+ ${v.label.padEnd(22)} ${describe(config.batch, timings[i]!)}`));
+    apply(variants[variants.length - 1]!);
     return;
   }
 

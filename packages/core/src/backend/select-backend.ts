@@ -5,6 +5,7 @@ import type { BackendHost } from './backend-host';
 import { autoOrder, BackendUnavailable, candidateFor } from './backend-candidates';
 import type { BackendId } from './backend-candidates';
 import { silenceCpuBackendBanner } from './cpu-banner';
+import { registerTrainingGradients } from './gradients/register-training-gradients';
 
 export type BackendRequest = 'auto' | BackendId;
 export const backendRequests: readonly BackendRequest[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
@@ -67,7 +68,8 @@ function summarize(name: string, device: string, reason: string, skipped: Skippe
  * - `auto` with `gpu`, or `tensorflow-gpu`: tfjs-node-gpu on that GPU, else a GradsyncError with
  *   the reason. Asking for a GPU never silently trains on the CPU.
  * - any other explicit backend: that one, else a GradsyncError.
- * Native packages are loaded only after their binding file is found on disk.
+ * Native packages are loaded only after their binding file is found on disk. Also registers
+ * gradients that train faster on any backend (gradients/), so call it after importing tfjs-layers.
  * `host` is replaceable for tests.
  */
 export async function selectBackend(
@@ -88,6 +90,7 @@ export async function selectBackend(
     try {
       const { device } = await candidate.activate({ gpu, host });
       silenceCpuBackendBanner();
+      registerTrainingGradients();
       const name = tf.getBackend();
       const reason =
         backend !== 'auto'

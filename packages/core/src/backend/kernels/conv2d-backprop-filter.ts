@@ -4,7 +4,6 @@ import type {
   Conv2DBackpropFilterInputs,
   KernelConfig,
   NamedAttrMap,
-  NamedTensorInfoMap,
   TensorInfo,
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -104,51 +103,41 @@ function backpropFilterByMatMul(
   backend: BackendWasm,
 ): TensorInfo {
   const { filterHeight: fh, filterWidth: fw, inChannels: c, outChannels: f, batchSize: n } = info;
-  const { strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow } = info;
-  const { top, bottom, left, right } = info.padInfo;
-  const padded =
-    top + bottom + left + right > 0
-      ? callWasmKernel(
-          'PadV2',
-          { x },
-          { paddings: [[0, 0], [top, bottom], [left, right], [0, 0]], constantValue: 0 },
-          backend,
-        )
-      : x;
-  const xT = callWasmKernel('Transpose', { x: padded }, { perm: [3, 0, 1, 2] }, backend); // [C,N,Hp,Wp]
-  if (padded !== x) disposeIntermediates(backend, padded);
-  const crops: TensorInfo[] = [];
+  const { strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow, inHeight: h, inWidth: w } = info;
+  const { top, left } = info.padInfo;
+  const xT = callWasmKernel('Transpose', { x }, { perm: [3, 0, 1, 2] }, backend); // [C,N,H,W]
+  const rows = backend.makeOutput([fh * fw * c, n * oh * ow], 'float32');
+  // Views after makeOutput: an allocation may grow (and detach) the wasm heap. (wasm's own Slice
+  // would copy the whole input out of the heap on every call, nine times here.)
+  const src = backend.typedArrayFromHeap(xT) as Float32Array;
+  const dst = backend.typedArrayFromHeap(rows) as Float32Array;
+  if (top > 0 || left > 0 || info.padInfo.bottom > 0 || info.padInfo.right > 0) dst.fill(0);
+  let out = 0;
   for (let i = 0; i < fh; i++) {
     for (let j = 0; j < fw; j++) {
-      crops.push(
-        sh === 1 && sw === 1
-          ? callWasmKernel('Slice', { x: xT }, { begin: [0, 0, i, j], size: [c, n, oh, ow] }, backend)
-          : callWasmKernel(
-              'StridedSlice',
-              { x: xT },
-              {
-                begin: [0, 0, i, j],
-                end: [c, n, i + (oh - 1) * sh + 1, j + (ow - 1) * sw + 1],
-                strides: [1, 1, sh, sw],
-                beginMask: 0,
-                endMask: 0,
-                ellipsisMask: 0,
-                newAxisMask: 0,
-                shrinkAxisMask: 0,
-              },
-              backend,
-            ),
-      );
+      // Output columns whose input column lies inside x (the rest stay zero: padding).
+      const colLo = Math.max(0, Math.ceil((left - j) / sw));
+      const colHi = Math.min(ow, Math.floor((w - 1 + left - j) / sw) + 1);
+      for (let plane = 0; plane < c * n; plane++) {
+        const planeBase = plane * h * w;
+        for (let r = 0; r < oh; r++, out += ow) {
+          const y = r * sh + i - top;
+          if (y < 0 || y >= h || colLo >= colHi) continue;
+          const rowBase = planeBase + y * w + j - left;
+          if (sw === 1) {
+            dst.set(src.subarray(rowBase + colLo, rowBase + colHi), out + colLo);
+          } else {
+            for (let col = colLo; col < colHi; col++) dst[out + col] = src[rowBase + col * sw];
+          }
+        }
+      }
     }
   }
   disposeIntermediates(backend, xT);
-  const stacked = callWasmKernel('Concat', crops as unknown as NamedTensorInfoMap, { axis: 0 }, backend);
-  disposeIntermediates(backend, ...crops);
-  const rows = callWasmKernel('Reshape', { x: stacked }, { shape: [fh * fw * c, n * oh * ow] }, backend);
   const dy2 = callWasmKernel('Reshape', { x: dy }, { shape: [n * oh * ow, f] }, backend);
   const product = callWasmKernel('BatchMatMul', { a: rows, b: dy2 }, { transposeA: false, transposeB: false }, backend);
   const dW = callWasmKernel('Reshape', { x: product }, { shape: [fh, fw, c, f] }, backend);
-  disposeIntermediates(backend, stacked, rows, dy2, product);
+  disposeIntermediates(backend, rows, dy2, product);
   return dW;
 }
 
