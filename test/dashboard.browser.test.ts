@@ -19,11 +19,15 @@ import {
   waitForTestId,
   waitUntil,
 } from './helpers/browser';
+import { type StreamingProcess, START_CLI, startCliStreaming, syntheticDataDir, tempDir } from './helpers/runs';
 import { ScriptedRun, STEPS_PER_EPOCH, VALIDATION_COUNT } from './helpers/scripted-run';
 
 const SCREENSHOT = path.join(REPO_ROOT, 'docs', 'dashboard.png');
+const LIVE_SCREENSHOT = path.join(REPO_ROOT, 'docs', 'dashboard-live-run.png');
 const noChromium = chromiumPath() === null;
-if (noChromium) process.stderr.write('dashboard browser test skipped: no Chromium (apt-get install -y chromium, or set CHROMIUM_PATH)\n');
+// Skipped only off CI: under CI (which installs Chromium through .ci/run) a missing browser fails the tests.
+const skipBrowser = noChromium && !process.env.CI;
+if (skipBrowser) process.stderr.write('dashboard browser tests skipped: no Chromium (apt-get install -y chromium, or set CHROMIUM_PATH)\n');
 
 /** Publishes records in batches, letting the page draw in between. */
 async function publishOverTime(feed: MetricsFeed, records: MetricRecord[], batch = 40, pauseMs = 15): Promise<void> {
@@ -33,7 +37,7 @@ async function publishOverTime(feed: MetricsFeed, records: MetricRecord[], batch
   }
 }
 
-describe.skipIf(noChromium)('dashboard in a browser', () => {
+describe.skipIf(skipBrowser)('dashboard in a browser', () => {
   let browser: BrowserSession;
   let server: DashboardServer | null = null;
   let port = 0;
@@ -118,4 +122,81 @@ describe.skipIf(noChromium)('dashboard in a browser', () => {
     await waitForTestId(page, 'preview-grid');
     expect(browser.errors).toEqual([]);
   }, 60_000);
+});
+
+/** Up to ~4 minutes for a short CPU run on a busy 2-core machine; no assertion depends on its speed. */
+const RUN_TIMEOUT_MS = 240_000;
+
+describe.skipIf(skipBrowser)('dashboard of a real run (pnpm start, 2 CPU workers, synthetic data)', () => {
+  let browser: BrowserSession | null = null;
+  let run: StreamingProcess | null = null;
+
+  afterAll(async () => {
+    await browser?.close();
+    await run?.stop();
+  });
+
+  it('plots the loss as it trains, shows 2 training workers, fills the confusion matrix after validation, and the run completes', async () => {
+    ensureDashboardBuilt();
+    // 768 images, the last 128 validate: 640 train = 10 steps of 64 per epoch, 4 epochs.
+    const dataDir = await syntheticDataDir(768, 128);
+    const runsDir = tempDir('runs');
+    run = startCliStreaming(START_CLI, [
+      '--workers', '2',
+      '--data-dir', dataDir,
+      '--validation', '128',
+      '--epochs', '4',
+      '--model', 'seed-cnn',
+      '--port', '0',
+      '--runs-dir', runsDir,
+      '--run-name', 'browser-live',
+    ]);
+    const url = (await run.waitForLine(/dashboard: (http:\/\/\S+)/, 120_000))[1];
+
+    browser = await launchBrowser({ width: 1440, height: 900 });
+    const { page } = browser;
+    await page.goto(url);
+    await waitForAttribute(page, 'connection-status', 'data-status', (s) => s === 'live', 30_000);
+    await waitUntil(async () => (await byTestId(page, 'run-config').textContent()) ?? '', (t) => t.includes('seed-cnn'), 'the run configuration', 60_000);
+
+    // Training: the loss chart gets points, then more of them; both workers are training.
+    const workerRows = page.locator('[data-testid="worker-table"] tr[data-rank]');
+    const training = page.locator('[data-testid="worker-table"] tr[data-status="training"]');
+    const first = await waitForNumber(page, 'loss-chart', 'data-points', (n) => n > 0, RUN_TIMEOUT_MS);
+    await waitUntil(() => training.count(), (n) => n === 2, 'two training workers', RUN_TIMEOUT_MS);
+    expect(await workerRows.count()).toBe(2);
+    const later = await waitForNumber(page, 'loss-chart', 'data-points', (n) => n > first, RUN_TIMEOUT_MS);
+    expect(later).toBeGreaterThan(first);
+
+    // The first epoch's validation: the confusion matrix counts the 128 held-out images; previews appear.
+    const total = await waitForNumber(page, 'confusion-matrix', 'data-total', (n) => n > 0, RUN_TIMEOUT_MS);
+    expect(total).toBe(128);
+    expect(await page.locator('[data-testid="confusion-matrix"] tbody tr').count()).toBe(10);
+    const previews = await waitForNumber(page, 'preview-grid', 'data-count', (n) => n > 0, RUN_TIMEOUT_MS);
+    expect(await page.locator('[data-testid="preview-grid"] canvas').count()).toBe(previews);
+    const epoch = Number(await byTestId(page, 'epoch-progress').getAttribute('data-epoch'));
+    expect(epoch).toBeGreaterThanOrEqual(1);
+
+    // The picture, taken while the run is still going (unless it already finished, which the log notes).
+    const stillRunning = run.child.exitCode === null && run.child.signalCode === null;
+    await page.waitForTimeout(300);
+    mkdirSync(path.dirname(LIVE_SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: LIVE_SCREENSHOT, fullPage: true });
+    if (!stillRunning) process.stderr.write('dashboard-live-run.png was taken after the run had ended\n');
+
+    expect(browser.errors).toEqual([]);
+
+    // The run completes on its own, and the page says so.
+    const exit = await Promise.race([
+      run.exited,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`run still going after ${RUN_TIMEOUT_MS} ms:\n${run!.output().slice(-3000)}`)), RUN_TIMEOUT_MS)),
+    ]);
+    if (exit.code !== 0) throw new Error(`run exited ${exit.code ?? exit.signal}:\n${run.output().slice(-3000)}`);
+    await waitForAttribute(page, 'end-status', 'data-status', (s) => s === 'completed', 30_000);
+    await waitForAttribute(page, 'loss-chart', 'data-steps', (s) => s === '40', 30_000);
+    expect(await waitForNumber(page, 'loss-chart', 'data-points', (n) => n >= later)).toBeGreaterThanOrEqual(later);
+    // Once the coordinator has exited the page keeps retrying its feed (a resumed run may come back
+    // on the same port); those refused connections are the only errors allowed.
+    expect(browser.errors.filter((e) => !/WebSocket connection to '\S+\/feed' failed/.test(e))).toEqual([]);
+  }, RUN_TIMEOUT_MS * 2 + 120_000);
 });

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -69,4 +69,80 @@ export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
+}
+
+export interface StreamingProcess {
+  child: ChildProcess;
+  /** Everything written to stdout and stderr so far. */
+  output(): string;
+  /** Resolves with the first match of `pattern` in stdout+stderr (also matches output already seen); rejects if the process exits first or after `timeoutMs`. */
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  /** Resolves when the process exits. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM, then SIGKILL to its process group after `graceMs` if it has not exited; resolves when it is gone. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Starts a TypeScript CLI as a real process (through tsx) whose output can be waited on while it runs. */
+export function startCliStreaming(cli: string, args: string[], options: { env?: NodeJS.ProcessEnv } = {}): StreamingProcess {
+  // Its own process group, so stop() can take the worker processes down with it.
+  const child = spawn(TSX, [cli, ...args], { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let out = '';
+  const listeners = new Set<() => void>();
+  const onData = (d: Buffer) => {
+    out += d.toString();
+    for (const l of [...listeners]) l();
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  let done = false;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      done = true;
+      for (const l of [...listeners]) l();
+      resolve({ code, signal });
+    });
+  });
+  exited.catch(() => {});
+  return {
+    child,
+    output: () => out,
+    exited,
+    waitForLine(pattern, timeoutMs = 60_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const m = new RegExp(pattern.source, pattern.flags.replace('g', '')).exec(out);
+          if (m) finish(() => resolve(m));
+          else if (done) finish(() => reject(new Error(`process exited before printing ${pattern}:\n${out.slice(-3000)}`)));
+        };
+        const timer = setTimeout(() => finish(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${pattern}:\n${out.slice(-3000)}`))), timeoutMs);
+        const finish = (f: () => void) => {
+          clearTimeout(timer);
+          listeners.delete(check);
+          f();
+        };
+        listeners.add(check);
+        check();
+      });
+    },
+    async stop(graceMs = 5_000) {
+      if (done || child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          child.kill('SIGKILL');
+        }
+      }, graceMs);
+      await exited.catch(() => {});
+      clearTimeout(killer);
+      try {
+        process.kill(-child.pid!, 'SIGKILL'); // any worker left behind in its group
+      } catch {
+        // the group is gone
+      }
+    },
+  };
 }
