@@ -11,8 +11,10 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { shape: [8, 6, 5, 7], axis: [0, 1, 2] }, // BatchNorm / bias gradient
+  { shape: [8, 6, 5, 7], axis: [0, 1, 2] }, // BatchNorm / bias gradient: average pooling path
   { shape: [8, 6, 5, 7], axis: [2, 0, 1], keepDims: true },
+  { shape: [16, 12, 12, 8], axis: [0, 1, 2] },
+  { shape: [4, 1, 1, 3], axis: [0, 1, 2] }, // 1x1 planes: the row loop
   { shape: [9, 5], axis: 0 },
   { shape: [13, 3, 4], axis: [0, 1] },
   { shape: [6, 4, 3], axis: [-3] },

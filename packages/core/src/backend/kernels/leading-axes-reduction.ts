@@ -1,16 +1,16 @@
 import { Mean, Sum, util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, SumAttrs, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { callKernelConfig } from './wasm-kernel-call';
+import { callKernelConfig, callWasmKernel, disposeIntermediates } from './wasm-kernel-call';
 import type { WasmTrainingKernel } from './training-kernel';
 
 /**
  * Sum and Mean over leading axes for wasm: [N,H,W,C] -> [C] in the BatchNorm and bias gradients
  * and BatchNorm's batch moments. wasm's kernels first transpose the reduced axes to the end (a full
- * copy through a generic transpose), then reduce: ~15 ms for 64x30x30x32. Reducing leading axes
- * needs no transpose: one pass over the buffer adding each row into a per-channel accumulator
- * (float64, so no worse than the original's float32 running sum). Other axes, other dtypes go to
- * wasm's original kernel.
+ * copy through a generic transpose), then reduce: ~6 ms for 64x30x30x32. Reducing leading axes
+ * needs no transpose: per-sample plane means from XNNPACK's average pooling (rank 4, axes 0-2),
+ * or else one pass adding each row into a per-channel float64 accumulator. Other axes, other
+ * dtypes go to wasm's original kernel.
  */
 
 /** The number of leading axes reduced, or -1 when `axis` is not exactly the leading axes. */
@@ -51,16 +51,27 @@ function reduceLeadingAxes(
   mean: boolean,
 ): TensorInfo {
   const k = leadingReductionAxes(x.shape, axis);
-  const rows = util.sizeFromShape(x.shape.slice(0, k));
-  const cols = util.sizeFromShape(x.shape.slice(k));
   const outShape = keepDims ? x.shape.map((d, i) => (i < k ? 1 : d)) : x.shape.slice(k);
+  // [N,H,W,C] over N,H,W (BatchNorm, bias gradients): XNNPACK's average pooling over the whole
+  // H x W plane (SIMD, ~2.5x faster than the JavaScript loop), then the N per-sample means in
+  // JavaScript.
+  let source = x;
+  let rowScale = 1;
+  if (x.shape.length === 4 && k === 3 && x.shape[1]! * x.shape[2]! > 1) {
+    const [, h, w] = x.shape as [number, number, number, number];
+    source = callWasmKernel('AvgPool', { x }, { filterSize: [h, w], strides: [1, 1], pad: 'valid' }, backend);
+    rowScale = h * w;
+  }
+  const rows = util.sizeFromShape(source.shape.slice(0, k));
+  const cols = util.sizeFromShape(source.shape.slice(k));
   const out = backend.makeOutput(outShape, 'float32');
   // Views after makeOutput: an allocation may grow (and detach) the wasm heap.
-  const xs = backend.typedArrayFromHeap(x) as Float32Array;
+  const xs = backend.typedArrayFromHeap(source) as Float32Array;
   const outs = backend.typedArrayFromHeap(out) as Float32Array;
   const acc = sumRows(xs, rows, cols);
-  const scale = mean ? 1 / rows : 1;
+  const scale = mean ? 1 / rows : rowScale;
   for (let c = 0; c < cols; c++) outs[c] = acc[c] * scale;
+  if (source !== x) disposeIntermediates(backend, source);
   return out;
 }
 

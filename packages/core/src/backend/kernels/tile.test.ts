@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initWasmWithTrainingKernels, maxAbsDiff, onWasmAndCpu, seededValues } from './compare-backends';
-import { isBroadcastTile } from './tile';
+import { isBroadcastTile, isLeadingRepeat } from './tile';
 
 interface Case {
   shape: number[];
@@ -10,9 +10,11 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { shape: [1, 1, 1, 8], reps: [4, 5, 6, 1] }, // the BatchNorm gradient's case
+  { shape: [1, 1, 1, 8], reps: [4, 5, 6, 1] }, // the BatchNorm gradient's case: buffer repeated
   { shape: [1, 1, 1, 32], reps: [64, 30, 30, 1] },
-  { shape: [3, 1, 2], reps: [1, 4, 1] },
+  { shape: [1, 1, 1, 3], reps: [3, 1, 7, 1] }, // buffer repeated, count not a power of two
+  { shape: [1, 2, 3], reps: [5, 1, 1] },
+  { shape: [3, 1, 2], reps: [1, 4, 1] }, // broadcast in the middle: Add onto zeros
   { shape: [1], reps: [7] },
   { shape: [2, 3], reps: [1, 1] },
   { shape: [2, 3], reps: [3, 2] }, // not a broadcast: wasm's original kernel
@@ -26,6 +28,10 @@ describe('Tile on wasm', () => {
     expect(isBroadcastTile([1, 1, 1, 8], [4, 5, 6, 1])).toBe(true);
     expect(isBroadcastTile([2, 3], [3, 2])).toBe(false);
     expect(isBroadcastTile([2, 3], [1])).toBe(false);
+    expect(isLeadingRepeat([1, 1, 1, 8], [4, 5, 6, 1])).toBe(true);
+    expect(isLeadingRepeat([1, 2, 3], [5, 1, 1])).toBe(true);
+    expect(isLeadingRepeat([3, 1, 2], [1, 4, 1])).toBe(false);
+    expect(isLeadingRepeat([2, 3], [1, 1])).toBe(true);
   });
 
   it.each(cases.map((c, i) => [JSON.stringify(c), c, i] as const))('matches cpu: %s', async (_name, c, i) => {
