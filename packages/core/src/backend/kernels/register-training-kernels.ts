@@ -10,6 +10,7 @@ import { maxPoolGradKernel } from './max-pool-grad';
 import { batchMatMulKernel } from './batch-mat-mul';
 import { fusedBatchNormKernel } from './fused-batch-norm';
 import { castKernel } from './cast';
+import { transformKernel } from './transform';
 
 /** Every kernel this project adds to the wasm backend for training, in registration order. */
 export const wasmTrainingKernels: readonly WasmTrainingKernel[] = [
@@ -23,6 +24,7 @@ export const wasmTrainingKernels: readonly WasmTrainingKernel[] = [
   batchMatMulKernel,
   fusedBatchNormKernel,
   castKernel,
+  transformKernel,
 ];
 
 interface Registration {
