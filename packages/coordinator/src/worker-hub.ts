@@ -1,14 +1,47 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import WebSocket, { WebSocketServer } from 'ws';
-import { type CoordinatorMessage, encodeMessage, isProtocolError, parseWorkerMessage, type WorkerHelloMsg, type WorkerMessage } from '@gradsync/core/protocol';
+import { type CoordinatorMessage, encodeMessage, parseWorkerMessage, type WorkerHelloMsg, type WorkerMessage } from '@gradsync/core/protocol';
 
 export const WORKER_PATH = '/worker';
+
+/** A connection that has not said a valid hello within this long is closed (1008). */
+export const HELLO_TIMEOUT_MS = 20_000;
+/** At most this many connections may be waiting for their hello; more are turned away (1013). */
+export const MAX_PENDING_CONNECTIONS = 256;
+/** Refusals logged one by one per window; the rest are counted and summed up at its end. */
+const REFUSALS_LOGGED_PER_WINDOW = 10;
+const REFUSAL_WINDOW_MS = 10_000;
+
+/** Longest close reason RFC 6455 allows; ws throws (synchronously) beyond it. */
+const MAX_CLOSE_REASON_BYTES = 123;
+
+/** Cuts `reason` to at most 123 UTF-8 bytes without splitting a character. */
+export function closeReason(reason: string): string {
+  if (Buffer.byteLength(reason) <= MAX_CLOSE_REASON_BYTES) return reason;
+  let cut = reason.slice(0, MAX_CLOSE_REASON_BYTES);
+  while (Buffer.byteLength(cut) > MAX_CLOSE_REASON_BYTES - 3) cut = cut.slice(0, -1);
+  // A lone high surrogate at the end would be encoded as U+FFFD (3 bytes): drop it.
+  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
+  return `${cut}...`;
+}
+
+/**
+ * Text from the network made safe for one log line: control characters escaped (no forged lines),
+ * at most `max` characters.
+ */
+export function printable(text: string, max = 200): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return clean.length > max ? `${clean.slice(0, max)}… (${clean.length} characters)` : clean;
+}
 
 /** One connected worker process. */
 export class WorkerConnection {
   rank = -1;
   hello: WorkerHelloMsg | null = null;
+  /** Why this side closed the connection, once it has. */
+  closedBecause: string | null = null;
   constructor(
     readonly id: number,
     private readonly socket: WebSocket,
@@ -24,12 +57,26 @@ export class WorkerConnection {
     if (this.socket.readyState === WebSocket.OPEN) this.socket.send(frame);
   }
 
+  /** Closes with a code and reason (cut to what a close frame holds); never throws. */
   close(code: number, reason: string): void {
-    this.socket.close(code, reason.slice(0, 120));
+    this.closedBecause ??= `${reason} (${code})`;
+    if (this.socket.readyState !== WebSocket.OPEN) {
+      if (this.socket.readyState === WebSocket.CONNECTING) this.socket.terminate();
+      return;
+    }
+    try {
+      this.socket.close(code, closeReason(reason));
+    } catch {
+      this.socket.terminate();
+    }
+    // A peer that does not answer the closing handshake is cut off.
+    setTimeout(() => {
+      if (this.socket.readyState !== WebSocket.CLOSED) this.socket.terminate();
+    }, 2_000).unref();
   }
 
   get label(): string {
-    return this.hello ? `rank ${this.rank} (${this.hello.host} pid ${this.hello.pid})` : `connection ${this.id} from ${this.remote}`;
+    return this.hello ? `rank ${this.rank} (${printable(this.hello.host, 64)} pid ${this.hello.pid})` : `connection ${this.id} from ${this.remote}`;
   }
 }
 
@@ -46,82 +93,163 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }
 
+/** Counts refused connections and logs them without letting a flood of them flood the log. */
+class RefusalLog {
+  private windowStart = 0;
+  private loggedInWindow = 0;
+  private suppressed = new Map<string, number>();
+  private timer: NodeJS.Timeout | null = null;
+  /** Every refusal so far, by kind. */
+  readonly totals = new Map<string, number>();
+
+  constructor(private readonly log: WorkerHubEvents['log']) {}
+
+  refused(kind: string, line: string): void {
+    this.totals.set(kind, (this.totals.get(kind) ?? 0) + 1);
+    const now = Date.now();
+    if (now - this.windowStart >= REFUSAL_WINDOW_MS) {
+      this.flush();
+      this.windowStart = now;
+      this.loggedInWindow = 0;
+    }
+    if (this.loggedInWindow < REFUSALS_LOGGED_PER_WINDOW) {
+      this.loggedInWindow++;
+      this.log('warn', line);
+      return;
+    }
+    this.suppressed.set(kind, (this.suppressed.get(kind) ?? 0) + 1);
+    this.timer ??= setTimeout(() => this.flush(), this.windowStart + REFUSAL_WINDOW_MS - now).unref();
+  }
+
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.suppressed.size === 0) return;
+    const n = [...this.suppressed.values()].reduce((a, b) => a + b, 0);
+    const kinds = [...this.suppressed.entries()].sort((a, b) => b[1] - a[1]).map(([k, c]) => `${c} ${k}`);
+    this.log('warn', `refused ${n} more worker connection(s) in the last ${REFUSAL_WINDOW_MS / 1000} s: ${kinds.join(', ')}`);
+    this.suppressed.clear();
+  }
+}
+
 /**
  * Accepts worker WebSockets on /worker of the coordinator's HTTP server. Every frame is validated;
- * a bad one closes that connection with a reason and the run goes on.
+ * a bad one closes that connection with a reason, the refusal is logged, and the run goes on.
+ * Nothing a connection sends can throw out of this class.
  */
 export class WorkerHub {
   private readonly wss: WebSocketServer;
   private nextId = 1;
+  private pending = 0;
+  private readonly refusals: RefusalLog;
   readonly connections = new Set<WorkerConnection>();
 
   constructor(
     server: Server,
     private readonly events: WorkerHubEvents,
-    private readonly options: { token?: string; maxPayload: number },
+    private readonly options: { token?: string; maxPayload: number; helloTimeoutMs?: number },
   ) {
+    this.refusals = new RefusalLog(events.log);
     this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: options.maxPayload });
+    this.wss.on('error', () => {});
     server.on('upgrade', (req: IncomingMessage, socket, head) => {
       const url = new URL(req.url ?? '/', 'http://x');
       if (url.pathname !== WORKER_PATH) return; // another endpoint (the dashboard feed) owns it
+      socket.on('error', () => {}); // a reset during the handshake must not be an uncaught error
       this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req));
     });
+  }
+
+  /** Refusals so far by kind (protocol error, text frame, token, …). */
+  get refusalCounts(): ReadonlyMap<string, number> {
+    return this.refusals.totals;
   }
 
   private accept(ws: WebSocket, req: IncomingMessage): void {
     const conn = new WorkerConnection(this.nextId++, ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
     this.connections.add(conn);
-    let goneReason = 'connection closed';
+    let kind: string | null = null;
+    const refuse = (k: string, code: number, reason: string) => {
+      kind ??= k;
+      conn.close(code, reason);
+    };
+    let pending = true;
+    this.pending++;
+    const joined = () => {
+      if (pending) this.pending--;
+      pending = false;
+      clearTimeout(helloTimer);
+    };
+    const helloTimer = setTimeout(() => refuse('hello timeout', 1008, `no hello within ${(this.options.helloTimeoutMs ?? HELLO_TIMEOUT_MS) / 1000} s`), this.options.helloTimeoutMs ?? HELLO_TIMEOUT_MS);
+    helloTimer.unref();
+    if (this.pending > MAX_PENDING_CONNECTIONS) refuse('too many pending', 1013, `more than ${MAX_PENDING_CONNECTIONS} connections are waiting to say hello; try again later`);
+
     ws.on('message', (data, isBinary) => {
+      if (conn.closedBecause !== null) return; // already refused: the rest of its frames are ignored
       if (!isBinary) {
-        goneReason = 'sent a text frame';
-        conn.close(1003, 'text frames are not part of the protocol');
+        refuse('text frame', 1003, 'text frames are not part of the protocol');
         return;
       }
       let message: WorkerMessage;
       try {
         message = parseWorkerMessage(data as Buffer);
       } catch (err) {
-        if (!isProtocolError(err)) throw err;
-        goneReason = `protocol error: ${err.message}`;
-        this.events.log('warn', `${conn.label}: ${err.message}; closing that connection`);
-        conn.close(1002, err.message);
+        // Normally a ProtocolError; anything else a hostile frame provoked is refused the same way.
+        refuse('protocol error', 1002, err instanceof Error ? err.message : String(err));
         return;
       }
       if (conn.hello === null) {
         if (message.type !== 'hello') {
-          goneReason = `sent '${message.type}' before hello`;
-          conn.close(1002, goneReason);
+          refuse('message before hello', 1002, `sent '${message.type}' before hello`);
           return;
         }
         if (this.options.token !== undefined && (message.token === undefined || !sameSecret(message.token, this.options.token))) {
-          goneReason = 'wrong or missing token';
-          this.events.log('warn', `${conn.label}: refused, ${goneReason}`);
-          conn.close(4001, 'refused: wrong or missing token (--token / GRADSYNC_TOKEN)');
+          refuse('wrong token', 4001, `refused: ${message.token === undefined ? 'missing' : 'wrong'} token (--token / GRADSYNC_TOKEN)`);
           return;
         }
         conn.hello = message;
-        this.events.onHello(conn);
+        joined();
+        this.deliver(conn, () => this.events.onHello(conn));
+        if (conn.rank < 0 && conn.closedBecause !== null) kind ??= 'not admitted';
         return;
       }
       if (message.type === 'hello') {
-        conn.close(1002, 'second hello');
+        refuse('second hello', 1002, 'second hello');
         return;
       }
-      this.events.onMessage(conn, message);
+      this.deliver(conn, () => this.events.onMessage(conn, message));
     });
     ws.on('error', (err) => {
-      goneReason = `socket error: ${err.message}`;
+      const code = (err as Error & { code?: string }).code;
+      if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') kind ??= 'frame too large';
+      else kind ??= 'socket error';
+      conn.closedBecause ??= printable(err.message);
     });
     ws.on('close', (code, reason) => {
+      joined();
       this.connections.delete(conn);
-      const why = reason.length ? `${goneReason} (${code} ${reason.toString()})` : `${goneReason} (${code})`;
-      this.events.onGone(conn, why);
+      const why = conn.closedBecause ?? (reason.length ? `connection closed (${code} ${printable(reason.toString())})` : `connection closed (${code})`);
+      if (conn.rank < 0) {
+        // Never a member of the run: a stray, a prober, a worker turned away.
+        this.refusals.refused(kind ?? 'closed before joining', `${conn.label}: ${kind ?? 'closed before joining'}: ${printable(why)}`);
+      }
+      this.deliver(conn, () => this.events.onGone(conn, printable(why, 300)));
     });
+  }
+
+  /** Calls the run's handler; a bug there ends that connection (and so the run, cleanly), not the process. */
+  private deliver(conn: WorkerConnection, f: () => void): void {
+    try {
+      f();
+    } catch (err) {
+      this.events.log('error', `internal error handling ${conn.label}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      conn.close(1011, 'internal error in the coordinator');
+    }
   }
 
   close(): void {
     for (const c of this.connections) c.close(1001, 'coordinator shutting down');
     this.wss.close();
+    this.refusals.flush();
   }
 }
