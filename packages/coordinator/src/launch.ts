@@ -91,7 +91,12 @@ export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoord
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(new GradsyncError('E_LISTEN', `cannot listen on ${o.host}:${o.port}: ${err.code === 'EADDRINUSE' ? 'the port is in use (choose another with --port)' : err.message}`)),
     );
-    server.listen(o.port, o.host, () => resolve());
+    try {
+      server.listen(o.port, o.host, () => resolve());
+    } catch (err) {
+      // Node throws (rather than emitting 'error') for a port out of range or a malformed host.
+      reject(new GradsyncError('E_LISTEN', `cannot listen on ${o.host}:${o.port}: ${(err as Error).message}`));
+    }
   });
   const port = (server.address() as AddressInfo).port;
   const hostForUrl = o.host.includes(':') ? `[${o.host}]` : o.host;

@@ -18,9 +18,19 @@ export interface ConnectOptions {
   onMessage: (message: CoordinatorMessage) => void;
 }
 
-function openOnce(url: string, maxPayload: number): Promise<WebSocket> {
+/** Longest close reason RFC 6455 allows; ws throws beyond it. */
+function closeReason(reason: string): string {
+  if (Buffer.byteLength(reason) <= 123) return reason;
+  let cut = reason.slice(0, 123);
+  while (Buffer.byteLength(cut) > 120) cut = cut.slice(0, -1);
+  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
+  return `${cut}...`;
+}
+
+/** One attempt; `timeoutMs` bounds the TCP connect and the HTTP upgrade (a host that accepts and stays silent). */
+function openOnce(url: string, maxPayload: number, timeoutMs: number): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload });
+    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload, handshakeTimeout: Math.max(1, timeoutMs) });
     ws.binaryType = 'nodebuffer';
     const fail = (err: Error) => {
       ws.removeAllListeners();
@@ -48,7 +58,7 @@ export async function connectToCoordinator(options: ConnectOptions): Promise<Coo
   let ws: WebSocket | null = null;
   for (let attempt = 1; ws === null; attempt++) {
     try {
-      ws = await openOnce(options.url, options.maxPayload);
+      ws = await openOnce(options.url, options.maxPayload, deadline - Date.now());
     } catch (err) {
       lastError = (err as Error).message;
       if (Date.now() + delay > deadline) {
@@ -73,9 +83,10 @@ export async function connectToCoordinator(options: ConnectOptions): Promise<Coo
     try {
       message = parseCoordinatorMessage(data as Buffer);
     } catch (err) {
-      if (!isProtocolError(err)) throw err;
-      options.log(`closing the coordinator link: ${err.message}`);
-      socket.close(1002, err.message.slice(0, 120));
+      // Normally a ProtocolError; whatever else a malformed frame provokes is handled the same way.
+      const text = isProtocolError(err) || err instanceof Error ? err.message : String(err);
+      options.log(`closing the coordinator link: ${text.slice(0, 500)}`);
+      socket.close(1002, closeReason(text));
       return;
     }
     options.onMessage(message);
@@ -84,7 +95,7 @@ export async function connectToCoordinator(options: ConnectOptions): Promise<Coo
     send: (message) => {
       if (socket.readyState === WebSocket.OPEN) socket.send(encodeMessage(message));
     },
-    close: (code = 1000, reason = '') => socket.close(code, reason),
+    close: (code = 1000, reason = '') => socket.close(code, closeReason(reason)),
     closed,
   };
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
+import { GradsyncError } from '@gradsync/core';
 import {
   ALLREDUCE_CHOICES,
   defaultRunName,
@@ -12,11 +13,27 @@ import {
 import { MODEL_NAMES } from '@gradsync/core/model';
 import { type LaunchOptions, readRunConfig } from '../launch';
 
+function portOption(v: string): number {
+  const n = intOption('--port', 0)(v);
+  if (n > 65535) throw new GradsyncError('E_FLAG', `--port must be an integer from 0 to 65535, got "${v}"`);
+  return n;
+}
+
+/** --token, else $GRADSYNC_TOKEN; an empty one is refused rather than taken for "no token". */
+export function runToken(flag: string | undefined): string | undefined {
+  if (flag !== undefined) {
+    if (flag.trim() === '') throw new GradsyncError('E_FLAG', '--token must not be empty (leave it out to run without a token on loopback)');
+    return flag;
+  }
+  const env = process.env.GRADSYNC_TOKEN;
+  return env === undefined || env === '' ? undefined : env;
+}
+
 /** The flags `pnpm coordinator` and `pnpm start` share. */
 export function addRunOptions(program: Command): Command {
   return program
     .option('--host <addr>', 'address to listen on (anything but loopback needs --token)', '127.0.0.1')
-    .option('--port <n>', 'port for workers and the dashboard (0 = any free port)', intOption('--port', 0), 7070)
+    .option('--port <n>', 'port for workers and the dashboard (0 = any free port)', portOption, 7070)
     .option('--data-dir <dir>', 'folder with the CIFAR-10 binary batches or cifar-10-binary.tar.gz (default: cache, else download)')
     .option('--cache-dir <dir>', 'where a downloaded archive is kept (default: $XDG_CACHE_HOME/gradsync)')
     .option('--epochs <n>', 'epochs', intOption('--epochs', 1), SEED_RECIPE.epochs)
@@ -68,7 +85,7 @@ export function launchOptionsFrom(program: Command, workers: number, log: Launch
     runsDir: o.runsDir,
     dataDir: o.dataDir,
     cacheDir: o.cacheDir,
-    token: o.token ?? process.env.GRADSYNC_TOKEN ?? undefined,
+    token: runToken(o.token),
     resumeDir: o.resume,
     log,
   };

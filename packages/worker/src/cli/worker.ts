@@ -38,6 +38,7 @@ await runCli(async () => {
   const url = coordinatorUrl(o.coordinator);
   const backend = await selectBackend({ backend: o.cpu && o.backend === 'auto' ? 'auto' : o.backend, gpu: o.cpu ? undefined : o.gpu });
   log(backend.summary);
+  if (o.token !== undefined && o.token.trim() === '') throw new GradsyncError('E_FLAG', '--token must not be empty (leave it out when the run has no token)');
   const token: string | undefined = o.token ?? (process.env.GRADSYNC_TOKEN || undefined);
   const local = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
   const ring = await createRingProvider({ listenHost: o.peerHost ?? (local ? '127.0.0.1' : '0.0.0.0'), advertiseHost: o.advertiseHost, local, token, log });
