@@ -2,41 +2,41 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendHost } from './backend-host';
+import { BackendUnavailable } from './backend-unavailable';
 import { probeNativeBinding } from './native-binding';
 import type { NativePackage } from './native-binding';
 import { configureWasmBackend, describeWasmDevice } from './wasm-setup';
 import { registerWasmTrainingKernels } from './kernels/register-training-kernels';
+import { activateWebGpuBackend } from './webgpu-setup';
 
 /**
  * The backends gradsync can run on, each as data: an id and how to load it. `selectBackend` owns
  * the policy (order, what is an error); this file only knows how to bring each one up.
  *
- * Adding one (e.g. 'webgpu' through @tensorflow/tfjs-backend-webgpu, once Node has a WebGPU
- * implementation): add its id to `BackendId`, write a candidate below whose `activate` throws
+ * Adding one: add its id to `BackendId`, write a candidate below whose `activate` throws
  * `BackendUnavailable` with a reason when it cannot run, and put it in `autoOrder` where it ranks
- * (between 'tensorflow' and 'wasm' for a GPU backend).
+ * (GPU backends first; `selectBackend` tries them only with --gpu).
  */
-export type BackendId = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendId = 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
+
+/** The backends that run on a GPU: `auto` tries them only with --gpu, and only them. */
+export const gpuBackendIds: readonly BackendId[] = ['tensorflow-gpu', 'webgpu'];
 
 export interface BackendContext {
-  /** Physical GPU index (--gpu); only the tensorflow-gpu candidate uses it. */
+  /** Physical GPU index (--gpu): CUDA's index for tensorflow-gpu, Dawn's adapter index for webgpu. */
   gpu?: number;
   host: BackendHost;
+  /** `auto --gpu N`: accept a real GPU only (webgpu refuses software rasterisers such as llvmpipe). */
+  requireHardware?: boolean;
 }
 
 export interface BackendCandidate {
   readonly id: BackendId;
-  /** Loads the backend and makes it TensorFlow.js's active one; returns a device label. */
-  activate(context: BackendContext): Promise<{ device: string }>;
+  /** Loads the backend and makes it TensorFlow.js's active one; returns a device label and an optional note for the summary. */
+  activate(context: BackendContext): Promise<{ device: string; note?: string | null }>;
 }
 
-/** A backend that cannot run here; the message says why (one line). */
-export class BackendUnavailable extends Error {
-  constructor(why: string) {
-    super(why);
-    this.name = 'BackendUnavailable';
-  }
-}
+export { BackendUnavailable } from './backend-unavailable';
 
 export const GPU_REQUIREMENTS =
   'tfjs-node-gpu 4.x needs Linux x64, an NVIDIA driver, and CUDA 11.2 with cuDNN 8.1 on the library path';
@@ -86,6 +86,26 @@ export const tensorflowGpuCandidate: BackendCandidate = {
   },
 };
 
+/**
+ * WebGPU through Dawn's Node binding (npm `webgpu`) and @tensorflow/tfjs-backend-webgpu: any GPU
+ * with a Vulkan driver, no CUDA. Without a GPU it can run on Mesa's llvmpipe over OpenGL ES (slow;
+ * accepted only when asked for by name, labelled as software). See webgpu-device.ts.
+ */
+export const WEBGPU_REQUIREMENTS =
+  'webgpu needs the Vulkan loader (libvulkan.so.1) and the GPU driver\'s Vulkan ICD (NVIDIA: part of the driver)';
+
+export const webgpuCandidate: BackendCandidate = {
+  id: 'webgpu',
+  async activate(context) {
+    const setup = await activateWebGpuBackend({
+      gpu: context.gpu,
+      requireHardware: context.requireHardware ?? false,
+      env: context.host.env,
+    });
+    return { device: setup.device, note: setup.note };
+  },
+};
+
 export const tensorflowCandidate: BackendCandidate = {
   id: 'tensorflow',
   async activate(context) {
@@ -114,11 +134,11 @@ export const cpuCandidate: BackendCandidate = {
   },
 };
 
-/** `--backend auto` tries these in order (tensorflow-gpu only when --gpu is given). */
+/** `--backend auto` tries these in order (the GPU ones only, and only when --gpu is given). */
 export const autoOrder: readonly BackendCandidate[] = [
   tensorflowGpuCandidate,
+  webgpuCandidate,
   tensorflowCandidate,
-  // A future 'webgpu' candidate goes here.
   wasmCandidate,
   cpuCandidate,
 ];

@@ -11,3 +11,8 @@ export type { WasmSetup } from './wasm-setup';
 export { silenceCpuBackendBanner } from './cpu-banner';
 export { registerWasmTrainingKernels } from './kernels/register-training-kernels';
 export { registerTrainingGradients } from './gradients/register-training-gradients';
+export { WEBGPU_REQUIREMENTS } from './backend-candidates';
+export { activateWebGpuBackend, activeWebGpu, releaseWebGpuBackend } from './webgpu-setup';
+export type { WebGpuSetup } from './webgpu-setup';
+export { acquireWebGpuDevice } from './webgpu-device';
+export type { WebGpuDevice, WebGpuRequest } from './webgpu-device';

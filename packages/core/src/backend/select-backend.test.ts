@@ -6,6 +6,11 @@ import { GradsyncError } from '@gradsync/core/errors';
 import type { BackendHost } from './backend-host';
 import { selectBackend } from './select-backend';
 
+// Dawn (npm `webgpu`) with no adapter on any backend, and no Vulkan loader: the webgpu paths
+// here never touch a real GPU stack (webgpu-device.test.ts covers adapter choice).
+vi.mock('webgpu', () => ({ globals: {}, create: () => ({ requestAdapter: async () => null }) }));
+vi.mock('./webgpu-diagnosis', () => ({ canLoadSharedLibrary: () => false, dawnWarningsFor: () => [] }));
+
 const binaryField = {
   module_name: 'tfjs_binding',
   module_path: './lib/napi-v{napi_build_version}',
@@ -53,12 +58,13 @@ describe('selectBackend', () => {
     expect(loaded).toEqual([]);
     expect(selection.name).toBe('wasm');
     expect(selection.device).toMatch(/^CPU \(wasm( SIMD)?, 1 thread\)$/);
-    expect(selection.skipped.map((s) => s.backend)).toEqual(['tensorflow-gpu', 'tensorflow']);
+    expect(selection.skipped.map((s) => s.backend)).toEqual(['tensorflow-gpu', 'webgpu', 'tensorflow']);
     expect(selection.skipped[0]!.why).toBe('no --gpu given');
-    expect(selection.skipped[1]!.why).toMatch(/native binding .* is missing.*npm rebuild @tensorflow\/tfjs-node`/);
+    expect(selection.skipped[1]!.why).toBe('no --gpu given');
+    expect(selection.skipped[2]!.why).toMatch(/native binding .* is missing.*npm rebuild @tensorflow\/tfjs-node`/);
     expect(selection.summary).not.toContain('\n');
     expect(selection.summary).toMatch(
-      /^TensorFlow\.js backend wasm on CPU .*: the best one that loaded \(--backend auto\); not used: tensorflow-gpu - no --gpu given; tensorflow - @tensorflow\/tfjs-node's native binding/,
+      /^TensorFlow\.js backend wasm on CPU .*: the best one that loaded \(--backend auto\); not used: tensorflow-gpu - no --gpu given; webgpu - no --gpu given; tensorflow - @tensorflow\/tfjs-node's native binding/,
     );
     expect(tf.getBackend()).toBe('wasm');
   });
@@ -83,8 +89,26 @@ describe('selectBackend', () => {
   });
 
   it('auto with --gpu never falls back to the CPU', async () => {
-    const { host } = fakeHost({ withBinding: ['tfjs-node'] });
+    const { host, loaded } = fakeHost({ withBinding: ['tfjs-node'] });
     await expect(selectBackend({ backend: 'auto', gpu: 1 }, host)).rejects.toThrow(/--gpu 1.*CUDA 11\.2.*cuDNN 8\.1/);
+    expect(loaded).toEqual([]);
+  });
+
+  it('auto with --gpu: tries tfjs-node-gpu, then webgpu, and names what each lacked', async () => {
+    const { host } = fakeHost({});
+    const error = (await selectBackend({ backend: 'auto', gpu: 0 }, host).catch((e: unknown) => e)) as GradsyncError;
+    expect(error).toBeInstanceOf(GradsyncError);
+    expect(error.code).toBe('BACKEND_UNAVAILABLE');
+    expect(error.message).toMatch(/^--gpu 0: no GPU backend can run: tensorflow-gpu - .*CUDA 11\.2 with cuDNN 8\.1.*; webgpu - Vulkan: no Vulkan loader \(libvulkan\.so\.1/);
+    expect(error.message).toMatch(/Not falling back to the CPU/);
+    expect(tf.getBackend()).not.toBe('webgpu');
+  });
+
+  it('explicit webgpu with no adapter: a GradsyncError naming the missing Vulkan loader', async () => {
+    const { host } = fakeHost({});
+    await expect(selectBackend({ backend: 'webgpu' }, host)).rejects.toThrow(
+      /^--backend webgpu cannot run: Vulkan: no Vulkan loader \(libvulkan\.so\.1 .*apt-get install libvulkan1\); OpenGL ES: no OpenGL ES adapter/,
+    );
   });
 
   it('sets CUDA_VISIBLE_DEVICES before loading tfjs-node-gpu', async () => {
@@ -122,6 +146,7 @@ describe('selectBackend', () => {
   it('rejects contradictory and malformed options', async () => {
     const { host } = fakeHost({});
     await expect(selectBackend({ backend: 'cpu', gpu: 0 }, host)).rejects.toMatchObject({ code: 'BACKEND_CONFLICT' });
+    await expect(selectBackend({ backend: 'wasm', gpu: 0 }, host)).rejects.toThrow(/needs --backend auto, tensorflow-gpu or webgpu/);
     await expect(selectBackend({ backend: 'auto', gpu: -1 }, host)).rejects.toMatchObject({ code: 'BACKEND_BAD_GPU' });
     await expect(selectBackend({ backend: 'webgl' as never }, host)).rejects.toMatchObject({ code: 'BACKEND_UNKNOWN' });
   });

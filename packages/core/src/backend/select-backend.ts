@@ -2,17 +2,20 @@ import * as tf from '@tensorflow/tfjs-core';
 import { GradsyncError } from '@gradsync/core/errors';
 import { nodeBackendHost } from './backend-host';
 import type { BackendHost } from './backend-host';
-import { autoOrder, BackendUnavailable, candidateFor } from './backend-candidates';
+import { autoOrder, BackendUnavailable, candidateFor, gpuBackendIds, WEBGPU_REQUIREMENTS } from './backend-candidates';
 import type { BackendId } from './backend-candidates';
 import { silenceCpuBackendBanner } from './cpu-banner';
 import { registerTrainingGradients } from './gradients/register-training-gradients';
 
 export type BackendRequest = 'auto' | BackendId;
-export const backendRequests: readonly BackendRequest[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+export const backendRequests: readonly BackendRequest[] = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 
 export interface BackendOptions {
   backend: BackendRequest;
-  /** Physical GPU index; sets CUDA_VISIBLE_DEVICES before tfjs-node-gpu loads. */
+  /**
+   * GPU index: sets CUDA_VISIBLE_DEVICES before tfjs-node-gpu loads; for webgpu, the index in
+   * Dawn's adapter list (the error for an index out of range lists them).
+   */
   gpu?: number;
 }
 
@@ -22,9 +25,9 @@ export interface SkippedBackend {
 }
 
 export interface BackendSelection {
-  /** tf.getBackend() after selection: 'tensorflow', 'wasm' or 'cpu'. */
+  /** tf.getBackend() after selection: 'tensorflow', 'webgpu', 'wasm' or 'cpu'. */
   name: string;
-  /** e.g. 'GPU 0 (CUDA)', 'CPU (wasm SIMD, 1 thread)'. */
+  /** e.g. 'GPU 0 (CUDA)', 'GPU 0: NVIDIA H100 80GB HBM3 (WebGPU/Vulkan)', 'CPU (wasm SIMD, 1 thread)'. */
   device: string;
   /** Why this backend: what was asked for. */
   reason: string;
@@ -46,28 +49,32 @@ function validate(options: BackendOptions): void {
   if (!Number.isInteger(gpu) || gpu < 0) {
     throw new GradsyncError('BACKEND_BAD_GPU', `--gpu must be a GPU index (0, 1, ...), got ${gpu}`);
   }
-  if (options.backend !== 'auto' && options.backend !== 'tensorflow-gpu') {
+  if (options.backend !== 'auto' && !gpuBackendIds.includes(options.backend)) {
     throw new GradsyncError(
       'BACKEND_CONFLICT',
-      `--gpu ${gpu} needs --backend auto or tensorflow-gpu, not '${options.backend}'`,
+      `--gpu ${gpu} needs --backend auto, tensorflow-gpu or webgpu, not '${options.backend}'`,
     );
   }
 }
 
-function summarize(name: string, device: string, reason: string, skipped: SkippedBackend[]): string {
-  const head = `TensorFlow.js backend ${name} on ${device}: ${reason}`;
-  if (skipped.length === 0) return head;
-  return `${head}; not used: ${skipped.map((s) => `${s.backend} - ${s.why}`).join('; ')}`;
+function summarize(name: string, device: string, reason: string, skipped: SkippedBackend[], note?: string | null): string {
+  let line = `TensorFlow.js backend ${name} on ${device}: ${reason}`;
+  if (note) line += `; ${note}`;
+  if (skipped.length === 0) return line;
+  return `${line}; not used: ${skipped.map((s) => `${s.backend} - ${s.why}`).join('; ')}`;
 }
 
 /**
  * Chooses, loads and activates the TensorFlow.js backend.
  *
  * - `auto` without `gpu`: the first of tensorflow (tfjs-node), wasm (with gradsync's training
- *   kernels), cpu that loads; tensorflow-gpu is not tried.
- * - `auto` with `gpu`, or `tensorflow-gpu`: tfjs-node-gpu on that GPU, else a GradsyncError with
- *   the reason. Asking for a GPU never silently trains on the CPU.
- * - any other explicit backend: that one, else a GradsyncError.
+ *   kernels), cpu that loads; the GPU backends are not tried.
+ * - `auto` with `gpu`: tfjs-node-gpu on that GPU, else webgpu on Dawn's adapter `gpu` (a real
+ *   GPU, not a software rasteriser), else a GradsyncError with both reasons. Asking for a GPU
+ *   never silently trains on the CPU.
+ * - `tensorflow-gpu`: tfjs-node-gpu, else a GradsyncError naming CUDA 11.2 / cuDNN 8.1.
+ * - any other explicit backend: that one, else a GradsyncError. Explicit `webgpu` also accepts
+ *   a software adapter (Mesa's llvmpipe, for checks) and says so in the device label.
  * Native packages are loaded only after their binding file is found on disk. Also registers
  * gradients that train faster on any backend (gradients/), so call it after importing tfjs-layers.
  * `host` is replaceable for tests.
@@ -78,30 +85,28 @@ export async function selectBackend(
 ): Promise<BackendSelection> {
   validate(options);
   const { backend, gpu } = options;
-  const wantsGpu = backend === 'tensorflow-gpu' || gpu != null;
-  const candidates = backend === 'auto' ? autoOrder : [candidateFor(backend)];
+  const auto = backend === 'auto';
+  const candidates = auto ? autoOrder : [candidateFor(backend)];
   const skipped: SkippedBackend[] = [];
 
   for (const candidate of candidates) {
-    if (backend === 'auto' && candidate.id === 'tensorflow-gpu' && gpu == null) {
+    const onGpu = gpuBackendIds.includes(candidate.id);
+    if (auto && onGpu && gpu == null) {
       skipped.push({ backend: candidate.id, why: 'no --gpu given' });
       continue;
     }
+    // Asking for a GPU never silently trains on the CPU.
+    if (auto && !onGpu && gpu != null) break;
     try {
-      const { device } = await candidate.activate({ gpu, host });
+      const { device, note } = await candidate.activate({ gpu, host, requireHardware: auto });
       silenceCpuBackendBanner();
       registerTrainingGradients();
       const name = tf.getBackend();
-      const reason =
-        backend !== 'auto'
-          ? `requested with --backend ${backend}`
-          : candidate.id === 'tensorflow-gpu'
-            ? `--gpu ${gpu} given`
-            : 'the best one that loaded (--backend auto)';
-      return { name, device, reason, skipped, summary: summarize(name, device, reason, skipped) };
+      const reason = !auto ? `requested with --backend ${backend}` : onGpu ? `--gpu ${gpu} given` : 'the best one that loaded (--backend auto)';
+      return { name, device, reason, skipped, summary: summarize(name, device, reason, skipped, note) };
     } catch (err) {
       if (!(err instanceof BackendUnavailable)) throw err;
-      if (wantsGpu && candidate.id === 'tensorflow-gpu') {
+      if (backend === 'tensorflow-gpu') {
         const asked = gpu != null ? `--gpu ${gpu}` : '--backend tensorflow-gpu';
         throw new GradsyncError(
           'BACKEND_UNAVAILABLE',
@@ -110,16 +115,22 @@ export async function selectBackend(
           { cause: err },
         );
       }
-      if (backend !== 'auto') {
-        throw new GradsyncError('BACKEND_UNAVAILABLE', `--backend ${backend} cannot run: ${err.message}`, {
+      if (!auto) {
+        const needs = backend === 'webgpu' ? `. ${WEBGPU_REQUIREMENTS}` : '';
+        throw new GradsyncError('BACKEND_UNAVAILABLE', `--backend ${backend} cannot run: ${err.message}${needs}`, {
           cause: err,
         });
       }
       skipped.push({ backend: candidate.id, why: err.message });
     }
   }
-  throw new GradsyncError(
-    'BACKEND_UNAVAILABLE',
-    `no TensorFlow.js backend could be loaded: ${skipped.map((s) => `${s.backend} - ${s.why}`).join('; ')}`,
-  );
+  const reasons = skipped.map((s) => `${s.backend} - ${s.why}`).join('; ');
+  if (gpu != null) {
+    throw new GradsyncError(
+      'BACKEND_UNAVAILABLE',
+      `--gpu ${gpu}: no GPU backend can run: ${reasons}. ${WEBGPU_REQUIREMENTS}. ` +
+        `Not falling back to the CPU; leave out --gpu (or use --backend auto) to train on the CPU.`,
+    );
+  }
+  throw new GradsyncError('BACKEND_UNAVAILABLE', `no TensorFlow.js backend could be loaded: ${reasons}`);
 }
