@@ -9,8 +9,9 @@ export const WORKER_PATH = '/worker';
 export const HELLO_TIMEOUT_MS = 20_000;
 /** At most this many connections may be waiting for their hello; more are turned away (1013). */
 export const MAX_PENDING_CONNECTIONS = 256;
-/** Refusals logged one by one per window; the rest are counted and summed up at its end. */
-const REFUSALS_LOGGED_PER_WINDOW = 10;
+/** Refusals logged one by one per window (in all, and of each kind); the rest are counted and summed up at its end. */
+const REFUSALS_LOGGED_PER_WINDOW = 20;
+const REFUSALS_LOGGED_PER_KIND = 3;
 const REFUSAL_WINDOW_MS = 10_000;
 
 /** Longest close reason RFC 6455 allows; ws throws (synchronously) beyond it. */
@@ -97,6 +98,7 @@ function sameSecret(a: string, b: string): boolean {
 class RefusalLog {
   private windowStart = 0;
   private loggedInWindow = 0;
+  private loggedOfKind = new Map<string, number>();
   private suppressed = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   /** Every refusal so far, by kind. */
@@ -111,9 +113,12 @@ class RefusalLog {
       this.flush();
       this.windowStart = now;
       this.loggedInWindow = 0;
+      this.loggedOfKind.clear();
     }
-    if (this.loggedInWindow < REFUSALS_LOGGED_PER_WINDOW) {
+    const ofKind = this.loggedOfKind.get(kind) ?? 0;
+    if (this.loggedInWindow < REFUSALS_LOGGED_PER_WINDOW && ofKind < REFUSALS_LOGGED_PER_KIND) {
       this.loggedInWindow++;
+      this.loggedOfKind.set(kind, ofKind + 1);
       this.log('warn', line);
       return;
     }
