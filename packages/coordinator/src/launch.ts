@@ -18,6 +18,12 @@ export interface LaunchOptions {
   host: string;
   port: number;
   workers: number;
+  /** Training pauses below this many workers (default 1). */
+  minWorkers?: number;
+  /** Joins beyond this many are refused (default 1024). */
+  maxWorkers?: number;
+  /** A worker silent this long (no pong) is declared gone (default 10 s). */
+  heartbeatTimeoutMs?: number;
   runsDir: string;
   dataDir?: string;
   cacheDir?: string;
@@ -63,7 +69,7 @@ export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoord
   const coordinator = new RunCoordinator(o.config, data, {
     runDir,
     runId: `${o.config.runName}-${randomUUID().slice(0, 8)}`,
-    expectWorkers: o.workers,
+    membership: { expectWorkers: o.workers, minWorkers: o.minWorkers ?? 1, maxWorkers: o.maxWorkers ?? 1024 },
     metrics,
     log: o.log,
     resume,
@@ -85,7 +91,7 @@ export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoord
   const hub = new WorkerHub(
     server,
     { onHello: (c) => coordinator.onHello(c), onMessage: (c, m) => coordinator.onMessage(c, m), onGone: (c, r) => coordinator.onGone(c, r), log: o.log },
-    { token: o.token, maxPayload: RunCoordinator.maxPayloadFor(coordinator.bufferFloats) },
+    { token: o.token, maxPayload: RunCoordinator.maxPayloadFor(coordinator.bufferFloats), heartbeatTimeoutMs: o.heartbeatTimeoutMs ?? 10_000 },
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
@@ -103,6 +109,7 @@ export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoord
   const workerUrl = `ws://${hostForUrl}:${port}${WORKER_PATH}`;
   const httpUrl = `http://${hostForUrl}:${port}/`;
   const close = async () => {
+    coordinator.stop('the coordinator is shutting down');
     hub.close();
     dashboard.detach();
     server.closeAllConnections();

@@ -6,7 +6,7 @@ import { type Cifar10, type CifarSplit, epochPermutation, globalBatchIndices, sh
 import type { EndRecord, EvalSummary, MetricRecord, WorkerStepStats } from '@gradsync/core/metrics';
 import { buildModel, saveLayersModel } from '@gradsync/core/model';
 import { EpochProgress } from '@gradsync/core/progress';
-import { datasetChecksum, encodeMessage, floatsFromBytes, floatsToBytes, indicesToBytes, type EvalDoneMsg, type StepDoneMsg, type WorkerMessage } from '@gradsync/core/protocol';
+import { datasetChecksum, encodeMessage, type EvalDoneMsg, floatsFromBytes, floatsToBytes, indicesToBytes, type StepDoneMsg, type WorkerMessage } from '@gradsync/core/protocol';
 import { addEvalSums, createPlateauState, type EvalSums, plateauStep, type PlateauState, Replica, type ReplicaState } from '@gradsync/core/train';
 import { type Checkpoint, writeCheckpoint } from './checkpoint';
 import type { WorkerConnection } from './worker-hub';
@@ -18,34 +18,69 @@ export interface MetricsSink {
   publish(record: MetricRecord): void;
 }
 
+/** A member left (or a reduction failed) while the coordinator waited: regroup and retry, not fatal. */
+class MembershipChange extends Error {}
+
 interface Collector {
-  type: WorkerMessage['type'];
-  /** Ranks that must answer. */
-  from: Set<number>;
+  types: readonly WorkerMessage['type'][];
+  /** Connections that must answer. */
+  from: Set<WorkerConnection>;
   key: (m: WorkerMessage) => boolean;
-  got: Map<number, WorkerMessage>;
-  resolve: (got: Map<number, WorkerMessage>) => void;
+  got: Map<WorkerConnection, WorkerMessage>;
+  resolve: (got: Map<WorkerConnection, WorkerMessage>) => void;
   reject: (err: Error) => void;
+}
+
+interface GroupState {
+  state: ReplicaState;
+  appliedStep: number;
 }
 
 function summarize(s: EvalSums): EvalSummary {
   return { loss: s.count ? s.lossSum / s.count : 0, accuracy: s.count ? s.correct / s.count : 0, count: s.count, confusion: s.confusion };
 }
 
-/** Splits [0, n) into `parts` contiguous ranges differing in size by at most one. */
-function evenRanges(n: number, parts: number): { start: number; end: number }[] {
-  return Array.from({ length: parts }, (_, r) => shardOfBatch(n, parts, r));
+function stateToWire(s: ReplicaState, appliedStep: number) {
+  return { appliedStep, params: floatsToBytes(s.params), state: floatsToBytes(s.state), adamM: floatsToBytes(s.adam.m), adamV: floatsToBytes(s.adam.v), adamT: s.adam.t };
+}
+
+/** Running sums of one epoch's completed steps. */
+class EpochTally {
+  lossSum = 0;
+  correct = 0;
+  seen = 0;
+  readonly started = performance.now();
+  constructor(readonly epoch: number) {}
+}
+
+export interface MembershipOptions {
+  /** Workers to wait for before the first step. */
+  expectWorkers: number;
+  /** Below this many, training pauses until workers join (default 1). */
+  minWorkers: number;
+  /** More are refused (default: no limit beyond 1024). */
+  maxWorkers: number;
 }
 
 /**
- * Owns a run: admits workers, sends each the data and the weights, schedules every step
- * (which samples each rank takes), runs the star reduction when chosen, evaluates sharded,
- * decides the learning rate, checks that replicas agree, checkpoints and exports the model.
+ * Owns a run: admits workers (at the start or mid-run, between steps), sends each the data and
+ * the weights, schedules every step (which samples each rank takes), runs the star reduction when
+ * chosen, evaluates sharded, decides the learning rate, checks that replicas agree, checkpoints
+ * and exports the model. When a member leaves, the step in flight is abandoned everywhere, the
+ * survivors are brought to one state and regrouped, and the step is redone with the same global
+ * batch re-split among them: no sample of the epoch is lost or used twice.
  */
 export class RunCoordinator {
-  private readonly workers: WorkerConnection[] = [];
+  /** The current group, index = rank. */
+  private workers: WorkerConnection[] = [];
+  /** Admitted, data sent, not yet in the group. */
+  private joining: WorkerConnection[] = [];
+  private readonly dataReady = new WeakSet<WorkerConnection>();
+  private groupDirty = true;
+  private groupId = 0;
   private readonly collectors = new Set<Collector>();
   private unclaimed: { conn: WorkerConnection; m: WorkerMessage }[] = [];
+  private changeWaiters: (() => void)[] = [];
   private star: StarReductionHub | null = null;
   private failure: GradsyncError | null = null;
   private over = false;
@@ -54,12 +89,13 @@ export class RunCoordinator {
   private readonly checksum: string;
   private readonly exporter: Replica;
   private plateau: PlateauState;
-  private startEpoch = 0;
   private globalStep = 0;
   private nextOp = 1;
   private nextReq = 1;
-  private admitted: { resolve: () => void; reject: (e: Error) => void } | null = null;
+  private nonFiniteInRow = 0;
   private readonly progress = new EpochProgress();
+  /** Counters for the end of the run: how often the group changed, and steps redone. */
+  readonly stats = { regroups: 0, redoneSteps: 0, skippedNonFinite: 0 };
 
   constructor(
     private readonly config: RunConfig,
@@ -67,7 +103,7 @@ export class RunCoordinator {
     private readonly opts: {
       runDir: string;
       runId: string;
-      expectWorkers: number;
+      membership: MembershipOptions;
       metrics: MetricsSink;
       log: (level: 'info' | 'warn' | 'error', line: string) => void;
       resume: Checkpoint | null;
@@ -78,13 +114,12 @@ export class RunCoordinator {
     this.train = limit >= split.train.count ? split.train : { images: split.train.images.subarray(0, limit * 3072), labels: split.train.labels.subarray(0, limit), count: limit };
     this.validation = split.validation;
     this.checksum = datasetChecksum(data);
-    // The coordinator's own replica never trains: it makes the initial weights and exports models.
+    // The coordinator's own replica never trains: it holds the initial weights and exports models.
     this.exporter = new Replica(buildModel(config.model, config.seed));
     this.plateau = createPlateauState(config.lr);
     if (opts.resume) {
       this.exporter.setState(opts.resume.state);
       this.plateau = opts.resume.meta.plateau;
-      this.startEpoch = opts.resume.meta.nextEpoch;
       this.globalStep = opts.resume.meta.step;
     }
   }
@@ -113,32 +148,43 @@ export class RunCoordinator {
   // ---- events from the WorkerHub ----
 
   onHello(conn: WorkerConnection): void {
-    if (this.workers.length >= this.opts.expectWorkers) {
-      conn.close(4002, `the run already has its ${this.opts.expectWorkers} workers`);
+    if (this.over) {
+      conn.close(4003, 'the run is over');
       return;
     }
-    conn.rank = this.workers.length;
-    this.workers.push(conn);
+    const count = this.workers.length + this.joining.length;
+    if (count >= this.opts.membership.maxWorkers) {
+      conn.close(4002, `the run already has ${count} workers (--max-workers ${this.opts.membership.maxWorkers})`);
+      return;
+    }
+    this.joining.push(conn);
     const h = conn.hello!;
-    this.opts.log('info', `worker joined: rank ${conn.rank} on ${h.host} (pid ${h.pid}), ${h.backend} on ${h.device}`);
-    this.record({ kind: 'worker', t: Date.now(), rank: conn.rank, host: h.host, pid: h.pid, backend: h.backend, device: h.device, status: 'joining' });
-    this.sendDataAndWeights(conn);
-    if (this.workers.length === this.opts.expectWorkers) this.admitted?.resolve();
+    this.opts.log('info', `worker joined: ${h.host} (pid ${h.pid}), ${h.backend} on ${h.device}${this.groupId > 0 ? '; it takes part from the next step' : ''}`);
+    this.record({ kind: 'worker', t: Date.now(), rank: -1, host: h.host, pid: h.pid, backend: h.backend, device: h.device, status: 'joining' });
+    this.sendWelcomeAndData(conn);
+    this.changed();
   }
 
   onMessage(conn: WorkerConnection, m: WorkerMessage): void {
-    if (conn.rank < 0) return;
-    if (m.type === 'failure') {
-      this.abort(new GradsyncError('E_WORKER', `${conn.label} failed: ${m.message}`));
-      return;
-    }
-    if (m.type === 'star-part') {
-      this.onStarPart(conn, m.op, m.data);
-      return;
+    switch (m.type) {
+      case 'failure':
+        this.opts.log('error', `${conn.label} failed: ${m.message}`);
+        conn.close(1011, 'worker failed');
+        return;
+      case 'ready':
+        if (m.phase === 'data') {
+          this.dataReady.add(conn);
+          this.changed();
+          return;
+        }
+        break;
+      case 'star-part':
+        this.onStarPart(conn, m.op, m.data);
+        return;
     }
     if (!this.offer(conn, m)) {
       // Not awaited yet (a fast worker can answer before the coordinator starts waiting): keep it.
-      if (this.unclaimed.length >= 64) {
+      if (this.unclaimed.length >= 256) {
         conn.close(1002, `unexpected '${m.type}'`);
         return;
       }
@@ -146,30 +192,22 @@ export class RunCoordinator {
     }
   }
 
-  /** Hands a message to the collector waiting for it; false when none is. */
-  private offer(conn: WorkerConnection, m: WorkerMessage): boolean {
-    for (const c of this.collectors) {
-      if (c.type === m.type && c.from.has(conn.rank) && c.key(m)) {
-        if (c.got.has(conn.rank)) {
-          conn.close(1002, `duplicate '${m.type}'`);
-          return true;
-        }
-        c.got.set(conn.rank, m);
-        if (c.got.size === c.from.size) {
-          this.collectors.delete(c);
-          c.resolve(c.got);
-        }
-        return true;
-      }
-    }
-    return false;
-  }
-
   onGone(conn: WorkerConnection, reason: string): void {
-    if (conn.rank < 0 || !this.workers.includes(conn) || this.over) return;
-    const h = conn.hello!;
-    this.record({ kind: 'worker', t: Date.now(), rank: conn.rank, host: h.host, pid: h.pid, backend: h.backend, device: h.device, status: 'gone', reason });
-    this.abort(new GradsyncError('E_WORKER_GONE', `${conn.label} left: ${reason}`));
+    if (this.over) return;
+    const h = conn.hello;
+    const wasMember = this.workers.includes(conn);
+    const wasJoining = this.joining.includes(conn);
+    if (!wasMember && !wasJoining) return;
+    this.joining = this.joining.filter((c) => c !== conn);
+    this.unclaimed = this.unclaimed.filter((u) => u.conn !== conn);
+    if (h) this.record({ kind: 'worker', t: Date.now(), rank: conn.rank, host: h.host, pid: h.pid, backend: h.backend, device: h.device, status: 'gone', reason });
+    if (wasMember) {
+      this.workers = this.workers.filter((c) => c !== conn);
+      this.opts.log('warn', `${conn.label} left (${reason}); ${this.workers.length} worker(s) remain: redoing the step in flight with them`);
+      this.record({ kind: 'message', t: Date.now(), level: 'warn', text: `rank ${conn.rank} (${h?.host ?? '?'}) left: ${reason}` });
+      this.breakGroup(`rank ${conn.rank} left: ${reason}`);
+    }
+    this.changed();
   }
 
   // ---- the run ----
@@ -178,20 +216,22 @@ export class RunCoordinator {
     const started = performance.now();
     let lastTest: EvalSummary | null = null;
     try {
-      if (this.workers.length < this.opts.expectWorkers) {
-        this.opts.log('info', `waiting for ${this.opts.expectWorkers - this.workers.length} more worker(s)`);
-        await this.guard(new Promise<void>((resolve, reject) => (this.admitted = { resolve, reject })));
-      }
-      await this.gather('ready', (m) => m.type === 'ready' && m.phase === 'data');
-      await this.setUpGroup();
-      for (const w of this.workers) {
-        const h = w.hello!;
-        this.record({ kind: 'worker', t: Date.now(), rank: w.rank, host: h.host, pid: h.pid, backend: h.backend, device: h.device, status: 'training' });
-      }
-      for (let epoch = this.startEpoch; epoch < this.config.epochs; epoch++) {
-        lastTest = await this.runEpoch(epoch);
+      const total = this.stepsPerEpoch * this.config.epochs;
+      let tally = new EpochTally(Math.floor(this.globalStep / this.stepsPerEpoch));
+      while (this.globalStep < total) {
+        await this.ensureGroup();
+        const step = this.globalStep;
+        const epoch = Math.floor(step / this.stepsPerEpoch);
+        const inEpoch = step % this.stepsPerEpoch;
+        if (tally.epoch !== epoch) tally = new EpochTally(epoch);
+        if (inEpoch === 0 && tally.seen === 0) this.progress.start(`epoch ${epoch + 1}/${this.config.epochs}`, this.stepsPerEpoch);
+        const done = await this.attempt(() => this.runStep(step, epoch, inEpoch, tally));
+        if (done === null) continue;
+        this.globalStep = step + 1;
+        if (inEpoch === this.stepsPerEpoch - 1) lastTest = await this.endEpoch(epoch, tally);
       }
       const end: EndRecord = { kind: 'end', t: Date.now(), status: 'completed', epochs: this.config.epochs, steps: this.globalStep, wallSec: (performance.now() - started) / 1000, test: lastTest };
+      if (this.workers.length > 0) await this.retrying(() => this.syncExporter());
       await this.exportModel();
       this.record(end);
       this.finish(true, 'run completed');
@@ -206,83 +246,139 @@ export class RunCoordinator {
     }
   }
 
-  private async runEpoch(epoch: number): Promise<EvalSummary | null> {
-    const epochStart = performance.now();
-    const perm = epochPermutation(this.config.seed, epoch, this.train.count);
-    const steps = this.stepsPerEpoch;
-    let lossSum = 0;
-    let correct = 0;
-    let seen = 0;
-    let last = performance.now();
-    const lr = this.plateau.lr;
-    this.progress.start(`epoch ${epoch + 1}/${this.config.epochs}`, steps);
-    for (let s = 0; s < steps; s++) {
-      const batch = globalBatchIndices(perm, s, this.config.batchSize);
-      const reportHash = (this.globalStep + 1) % this.config.hashEvery === 0 || s === steps - 1;
-      const op = this.nextOp++;
-      const step = this.globalStep;
-      for (const w of this.workers) {
-        const { start, end } = shardOfBatch(batch.length, this.workers.length, w.rank);
-        w.send({ type: 'step', step, epoch, lr, indices: indicesToBytes(batch.subarray(start, end)), globalCount: batch.length, op, reportHash });
-      }
-      const done = (await this.gather('step-done', (m) => m.type === 'step-done' && m.step === step)) as Map<number, StepDoneMsg>;
-      const now = performance.now();
-      const stats: WorkerStepStats[] = [...done.entries()]
-        .sort((a, b) => a[0] - b[0])
-        .map(([rank, d]) => ({ rank, loss: d.loss, correct: d.correct, count: d.count, computeMs: d.computeMs, allreduceMs: d.allreduceMs, waitMs: d.waitMs }));
-      const n = stats.reduce((a, x) => a + x.count, 0);
-      const stepLoss = stats.reduce((a, x) => a + x.loss * x.count, 0) / n;
-      const stepCorrect = stats.reduce((a, x) => a + x.correct, 0);
-      lossSum += stepLoss * n;
-      correct += stepCorrect;
-      seen += n;
-      this.record({ kind: 'step', t: Date.now(), step, epoch, loss: stepLoss, accuracy: stepCorrect / n, samples: n, lr, imagesPerSec: (n * 1000) / (now - last), workers: stats, hashes: reportHash ? stats.map((x) => done.get(x.rank)!.hash ?? '') : undefined });
-      last = now;
-      this.globalStep++;
-      this.progress.update(s + 1, { ips: (seen * 1000) / (now - epochStart), loss: lossSum / seen, acc: correct / seen });
-      if (reportHash) await this.checkReplicasAgree(done, step);
+  /** Runs `fn`; a membership change makes it return null (the caller regroups and redoes). */
+  private async attempt<T>(fn: () => Promise<T>): Promise<T | null> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof MembershipChange) return null;
+      throw err;
     }
+  }
+
+  /** Runs `fn` until it completes without a membership change, regrouping between tries. */
+  private async retrying<T>(fn: () => Promise<T>): Promise<T> {
+    for (;;) {
+      await this.ensureGroup();
+      const result = await this.attempt(fn);
+      if (result !== null) return result;
+    }
+  }
+
+  private async runStep(step: number, epoch: number, inEpoch: number, tally: EpochTally): Promise<true> {
+    const t0 = performance.now();
+    const batch = globalBatchIndices(epochPermutation(this.config.seed, epoch, this.train.count), inEpoch, this.config.batchSize);
+    const reportHash = (step + 1) % this.config.hashEvery === 0 || inEpoch === this.stepsPerEpoch - 1;
+    const op = this.nextOp++;
+    const lr = this.plateau.lr;
+    const members = [...this.workers];
+    const answers = this.gather(['step-done', 'step-aborted'], (m) => (m.type === 'step-done' || m.type === 'step-aborted') && m.step === step, members);
+    for (const w of members) {
+      const { start, end } = shardOfBatch(batch.length, members.length, w.rank);
+      w.send({ type: 'step', step, epoch, lr, indices: indicesToBytes(batch.subarray(start, end)), globalCount: batch.length, op, reportHash });
+    }
+    const got = await answers;
+    const aborted = [...got.values()].find((m) => m.type === 'step-aborted');
+    if (aborted) {
+      this.breakGroup(`step ${step}: ${(aborted as Extract<WorkerMessage, { type: 'step-aborted' }>).reason}`);
+      this.stats.redoneSteps++;
+      throw new MembershipChange('a reduction failed');
+    }
+    const done = new Map([...got.entries()].map(([c, m]) => [c.rank, m as StepDoneMsg]));
+    const stats: WorkerStepStats[] = [...done.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([rank, d]) => ({ rank, loss: d.loss, correct: d.correct, count: d.count, computeMs: d.computeMs, allreduceMs: d.allreduceMs, waitMs: d.waitMs }));
+    const n = stats.reduce((a, x) => a + x.count, 0);
+    const applied = [...done.values()].every((d) => d.applied);
+    if (!applied) this.onNonFinite(step);
+    else this.nonFiniteInRow = 0;
+    const stepLoss = stats.reduce((a, x) => a + x.loss * x.count, 0) / n;
+    const stepCorrect = stats.reduce((a, x) => a + x.correct, 0);
+    if (applied) {
+      tally.lossSum += stepLoss * n;
+      tally.correct += stepCorrect;
+    }
+    tally.seen += n;
+    const now = performance.now();
+    this.record({
+      kind: 'step',
+      t: Date.now(),
+      step,
+      epoch,
+      loss: stepLoss,
+      accuracy: stepCorrect / n,
+      samples: n,
+      lr,
+      imagesPerSec: (n * 1000) / (now - t0),
+      workers: stats,
+      hashes: reportHash ? stats.map((x) => done.get(x.rank)!.hash ?? '') : undefined,
+    });
+    this.progress.update(inEpoch + 1, { ips: (tally.seen * 1000) / (now - tally.started), loss: tally.lossSum / Math.max(1, tally.seen), acc: tally.correct / Math.max(1, tally.seen) });
+    if (reportHash) await this.checkReplicasAgree(done, step);
+    return true;
+  }
+
+  private onNonFinite(step: number): void {
+    this.nonFiniteInRow++;
+    this.stats.skippedNonFinite++;
+    const text = `step ${step}: the summed gradient held NaN or Inf; every rank skipped the update (${this.nonFiniteInRow} in a row, ${this.stats.skippedNonFinite} in all)`;
+    this.opts.log('warn', text);
+    this.record({ kind: 'message', t: Date.now(), level: 'warn', text });
+    if (this.nonFiniteInRow >= this.config.maxNonFiniteSteps) {
+      throw new GradsyncError(
+        'E_NONFINITE',
+        `stopped: ${this.nonFiniteInRow} steps in a row had NaN or Inf gradients (limit ${this.config.maxNonFiniteSteps}); the model diverged or the data holds bad values — try a lower --lr`,
+      );
+    }
+  }
+
+  private async endEpoch(epoch: number, tally: EpochTally): Promise<EvalSummary> {
     this.progress.stop();
-    const trainSec = (performance.now() - epochStart) / 1000;
-    const validation = this.validation.count > 0 ? await this.evaluate('validation', this.validation.count, true) : null;
-    const test = await this.evaluate('test', this.data.test.count, false);
+    const trainSec = (performance.now() - tally.started) / 1000;
+    const validation = this.validation.count > 0 ? await this.retrying(() => this.evaluate('validation', this.validation.count, true)) : null;
+    const test = await this.retrying(() => this.evaluate('test', this.data.test.count, false));
+    const lr = this.plateau.lr;
     if (validation) this.plateau = plateauStep(this.plateau, validation.loss, this.config.plateau);
+    const applied = Math.max(1, tally.seen);
     this.record({
       kind: 'epoch',
       t: Date.now(),
       epoch,
       step: this.globalStep,
-      trainLoss: lossSum / seen,
-      trainAccuracy: correct / seen,
+      trainLoss: tally.lossSum / applied,
+      trainAccuracy: tally.correct / applied,
       validation,
       test,
       lr,
       nextLr: this.plateau.lr,
-      durationSec: (performance.now() - epochStart) / 1000,
-      imagesPerSec: seen / trainSec,
+      durationSec: (performance.now() - tally.started) / 1000,
+      imagesPerSec: tally.seen / trainSec,
     });
     this.opts.log(
       'info',
-      `epoch ${epoch + 1}/${this.config.epochs}: train loss ${(lossSum / seen).toFixed(4)} acc ${(correct / seen).toFixed(4)}` +
+      `epoch ${epoch + 1}/${this.config.epochs}: train loss ${(tally.lossSum / applied).toFixed(4)} acc ${(tally.correct / applied).toFixed(4)}` +
         (validation ? ` | val loss ${validation.loss.toFixed(4)} acc ${validation.accuracy.toFixed(4)}` : '') +
-        ` | test acc ${test.accuracy.toFixed(4)} | ${(seen / trainSec).toFixed(1)} img/s` +
+        ` | test acc ${test.accuracy.toFixed(4)} | ${(tally.seen / trainSec).toFixed(1)} img/s` +
         (this.plateau.lr !== lr ? ` | lr ${lr} -> ${this.plateau.lr}` : ''),
     );
-    await this.checkpoint(epoch + 1);
+    await this.retrying(() => this.checkpoint(epoch + 1));
     return test;
   }
 
   /** Sharded evaluation: each rank takes a contiguous range; the sums add up exactly. */
   private async evaluate(split: 'validation' | 'test', count: number, withPreview: boolean): Promise<EvalSummary> {
     const evalId = this.nextReq++;
-    const ranges = evenRanges(count, this.workers.length);
-    const previewIdx = withPreview ? Array.from({ length: Math.min(PREVIEW_COUNT, count) }, (_, i) => Math.floor((i * count) / Math.min(PREVIEW_COUNT, count))) : [];
-    for (const w of this.workers) {
-      w.send({ type: 'eval', evalId, split, start: ranges[w.rank].start, end: ranges[w.rank].end, preview: w.rank === 0 && previewIdx.length ? previewIdx : undefined });
+    const members = [...this.workers];
+    const previewCount = withPreview ? Math.min(PREVIEW_COUNT, count) : 0;
+    const previewIdx = Array.from({ length: previewCount }, (_, i) => Math.floor((i * count) / previewCount));
+    const answers = this.gather(['eval-done'], (m) => m.type === 'eval-done' && m.evalId === evalId, members);
+    for (const w of members) {
+      const { start, end } = shardOfBatch(count, members.length, w.rank);
+      w.send({ type: 'eval', evalId, split, start, end, preview: w.rank === 0 && previewIdx.length ? previewIdx : undefined });
     }
-    const got = (await this.gather('eval-done', (m) => m.type === 'eval-done' && m.evalId === evalId)) as Map<number, EvalDoneMsg>;
-    const sums = addEvalSums([...got.values()]);
-    const preview = got.get(0)?.preview;
+    const got = [...(await answers).entries()].map(([c, m]) => [c.rank, m as EvalDoneMsg] as const);
+    const sums = addEvalSums(got.map(([, m]) => m));
+    const preview = got.find(([rank]) => rank === 0)?.[1].preview;
     if (preview && previewIdx.length) {
       const pixels = Buffer.alloc(previewIdx.length * 3072);
       previewIdx.forEach((j, i) => pixels.set(this.validation.images.subarray(j * 3072, (j + 1) * 3072), i * 3072));
@@ -307,30 +403,36 @@ export class RunCoordinator {
     const text = `REPLICAS DIVERGED at step ${step}: rank 0 has weights ${reference}, ${differ.map((d) => `rank ${d.rank} has ${d.hash}`).join(', ')}; broadcasting rank 0's weights`;
     this.opts.log('error', text);
     this.record({ kind: 'message', t: Date.now(), level: 'error', text });
-    const state = await this.fetchState();
-    const frame = encodeMessage({ type: 'set-state', reason: 'repair', ...stateToWire(state) });
-    for (const w of this.workers) if (w.rank !== 0) w.sendFrame(frame);
+    const ref = await this.fetchState(this.workers[0]);
+    const frame = encodeMessage({ type: 'set-state', reason: 'repair', ...stateToWire(ref.state, ref.appliedStep) });
+    for (const w of this.workers.slice(1)) w.sendFrame(frame);
   }
 
-  private async fetchState(): Promise<ReplicaState> {
+  private async fetchState(conn: WorkerConnection): Promise<GroupState> {
     const reqId = this.nextReq++;
-    const rank0 = this.workers[0];
-    const p = this.gatherOne('state', rank0, (m) => m.type === 'state' && m.reqId === reqId);
-    rank0.send({ type: 'get-state', reqId });
-    const m = (await p) as Extract<WorkerMessage, { type: 'state' }>;
-    return { params: floatsFromBytes(m.params).slice(), state: floatsFromBytes(m.state).slice(), adam: { m: floatsFromBytes(m.adamM).slice(), v: floatsFromBytes(m.adamV).slice(), t: m.adamT } };
+    const answer = this.gather(['state'], (m) => m.type === 'state' && m.reqId === reqId, [conn]);
+    conn.send({ type: 'get-state', reqId });
+    const m = (await answer).get(conn) as Extract<WorkerMessage, { type: 'state' }>;
+    const state = { params: floatsFromBytes(m.params).slice(), state: floatsFromBytes(m.state).slice(), adam: { m: floatsFromBytes(m.adamM).slice(), v: floatsFromBytes(m.adamV).slice(), t: m.adamT } };
+    return { state, appliedStep: m.appliedStep };
   }
 
-  private async checkpoint(nextEpoch: number): Promise<void> {
-    const state = await this.fetchState();
-    this.exporter.setState(state);
+  private async syncExporter(): Promise<true> {
+    const ref = await this.fetchState(this.workers[0]);
+    this.exporter.setState(ref.state);
+    return true;
+  }
+
+  private async checkpoint(nextEpoch: number): Promise<true> {
+    await this.syncExporter();
     const dir = await writeCheckpoint(
       this.opts.runDir,
       { runName: this.config.runName, model: this.config.model, nextEpoch, step: this.globalStep, plateau: this.plateau },
-      state,
+      this.exporter.getState(),
       (tmp) => saveLayersModel(this.exporter.model, path.join(tmp, 'model'), { classNames: this.data.classNames }),
     );
     this.opts.log('info', `checkpoint written: ${dir}`);
+    return true;
   }
 
   private async exportModel(): Promise<void> {
@@ -345,32 +447,95 @@ export class RunCoordinator {
     this.opts.log('info', `model exported to ${dir} (weights ${this.exporter.weightsHash()})`);
   }
 
-  /** The final replicas' weight hash (after the run). */
-  get finalWeightsHash(): string {
-    return this.exporter.weightsHash();
+  // ---- membership ----
+
+  /**
+   * At a step boundary: admits workers whose data has arrived, and rebuilds the group after a
+   * departure. Below --min-workers (or before the first --workers have arrived) it waits.
+   */
+  private async ensureGroup(): Promise<void> {
+    for (;;) {
+      if (this.failure) throw this.failure;
+      const ready = this.joining.filter((c) => this.dataReady.has(c));
+      if (!this.groupDirty && ready.length === 0 && this.workers.length > 0) return;
+      const needed = this.groupId === 0 ? this.opts.membership.expectWorkers : this.opts.membership.minWorkers;
+      if (this.workers.length + ready.length < needed) {
+        const waitingFor = needed - this.workers.length - ready.length;
+        this.opts.log('info', `${this.groupId === 0 ? 'waiting' : 'paused: waiting'} for ${waitingFor} more worker(s) (${this.workers.length + ready.length} ready, ${this.joining.length - ready.length} receiving data)`);
+        await this.nextChange();
+        continue;
+      }
+      try {
+        await this.regroup(ready);
+        return;
+      } catch (err) {
+        if (!(err instanceof MembershipChange)) throw err;
+      }
+    }
   }
 
-  private async setUpGroup(): Promise<void> {
-    const world = this.workers.length;
-    const ringPossible = world > 1 && this.workers.every((w) => w.hello!.peerUrl);
+  /** One state everywhere, ranks assigned, peer links up: the group is ready for the next step. */
+  private async regroup(joiners: WorkerConnection[]): Promise<void> {
+    this.groupId++;
+    this.groupDirty = false;
+    const groupId = this.groupId;
+    // The reference state: the first survivor's (it says which step it holds), or for a new run
+    // the coordinator's initial (or resumed) weights.
+    const ref: GroupState = this.workers.length > 0 ? await this.fetchState(this.workers[0]) : { state: this.exporter.getState(), appliedStep: this.globalStep - 1 };
+    const frame = (reason: 'repair' | 'join' | 'init') => encodeMessage({ type: 'set-state', reason, ...stateToWire(ref.state, ref.appliedStep) });
+    const repair = frame('repair');
+    for (const w of this.workers.slice(1)) w.sendFrame(repair);
+    const join = frame(this.groupId === 1 ? 'init' : 'join');
+    for (const j of joiners) j.sendFrame(join);
+    this.joining = this.joining.filter((c) => !joiners.includes(c));
+    this.workers = [...this.workers, ...joiners];
+    this.workers.forEach((w, rank) => (w.rank = rank));
+    if (this.globalStep !== ref.appliedStep + 1) {
+      this.opts.log('info', `group ${groupId}: continuing from step ${ref.appliedStep + 1} (the survivors' weights hold steps up to ${ref.appliedStep})`);
+    }
+    this.globalStep = ref.appliedStep + 1;
+
+    const members = [...this.workers];
+    const endpoints = this.gather(['endpoint'], (m) => m.type === 'endpoint' && m.groupId === groupId, members);
+    for (const w of members) w.send({ type: 'prepare-group', groupId });
+    const urls = new Map([...(await endpoints).entries()].map(([c, m]) => [c, (m as Extract<WorkerMessage, { type: 'endpoint' }>).peerUrl]));
+    const world = members.length;
+    const ringPossible = world > 1 && members.every((w) => urls.get(w));
     if (this.config.allreduce === 'ring' && world > 1 && !ringPossible) {
       throw new GradsyncError('E_CONFIG', '--allreduce ring needs every worker to accept peer links; a worker offered none');
     }
     const algorithm = this.config.allreduce === 'star' || !ringPossible ? 'star' : 'ring';
     this.star = algorithm === 'star' ? new StarReductionHub({ world }) : null;
-    const peers = algorithm === 'ring' ? this.workers.map((w) => w.hello!.peerUrl!) : [];
-    for (const w of this.workers) w.send({ type: 'group', algorithm, rank: w.rank, world, peers, groupId: 1 });
-    await this.gather('ready', (m) => m.type === 'ready' && m.phase === 'group');
-    this.opts.log('info', `${world} worker(s) ready, ${world === 1 ? 'no all-reduce needed' : `${algorithm} all-reduce`}`);
+    const peers = algorithm === 'ring' ? members.map((w) => urls.get(w)!) : [];
+    const ready = this.gather(['ready'], (m) => m.type === 'ready' && m.phase === 'group' && m.groupId === groupId, members);
+    for (const w of members) w.send({ type: 'group', algorithm, rank: w.rank, world, peers, groupId });
+    await ready;
+    if (groupId > 1) this.stats.regroups++;
+    this.opts.log('info', `group ${groupId}: ${world} worker(s), ${world === 1 ? 'no all-reduce needed' : `${algorithm} all-reduce`}, from step ${this.globalStep}`);
+    for (const w of members) {
+      const h = w.hello!;
+      this.record({ kind: 'worker', t: Date.now(), rank: w.rank, host: h.host, pid: h.pid, backend: h.backend, device: h.device, status: 'training' });
+    }
   }
 
-  private sendDataAndWeights(conn: WorkerConnection): void {
+  /** The group is broken: abandon what is in flight everywhere and regroup at the next boundary. */
+  private breakGroup(reason: string): void {
+    this.groupDirty = true;
+    const frame = encodeMessage({ type: 'abort', reason: reason.slice(0, 1900) });
+    for (const w of this.workers) w.sendFrame(frame);
+    this.star = null;
+    const err = new MembershipChange(reason);
+    for (const c of this.collectors) c.reject(err);
+    this.collectors.clear();
+  }
+
+  private sendWelcomeAndData(conn: WorkerConnection): void {
     const d = this.data;
     conn.send({
       type: 'welcome',
       v: 1,
       runId: this.opts.runId,
-      rank: conn.rank,
+      rank: 0,
       config: this.config as unknown as Record<string, unknown>,
       dataset: { trainCount: d.train.count, testCount: d.test.count, classNames: d.classNames, checksum: this.checksum, source: d.source },
     });
@@ -385,14 +550,10 @@ export class RunCoordinator {
         conn.send({ type: 'data', part, offset, data: bytes.subarray(offset, Math.min(bytes.length, offset + CHUNK_BYTES)) });
       }
     }
-    conn.send({ type: 'set-state', reason: 'init', ...stateToWire(this.exporter.getState()) });
   }
 
   private onStarPart(conn: WorkerConnection, op: number, bytes: Uint8Array): void {
-    if (!this.star) {
-      conn.close(1002, 'star-part while the group uses ring all-reduce');
-      return;
-    }
+    if (!this.star || !this.workers.includes(conn)) return; // a part for a group that no longer exists
     let sum: Float32Array | null;
     try {
       sum = this.star.contribute(op, conn.rank, floatsFromBytes(bytes, 'star part').slice());
@@ -406,49 +567,64 @@ export class RunCoordinator {
     }
   }
 
-  private gather(type: WorkerMessage['type'], key: (m: WorkerMessage) => boolean, from = this.workers.map((w) => w.rank)): Promise<Map<number, WorkerMessage>> {
-    return this.guard(
-      new Promise((resolve, reject) => {
-        if (from.length === 0) return resolve(new Map());
-        this.collectors.add({ type, from: new Set(from), key, got: new Map(), resolve, reject });
-        const waiting = this.unclaimed;
-        this.unclaimed = [];
-        for (const u of waiting) if (!this.offer(u.conn, u.m)) this.unclaimed.push(u);
-      }),
-    );
-  }
+  // ---- waiting for answers ----
 
-  private async gatherOne(type: WorkerMessage['type'], conn: WorkerConnection, key: (m: WorkerMessage) => boolean): Promise<WorkerMessage> {
-    const got = await this.gather(type, key, [conn.rank]);
-    return got.get(conn.rank)!;
-  }
-
-  private guard<T>(p: Promise<T>): Promise<T> {
+  private gather(types: readonly WorkerMessage['type'][], key: (m: WorkerMessage) => boolean, from: WorkerConnection[]): Promise<Map<WorkerConnection, WorkerMessage>> {
     if (this.failure) return Promise.reject(this.failure);
-    return p;
+    return new Promise((resolve, reject) => {
+      if (from.length === 0) return resolve(new Map());
+      this.collectors.add({ types, from: new Set(from), key, got: new Map(), resolve, reject });
+      const waiting = this.unclaimed;
+      this.unclaimed = [];
+      for (const u of waiting) if (!this.offer(u.conn, u.m)) this.unclaimed.push(u);
+    });
   }
 
-  private abort(err: GradsyncError): void {
-    if (this.failure) return;
-    this.failure = err;
-    for (const c of this.collectors) c.reject(err);
-    this.collectors.clear();
-    this.admitted?.reject(err);
-    this.admitted = null;
-    this.opts.log('error', err.message);
+  /** Hands a message to the collector waiting for it; false when none is. */
+  private offer(conn: WorkerConnection, m: WorkerMessage): boolean {
+    for (const c of this.collectors) {
+      if (c.types.includes(m.type) && c.from.has(conn) && c.key(m)) {
+        if (c.got.has(conn)) {
+          conn.close(1002, `duplicate '${m.type}'`);
+          return true;
+        }
+        c.got.set(conn, m);
+        if (c.got.size === c.from.size) {
+          this.collectors.delete(c);
+          c.resolve(c.got);
+        }
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private changed(): void {
+    const waiters = this.changeWaiters;
+    this.changeWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private nextChange(): Promise<void> {
+    return new Promise((resolve) => this.changeWaiters.push(resolve));
   }
 
   private finish(ok: boolean, reason: string): void {
     this.over = true;
     const frame = encodeMessage({ type: 'done', ok, reason });
-    for (const w of this.workers) w.sendFrame(frame);
+    for (const w of [...this.workers, ...this.joining]) w.sendFrame(frame);
+  }
+
+  /** Stops the run from outside (a signal): waiting and in-flight work fail with `reason`. */
+  stop(reason: string): void {
+    if (this.failure) return;
+    this.failure = new GradsyncError('E_STOPPED', reason);
+    for (const c of this.collectors) c.reject(this.failure);
+    this.collectors.clear();
+    this.changed();
   }
 
   private record(r: MetricRecord): void {
     this.opts.metrics.publish(r);
   }
-}
-
-function stateToWire(s: ReplicaState) {
-  return { params: floatsToBytes(s.params), state: floatsToBytes(s.state), adamM: floatsToBytes(s.adam.m), adamV: floatsToBytes(s.adam.v), adamT: s.adam.t };
 }

@@ -145,6 +145,9 @@ class RefusalLog {
 export class WorkerHub {
   private readonly wss: WebSocketServer;
   private nextId = 1;
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly sockets = new Map<WebSocket, WorkerConnection>();
+  private readonly lastPong = new WeakMap<WebSocket, number>();
   private pending = 0;
   private readonly refusals: RefusalLog;
   readonly connections = new Set<WorkerConnection>();
@@ -152,9 +155,24 @@ export class WorkerHub {
   constructor(
     server: Server,
     private readonly events: WorkerHubEvents,
-    private readonly options: { token?: string; maxPayload: number; helloTimeoutMs?: number },
+    private readonly options: { token?: string; maxPayload: number; helloTimeoutMs?: number; heartbeatTimeoutMs?: number },
   ) {
     this.refusals = new RefusalLog(events.log);
+    // Liveness: a ping every second; a worker whose pongs stop (hung, frozen, cut off) is declared
+    // gone after heartbeatTimeoutMs, so nobody waits on it for ever.
+    const timeoutMs = options.heartbeatTimeoutMs ?? 10_000;
+    this.heartbeat = setInterval(() => {
+      const now = Date.now();
+      for (const [ws, conn] of this.sockets) {
+        if (now - (this.lastPong.get(ws) ?? now) > timeoutMs) {
+          conn.closedBecause ??= `no heartbeat for ${(timeoutMs / 1000).toFixed(0)} s`;
+          ws.terminate();
+        } else if (ws.readyState === WebSocket.OPEN) {
+          ws.ping();
+        }
+      }
+    }, 1000);
+    this.heartbeat.unref();
     this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: options.maxPayload });
     this.wss.on('error', () => {});
     server.on('upgrade', (req: IncomingMessage, socket, head) => {
@@ -173,6 +191,9 @@ export class WorkerHub {
   private accept(ws: WebSocket, req: IncomingMessage): void {
     const conn = new WorkerConnection(this.nextId++, ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
     this.connections.add(conn);
+    this.sockets.set(ws, conn);
+    this.lastPong.set(ws, Date.now());
+    ws.on('pong', () => this.lastPong.set(ws, Date.now()));
     let kind: string | null = null;
     const refuse = (k: string, code: number, reason: string) => {
       kind ??= k;
@@ -233,6 +254,7 @@ export class WorkerHub {
     ws.on('close', (code, reason) => {
       joined();
       this.connections.delete(conn);
+      this.sockets.delete(ws);
       const why = conn.closedBecause ?? (reason.length ? `connection closed (${code} ${printable(reason.toString())})` : `connection closed (${code})`);
       if (conn.rank < 0) {
         // Never a member of the run: a stray, a prober, a worker turned away.
@@ -253,6 +275,7 @@ export class WorkerHub {
   }
 
   close(): void {
+    clearInterval(this.heartbeat);
     for (const c of this.connections) c.close(1001, 'coordinator shutting down');
     this.wss.close();
     this.refusals.flush();

@@ -14,6 +14,8 @@ export interface ConnectOptions {
   /** Give up after this long without reaching the coordinator. */
   connectTimeoutMs: number;
   maxPayload: number;
+  /** The coordinator pings every second; silence this long means it is gone (default 10 s). */
+  heartbeatTimeoutMs?: number;
   log: (line: string) => void;
   onMessage: (message: CoordinatorMessage) => void;
 }
@@ -74,6 +76,17 @@ export async function connectToCoordinator(options: ConnectOptions): Promise<Coo
     socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
   });
   socket.on('error', (err) => options.log(`coordinator link error: ${err.message}`));
+  let lastPing = Date.now();
+  socket.on('ping', () => (lastPing = Date.now()));
+  const timeoutMs = options.heartbeatTimeoutMs ?? 10_000;
+  const watchdog = setInterval(() => {
+    if (Date.now() - lastPing > timeoutMs) {
+      options.log(`no heartbeat from the coordinator for ${timeoutMs / 1000} s: treating it as gone`);
+      socket.terminate();
+    }
+  }, 1000);
+  watchdog.unref();
+  socket.on('close', () => clearInterval(watchdog));
   socket.on('message', (data, isBinary) => {
     if (!isBinary) {
       socket.close(1003, 'text frames are not part of the protocol');

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { RingAllReducer } from './allreduce/index';
+import { type AllReducer, RingAllReducer } from './allreduce/index';
 import type { RingProvider } from './session/worker-session';
 
 export interface RingProviderOptions {
@@ -11,18 +11,32 @@ export interface RingProviderOptions {
 }
 
 /**
- * Listens for ring links before joining, so the hello can tell the coordinator where this worker
- * is reached; the coordinator's group message then says who the neighbours are.
+ * One ring endpoint per group: each membership change gets a fresh listener (a RingAllReducer
+ * links up once), announced to the coordinator before the group's neighbours are known.
  */
 export async function createRingProvider(o: RingProviderOptions): Promise<RingProvider & { close(): Promise<void> }> {
   const advertiseHost = o.advertiseHost ?? (o.local ? '127.0.0.1' : hostname());
-  const ring = await RingAllReducer.listen({ host: o.listenHost, advertiseHost });
+  const listen = () => RingAllReducer.listen({ host: o.listenHost, advertiseHost });
+  let current = await listen();
+  let used = false;
+  o.log(`ring endpoint ${current.url}`);
   return {
-    peerUrl: ring.url,
-    join: async ({ rank, world, peers, runId }) => {
-      await ring.connect({ rank, world, peers, runId, token: o.token });
-      return ring;
+    get peerUrl() {
+      return current.url;
     },
-    close: () => ring.close(),
+    prepare: async () => {
+      if (used) {
+        await current.close();
+        current = await listen();
+        used = false;
+      }
+      return current.url;
+    },
+    join: async ({ rank, world, peers, runId }): Promise<AllReducer> => {
+      used = true;
+      await current.connect({ rank, world, peers, runId, token: o.token });
+      return current;
+    },
+    close: () => current.close(),
   };
 }

@@ -49,7 +49,11 @@ export function addRunOptions(program: Command): Command {
     .option('--run-name <name>', 'folder under --runs-dir for config, metrics, checkpoints and the model')
     .option('--runs-dir <dir>', 'where runs are written', 'runs')
     .option('--resume <runDir>', 'continue runs/<name> from its newest valid checkpoint')
-    .option('--token <secret>', 'shared secret workers must present (default: $GRADSYNC_TOKEN)');
+    .option('--token <secret>', 'shared secret workers must present (default: $GRADSYNC_TOKEN)')
+    .option('--min-workers <n>', 'pause training (not fail) while fewer workers remain', intOption('--min-workers', 1), 1)
+    .option('--max-workers <n>', 'refuse workers beyond this many', intOption('--max-workers', 1), 1024)
+    .option('--heartbeat-timeout <s>', 'declare a silent worker gone after this many seconds', positiveNumberOption('--heartbeat-timeout'), 10)
+    .option('--max-nonfinite <n>', 'stop after this many steps in a row with NaN/Inf gradients', intOption('--max-nonfinite', 1), SEED_RECIPE.maxNonFiniteSteps);
 }
 
 /** Builds the validated run configuration and launch options from parsed flags. */
@@ -60,7 +64,7 @@ export function launchOptionsFrom(program: Command, workers: number, log: Launch
     const saved = readRunConfig(o.resume);
     // Only the length of the run may change on resume; everything else is the run's own.
     const epochs = program.getOptionValueSource('epochs') === 'cli' ? o.epochs : saved.epochs;
-    config = validateRunConfig({ ...saved, epochs, runName: path.basename(path.resolve(o.resume)) });
+    config = validateRunConfig({ ...SEED_RECIPE, ...saved, epochs, runName: path.basename(path.resolve(o.resume)) });
   } else {
     config = validateRunConfig({
       ...SEED_RECIPE,
@@ -75,6 +79,7 @@ export function launchOptionsFrom(program: Command, workers: number, log: Launch
       augment: o.augment === false ? { flip: false, zoomRange: 0 } : SEED_RECIPE.augment,
       allreduce: o.allreduce,
       hashEvery: o.hashEvery,
+      maxNonFiniteSteps: o.maxNonfinite,
     });
   }
   return {
@@ -82,6 +87,9 @@ export function launchOptionsFrom(program: Command, workers: number, log: Launch
     host: o.host,
     port: o.port,
     workers,
+    minWorkers: o.minWorkers,
+    maxWorkers: o.maxWorkers,
+    heartbeatTimeoutMs: o.heartbeatTimeout * 1000,
     runsDir: o.runsDir,
     dataDir: o.dataDir,
     cacheDir: o.cacheDir,

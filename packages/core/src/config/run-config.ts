@@ -24,6 +24,8 @@ export interface RunConfig {
   allreduce: AllReduceChoice;
   /** Workers report a hash of their weights every this many steps (and at every epoch end). */
   hashEvery: number;
+  /** Stop the run after this many steps in a row whose summed gradient held NaN or Inf. */
+  maxNonFiniteSteps: number;
 }
 
 /** The tutorial's recipe. */
@@ -39,6 +41,7 @@ export const SEED_RECIPE: Omit<RunConfig, 'runName'> = {
   plateau: SEED_PLATEAU,
   allreduce: 'auto',
   hashEvery: 50,
+  maxNonFiniteSteps: 5,
 };
 
 function fail(field: string, value: unknown, want: string): never {
@@ -67,6 +70,7 @@ export function validateRunConfig(c: RunConfig): RunConfig {
   int('plateau patience', c.plateau.patience, 1);
   if (!(ALLREDUCE_CHOICES as readonly string[]).includes(c.allreduce)) fail('allreduce', c.allreduce, ALLREDUCE_CHOICES.join(' | '));
   int('hash interval', c.hashEvery, 1);
+  int('max non-finite steps', c.maxNonFiniteSteps, 1);
   return c;
 }
 

@@ -24,6 +24,8 @@ const datasetInfo = z.object({
 });
 
 const replicaState = {
+  /** Last global step whose update these weights include (-1: none). */
+  appliedStep: z.int().min(-1),
   params: bytes,
   state: bytes,
   adamM: bytes,
@@ -47,9 +49,16 @@ export const WorkerHello = z.strictObject({
 
 export const WorkerReady = z.strictObject({
   type: z.literal('ready'),
-  /** 'data' after the data set and weights arrived and checked; 'group' after the peer links are up. */
+  /** 'data' once the whole data set arrived and its checksum matched; 'group' once the peer links are up. */
   phase: z.enum(['data', 'group']),
+  groupId: count.optional(),
 });
+
+/** Answer to prepare-group: where this worker accepts ring links for that group (null: star only). */
+export const GroupEndpoint = z.strictObject({ type: z.literal('endpoint'), groupId: count, peerUrl: z.string().max(500).nullable() });
+
+/** The all-reduce of a step failed or was aborted: nothing was applied; the step will be redone. */
+export const StepAborted = z.strictObject({ type: z.literal('step-aborted'), step: count, reason: z.string().max(2000) });
 
 export const StepDone = z.strictObject({
   type: z.literal('step-done'),
@@ -60,6 +69,8 @@ export const StepDone = z.strictObject({
   computeMs: ms,
   allreduceMs: ms,
   waitMs: ms,
+  /** False when the summed gradient held NaN or Inf: every rank skipped the update. */
+  applied: z.boolean(),
   /** Present when the step asked for it. */
   hash: z.string().max(64).optional(),
 });
@@ -81,7 +92,7 @@ export const StateReply = z.strictObject({ type: z.literal('state'), reqId: coun
 
 export const WorkerFailure = z.strictObject({ type: z.literal('failure'), message: z.string().max(4000) });
 
-export const WorkerMessage = z.discriminatedUnion('type', [WorkerHello, WorkerReady, StepDone, StarPart, EvalDone, StateReply, WorkerFailure]);
+export const WorkerMessage = z.discriminatedUnion('type', [WorkerHello, WorkerReady, GroupEndpoint, StepDone, StepAborted, StarPart, EvalDone, StateReply, WorkerFailure]);
 export type WorkerMessage = z.infer<typeof WorkerMessage>;
 
 // ---- coordinator → worker ----
@@ -105,6 +116,12 @@ export const DataChunk = z.strictObject({
 });
 
 export const SetState = z.strictObject({ type: z.literal('set-state'), reason: z.enum(['init', 'repair', 'join']), ...replicaState });
+
+/** Membership is changing: drop the current group's links and open an endpoint for group `groupId`. */
+export const PrepareGroup = z.strictObject({ type: z.literal('prepare-group'), groupId: count });
+
+/** Out of band: abandon the all-reduce in flight (a member left); its step will be redone. */
+export const Abort = z.strictObject({ type: z.literal('abort'), reason: z.string().max(2000) });
 
 export const GroupSetup = z.strictObject({
   type: z.literal('group'),
@@ -146,7 +163,7 @@ export const GetState = z.strictObject({ type: z.literal('get-state'), reqId: co
 
 export const Done = z.strictObject({ type: z.literal('done'), reason: z.string().max(2000), ok: z.boolean() });
 
-export const CoordinatorMessage = z.discriminatedUnion('type', [Welcome, DataChunk, SetState, GroupSetup, Step, StarSum, Evaluate, GetState, Done]);
+export const CoordinatorMessage = z.discriminatedUnion('type', [Welcome, DataChunk, SetState, PrepareGroup, GroupSetup, Abort, Step, StarSum, Evaluate, GetState, Done]);
 export type CoordinatorMessage = z.infer<typeof CoordinatorMessage>;
 
 export type WorkerHelloMsg = z.infer<typeof WorkerHello>;

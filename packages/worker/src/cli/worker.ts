@@ -31,7 +31,8 @@ await runCli(async () => {
     .option('--peer-host <addr>', 'address to accept ring links on (default: loopback when the coordinator is local, else all interfaces)')
     .option('--advertise-host <name>', 'host name other workers use to reach this one (default: this machine\'s host name, or 127.0.0.1 when local)')
     .option('--token <secret>', 'shared secret of the run (default: $GRADSYNC_TOKEN)')
-    .option('--connect-timeout <s>', 'give up if the coordinator is unreachable this long', intOption('--connect-timeout', 1), 120);
+    .option('--connect-timeout <s>', 'give up if the coordinator is unreachable this long', intOption('--connect-timeout', 1), 120)
+    .option('--heartbeat-timeout <s>', 'treat a coordinator silent this long as gone', intOption('--heartbeat-timeout', 1), 10);
   program.parse();
   const o = program.opts();
   if (o.gpu !== undefined && o.cpu) throw new GradsyncError('E_FLAG', '--gpu and --cpu contradict each other: pick one');
@@ -42,25 +43,38 @@ await runCli(async () => {
   const token: string | undefined = o.token ?? (process.env.GRADSYNC_TOKEN || undefined);
   const local = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
   const ring = await createRingProvider({ listenHost: o.peerHost ?? (local ? '127.0.0.1' : '0.0.0.0'), advertiseHost: o.advertiseHost, local, token, log });
-  const session = new WorkerSession({ ring, log, backend: backend.name, device: backend.device, token });
-  const link = await connectToCoordinator({
-    url: url.toString(),
-    connectTimeoutMs: o.connectTimeout * 1000,
-    maxPayload: 1 << 30,
-    log,
-    onMessage: (m) => session.onMessage(m),
-  });
-  session.attach(link);
+  let interrupted = false;
+  let link: Awaited<ReturnType<typeof connectToCoordinator>> | null = null;
   const stop = () => {
+    interrupted = true;
     log('stopping on signal');
-    link.close(1001, 'worker interrupted');
+    link?.close(1001, 'worker interrupted');
     setTimeout(() => process.exit(130), 200);
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  const end = await session.ended;
+  // One session per coordinator connection; when the coordinator vanishes (crash, restart with
+  // --resume, network), reconnect with backoff and join again.
+  for (;;) {
+    const session = new WorkerSession({ ring, log, backend: backend.name, device: backend.device, token });
+    link = await connectToCoordinator({
+      url: url.toString(),
+      connectTimeoutMs: o.connectTimeout * 1000,
+      maxPayload: 1 << 30,
+      heartbeatTimeoutMs: o.heartbeatTimeout * 1000,
+      log,
+      onMessage: (m) => session.onMessage(m),
+    });
+    session.attach(link);
+    const end = await session.ended;
+    if (end.ok) break;
+    if (!end.coordinatorLost || interrupted) {
+      await ring.close();
+      throw new GradsyncError('E_RUN', end.reason);
+    }
+    log(`${end.reason}; reconnecting (giving up after ${o.connectTimeout} s)`);
+  }
   await ring.close();
-  if (!end.ok) throw new GradsyncError('E_RUN', end.reason);
   log('run finished; worker exiting');
   setTimeout(() => process.exit(0), 100).unref();
 });

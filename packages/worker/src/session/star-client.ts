@@ -19,10 +19,11 @@ export class StarClient implements AllReducer {
     });
   }
 
-  /** Called with each 'star-sum' message as it arrives. */
+  /** Called with each 'star-sum' message as it arrives; sums nobody waits for are dropped. */
   deliver(op: number, bytes: Uint8Array): void {
     const waiter = this.pending.get(op);
-    if (!waiter) throw new GradsyncError('E_PROTOCOL', `star sum for operation ${op}, which this worker is not waiting for`);
+    // A sum for an operation this worker abandoned (a member left) is of no use any more.
+    if (!waiter) return;
     this.pending.delete(op);
     const sum = floatsFromBytes(bytes, 'star sum');
     if (sum.length !== waiter.length) {

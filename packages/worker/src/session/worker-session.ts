@@ -14,13 +14,37 @@ import { StarClient } from './star-client';
 
 /** How a worker joins a ring: where it listens, and how it links up once it knows its neighbours. */
 export interface RingProvider {
+  /** Where this worker currently accepts ring links (null: it cannot, star only). */
   readonly peerUrl: string | null;
+  /** A fresh endpoint for the next group; returns its URL. */
+  prepare(): Promise<string | null>;
   join(setup: { rank: number; world: number; peers: string[]; runId: string }): Promise<AllReducer>;
 }
 
 export interface SessionEnd {
   ok: boolean;
   reason: string;
+  /** The coordinator vanished (not refused, not finished): worth reconnecting. */
+  coordinatorLost: boolean;
+}
+
+/** Close codes by which the coordinator turns a worker away for good. */
+const REFUSALS = new Set([1002, 1003, 1008, 1009, 4001, 4002, 4003]);
+
+function allFinite(xs: Float32Array): boolean {
+  for (let i = 0; i < xs.length; i++) if (!Number.isFinite(xs[i])) return false;
+  return true;
+}
+
+/** Stands in between an abort and the next group: any use fails at once. */
+function brokenReducer(reason: string): AllReducer {
+  return {
+    algorithm: 'star',
+    allReduceSum: async () => {
+      throw new GradsyncError('E_ALLREDUCE', `no all-reduce group (${reason})`);
+    },
+    close: async () => {},
+  };
 }
 
 /** Identity reduction for a group of one. */
@@ -40,6 +64,8 @@ export class WorkerSession {
   private splits: { train: CifarSplit; validation: CifarSplit; test: CifarSplit } | null = null;
   private replica: Replica | null = null;
   private reducer: AllReducer = soloReducer;
+  /** Last global step whose update the replica holds. */
+  private appliedStep = -1;
   private star: StarClient | null = null;
   private queue: Promise<void> = Promise.resolve();
   private lastReportAt = performance.now();
@@ -64,10 +90,20 @@ export class WorkerSession {
       device: this.opts.device,
       peerUrl: this.opts.ring.peerUrl,
     });
-    void link.closed.then(({ code, reason }) => this.end(false, `the coordinator closed the link (${code}${reason ? `: ${reason}` : ''})`));
+    void link.closed.then(({ code, reason }) =>
+      this.end(false, `the coordinator closed the link (${code}${reason ? `: ${reason}` : ''})`, !REFUSALS.has(code)),
+    );
   }
 
   onMessage(message: CoordinatorMessage): void {
+    if (message.type === 'abort') {
+      // Out of band: the step waiting on this all-reduce must fail now, not after a timeout.
+      this.opts.log(`all-reduce aborted: ${message.reason}`);
+      const reducer = this.reducer;
+      this.reducer = brokenReducer(message.reason);
+      void reducer.close().catch(() => {});
+      return;
+    }
     if (message.type === 'star-sum') {
       try {
         this.star?.deliver(message.op, message.data);
@@ -84,8 +120,14 @@ export class WorkerSession {
       case 'welcome':
         return this.onWelcome(m);
       case 'data':
-        this.need(this.receiver, 'data before welcome').add(m.part, m.offset, m.data);
+        return this.onData(m);
+      case 'prepare-group': {
+        await this.reducer.close().catch(() => {});
+        this.reducer = brokenReducer('between groups');
+        const peerUrl = await this.opts.ring.prepare();
+        this.send({ type: 'endpoint', groupId: m.groupId, peerUrl });
         return;
+      }
       case 'set-state':
         return this.onSetState(m);
       case 'group':
@@ -96,7 +138,7 @@ export class WorkerSession {
         return this.onEval(m);
       case 'get-state': {
         const s = this.need(this.replica, 'get-state before welcome').getState();
-        this.send({ type: 'state', reqId: m.reqId, params: floatsToBytes(s.params), state: floatsToBytes(s.state), adamM: floatsToBytes(s.adam.m), adamV: floatsToBytes(s.adam.v), adamT: s.adam.t });
+        this.send({ type: 'state', reqId: m.reqId, appliedStep: this.appliedStep, params: floatsToBytes(s.params), state: floatsToBytes(s.state), adamM: floatsToBytes(s.adam.m), adamV: floatsToBytes(s.adam.v), adamT: s.adam.t });
         return;
       }
       case 'done':
@@ -104,6 +146,7 @@ export class WorkerSession {
         await this.end(m.ok, m.reason);
         return;
       case 'star-sum':
+      case 'abort':
         return;
     }
   }
@@ -117,6 +160,16 @@ export class WorkerSession {
     this.opts.log(`joined run ${m.runId} as rank ${m.rank}; receiving ${m.dataset.trainCount + m.dataset.testCount} images`);
   }
 
+  private onData(m: Msg<'data'>): void {
+    const receiver = this.need(this.receiver, 'data before welcome');
+    receiver.add(m.part, m.offset, m.data);
+    if (!receiver.complete) return;
+    const data = receiver.finish();
+    this.splits = { ...trainingSplits(data, this.need(this.config, 'config')), test: data.test };
+    this.receiver = null;
+    this.send({ type: 'ready', phase: 'data' });
+  }
+
   private onSetState(m: Msg<'set-state'>): void {
     const replica = this.need(this.replica, 'set-state before welcome');
     replica.setState({
@@ -124,29 +177,18 @@ export class WorkerSession {
       state: floatsFromBytes(m.state, 'state'),
       adam: { m: floatsFromBytes(m.adamM, 'adam m'), v: floatsFromBytes(m.adamV, 'adam v'), t: m.adamT },
     });
-    if (m.reason === 'repair') {
-      this.opts.log(`weights replaced by rank 0's copy (hash ${replica.weightsHash()})`);
-      return;
-    }
-    if (!this.splits) {
-      const receiver = this.need(this.receiver, 'set-state before welcome');
-      if (!receiver.complete) throw new GradsyncError('E_PROTOCOL', 'weights arrived before the whole data set');
-      const data = receiver.finish();
-      this.splits = { ...trainingSplits(data, this.need(this.config, 'config')), test: data.test };
-      this.receiver = null;
-    }
-    this.send({ type: 'ready', phase: 'data' });
-    this.lastReportAt = performance.now();
+    this.appliedStep = m.appliedStep;
+    if (m.reason === 'repair') this.opts.log(`weights replaced by the group's copy (hash ${replica.weightsHash()}, step ${m.appliedStep})`);
   }
 
   private async onGroup(m: Msg<'group'>): Promise<void> {
-    await this.reducer.close();
+    await this.reducer.close().catch(() => {});
     this.rank = m.rank;
     if (m.world === 1) this.reducer = soloReducer;
     else if (m.algorithm === 'star') this.reducer = this.need(this.star, 'star client');
     else this.reducer = await this.opts.ring.join({ rank: m.rank, world: m.world, peers: m.peers, runId: this.runId });
     this.opts.log(`group ${m.groupId}: rank ${m.rank} of ${m.world}, ${m.world === 1 ? 'no all-reduce needed' : `${m.algorithm} all-reduce`}`);
-    this.send({ type: 'ready', phase: 'group' });
+    this.send({ type: 'ready', phase: 'group', groupId: m.groupId });
     this.lastReportAt = performance.now();
   }
 
@@ -161,9 +203,24 @@ export class WorkerSession {
     const augment = Array.from(indices, (i) => augmentParamsFor(config.augment, config.seed, m.epoch, i));
     const out = await replica.computeStep({ ...batch, augment });
     const t1 = performance.now();
-    const sum = await this.reducer.allReduceSum(out.buffer, m.op);
+    let sum: Float32Array;
+    try {
+      sum = await this.reducer.allReduceSum(out.buffer, m.op);
+    } catch (err) {
+      // A member left mid-reduction: nothing is applied; the coordinator regroups and redoes the step.
+      this.send({ type: 'step-aborted', step: m.step, reason: (err as Error).message.slice(0, 1900) });
+      this.lastReportAt = performance.now();
+      return;
+    }
     const t2 = performance.now();
-    replica.applySummed(sum, m.globalCount, m.lr);
+    // Every rank holds the same sum, so every rank makes the same choice here.
+    const applied = allFinite(sum);
+    if (applied) {
+      replica.applySummed(sum, m.globalCount, m.lr);
+      this.appliedStep = m.step;
+    } else {
+      this.opts.log(`step ${m.step}: the summed gradient holds NaN or Inf; update skipped on every rank`);
+    }
     this.send({
       type: 'step-done',
       step: m.step,
@@ -173,6 +230,7 @@ export class WorkerSession {
       computeMs: t1 - t0 + (performance.now() - t2),
       allreduceMs: t2 - t1,
       waitMs,
+      applied,
       hash: m.reportHash ? replica.weightsHash() : undefined,
     });
     this.lastReportAt = performance.now();
@@ -219,12 +277,12 @@ export class WorkerSession {
     void this.end(false, message);
   }
 
-  private async end(ok: boolean, reason: string): Promise<void> {
+  private async end(ok: boolean, reason: string, coordinatorLost = false): Promise<void> {
     if (this.isOver) return;
     this.isOver = true;
     await this.reducer.close().catch(() => {});
     await this.star?.close();
     this.link?.close(1000, ok ? 'done' : 'worker stopping');
-    this.endResolve({ ok, reason });
+    this.endResolve({ ok, reason, coordinatorLost });
   }
 }
