@@ -31,12 +31,15 @@ export interface WasmSetup {
 
 let configured: WasmSetup | null = null;
 
-/** Idempotent; must run before the first `tf.setBackend('wasm')`. */
-export async function configureWasmBackend(): Promise<WasmSetup> {
+/**
+ * Idempotent (the first call's folder wins); must run before the first `tf.setBackend('wasm')`.
+ * `wasmDir`: where the .wasm binaries are when the package is not installed (a bundle that carries
+ * them, e.g. the GPU check folder); by default the installed package's `dist/`.
+ */
+export async function configureWasmBackend(wasmDir?: string): Promise<WasmSetup> {
   if (configured) return configured;
-  const require = createRequire(import.meta.url);
   // The package's main file lives in dist/, beside the .wasm binaries.
-  const distDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
+  const distDir = wasmDir ?? path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
   setWasmPaths(distDir + path.sep);
   // Keep the (Node) default explicit, so a future tfjs that flips it does not silently pick the
   // threaded binary, whose workers cannot start in Node (see above).

@@ -92,7 +92,7 @@ function firstLine(err: unknown): string {
 }
 
 /** Lists Dawn's adapters for one backend by asking for a name none has (see webgpu-adapters.ts). */
-async function listAdapters(dawn: DawnModule, dawnBackend: string, options: Record<string, unknown>): Promise<DawnAdapterEntry[]> {
+export async function listAdapters(dawn: DawnModule, dawnBackend: string, options: Record<string, unknown>): Promise<DawnAdapterEntry[]> {
   try {
     // Dawn resolves null when it has no adapter at all (and rejects, listing them, when it has some).
     await dawn.create([`backend=${dawnBackend}`, `adapter=${LIST_ADAPTERS_NAME}`]).requestAdapter(options);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendUnavailable } from './backend-unavailable';
-import { dawnBackendLabel } from './webgpu-adapters';
+import { dawnBackendLabel, requiredLimitsFrom } from './webgpu-adapters';
 import { acquireWebGpuDevice, nodeWebGpuDeps } from './webgpu-device';
 import type { DawnAdapterInfo, DawnDevice, DawnGpu, WebGpuDeps, WebGpuDevice, WebGpuRequest } from './webgpu-device';
 
@@ -24,6 +24,9 @@ export interface WebGpuSetup {
   dawnBackend: string;
   software: boolean;
   info: DawnAdapterInfo;
+  /** The adapter's features and the limits raised for tfjs (for reports). */
+  features: string[];
+  limits: Record<string, number>;
 }
 
 interface TfjsWebGpuModule {
@@ -56,6 +59,8 @@ function describe(acquired: WebGpuDevice): WebGpuSetup {
     dawnBackend: acquired.dawnBackend,
     software: acquired.software,
     info: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description },
+    features: [...acquired.adapter.features].sort(),
+    limits: requiredLimitsFrom(acquired.adapter.limits),
   };
 }
 
