@@ -1,4 +1,6 @@
+import os from 'node:os';
 import { augmentParamsFor, SEED_AUGMENT } from '@gradsync/core/augment';
+import { backendRequests, selectBackend } from '@gradsync/core/backend';
 import { buildModel } from '@gradsync/core/model';
 import { mulberry32 } from '@gradsync/core/random';
 import { Replica } from '@gradsync/core/train';
@@ -65,3 +67,84 @@ export async function benchCompute(o: { model: string; batchSize: number; warmup
   };
 }
 
+/** The machine a benchmark ran on. */
+export interface MachineInfo {
+  cpus: number;
+  cpuModel: string;
+  node: string;
+  platform: string;
+}
+
+export function machineInfo(): MachineInfo {
+  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.arch()}` };
+}
+
+/** Every backend `--backend` accepts, best first. */
+export const COMPUTE_BENCH_BACKENDS: readonly string[] = backendRequests.filter((b) => b !== 'auto');
+
+export interface ComputeSuiteResult {
+  model: string;
+  batchSize: number;
+  warmup: number;
+  reps: number;
+  results: ComputeBenchResult[];
+  /** Backends that did not load, and the first line of why. */
+  skipped: { backend: string; why: string }[];
+}
+
+/**
+ * benchCompute on each backend of `backends` that loads, in order (the process's tfjs backend is
+ * switched each time). The pure-JS cpu backend trains at well under 1 img/s, so it gets one step of
+ * at most 8 images without warm-up: enough to tell its order of magnitude.
+ */
+export async function benchComputeBackends(o: {
+  model: string;
+  batchSize: number;
+  warmup: number;
+  reps: number;
+  backends: readonly string[];
+  log?: (line: string) => void;
+}): Promise<ComputeSuiteResult> {
+  const results: ComputeBenchResult[] = [];
+  const skipped: { backend: string; why: string }[] = [];
+  for (const backend of o.backends) {
+    let sel;
+    try {
+      sel = await selectBackend({ backend: backend as never, gpu: backend === 'tensorflow-gpu' ? 0 : undefined });
+    } catch (err) {
+      skipped.push({ backend, why: (err as Error).message.split('\n')[0] });
+      continue;
+    }
+    const slow = backend === 'cpu';
+    o.log?.(`benchmarking ${sel.name} (${sel.device})...`);
+    try {
+      results.push(
+        await benchCompute({
+          model: o.model,
+          batchSize: slow ? Math.min(8, o.batchSize) : o.batchSize,
+          warmup: slow ? 0 : o.warmup,
+          reps: slow ? 1 : o.reps,
+          backend: sel.name,
+          device: sel.device,
+        }),
+      );
+    } catch (err) {
+      skipped.push({ backend, why: `loaded, but the benchmark failed: ${(err as Error).message.split('\n')[0]}` });
+    }
+  }
+  return { model: o.model, batchSize: o.batchSize, warmup: o.warmup, reps: o.reps, results, skipped };
+}
+
+/** The results as a text table, one backend a row, then the ones that did not load. */
+export function formatComputeTable(suite: ComputeSuiteResult): string {
+  const lines = [`${'backend'.padEnd(12)}${'device'.padEnd(34)}${'train img/s'.padStart(12)}${'predict img/s'.padStart(15)}`];
+  for (const r of suite.results) {
+    lines.push(
+      `${r.backend.padEnd(12)}${r.device.slice(0, 33).padEnd(34)}${r.trainImagesPerSec.toFixed(1).padStart(12)}${r.predictImagesPerSec.toFixed(1).padStart(15)}` +
+        `${r.batchSize !== suite.batchSize ? `  (batch ${r.batchSize}, ${r.trainReps} step)` : ''}`,
+    );
+  }
+  // The first clause of why is enough on screen; the JSON keeps the whole line.
+  for (const s of suite.skipped) lines.push(`${s.backend.padEnd(15)} not measured: ${s.why.split(/; |\. /)[0]}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,135 @@
+/**
+ * The report of `pnpm bench`: what was measured (one object, written as JSON with --json), the
+ * targets it is held to, and the table printed on screen.
+ */
+import type { BenchResult } from '../allreduce/bench-allreduce';
+import { formatBenchTable } from '../allreduce/bench-allreduce';
+import type { ComputeSuiteResult, MachineInfo } from '../compute-bench';
+import { formatComputeTable } from '../compute-bench';
+import type { TrainingBenchResult } from './training-bench';
+
+export interface BenchReport {
+  quick: boolean;
+  /** ISO time the benchmark started. */
+  startedAt: string;
+  wallSec: number;
+  machine: MachineInfo & {
+    /** The backend `--backend auto` picks here, which the training runs use. */
+    backend: string;
+    device: string;
+    /** 1-, 5- and 15-minute load averages before and after: other work on the machine shows here. */
+    loadAvgStart: number[];
+    loadAvgEnd: number[];
+  };
+  /** Floats one all-reduce of the training step carries (trainable weights + BatchNorm statistics). */
+  gradientFloats: number;
+  compute: ComputeSuiteResult | null;
+  allreduce: { results: BenchResult[] } | null;
+  training: TrainingBenchResult | null;
+  targets: TargetCheck[];
+}
+
+export interface TargetCheck {
+  what: string;
+  /** The measured figure; null when this run did not measure it (e.g. --quick). */
+  value: number | null;
+  /** The figure must be at least this. */
+  atLeast: number;
+  met: boolean | null;
+}
+
+const MiB = 1024 * 1024;
+
+/** The project's speed targets, checked against what the report measured. */
+export function checkTargets(report: Pick<BenchReport, 'allreduce' | 'training'>): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const check = (what: string, value: number | null | undefined, atLeast: number) =>
+    checks.push({ what, value: value ?? null, atLeast, met: value == null ? null : value >= atLeast });
+  for (const kind of ['ring', 'star'] as const) {
+    const row = report.allreduce?.results.find((r) => r.kind === kind && r.bytes === 16 * MiB && r.world === 4);
+    check(`${kind} all-reduce of 16 MiB over 4 workers: busbw / raw stream`, row?.busbwOverRaw, 0.7);
+  }
+  const two = report.training?.scaling.find((s) => s.workers === 2);
+  check('2 workers end to end: img/s / sum of solo img/s', two?.ratio, 0.95);
+  return checks;
+}
+
+const formatBytes = (b: number) => (b >= MiB ? `${b / MiB} MiB` : `${b / 1024} KiB`);
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const cells = (values: string[], widths: number[]) => values.map((v, i) => (i === 0 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join('  ');
+
+function describeRepeats(results: BenchResult[]): string {
+  const bySize = new Map<number, number>();
+  for (const r of results) bySize.set(r.bytes, r.repeats);
+  const groups = new Map<number, number[]>();
+  for (const [bytes, reps] of [...bySize].sort((a, b) => a[0] - b[0])) groups.set(reps, [...(groups.get(reps) ?? []), bytes]);
+  return [...groups].map(([reps, sizes]) => `${reps} at ${sizes.map(formatBytes).join(', ')}`).join('; ');
+}
+
+export function formatBenchReport(r: BenchReport): string {
+  const out: string[] = [];
+  const m = r.machine;
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  out.push(`gradsync benchmark${r.quick ? ' --quick (smoke run: figures not representative)' : ''}, ${r.startedAt}, ${r.wallSec.toFixed(0)} s`);
+  out.push(`machine: ${m.cpus} × ${m.cpuModel}, Node ${m.node}, ${m.platform}; backend ${m.backend} on ${m.device}`);
+  out.push(`load average (1, 5, 15 min): ${load(m.loadAvgStart)} before, ${load(m.loadAvgEnd)} after`);
+
+  if (r.compute) {
+    const c = r.compute;
+    out.push('', `compute: ${c.model}, batch ${c.batchSize}, one process; median of ${c.reps} steps after ${c.warmup} warm-up (train = augment, forward, backward, pack, Adam)`);
+    out.push(formatComputeTable(c));
+  }
+
+  if (r.allreduce) {
+    const a = r.allreduce.results;
+    out.push(
+      '',
+      `all-reduce: sum of float32 buffers, one process per rank on loopback WebSockets, ${a[0] ? `${formatBytes(a[0].segmentBytes)} segments` : ''}; ` +
+        `time from the first rank starting to the last finishing, median of ${describeRepeats(a)} operations after warm-up`,
+      `algbw = bytes / time; busbw = algbw × 2(N−1)/N; raw = one WebSocket stream between two processes, same library, frames and sizes, measured in this run`,
+    );
+    out.push(formatBenchTable(a));
+  }
+
+  if (r.training) {
+    const t = r.training;
+    out.push(
+      '',
+      `training end to end: pnpm start (coordinator + worker processes), ${t.model}, global batch ${t.batchSize}, synthetic ${t.dataset.train} train + ${t.dataset.validation} validation + ${t.dataset.test} test images, ${t.epochs} epoch(s); first ${t.warmupSteps} steps skipped`,
+    );
+    const w1 = [7, 10, 8, 6, 17, 20, 8];
+    out.push(cells(['workers', 'all-reduce', 'backend', 'steps', 'img/s median step', 'img/s images / time', 'step ms'], w1));
+    for (const run of t.runs) {
+      out.push(
+        cells(
+          [String(run.workers), run.allreduce, `${run.backend}`, String(run.steady.steps), run.steady.medianImagesPerSec.toFixed(1), run.steady.meanImagesPerSec.toFixed(1), run.steady.medianStepMs.toFixed(1)],
+          w1,
+        ),
+      );
+    }
+    out.push(
+      '',
+      'step split, median per step and rank: compute includes applying the summed gradient; all-reduce includes waiting for the slower rank;',
+      'wait = the coordinator\'s round trip between steps; all-reduce share = least all-reduce ms of any rank / step ms (the transfer alone):',
+    );
+    const w2 = [7, 4, 7, 10, 13, 7, 16];
+    out.push(cells(['workers', 'rank', 'samples', 'compute ms', 'all-reduce ms', 'wait ms', 'all-reduce share'], w2));
+    for (const run of t.runs) {
+      for (const k of run.steady.ranks) {
+        out.push(cells([String(run.workers), String(k.rank), String(k.samples), k.computeMs.toFixed(1), k.allreduceMs.toFixed(2), k.waitMs.toFixed(1), k.rank === 0 ? pct(run.steady.allreduceShare) : ''], w2));
+      }
+    }
+    out.push('', `scaling (median per-step global img/s; solo = a 1-worker run at the same global batch ${t.batchSize}, on the same data, run just before):`);
+    for (const s of t.scaling) {
+      out.push(`  ${s.workers} workers: ${s.imagesPerSec.toFixed(1)} img/s = ${pct(s.ratio)} of ${s.workers} × solo (${s.sumOfSolo.toFixed(1)} img/s); by images / time: ${pct(s.meanRatio)}`);
+    }
+  }
+
+  out.push('', 'targets:');
+  for (const c of r.targets) {
+    const mark = c.met === null ? '[n/a] ' : c.met ? '[met] ' : '[MISS]';
+    out.push(`  ${mark} ${c.what}: ${c.value === null ? 'not measured in this run' : pct(c.value)} (target ≥ ${pct(c.atLeast)})`);
+  }
+  out.push(`gradient buffer of the training step: ${r.gradientFloats} floats = ${((r.gradientFloats * 4) / 1024).toFixed(0)} KiB per all-reduce`);
+  return out.join('\n');
+}

@@ -1,0 +1,103 @@
+/**
+ * `pnpm bench`: compute, all-reduce and end-to-end training figures in one report. Each part
+ * reuses its own benchmark (benchComputeBackends, benchAllReduce, benchTraining); this module
+ * picks their settings for a full or a --quick run and checks the targets.
+ */
+import { loadavg } from 'node:os';
+import { selectBackend } from '@gradsync/core/backend';
+import { buildModel } from '@gradsync/core/model';
+import { Replica } from '@gradsync/core/train';
+import { benchAllReduce } from '../allreduce/bench-allreduce';
+import { benchComputeBackends, COMPUTE_BENCH_BACKENDS, machineInfo } from '../compute-bench';
+import { type BenchReport, checkTargets } from './bench-report';
+import { benchTraining } from './training-bench';
+
+export type BenchPart = 'compute' | 'allreduce' | 'training';
+export const BENCH_PARTS: readonly BenchPart[] = ['compute', 'allreduce', 'training'];
+
+export interface RunBenchOptions {
+  /** Seconds instead of minutes: tiny sizes, 2 workers, a small synthetic set, 1 repetition. */
+  quick?: boolean;
+  /** Parts to run (default all). */
+  parts?: readonly BenchPart[];
+  model?: string;
+  /** Training epochs of the end-to-end runs (default 1). */
+  epochs?: number;
+  /** Synthetic training images of the end-to-end runs, before the validation split (default 6,656: 6,400 train + 256 validation). */
+  trainImages?: number;
+  /** Progress lines. */
+  log?: (line: string) => void;
+}
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+export async function runBench(options: RunBenchOptions = {}): Promise<BenchReport> {
+  const quick = options.quick ?? false;
+  const parts = new Set(options.parts ?? BENCH_PARTS);
+  const model = options.model ?? 'seed-cnn';
+  const log = options.log ?? (() => {});
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const loadAvgStart = loadavg();
+
+  const auto = await selectBackend({ backend: 'auto' });
+  const probe = buildModel(model, 1);
+  const gradientFloats = new Replica(probe).bufferLength;
+  probe.dispose();
+
+  let compute: BenchReport['compute'] = null;
+  if (parts.has('compute')) {
+    log('compute...');
+    // Quick: the native and wasm backends only (the pure-JS one takes ~20 s a step), unless none loads.
+    const backends = quick ? COMPUTE_BENCH_BACKENDS.filter((b) => b !== 'cpu') : COMPUTE_BENCH_BACKENDS;
+    const settings = quick ? { warmup: 1, reps: 1 } : { warmup: 3, reps: 15 };
+    compute = await benchComputeBackends({ model, batchSize: 64, ...settings, backends, log });
+    if (compute.results.length === 0 && quick) {
+      compute = await benchComputeBackends({ model, batchSize: 64, ...settings, backends: ['cpu'], log });
+    }
+    // Later parts run in other processes; leave this one on the backend auto picks.
+    await selectBackend({ backend: 'auto' });
+  }
+
+  let allreduce: BenchReport['allreduce'] = null;
+  if (parts.has('allreduce')) {
+    log('all-reduce...');
+    const results = await benchAllReduce(
+      quick
+        ? { sizesBytes: [64 * KiB, 256 * KiB], worlds: [2], repeats: 1, warmup: 1 }
+        : { sizesBytes: [64 * KiB, MiB, 16 * MiB, 64 * MiB], worlds: [2, 3, 4] },
+    );
+    allreduce = { results };
+  }
+
+  let training: BenchReport['training'] = null;
+  if (parts.has('training')) {
+    const validationImages = quick ? 64 : 256;
+    training = await benchTraining({
+      model,
+      batchSize: 64,
+      trainImages: options.trainImages ?? (quick ? 6 * 64 + validationImages : 6400 + validationImages),
+      validationImages,
+      testImages: quick ? 64 : 256,
+      epochs: options.epochs ?? 1,
+      warmupSteps: quick ? 2 : 5,
+      workerCounts: [1, 2],
+      allreduce: 'ring',
+      timeoutMs: quick ? 180_000 : 600_000,
+      log,
+    });
+  }
+
+  return {
+    quick,
+    startedAt,
+    wallSec: (performance.now() - started) / 1000,
+    machine: { ...machineInfo(), backend: auto.name, device: auto.device, loadAvgStart, loadAvgEnd: loadavg() },
+    gradientFloats,
+    compute,
+    allreduce,
+    training,
+    targets: checkTargets({ allreduce, training }),
+  };
+}

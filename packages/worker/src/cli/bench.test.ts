@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { BenchReport } from '../bench/bench-report';
+
+const BENCH_CLI = fileURLToPath(new URL('./bench.ts', import.meta.url));
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+function runBenchCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', tsxLoader, BENCH_CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** A figure: present, a number, finite and above zero. */
+function expectFigure(value: unknown, what: string): void {
+  expect(typeof value, what).toBe('number');
+  expect(Number.isFinite(value), `${what} = ${value}`).toBe(true);
+  expect(value as number, what).toBeGreaterThan(0);
+}
+
+// Real processes throughout (forked all-reduce ranks, `pnpm start` runs); no wall-clock thresholds.
+describe('pnpm bench --quick --json', () => {
+  it('reports every figure, positive and finite, and the table on stderr', { timeout: 300_000 }, async () => {
+    const run = await runBenchCli(['--quick', '--json']);
+    expect(run.code, run.stderr.slice(-3000)).toBe(0);
+    const report = JSON.parse(run.stdout) as BenchReport;
+
+    expect(report.quick).toBe(true);
+    expectFigure(report.machine.cpus, 'machine.cpus');
+    for (const key of ['cpuModel', 'node', 'platform', 'backend', 'device'] as const) expect(report.machine[key], key).toMatch(/\S/);
+    expectFigure(report.gradientFloats, 'gradientFloats');
+
+    // compute: at least the backend auto picks, with both figures.
+    const compute = report.compute!;
+    expect(compute.results.length).toBeGreaterThan(0);
+    expect(compute.results.map((r) => r.backend)).toContain(report.machine.backend);
+    for (const r of compute.results) {
+      expectFigure(r.trainImagesPerSec, `${r.backend} train img/s`);
+      expectFigure(r.predictImagesPerSec, `${r.backend} predict img/s`);
+    }
+
+    // all-reduce: raw, ring and star at each size, exact sums.
+    const allreduce = report.allreduce!.results;
+    expect(new Set(allreduce.map((r) => r.kind))).toEqual(new Set(['raw', 'ring', 'star']));
+    for (const r of allreduce) {
+      for (const key of ['medianMs', 'algbwGBps', 'busbwGBps', 'rawGBps', 'busbwOverRaw'] as const) expectFigure(r[key], `${r.kind} ${r.bytes} B × ${r.world} ${key}`);
+      expect(r.verified).toBe(true);
+    }
+
+    // end to end: a 1-worker and a 2-worker run, the split of every rank, the scaling ratio.
+    const training = report.training!;
+    expect(training.runs.map((r) => r.workers)).toEqual([1, 2]);
+    for (const run of training.runs) {
+      const s = run.steady;
+      for (const key of ['steps', 'globalBatch', 'medianImagesPerSec', 'meanImagesPerSec', 'medianStepMs'] as const) expectFigure(s[key], `${run.workers} workers ${key}`);
+      expect(s.ranks.map((k) => k.rank)).toEqual(Array.from({ length: run.workers }, (_, i) => i));
+      for (const k of s.ranks) {
+        for (const key of ['samples', 'computeMs', 'waitMs'] as const) expectFigure(k[key], `${run.workers} workers rank ${k.rank} ${key}`);
+        // One worker has nothing to reduce: its all-reduce takes ~0 ms and may round to 0.
+        if (run.workers > 1) expectFigure(k.allreduceMs, `${run.workers} workers rank ${k.rank} allreduceMs`);
+        else expect(k.allreduceMs).toBeGreaterThanOrEqual(0);
+      }
+      if (run.workers > 1) expectFigure(s.allreduceShare, `${run.workers} workers allreduceShare`);
+    }
+    expect(training.scaling).toHaveLength(1);
+    for (const key of ['imagesPerSec', 'sumOfSolo', 'ratio', 'meanRatio'] as const) expectFigure(training.scaling[0][key], `scaling ${key}`);
+
+    // Targets: the scaling one is measured even in quick mode; the 16 MiB × 4 one is not.
+    const scalingTarget = report.targets.find((t) => t.what.startsWith('2 workers'))!;
+    expectFigure(scalingTarget.value, 'scaling target');
+    expect(report.targets.filter((t) => t.what.includes('16 MiB')).every((t) => t.value === null && t.met === null)).toBe(true);
+
+    expect(run.stderr).toMatch(/^machine: .+ backend /m);
+    expect(run.stderr).toMatch(/busbw\/raw/);
+    expect(run.stderr).toMatch(/2 workers: .* of 2 × solo/);
+  });
+});
