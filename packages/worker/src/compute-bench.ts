@@ -79,7 +79,7 @@ export function machineInfo(): MachineInfo {
   return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.arch()}` };
 }
 
-/** Every backend `--backend` accepts, best first. */
+/** Every backend `--backend` accepts, in its order (webgpu after wasm: without a GPU it runs on llvmpipe, slower than wasm). */
 export const COMPUTE_BENCH_BACKENDS: readonly string[] = backendRequests.filter((b) => b !== 'auto');
 
 export interface ComputeSuiteResult {
@@ -115,14 +115,17 @@ export async function benchComputeBackends(o: {
       skipped.push({ backend, why: (err as Error).message.split('\n')[0] });
       continue;
     }
-    const slow = backend === 'cpu';
+    // Like the cpu backend, webgpu on a software rasteriser (Mesa's llvmpipe, no GPU; its device
+    // label starts 'CPU (') gets one small step: it trains at 1-2 img/s. It gets one warm-up step
+    // first, which compiles its shaders (~10 s there).
+    const slow = backend === 'cpu' || sel.softwareRasteriser;
     o.log?.(`benchmarking ${sel.name} (${sel.device})...`);
     try {
       results.push(
         await benchCompute({
           model: o.model,
           batchSize: slow ? Math.min(8, o.batchSize) : o.batchSize,
-          warmup: slow ? 0 : o.warmup,
+          warmup: slow ? (sel.softwareRasteriser ? 1 : 0) : o.warmup,
           reps: slow ? 1 : o.reps,
           backend: sel.name,
           device: sel.device,

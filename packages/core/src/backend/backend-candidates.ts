@@ -33,7 +33,7 @@ export interface BackendContext {
 export interface BackendCandidate {
   readonly id: BackendId;
   /** Loads the backend and makes it TensorFlow.js's active one; returns a device label and an optional note for the summary. */
-  activate(context: BackendContext): Promise<{ device: string; note?: string | null }>;
+  activate(context: BackendContext): Promise<{ device: string; note?: string | null; softwareRasteriser?: boolean }>;
 }
 
 export { BackendUnavailable } from './backend-unavailable';
@@ -102,7 +102,7 @@ export const webgpuCandidate: BackendCandidate = {
       requireHardware: context.requireHardware ?? false,
       env: context.host.env,
     });
-    return { device: setup.device, note: setup.note };
+    return { device: setup.device, note: setup.note, softwareRasteriser: setup.software };
   },
 };
 

@@ -8,7 +8,8 @@ import { silenceCpuBackendBanner } from './cpu-banner';
 import { registerTrainingGradients } from './gradients/register-training-gradients';
 
 export type BackendRequest = 'auto' | BackendId;
-export const backendRequests: readonly BackendRequest[] = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
+// webgpu after wasm: without a GPU it runs on a software rasteriser, far slower than wasm.
+export const backendRequests: readonly BackendRequest[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'webgpu', 'cpu'];
 
 export interface BackendOptions {
   backend: BackendRequest;
@@ -35,6 +36,8 @@ export interface BackendSelection {
   skipped: SkippedBackend[];
   /** One line for the user: which backend runs and why the better ones did not load. */
   summary: string;
+  /** webgpu on a software rasteriser (Mesa's llvmpipe): the CPU emulating a GPU, slower than the cpu backend. */
+  softwareRasteriser: boolean;
 }
 
 function validate(options: BackendOptions): void {
@@ -98,12 +101,12 @@ export async function selectBackend(
     // Asking for a GPU never silently trains on the CPU.
     if (auto && !onGpu && gpu != null) break;
     try {
-      const { device, note } = await candidate.activate({ gpu, host, requireHardware: auto });
+      const { device, note, softwareRasteriser = false } = await candidate.activate({ gpu, host, requireHardware: auto });
       silenceCpuBackendBanner();
       registerTrainingGradients();
       const name = tf.getBackend();
       const reason = !auto ? `requested with --backend ${backend}` : onGpu ? `--gpu ${gpu} given` : 'the best one that loaded (--backend auto)';
-      return { name, device, reason, skipped, summary: summarize(name, device, reason, skipped, note) };
+      return { name, device, reason, skipped, summary: summarize(name, device, reason, skipped, note), softwareRasteriser };
     } catch (err) {
       if (!(err instanceof BackendUnavailable)) throw err;
       if (backend === 'tensorflow-gpu') {

@@ -16,7 +16,10 @@ import type { DawnAdapterInfo, DawnDevice, DawnGpu, WebGpuDeps, WebGpuDevice, We
  */
 
 export interface WebGpuSetup {
-  /** e.g. 'GPU 0: NVIDIA H100 80GB HBM3 (WebGPU/Vulkan)'. */
+  /**
+   * e.g. 'GPU 0: NVIDIA H100 80GB HBM3 (WebGPU/Vulkan)'; a software adapter starts with 'CPU (' like
+   * the other CPU backends' labels: 'CPU (software rasteriser llvmpipe (LLVM 15.0.6, 256 bits) via ...)'.
+   */
   device: string;
   /** Why Dawn's earlier native APIs were not used, for the selection summary; null when none. */
   note: string | null;
@@ -49,7 +52,7 @@ function describe(acquired: WebGpuDevice): WebGpuSetup {
   const api = dawnBackendLabel(acquired.dawnBackend);
   const info = acquired.adapter.info;
   const device = acquired.software
-    ? `${acquired.adapterName} (WebGPU/${api}, software on the CPU: a correctness path, not a speed path)`
+    ? `CPU (software rasteriser ${acquired.adapterName} via WebGPU/${api}: a correctness path, not a speed path)`
     : `GPU ${acquired.index}: ${acquired.adapterName} (WebGPU/${api})`;
   const note = acquired.passedOver.length > 0 ? `webgpu passed over ${acquired.passedOver.join('; ')}` : null;
   return {

@@ -97,7 +97,8 @@ describe.skipIf(skip)(title, () => {
     if (unavailable != null) throw new Error(`CI is set, so the webgpu backend must load here: ${unavailable}`);
     const { selection } = probe as { selection: BackendSelection };
     expect(selection.name).toBe('webgpu');
-    expect(selection.summary).toMatch(/^TensorFlow\.js backend webgpu on .*\(WebGPU\/(Vulkan|OpenGL ES)/);
+    expect(selection.summary).toMatch(/^TensorFlow\.js backend webgpu on .*WebGPU\/(Vulkan|OpenGL ES)/);
+    expect(selection.softwareRasteriser).toBe(/^CPU \(software rasteriser /.test(selection.device));
   });
 
   it('tiny-cnn: 3 steps of batch 8 give the losses, gradients and evaluation wasm gives', { timeout: 120_000 }, async () => {
