@@ -12,6 +12,9 @@ import { type Checkpoint, writeCheckpoint } from './checkpoint';
 import type { WorkerConnection } from './worker-hub';
 
 const CHUNK_BYTES = 4 << 20;
+
+/** How long a member may take to answer before it is dropped (generous: slow backends, first steps). */
+const DEADLINES = { control: 60_000, step: 10 * 60_000, evaluation: 30 * 60_000 };
 const PREVIEW_COUNT = 16;
 
 export interface MetricsSink {
@@ -19,7 +22,20 @@ export interface MetricsSink {
 }
 
 /** A member left (or a reduction failed) while the coordinator waited: regroup and retry, not fatal. */
-class MembershipChange extends Error {}
+class MembershipChange extends Error {
+  /** Answers that had arrived before the change. */
+  partial = new Map<WorkerConnection, WorkerMessage>();
+}
+
+/** A step whose answers were cut short by a membership change. */
+interface InterruptedStep {
+  step: number;
+  epoch: number;
+  samples: number;
+  lr: number;
+  started: number;
+  partial: Map<WorkerConnection, WorkerMessage>;
+}
 
 interface Collector {
   types: readonly WorkerMessage['type'][];
@@ -93,6 +109,7 @@ export class RunCoordinator {
   private nextOp = 1;
   private nextReq = 1;
   private nonFiniteInRow = 0;
+  private interrupted: InterruptedStep | null = null;
   private readonly progress = new EpochProgress();
   /** Counters for the end of the run: how often the group changed, and steps redone. */
   readonly stats = { regroups: 0, redoneSteps: 0, skippedNonFinite: 0 };
@@ -159,7 +176,7 @@ export class RunCoordinator {
     }
     this.joining.push(conn);
     const h = conn.hello!;
-    this.opts.log('info', `worker joined: ${h.host} (pid ${h.pid}), ${h.backend} on ${h.device}${this.groupId > 0 ? '; it takes part from the next step' : ''}`);
+    this.opts.log('info', `worker joined: ${JSON.stringify(h.host)} (pid ${h.pid}), ${JSON.stringify(h.backend)} on ${JSON.stringify(h.device)}${this.groupId > 0 ? '; it takes part from the next step' : ''}`);
     this.record({ kind: 'worker', t: Date.now(), rank: -1, host: h.host, pid: h.pid, backend: h.backend, device: h.device, status: 'joining' });
     this.sendWelcomeAndData(conn);
     this.changed();
@@ -184,7 +201,7 @@ export class RunCoordinator {
     }
     if (!this.offer(conn, m)) {
       // Not awaited yet (a fast worker can answer before the coordinator starts waiting): keep it.
-      if (this.unclaimed.length >= 256) {
+      if (this.unclaimed.filter((u) => u.conn === conn).length >= 16) {
         conn.close(1002, `unexpected '${m.type}'`);
         return;
       }
@@ -220,6 +237,15 @@ export class RunCoordinator {
       let tally = new EpochTally(Math.floor(this.globalStep / this.stepsPerEpoch));
       while (this.globalStep < total) {
         await this.ensureGroup();
+        if (this.interrupted) {
+          const settled = this.settleInterrupted(this.interrupted, tally);
+          this.interrupted = null;
+          if (settled) {
+            const inEpochDone = settled.step % this.stepsPerEpoch;
+            if (inEpochDone === this.stepsPerEpoch - 1) lastTest = await this.endEpoch(settled.epoch, tally);
+            continue;
+          }
+        }
         const step = this.globalStep;
         const epoch = Math.floor(step / this.stepsPerEpoch);
         const inEpoch = step % this.stepsPerEpoch;
@@ -272,16 +298,22 @@ export class RunCoordinator {
     const op = this.nextOp++;
     const lr = this.plateau.lr;
     const members = [...this.workers];
-    const answers = this.gather(['step-done', 'step-aborted'], (m) => (m.type === 'step-done' || m.type === 'step-aborted') && m.step === step, members);
+    const answers = this.gather(['step-done', 'step-aborted'], (m) => (m.type === 'step-done' || m.type === 'step-aborted') && m.step === step, members, DEADLINES.step);
     for (const w of members) {
       const { start, end } = shardOfBatch(batch.length, members.length, w.rank);
       w.send({ type: 'step', step, epoch, lr, indices: indicesToBytes(batch.subarray(start, end)), globalCount: batch.length, op, reportHash });
     }
-    const got = await answers;
+    let got: Map<WorkerConnection, WorkerMessage>;
+    try {
+      got = await answers;
+    } catch (err) {
+      if (err instanceof MembershipChange) this.interrupted = { step, epoch, samples: batch.length, lr, started: t0, partial: err.partial };
+      throw err;
+    }
     const aborted = [...got.values()].find((m) => m.type === 'step-aborted');
     if (aborted) {
+      this.interrupted = { step, epoch, samples: batch.length, lr, started: t0, partial: got };
       this.breakGroup(`step ${step}: ${(aborted as Extract<WorkerMessage, { type: 'step-aborted' }>).reason}`);
-      this.stats.redoneSteps++;
       throw new MembershipChange('a reduction failed');
     }
     const done = new Map([...got.entries()].map(([c, m]) => [c.rank, m as StepDoneMsg]));
@@ -371,7 +403,7 @@ export class RunCoordinator {
     const members = [...this.workers];
     const previewCount = withPreview ? Math.min(PREVIEW_COUNT, count) : 0;
     const previewIdx = Array.from({ length: previewCount }, (_, i) => Math.floor((i * count) / previewCount));
-    const answers = this.gather(['eval-done'], (m) => m.type === 'eval-done' && m.evalId === evalId, members);
+    const answers = this.gather(['eval-done'], (m) => m.type === 'eval-done' && m.evalId === evalId, members, DEADLINES.evaluation);
     for (const w of members) {
       const { start, end } = shardOfBatch(count, members.length, w.rank);
       w.send({ type: 'eval', evalId, split, start, end, preview: w.rank === 0 && previewIdx.length ? previewIdx : undefined });
@@ -524,9 +556,48 @@ export class RunCoordinator {
     const frame = encodeMessage({ type: 'abort', reason: reason.slice(0, 1900) });
     for (const w of this.workers) w.sendFrame(frame);
     this.star = null;
-    const err = new MembershipChange(reason);
-    for (const c of this.collectors) c.reject(err);
+    for (const c of this.collectors) {
+      const err = new MembershipChange(reason);
+      err.partial = c.got;
+      c.reject(err);
+    }
     this.collectors.clear();
+  }
+
+  /**
+   * After a regroup: was the interrupted step applied? If the group's weights include it (its
+   * sum was complete before the member left), it counts, from the answers that arrived;
+   * otherwise it is redone. Returns the step when it counted.
+   */
+  private settleInterrupted(i: InterruptedStep, tally: EpochTally): InterruptedStep | null {
+    if (this.globalStep <= i.step) {
+      this.stats.redoneSteps++;
+      this.opts.log('info', `step ${i.step} is redone by the new group`);
+      return null;
+    }
+    const done = [...i.partial.entries()].filter(([, m]) => m.type === 'step-done') as [WorkerConnection, StepDoneMsg][];
+    const stats: WorkerStepStats[] = done.map(([c, d]) => ({ rank: c.rank, loss: d.loss, correct: d.correct, count: d.count, computeMs: d.computeMs, allreduceMs: d.allreduceMs, waitMs: d.waitMs }));
+    const reported = stats.reduce((a, x) => a + x.count, 0);
+    const loss = reported ? stats.reduce((a, x) => a + x.loss * x.count, 0) / reported : 0;
+    const correct = stats.reduce((a, x) => a + x.correct, 0);
+    if (tally.epoch !== i.epoch) Object.assign(tally, new EpochTally(i.epoch));
+    tally.lossSum += loss * i.samples;
+    tally.correct += reported ? (correct * i.samples) / reported : 0;
+    tally.seen += i.samples;
+    this.record({
+      kind: 'step',
+      t: Date.now(),
+      step: i.step,
+      epoch: i.epoch,
+      loss,
+      accuracy: reported ? correct / reported : 0,
+      samples: i.samples,
+      lr: i.lr,
+      imagesPerSec: (i.samples * 1000) / (performance.now() - i.started),
+      workers: stats,
+    });
+    this.opts.log('info', `step ${i.step} had been applied by the group before the member left: it counts`);
+    return i;
   }
 
   private sendWelcomeAndData(conn: WorkerConnection): void {
@@ -569,11 +640,33 @@ export class RunCoordinator {
 
   // ---- waiting for answers ----
 
-  private gather(types: readonly WorkerMessage['type'][], key: (m: WorkerMessage) => boolean, from: WorkerConnection[]): Promise<Map<WorkerConnection, WorkerMessage>> {
+  /**
+   * Waits for one matching answer from each of `from`. A connection that has not answered within
+   * `deadlineMs` is closed (and so leaves the group): a silent or rogue member can delay a run,
+   * never hang it.
+   */
+  private gather(
+    types: readonly WorkerMessage['type'][],
+    key: (m: WorkerMessage) => boolean,
+    from: WorkerConnection[],
+    deadlineMs = DEADLINES.control,
+  ): Promise<Map<WorkerConnection, WorkerMessage>> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       if (from.length === 0) return resolve(new Map());
-      this.collectors.add({ types, from: new Set(from), key, got: new Map(), resolve, reject });
+      const collector: Collector = { types, from: new Set(from), key, got: new Map(), resolve, reject };
+      const timer = setTimeout(() => {
+        if (!this.collectors.has(collector)) return;
+        for (const c of from) if (!collector.got.has(c)) c.close(1008, `no '${types[0]}' within ${Math.round(deadlineMs / 1000)} s`);
+      }, deadlineMs);
+      timer.unref();
+      const settle = <T,>(f: (x: T) => void) => (x: T) => {
+        clearTimeout(timer);
+        f(x);
+      };
+      collector.resolve = settle(resolve);
+      collector.reject = settle(reject);
+      this.collectors.add(collector);
       const waiting = this.unclaimed;
       this.unclaimed = [];
       for (const u of waiting) if (!this.offer(u.conn, u.m)) this.unclaimed.push(u);

@@ -79,7 +79,7 @@ describe('WorkerHub', () => {
     // `String(type)` on this object throws a TypeError inside the validator's error path.
     const closed = await exchange(h.url, [encode({ type: { toString: 1 } })]);
     expect(closed.code).toBe(1002);
-    await expect.poll(() => h.logs.join('\n')).toMatch(/protocol error: .*Cannot convert object to primitive value/);
+    await expect.poll(() => h.logs.join('\n')).toMatch(/protocol error: .*invalid worker message of type object/);
   });
 
   it('cuts a long multi-byte close reason to what a close frame holds instead of throwing', async () => {
@@ -87,7 +87,7 @@ describe('WorkerHub', () => {
     const closed = await exchange(h.url, [encode({ type: '€'.repeat(300) })]);
     expect(closed.code).toBe(1002);
     expect(Buffer.byteLength(closed.reason)).toBeLessThanOrEqual(123);
-    expect(closed.reason).toMatch(/^invalid worker message '€+\.\.\.$/);
+    expect(closed.reason).toMatch(/^invalid worker message "€+/);
   });
 
   it('refuses text frames, messages before hello and a second hello, logging each', async () => {

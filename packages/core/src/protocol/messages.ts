@@ -63,7 +63,8 @@ export const StepAborted = z.strictObject({ type: z.literal('step-aborted'), ste
 export const StepDone = z.strictObject({
   type: z.literal('step-done'),
   step: count,
-  loss: finite,
+  /** NaN or Inf when the gradient was (then `applied` is false). */
+  loss: z.number().or(z.nan()),
   correct: count,
   count: count,
   computeMs: ms,
@@ -80,7 +81,7 @@ export const StarPart = z.strictObject({ type: z.literal('star-part'), op: count
 export const EvalDone = z.strictObject({
   type: z.literal('eval-done'),
   evalId: count,
-  lossSum: finite,
+  lossSum: z.number().or(z.nan()),
   correct: count,
   count: count,
   confusion: z.array(count).length(CONFUSION),
@@ -177,8 +178,10 @@ function parseWith<T>(schema: z.ZodType<T>, frame: Uint8Array, side: string): T 
   if (!result.success) {
     const type = typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined;
     const issue = result.error.issues[0];
-    const where = issue.path.length ? ` at ${issue.path.join('.')}` : '';
-    throw new ProtocolError(`invalid ${side} message${type !== undefined ? ` '${String(type)}'` : ''}: ${issue.message}${where}`);
+    const where = issue.path.length ? ` at ${issue.path.slice(0, 8).map((p) => String(p).slice(0, 40)).join('.')}` : '';
+    // The type comes from the network: quoted and cut short, never converted by its own toString.
+    const named = typeof type === 'string' ? ` ${JSON.stringify(type.slice(0, 40))}` : type === undefined ? '' : ` of type ${typeof type}`;
+    throw new ProtocolError(`invalid ${side} message${named}: ${issue.message.slice(0, 200)}${where}`);
   }
   return result.data;
 }
