@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { runCli } from '@gradsync/core';
+import { backendRequests } from '@gradsync/core/backend';
 import { intOption } from '@gradsync/core/config';
 import { launchCoordinator } from '../launch';
 import { addRunOptions, coordinatorLog, launchOptionsFrom } from './run-options';
@@ -23,7 +24,7 @@ await runCli(async () => {
     new Command('pnpm start')
       .description('Single-node mode: a coordinator and local worker processes in one command.')
       .option('--workers <n>', 'local worker processes (default: one per visible GPU, else 2 CPU workers)', intOption('--workers', 1))
-      .addOption(new Option('--worker-backend <name>', 'backend for the workers').choices(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto')),
+      .addOption(new Option('--worker-backend <name>', 'backend for the workers').choices(backendRequests).default('auto')),
   );
   program.parse();
   const o = program.opts();
