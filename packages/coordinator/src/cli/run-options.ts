@@ -2,15 +2,15 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { GradsyncError } from '@gradsync/core';
 import {
+  addRecipeOptions,
   ALLREDUCE_CHOICES,
-  defaultRunName,
   intOption,
   positiveNumberOption,
+  recipeFromOptions,
   SEED_RECIPE,
   validateRunConfig,
   type RunConfig,
 } from '@gradsync/core/config';
-import { MODEL_NAMES } from '@gradsync/core/model';
 import { type LaunchOptions, readRunConfig } from '../launch';
 
 function portOption(v: string): number {
@@ -31,23 +31,11 @@ export function runToken(flag: string | undefined): string | undefined {
 
 /** The flags `pnpm coordinator` and `pnpm start` share. */
 export function addRunOptions(program: Command): Command {
-  return program
+  return addRecipeOptions(program)
     .option('--host <addr>', 'address to listen on (anything but loopback needs --token)', '127.0.0.1')
     .option('--port <n>', 'port for workers and the dashboard (0 = any free port)', portOption, 7070)
-    .option('--data-dir <dir>', 'folder with the CIFAR-10 binary batches or cifar-10-binary.tar.gz (default: cache, else download)')
-    .option('--cache-dir <dir>', 'where a downloaded archive is kept (default: $XDG_CACHE_HOME/gradsync)')
-    .option('--epochs <n>', 'epochs', intOption('--epochs', 1), SEED_RECIPE.epochs)
-    .option('--batch-size <n>', 'global batch size, split across workers', intOption('--batch-size', 1), SEED_RECIPE.batchSize)
-    .option('--lr <x>', 'Adam learning rate', positiveNumberOption('--lr'), SEED_RECIPE.lr)
-    .option('--seed <n>', 'seed for weights, shuffling and augmentation', intOption('--seed', 0), SEED_RECIPE.seed)
-    .option('--validation <n>', 'hold out the last N training images for validation', intOption('--validation', 0), SEED_RECIPE.validationCount)
-    .option('--limit-train <n>', 'train on only the first N training images', intOption('--limit-train', 1))
-    .addOption(new Option('--model <name>', 'model').choices(MODEL_NAMES).default(SEED_RECIPE.model))
     .addOption(new Option('--allreduce <kind>', 'gradient all-reduce').choices(ALLREDUCE_CHOICES).default('auto'))
     .option('--hash-every <n>', 'compare replica weight hashes every N steps', intOption('--hash-every', 1), SEED_RECIPE.hashEvery)
-    .option('--no-augment', 'turn off random flip and zoom')
-    .option('--run-name <name>', 'folder under --runs-dir for config, metrics, checkpoints and the model')
-    .option('--runs-dir <dir>', 'where runs are written', 'runs')
     .option('--resume <runDir>', 'continue runs/<name> from its newest valid checkpoint')
     .option('--token <secret>', 'shared secret workers must present (default: $GRADSYNC_TOKEN)')
     .option('--min-workers <n>', 'pause training (not fail) while fewer workers remain', intOption('--min-workers', 1), 1)
@@ -66,21 +54,7 @@ export function launchOptionsFrom(program: Command, workers: number, log: Launch
     const epochs = program.getOptionValueSource('epochs') === 'cli' ? o.epochs : saved.epochs;
     config = validateRunConfig({ ...SEED_RECIPE, ...saved, epochs, runName: path.basename(path.resolve(o.resume)) });
   } else {
-    config = validateRunConfig({
-      ...SEED_RECIPE,
-      runName: o.runName ?? defaultRunName(),
-      model: o.model,
-      epochs: o.epochs,
-      batchSize: o.batchSize,
-      lr: o.lr,
-      seed: o.seed,
-      validationCount: o.validation,
-      limitTrain: o.limitTrain ?? null,
-      augment: o.augment === false ? { flip: false, zoomRange: 0 } : SEED_RECIPE.augment,
-      allreduce: o.allreduce,
-      hashEvery: o.hashEvery,
-      maxNonFiniteSteps: o.maxNonfinite,
-    });
+    config = recipeFromOptions(o, { allreduce: o.allreduce, hashEvery: o.hashEvery, maxNonFiniteSteps: o.maxNonfinite });
   }
   return {
     config,

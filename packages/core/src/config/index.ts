@@ -1,1 +1,2 @@
 export * from './run-config';
+export * from './recipe-options';
