@@ -49,8 +49,9 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
   let compute: BenchReport['compute'] = null;
   if (parts.has('compute')) {
     log('compute...');
-    // Quick: the native and wasm backends only (the pure-JS one takes ~20 s a step), unless none loads.
-    const backends = quick ? COMPUTE_BENCH_BACKENDS.filter((b) => b !== 'cpu') : COMPUTE_BENCH_BACKENDS;
+    // Quick: only the fast backends `auto` can pick without --gpu (the pure-JS one takes ~20 s a
+    // step, webgpu on a software rasteriser ~10 s to compile), the pure-JS one if neither loads.
+    const backends = quick ? COMPUTE_BENCH_BACKENDS.filter((b) => b === 'tensorflow' || b === 'wasm') : COMPUTE_BENCH_BACKENDS;
     const settings = quick ? { warmup: 1, reps: 1 } : { warmup: 3, reps: 15 };
     compute = await benchComputeBackends({ model, batchSize: 64, ...settings, backends, log });
     if (compute.results.length === 0 && quick) {
