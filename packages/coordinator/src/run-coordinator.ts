@@ -174,10 +174,12 @@ export class RunCoordinator {
       conn.close(4002, `the run already has ${count} workers (--max-workers ${this.opts.membership.maxWorkers})`);
       return;
     }
+    // Provisional rank: the one it gets at the next regroup unless someone leaves first.
+    conn.rank = count;
     this.joining.push(conn);
     const h = conn.hello!;
     this.opts.log('info', `worker joined: ${JSON.stringify(h.host)} (pid ${h.pid}), ${JSON.stringify(h.backend)} on ${JSON.stringify(h.device)}${this.groupId > 0 ? '; it takes part from the next step' : ''}`);
-    this.record({ kind: 'worker', t: Date.now(), rank: -1, host: h.host, pid: h.pid, backend: h.backend, device: h.device, status: 'joining' });
+    this.record({ kind: 'worker', t: Date.now(), rank: conn.rank, host: h.host, pid: h.pid, backend: h.backend, device: h.device, status: 'joining' });
     this.sendWelcomeAndData(conn);
     this.changed();
   }
@@ -298,7 +300,7 @@ export class RunCoordinator {
     const op = this.nextOp++;
     const lr = this.plateau.lr;
     const members = [...this.workers];
-    const answers = this.gather(['step-done', 'step-aborted'], (m) => (m.type === 'step-done' || m.type === 'step-aborted') && m.step === step, members, DEADLINES.step);
+    const answers = this.gather(['step-done', 'step-aborted'], (m) => (m.type === 'step-done' || m.type === 'step-aborted') && m.op === op, members, DEADLINES.step);
     for (const w of members) {
       const { start, end } = shardOfBatch(batch.length, members.length, w.rank);
       w.send({ type: 'step', step, epoch, lr, indices: indicesToBytes(batch.subarray(start, end)), globalCount: batch.length, op, reportHash });
@@ -508,6 +510,8 @@ export class RunCoordinator {
 
   /** One state everywhere, ranks assigned, peer links up: the group is ready for the next step. */
   private async regroup(joiners: WorkerConnection[]): Promise<void> {
+    // Answers to the broken group's requests are of no use to the new one.
+    this.unclaimed = this.unclaimed.filter((u) => u.m.type === 'ready' || u.m.type === 'failure');
     this.groupId++;
     this.groupDirty = false;
     const groupId = this.groupId;
@@ -595,6 +599,7 @@ export class RunCoordinator {
       lr: i.lr,
       imagesPerSec: (i.samples * 1000) / (performance.now() - i.started),
       workers: stats,
+      recovered: true,
     });
     this.opts.log('info', `step ${i.step} had been applied by the group before the member left: it counts`);
     return i;

@@ -60,6 +60,11 @@ export interface StepRecord {
   workers: WorkerStepStats[];
   /** Each rank's weight hash, by rank, on the steps where replicas were compared. */
   hashes?: string[];
+  /**
+   * The group had applied this step when a member left, before every rank reported: it counts
+   * (its samples were used), but `workers` holds only the answers that had arrived.
+   */
+  recovered?: true;
 }
 
 export interface EvalSummary {

@@ -58,11 +58,13 @@ export const WorkerReady = z.strictObject({
 export const GroupEndpoint = z.strictObject({ type: z.literal('endpoint'), groupId: count, peerUrl: z.string().max(500).nullable() });
 
 /** The all-reduce of a step failed or was aborted: nothing was applied; the step will be redone. */
-export const StepAborted = z.strictObject({ type: z.literal('step-aborted'), step: count, reason: z.string().max(2000) });
+export const StepAborted = z.strictObject({ type: z.literal('step-aborted'), step: count, op: count, reason: z.string().max(2000) });
 
 export const StepDone = z.strictObject({
   type: z.literal('step-done'),
   step: count,
+  /** The attempt's operation id from the Step message: answers to an abandoned attempt are told apart. */
+  op: count,
   /** NaN or Inf when the gradient was (then `applied` is false). */
   loss: z.number().or(z.nan()),
   correct: count,

@@ -208,7 +208,7 @@ export class WorkerSession {
       sum = await this.reducer.allReduceSum(out.buffer, m.op);
     } catch (err) {
       // A member left mid-reduction: nothing is applied; the coordinator regroups and redoes the step.
-      this.send({ type: 'step-aborted', step: m.step, reason: (err as Error).message.slice(0, 1900) });
+      this.send({ type: 'step-aborted', step: m.step, op: m.op, reason: (err as Error).message.slice(0, 1900) });
       this.lastReportAt = performance.now();
       return;
     }
@@ -224,6 +224,7 @@ export class WorkerSession {
     this.send({
       type: 'step-done',
       step: m.step,
+      op: m.op,
       loss: out.loss,
       correct: out.correct,
       count: out.count,
