@@ -91,7 +91,7 @@ export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoord
   const hub = new WorkerHub(
     server,
     { onHello: (c) => coordinator.onHello(c), onMessage: (c, m) => coordinator.onMessage(c, m), onGone: (c, r) => coordinator.onGone(c, r), log: o.log },
-    { token: o.token, maxPayload: RunCoordinator.maxPayloadFor(coordinator.bufferFloats), heartbeatTimeoutMs: o.heartbeatTimeoutMs ?? 10_000 },
+    { token: o.token, maxPayload: RunCoordinator.maxPayloadFor(coordinator.bufferFloats), heartbeatTimeoutMs: o.heartbeatTimeoutMs ?? 10_000, stepAllowanceMs: () => coordinator.heartbeatAllowanceMs() },
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>

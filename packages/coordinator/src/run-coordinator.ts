@@ -110,6 +110,8 @@ export class RunCoordinator {
   private nextReq = 1;
   private nonFiniteInRow = 0;
   private interrupted: InterruptedStep | null = null;
+  /** Longest recent step, ms: a worker inside a step cannot answer pings on a synchronous backend. */
+  private slowestStepMs = 0;
   private readonly progress = new EpochProgress();
   /** Counters for the end of the run: how often the group changed, and steps redone. */
   readonly stats = { regroups: 0, redoneSteps: 0, skippedNonFinite: 0 };
@@ -156,6 +158,11 @@ export class RunCoordinator {
   /** Largest frame either side may send: the data chunks or a full optimizer state, whichever is bigger. */
   static maxPayloadFor(bufferFloats: number): number {
     return Math.max(CHUNK_BYTES + 4096, bufferFloats * 4 * 3 + 65536);
+  }
+
+  /** How much longer than the heartbeat timeout a worker may be silent: twice the slowest recent step. */
+  heartbeatAllowanceMs(): number {
+    return 2 * this.slowestStepMs;
   }
 
   get bufferFloats(): number {
@@ -334,6 +341,7 @@ export class RunCoordinator {
     }
     tally.seen += n;
     const now = performance.now();
+    this.slowestStepMs = Math.max(this.slowestStepMs * 0.9, now - t0);
     this.record({
       kind: 'step',
       t: Date.now(),

@@ -155,17 +155,31 @@ export class WorkerHub {
   constructor(
     server: Server,
     private readonly events: WorkerHubEvents,
-    private readonly options: { token?: string; maxPayload: number; helloTimeoutMs?: number; heartbeatTimeoutMs?: number },
+    private readonly options: {
+      token?: string;
+      maxPayload: number;
+      helloTimeoutMs?: number;
+      heartbeatTimeoutMs?: number;
+      /** Extra silence allowed while a worker may be inside one long synchronous step. */
+      stepAllowanceMs?: () => number;
+    },
   ) {
     this.refusals = new RefusalLog(events.log);
     // Liveness: a ping every second; a worker whose pongs stop (hung, frozen, cut off) is declared
     // gone after heartbeatTimeoutMs, so nobody waits on it for ever.
     const timeoutMs = options.heartbeatTimeoutMs ?? 10_000;
+    let lastTick = Date.now();
     this.heartbeat = setInterval(() => {
       const now = Date.now();
+      // Fired late: this process was busy (a checkpoint, say) and pongs may be waiting unread in
+      // the sockets. Count silence from now rather than blame the workers for our own stall.
+      const stalled = now - lastTick > 3000;
+      lastTick = now;
+      const allowance = timeoutMs + (options.stepAllowanceMs?.() ?? 0);
       for (const [ws, conn] of this.sockets) {
-        if (now - (this.lastPong.get(ws) ?? now) > timeoutMs) {
-          conn.closedBecause ??= `no heartbeat for ${(timeoutMs / 1000).toFixed(0)} s`;
+        if (stalled) this.lastPong.set(ws, now);
+        if (now - (this.lastPong.get(ws) ?? now) > allowance) {
+          conn.closedBecause ??= `no heartbeat for ${(allowance / 1000).toFixed(0)} s`;
           ws.terminate();
         } else if (ws.readyState === WebSocket.OPEN) {
           ws.ping();

@@ -79,8 +79,13 @@ export async function connectToCoordinator(options: ConnectOptions): Promise<Coo
   let lastPing = Date.now();
   socket.on('ping', () => (lastPing = Date.now()));
   const timeoutMs = options.heartbeatTimeoutMs ?? 10_000;
+  let lastTick = Date.now();
   const watchdog = setInterval(() => {
-    if (Date.now() - lastPing > timeoutMs) {
+    const now = Date.now();
+    // Fired late: this worker was busy computing and pings may be waiting unread; start over.
+    if (now - lastTick > 3000) lastPing = now;
+    lastTick = now;
+    if (now - lastPing > timeoutMs) {
       options.log(`no heartbeat from the coordinator for ${timeoutMs / 1000} s: treating it as gone`);
       socket.terminate();
     }

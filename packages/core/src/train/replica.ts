@@ -156,7 +156,7 @@ export class Replica {
   }
 
   /** Loss sum, correct count and confusion matrix over a set, in batches, without dropout. */
-  async evaluate(images: Uint8Array, labels: Uint8Array, batchSize = 500): Promise<EvalSums> {
+  async evaluate(images: Uint8Array, labels: Uint8Array, batchSize = 250): Promise<EvalSums> {
     const confusion = new Array<number>(NUM_CLASSES * NUM_CLASSES).fill(0);
     let lossSum = 0;
     let correct = 0;
@@ -173,6 +173,8 @@ export class Replica {
       });
       const [lossV, pred] = await Promise.all([lossT.data(), predT.data()]);
       tf.dispose([lossT, predT]);
+      // CPU backends compute synchronously: let the event loop answer heartbeats between batches.
+      await new Promise((resolve) => setImmediate(resolve));
       lossSum += lossV[0];
       for (let i = 0; i < n; i++) {
         confusion[lab[i] * NUM_CLASSES + pred[i]] += 1;
