@@ -69,21 +69,29 @@ export function peerWelcome(fields: { runId: string; rank: number }): PeerWelcom
   return { type: 'peer-welcome', v: PROTOCOL_VERSION, ...fields };
 }
 
+/** The header, run id and rank that both handshake messages carry. */
+function expectRunAndRank(r: Record<string, unknown>, what: 'peer-hello' | 'peer-welcome'): { runId: string; rank: number } | ProtocolError {
+  const header = expectHeader(r, what);
+  if (header) return header;
+  const runId = expectString(r, 'runId', what, { minLength: 1, maxLength: MAX_RUN_ID_LENGTH });
+  if (runId instanceof ProtocolError) return runId;
+  const rank = expectInt(r, 'rank', 0, MAX_PEER_RANK, what);
+  if (rank instanceof ProtocolError) return rank;
+  return { runId: runId!, rank };
+}
+
 /** Checks the shape of a decoded `peer-hello`. Run id, expected rank and token are the listener's policy. */
 export function validatePeerHello(value: unknown): PeerHello | ProtocolError {
   const r = expectRecord(value, 'peer-hello');
   if (r instanceof ProtocolError) return r;
-  const header = expectHeader(r, 'peer-hello');
-  if (header) return header;
-  const runId = expectString(r, 'runId', 'peer-hello', { minLength: 1, maxLength: MAX_RUN_ID_LENGTH });
-  if (runId instanceof ProtocolError) return runId;
-  const rank = expectInt(r, 'rank', 0, MAX_PEER_RANK, 'peer-hello');
-  if (rank instanceof ProtocolError) return rank;
+  const who = expectRunAndRank(r, 'peer-hello');
+  if (who instanceof ProtocolError) return who;
+  const { runId, rank } = who;
   const token = expectString(r, 'token', 'peer-hello', { maxLength: MAX_TOKEN_LENGTH, optional: true });
   if (token instanceof ProtocolError) return token;
   const segmentBytes = expectInt(r, 'segmentBytes', MIN_SEGMENT_BYTES, MAX_SEGMENT_BYTES, 'peer-hello');
   if (segmentBytes instanceof ProtocolError) return segmentBytes;
-  const hello: PeerHello = { type: 'peer-hello', v: PROTOCOL_VERSION, runId: runId!, rank, segmentBytes };
+  const hello: PeerHello = { type: 'peer-hello', v: PROTOCOL_VERSION, runId, rank, segmentBytes };
   if (token !== undefined) hello.token = token;
   return hello;
 }
@@ -92,12 +100,9 @@ export function validatePeerHello(value: unknown): PeerHello | ProtocolError {
 export function validatePeerWelcome(value: unknown, expect: { runId: string; rank: number }): PeerWelcome | ProtocolError {
   const r = expectRecord(value, 'peer-welcome');
   if (r instanceof ProtocolError) return r;
-  const header = expectHeader(r, 'peer-welcome');
-  if (header) return header;
-  const runId = expectString(r, 'runId', 'peer-welcome', { minLength: 1, maxLength: MAX_RUN_ID_LENGTH });
-  if (runId instanceof ProtocolError) return runId;
-  const rank = expectInt(r, 'rank', 0, MAX_PEER_RANK, 'peer-welcome');
-  if (rank instanceof ProtocolError) return rank;
+  const who = expectRunAndRank(r, 'peer-welcome');
+  if (who instanceof ProtocolError) return who;
+  const { runId, rank } = who;
   if (runId !== expect.runId) return new ProtocolError(`peer-welcome is for run ${JSON.stringify(runId)}, this is run ${JSON.stringify(expect.runId)}`);
   if (rank !== expect.rank) return new ProtocolError(`peer-welcome came from rank ${rank}, expected rank ${expect.rank}`);
   return { type: 'peer-welcome', v: PROTOCOL_VERSION, runId: runId!, rank };
