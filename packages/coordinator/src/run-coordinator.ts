@@ -134,7 +134,7 @@ export class RunCoordinator {
     this.validation = split.validation;
     this.checksum = datasetChecksum(data);
     // The coordinator's own replica never trains: it holds the initial weights and exports models.
-    this.exporter = new Replica(buildModel(config.model, config.seed));
+    this.exporter = new Replica(buildModel(config.model, config.seed, config.init));
     this.plateau = createPlateauState(config.lr);
     if (opts.resume) {
       this.exporter.setState(opts.resume.state);

@@ -63,7 +63,7 @@ export async function trainLocally(
   });
   options.log(`training ${config.model} on ${train.count} images (${validation.count} for validation, ${data.test.count} test), ${steps} steps/epoch`);
 
-  const replica = new Replica(buildModel(config.model, config.seed));
+  const replica = new Replica(buildModel(config.model, config.seed, config.init));
   let plateau = createPlateauState(config.lr);
   const progress = new EpochProgress();
   const runStart = performance.now();

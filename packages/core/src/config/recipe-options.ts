@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { MODEL_NAMES } from '../model/index';
+import { INIT_SCHEMES, MODEL_NAMES } from '../model/index';
 import { defaultRunName, intOption, positiveNumberOption, type RunConfig, SEED_RECIPE, validateRunConfig } from './run-config';
 
 /** The flags every training program shares (data, recipe, run folder), defined once. */
@@ -14,6 +14,11 @@ export function addRecipeOptions(program: Command): Command {
     .option('--validation <n>', 'hold out the last N training images for validation', intOption('--validation', 0), SEED_RECIPE.validationCount)
     .option('--limit-train <n>', 'train on only the first N training images', intOption('--limit-train', 1))
     .addOption(new Option('--model <name>', 'model').choices(MODEL_NAMES).default(SEED_RECIPE.model))
+    .addOption(
+      new Option('--init <scheme>', "initial weights: pytorch (torch.nn's default, learns faster under the recipe's dropout) or keras (the tutorial's glorot_uniform, zero biases)")
+        .choices(INIT_SCHEMES)
+        .default(SEED_RECIPE.init),
+    )
     .option('--no-augment', 'turn off random flip and zoom')
     .option('--run-name <name>', 'folder under --runs-dir for config, metrics, checkpoints and the model')
     .option('--runs-dir <dir>', 'where runs are written', 'runs');
@@ -25,6 +30,7 @@ export function recipeFromOptions(o: Record<string, unknown>, extra: Partial<Run
     ...SEED_RECIPE,
     runName: (o.runName as string | undefined) ?? defaultRunName(namePrefix),
     model: o.model as RunConfig['model'],
+    init: o.init as RunConfig['init'],
     epochs: o.epochs as number,
     batchSize: o.batchSize as number,
     lr: o.lr as number,

@@ -1,6 +1,6 @@
 import { SEED_AUGMENT, type AugmentConfig } from '../augment/index';
 import { GradsyncError } from '../errors/index';
-import { MODEL_NAMES, type ModelName } from '../model/index';
+import { INIT_SCHEMES, type InitScheme, MODEL_NAMES, type ModelName } from '../model/index';
 import { SEED_PLATEAU, type PlateauConfig } from '../train/index';
 
 export const ALLREDUCE_CHOICES = ['auto', 'ring', 'star'] as const;
@@ -10,6 +10,8 @@ export type AllReduceChoice = (typeof ALLREDUCE_CHOICES)[number];
 export interface RunConfig {
   runName: string;
   model: ModelName;
+  /** How the weights start (see INIT_SCHEMES). */
+  init: InitScheme;
   epochs: number;
   /** Global batch: the same whatever the number of workers. */
   batchSize: number;
@@ -31,6 +33,7 @@ export interface RunConfig {
 /** The tutorial's recipe. */
 export const SEED_RECIPE: Omit<RunConfig, 'runName'> = {
   model: 'seed-cnn',
+  init: 'pytorch',
   epochs: 20,
   batchSize: 64,
   lr: 1e-3,
@@ -59,6 +62,7 @@ export function validateRunConfig(c: RunConfig): RunConfig {
     fail('run name', c.runName, 'letters, digits, ".", "_" or "-" (at most 100)');
   }
   if (!(MODEL_NAMES as readonly string[]).includes(c.model)) fail('model', c.model, `one of ${MODEL_NAMES.join(', ')}`);
+  if (!(INIT_SCHEMES as readonly string[]).includes(c.init)) fail('init', c.init, `one of ${INIT_SCHEMES.join(', ')}`);
   int('epochs', c.epochs, 1);
   int('batch size', c.batchSize, 1);
   if (typeof c.lr !== 'number' || !(c.lr > 0) || !Number.isFinite(c.lr)) fail('learning rate', c.lr, 'a positive number');

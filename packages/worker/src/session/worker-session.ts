@@ -156,7 +156,7 @@ export class WorkerSession {
     this.rank = m.rank;
     this.config = validateRunConfig(m.config as unknown as RunConfig);
     this.receiver = new DatasetReceiver(m.dataset);
-    this.replica = new Replica(buildModel(this.config.model, this.config.seed));
+    this.replica = new Replica(buildModel(this.config.model, this.config.seed, this.config.init));
     this.opts.log(`joined run ${m.runId} as rank ${m.rank}; receiving ${m.dataset.trainCount + m.dataset.testCount} images`);
   }
 
