@@ -502,8 +502,10 @@ export class RunCoordinator {
       if (!this.groupDirty && ready.length === 0 && this.workers.length > 0) return;
       const needed = this.groupId === 0 ? this.opts.membership.expectWorkers : this.opts.membership.minWorkers;
       if (this.workers.length + ready.length < needed) {
-        const waitingFor = needed - this.workers.length - ready.length;
-        this.opts.log('info', `${this.groupId === 0 ? 'waiting' : 'paused: waiting'} for ${waitingFor} more worker(s) (${this.workers.length + ready.length} ready, ${this.joining.length - ready.length} receiving data)`);
+        const readyCount = this.workers.length + ready.length;
+        const receiving = this.joining.length - ready.length;
+        const absent = Math.max(0, needed - readyCount - receiving);
+        this.opts.log('info', `${this.groupId === 0 ? 'waiting' : 'paused: waiting'}: ${readyCount} of ${needed} worker(s) ready, ${receiving} receiving data, ${absent} not connected yet`);
         await this.nextChange();
         continue;
       }

@@ -6,6 +6,7 @@ import type { BenchResult } from '../allreduce/bench-allreduce';
 import { formatBenchTable } from '../allreduce/bench-allreduce';
 import type { ComputeSuiteResult, MachineInfo } from '../compute-bench';
 import { formatComputeTable } from '../compute-bench';
+import type { ParallelComputeResult } from './parallel-compute';
 import type { TrainingBenchResult } from './training-bench';
 
 export interface BenchReport {
@@ -26,6 +27,12 @@ export interface BenchReport {
   compute: ComputeSuiteResult | null;
   allreduce: { results: BenchResult[] } | null;
   training: TrainingBenchResult | null;
+  /**
+   * Compute-only processes started together, no sockets: one alone and two side by side at the
+   * solo batch (what two processes cost each other on this machine) and at half of it (what two
+   * workers of the global batch could reach at best). Measured with the training part.
+   */
+  ceiling: { solo: ParallelComputeResult; sameBatch: ParallelComputeResult; splitBatch: ParallelComputeResult } | null;
   targets: TargetCheck[];
 }
 
@@ -123,6 +130,16 @@ export function formatBenchReport(r: BenchReport): string {
     for (const s of t.scaling) {
       out.push(`  ${s.workers} workers: ${s.imagesPerSec.toFixed(1)} img/s = ${pct(s.ratio)} of ${s.workers} × solo (${s.sumOfSolo.toFixed(1)} img/s); by images / time: ${pct(s.meanRatio)}`);
     }
+  }
+
+  if (r.ceiling) {
+    const { solo, sameBatch, splitBatch } = r.ceiling;
+    const row = (c: ParallelComputeResult) =>
+      `  ${c.processes} process(es) × batch ${c.batchSize}: ${c.perProcess.map((x) => x.toFixed(1)).join(' + ')} = ${c.total.toFixed(1)} img/s = ${pct(c.total / (c.processes * solo.total))} of ${c.processes} × solo`;
+    out.push('', `compute ceiling (compute-only processes started together, no sockets; median train img/s of each; solo = 1 process × batch ${solo.batchSize} in this measurement):`);
+    out.push(row(solo), row(sameBatch), row(splitBatch));
+    const two = r.training?.scaling.find((s) => s.workers === 2);
+    if (two) out.push(`  2 workers end to end reach ${pct(two.imagesPerSec / splitBatch.total)} of the 2 × batch ${splitBatch.batchSize} ceiling (${two.imagesPerSec.toFixed(1)} of ${splitBatch.total.toFixed(1)} img/s)`);
   }
 
   out.push('', 'targets:');

@@ -10,6 +10,7 @@ import { Replica } from '@gradsync/core/train';
 import { benchAllReduce } from '../allreduce/bench-allreduce';
 import { benchComputeBackends, COMPUTE_BENCH_BACKENDS, machineInfo } from '../compute-bench';
 import { type BenchReport, checkTargets } from './bench-report';
+import { benchParallelCompute } from './parallel-compute';
 import { benchTraining } from './training-bench';
 
 export type BenchPart = 'compute' | 'allreduce' | 'training';
@@ -73,7 +74,15 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
   }
 
   let training: BenchReport['training'] = null;
+  let ceiling: BenchReport['ceiling'] = null;
   if (parts.has('training')) {
+    log('compute ceiling: 1 and 2 compute-only processes side by side...');
+    const settings = { model, backend: auto.name, ...(quick ? { warmup: 1, reps: 1 } : { warmup: 3, reps: 15 }) };
+    ceiling = {
+      solo: await benchParallelCompute({ ...settings, batchSize: 64, processes: 1 }),
+      sameBatch: await benchParallelCompute({ ...settings, batchSize: 64, processes: 2 }),
+      splitBatch: await benchParallelCompute({ ...settings, batchSize: 32, processes: 2 }),
+    };
     const validationImages = quick ? 64 : 256;
     training = await benchTraining({
       model,
@@ -99,6 +108,7 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
     compute,
     allreduce,
     training,
+    ceiling,
     targets: checkTargets({ allreduce, training }),
   };
 }

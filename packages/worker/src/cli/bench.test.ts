@@ -73,6 +73,15 @@ describe('pnpm bench --quick --json', () => {
     expect(training.scaling).toHaveLength(1);
     for (const key of ['imagesPerSec', 'sumOfSolo', 'ratio', 'meanRatio'] as const) expectFigure(training.scaling[0][key], `scaling ${key}`);
 
+    // Compute ceiling: one process alone, two side by side at the solo batch and at half of it.
+    const { solo, sameBatch, splitBatch } = report.ceiling!;
+    expect([solo, sameBatch, splitBatch].map((c) => [c.processes, c.batchSize])).toEqual([[1, 64], [2, 64], [2, 32]]);
+    for (const c of [solo, sameBatch, splitBatch]) {
+      expect(c.perProcess).toHaveLength(c.processes);
+      c.perProcess.forEach((x, i) => expectFigure(x, `${c.processes} × batch ${c.batchSize} process ${i}`));
+      expect(c.total).toBeCloseTo(c.perProcess.reduce((a, b) => a + b, 0), 6);
+    }
+
     // Targets: the scaling one is measured even in quick mode; the 16 MiB × 4 one is not.
     const scalingTarget = report.targets.find((t) => t.what.startsWith('2 workers'))!;
     expectFigure(scalingTarget.value, 'scaling target');
@@ -81,5 +90,7 @@ describe('pnpm bench --quick --json', () => {
     expect(run.stderr).toMatch(/^machine: .+ backend /m);
     expect(run.stderr).toMatch(/busbw\/raw/);
     expect(run.stderr).toMatch(/2 workers: .* of 2 × solo/);
+    expect(run.stderr).toMatch(/2 process\(es\) × batch 32: .* of 2 × solo/);
+    expect(run.stderr).toMatch(/2 workers end to end reach .* of the 2 × batch 32 ceiling/);
   });
 });
