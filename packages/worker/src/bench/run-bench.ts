@@ -75,6 +75,7 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
 
   let training: BenchReport['training'] = null;
   let ceiling: BenchReport['ceiling'] = null;
+  let weakScaling: BenchReport['weakScaling'] = null;
   if (parts.has('training')) {
     log('compute ceiling: 1 and 2 compute-only processes side by side...');
     const settings = { model, backend: auto.name, ...(quick ? { warmup: 1, reps: 1 } : { warmup: 3, reps: 15 }) };
@@ -84,19 +85,30 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
       splitBatch: await benchParallelCompute({ ...settings, batchSize: 32, processes: 2 }),
     };
     const validationImages = quick ? 64 : 256;
-    training = await benchTraining({
+    const trainingSettings = {
       model,
-      batchSize: 64,
       trainImages: options.trainImages ?? (quick ? 6 * 64 + validationImages : 6400 + validationImages),
       validationImages,
       testImages: quick ? 64 : 256,
       epochs: options.epochs ?? 1,
-      warmupSteps: quick ? 2 : 5,
-      workerCounts: [1, 2],
-      allreduce: 'ring',
+      allreduce: 'ring' as const,
       timeoutMs: quick ? 180_000 : 600_000,
       log,
-    });
+    };
+    // Strong scaling: the recipe's global batch of 64, split across the workers.
+    training = await benchTraining({ ...trainingSettings, batchSize: 64, warmupSteps: quick ? 2 : 5, workerCounts: [1, 2] });
+    // Weak scaling, as DDP and Horovod usually report it: 64 per worker, so a global batch of 128.
+    const weakRun = await benchTraining({ ...trainingSettings, batchSize: 128, warmupSteps: quick ? 1 : 3, workerCounts: [2] });
+    const solo = training.runs.find((r) => r.workers === 1)!;
+    const two = weakRun.runs[0];
+    weakScaling = {
+      workers: 2,
+      globalBatch: 128,
+      run: two,
+      imagesPerSec: two.steady.medianImagesPerSec,
+      sumOfSolo: 2 * solo.steady.medianImagesPerSec,
+      ratio: two.steady.medianImagesPerSec / (2 * solo.steady.medianImagesPerSec),
+    };
   }
 
   return {
@@ -109,6 +121,7 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
     allreduce,
     training,
     ceiling,
+    weakScaling,
     targets: checkTargets({ allreduce, training }),
   };
 }

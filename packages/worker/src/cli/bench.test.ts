@@ -73,6 +73,13 @@ describe('pnpm bench --quick --json', () => {
     expect(training.scaling).toHaveLength(1);
     for (const key of ['imagesPerSec', 'sumOfSolo', 'ratio', 'meanRatio'] as const) expectFigure(training.scaling[0][key], `scaling ${key}`);
 
+    // Weak scaling: 2 workers at 64 each, a global batch of 128, compared with the solo run.
+    const weak = report.weakScaling!;
+    expect([weak.workers, weak.globalBatch, weak.run.steady.globalBatch]).toEqual([2, 128, 128]);
+    expect(weak.run.steady.ranks.map((k) => k.samples)).toEqual([64, 64]);
+    expect(weak.ratio).toBeCloseTo(weak.imagesPerSec / (2 * training.runs[0].steady.medianImagesPerSec), 9);
+    expectFigure(weak.ratio, 'weak scaling ratio');
+
     // Compute ceiling: one process alone, two side by side at the solo batch and at half of it.
     const { solo, sameBatch, splitBatch } = report.ceiling!;
     expect([solo, sameBatch, splitBatch].map((c) => [c.processes, c.batchSize])).toEqual([[1, 64], [2, 64], [2, 32]]);
@@ -90,6 +97,7 @@ describe('pnpm bench --quick --json', () => {
     expect(run.stderr).toMatch(/^machine: .+ backend /m);
     expect(run.stderr).toMatch(/busbw\/raw/);
     expect(run.stderr).toMatch(/2 workers: .* of 2 × solo/);
+    expect(run.stderr).toMatch(/weak scaling .*\n  2 workers: .* of 2 × solo/);
     expect(run.stderr).toMatch(/2 process\(es\) × batch 32: .* of 2 × solo/);
     expect(run.stderr).toMatch(/2 workers end to end reach .* of the 2 × batch 32 ceiling/);
   });
