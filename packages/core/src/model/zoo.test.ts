@@ -12,7 +12,7 @@ function weightsOf(name: string, seed: number, init: 'pytorch' | 'keras') {
   const model = buildModel(name, seed, init);
   const out = model.trainableWeights
     .filter((w) => /kernel|bias/.test(w.name))
-    .map((w) => ({ name: w.name, shape: w.shape, values: w.read().dataSync() as Float32Array }));
+    .map((w) => ({ name: w.name, shape: w.shape as number[], values: w.read().dataSync() as Float32Array }));
   model.dispose();
   return out;
 }
