@@ -7,7 +7,7 @@ import { formatBenchTable } from '../allreduce/bench-allreduce';
 import type { ComputeSuiteResult, MachineInfo } from '../compute-bench';
 import { formatComputeTable } from '../compute-bench';
 import type { ParallelComputeResult } from './parallel-compute';
-import type { TrainingBenchResult, TrainingRunResult } from './training-bench';
+import type { ScalingResult, TrainingBenchResult, TrainingRunResult } from './training-bench';
 
 export interface BenchReport {
   quick: boolean;
@@ -34,7 +34,7 @@ export interface BenchReport {
    */
   ceiling: { solo: ParallelComputeResult; sameBatch: ParallelComputeResult; splitBatch: ParallelComputeResult } | null;
   /** 2 workers at 64 images each (global batch 128) against 2 × the solo run at 64. */
-  weakScaling: { workers: number; globalBatch: number; run: TrainingRunResult; imagesPerSec: number; sumOfSolo: number; ratio: number } | null;
+  weakScaling: (ScalingResult & { globalBatch: number; run: TrainingRunResult }) | null;
   targets: TargetCheck[];
 }
 
@@ -139,7 +139,7 @@ export function formatBenchReport(r: BenchReport): string {
     const split = w.run.steady.ranks.map((k) => `rank ${k.rank}: compute ${k.computeMs.toFixed(1)}, all-reduce ${k.allreduceMs.toFixed(2)}, wait ${k.waitMs.toFixed(1)} ms`).join('; ');
     out.push(
       '',
-      `weak scaling (64 images per worker, global batch ${w.globalBatch}, median of ${w.run.steady.steps} steps):`,
+      `weak scaling (${w.globalBatch / w.workers} images per worker, global batch ${w.globalBatch}, median of ${w.run.steady.steps} steps):`,
       `  ${w.workers} workers: ${w.imagesPerSec.toFixed(1)} img/s = ${pct(w.ratio)} of ${w.workers} × solo (${w.sumOfSolo.toFixed(1)} img/s); ${split}`,
     );
   }

@@ -5,12 +5,10 @@
  * memory bandwidth; smaller per-worker batches) from what gradsync's protocol costs.
  */
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { GradsyncError } from '@gradsync/core';
+import { tsxCliArgs } from './tsx-cli';
 
-const BENCH_COMPUTE_CLI = fileURLToPath(new URL('../cli/bench-compute.ts', import.meta.url));
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const BENCH_COMPUTE_CLI = new URL('../cli/bench-compute.ts', import.meta.url);
 
 export interface ParallelComputeOptions {
   model: string;
@@ -33,14 +31,19 @@ export interface ParallelComputeResult {
 function benchComputeProcess(o: ParallelComputeOptions): Promise<number> {
   const args = ['--json', '--model', o.model, '--backends', o.backend, '--batch-size', String(o.batchSize), '--reps', String(o.reps), '--warmup', String(o.warmup)];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', tsxLoader, BENCH_COMPUTE_CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, tsxCliArgs(BENCH_COMPUTE_CLI, args), { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
     child.on('error', reject);
     child.on('exit', (code) => {
-      const result = code === 0 ? (JSON.parse(stdout) as { results: { trainImagesPerSec: number }[] }).results[0] : undefined;
+      let result: { trainImagesPerSec: number } | undefined;
+      try {
+        result = code === 0 ? (JSON.parse(stdout) as { results: { trainImagesPerSec: number }[] }).results[0] : undefined;
+      } catch {
+        // Not JSON: reported below with the process's stderr.
+      }
       if (!result) {
         reject(new GradsyncError('E_BENCH', `bench:compute on ${o.backend} (batch ${o.batchSize}) ${code === 0 ? 'measured nothing' : `exited with code ${code}`}: ${stderr}`));
         return;

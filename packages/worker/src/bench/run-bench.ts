@@ -11,7 +11,7 @@ import { benchAllReduce } from '../allreduce/bench-allreduce';
 import { benchComputeBackends, COMPUTE_BENCH_BACKENDS, machineInfo } from '../compute-bench';
 import { type BenchReport, checkTargets } from './bench-report';
 import { benchParallelCompute } from './parallel-compute';
-import { benchTraining } from './training-bench';
+import { benchTraining, scalingOf } from './training-bench';
 
 export type BenchPart = 'compute' | 'allreduce' | 'training';
 export const BENCH_PARTS: readonly BenchPart[] = ['compute', 'allreduce', 'training'];
@@ -100,15 +100,7 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
     // Weak scaling, as DDP and Horovod usually report it: 64 per worker, so a global batch of 128.
     const weakRun = await benchTraining({ ...trainingSettings, batchSize: 128, warmupSteps: quick ? 1 : 3, workerCounts: [2] });
     const solo = training.runs.find((r) => r.workers === 1)!;
-    const two = weakRun.runs[0];
-    weakScaling = {
-      workers: 2,
-      globalBatch: 128,
-      run: two,
-      imagesPerSec: two.steady.medianImagesPerSec,
-      sumOfSolo: 2 * solo.steady.medianImagesPerSec,
-      ratio: two.steady.medianImagesPerSec / (2 * solo.steady.medianImagesPerSec),
-    };
+    weakScaling = { globalBatch: 128, run: weakRun.runs[0], ...scalingOf([solo, weakRun.runs[0]])[0] };
   }
 
   return {

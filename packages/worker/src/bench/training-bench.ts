@@ -6,18 +6,16 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { GradsyncError } from '@gradsync/core';
 import { makeSyntheticCifar10, writeCifar10Binary } from '@gradsync/core/data';
 import { readJsonl, type RunRecord, type StepRecord, type WorkerRecord } from '@gradsync/core/metrics';
 import { steadyState, type SteadyState } from './steady-state';
+import { tsxCliArgs } from './tsx-cli';
 
 /** `pnpm start`: spawned by path, as start.ts spawns the worker CLI; the packages never import each other. */
-const START_CLI = fileURLToPath(new URL('../../../coordinator/src/cli/start.ts', import.meta.url));
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const START_CLI = new URL('../../../coordinator/src/cli/start.ts', import.meta.url);
 
 export interface TrainingBenchOptions {
   model: string;
@@ -76,7 +74,7 @@ function runStart(args: string[], timeoutMs: number): Promise<{ code: number | n
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     // Its own process group, so a run past its time goes down with its workers.
-    const child = spawn(process.execPath, ['--import', tsxLoader, START_CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    const child = spawn(process.execPath, tsxCliArgs(START_CLI, args), { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     let tail = '';
     child.stderr!.on('data', (d: Buffer) => {
       tail = (tail + d.toString()).slice(-4000);
