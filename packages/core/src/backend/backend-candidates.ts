@@ -8,6 +8,7 @@ import type { NativePackage } from './native-binding';
 import { configureWasmBackend, describeWasmDevice } from './wasm-setup';
 import { registerWasmTrainingKernels } from './kernels/register-training-kernels';
 import { activateWebGpuBackend } from './webgpu-setup';
+import { loadOneDnnBinding, ONEDNN_BACKEND, registerOneDnnBackend } from '@gradsync/backend-onednn';
 
 /**
  * The backends gradsync can run on, each as data: an id and how to load it. `selectBackend` owns
@@ -17,7 +18,7 @@ import { activateWebGpuBackend } from './webgpu-setup';
  * `BackendUnavailable` with a reason when it cannot run, and put it in `autoOrder` where it ranks
  * (GPU backends first; `selectBackend` tries them only with --gpu).
  */
-export type BackendId = 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendId = 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'onednn' | 'wasm' | 'cpu';
 
 /** The backends that run on a GPU: `auto` tries them only with --gpu, and only them. */
 export const gpuBackendIds: readonly BackendId[] = ['tensorflow-gpu', 'webgpu'];
@@ -28,6 +29,8 @@ export interface BackendContext {
   host: BackendHost;
   /** `auto --gpu N`: accept a real GPU only (webgpu refuses software rasterisers such as llvmpipe). */
   requireHardware?: boolean;
+  /** CPU threads for the backends that use several (onednn); default: OpenMP's (OMP_NUM_THREADS, else every core). */
+  threads?: number;
 }
 
 export interface BackendCandidate {
@@ -114,6 +117,24 @@ export const tensorflowCandidate: BackendCandidate = {
   },
 };
 
+/**
+ * oneDNN through gradsync's addon (packages/backend-onednn): built at install against the
+ * system's libdnnl; when it is not built the reason names the package to install.
+ */
+export const onednnCandidate: BackendCandidate = {
+  id: 'onednn',
+  async activate(context) {
+    const probe = loadOneDnnBinding();
+    if (!probe.ok) throw new BackendUnavailable(probe.why);
+    registerOneDnnBackend(probe.binding);
+    if (context.threads != null) probe.binding.setThreads(context.threads);
+    if (!(await tf.setBackend(ONEDNN_BACKEND))) throw new BackendUnavailable('the onednn backend failed to initialise');
+    const info = probe.binding.describe();
+    const threads = `${info.threads} thread${info.threads === 1 ? '' : 's'}`;
+    return { device: `CPU (oneDNN ${info.version}, ${info.isa}, ${threads})` };
+  },
+};
+
 export const wasmCandidate: BackendCandidate = {
   id: 'wasm',
   async activate() {
@@ -139,6 +160,7 @@ export const autoOrder: readonly BackendCandidate[] = [
   tensorflowGpuCandidate,
   webgpuCandidate,
   tensorflowCandidate,
+  onednnCandidate,
   wasmCandidate,
   cpuCandidate,
 ];

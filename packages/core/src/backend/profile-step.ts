@@ -19,6 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { parseArgs } from 'node:util';
 import { selectBackend } from './select-backend';
+import { buildModel } from '../model/index';
 import type { BackendRequest } from './select-backend';
 import {
   registerWasmTrainingKernels,
@@ -63,26 +64,9 @@ function readConfig(): ProfileConfig {
   };
 }
 
-/** The tutorial's network: 32x32x3 input, 10 logits. */
-function buildSeedCnn(): tfl.Sequential {
-  return tfl.sequential({
-    layers: [
-      tfl.layers.conv2d({ inputShape: [32, 32, 3], filters: 32, kernelSize: 3, activation: 'relu' }),
-      tfl.layers.batchNormalization(),
-      tfl.layers.conv2d({ filters: 32, kernelSize: 3, activation: 'relu' }),
-      tfl.layers.maxPooling2d({ poolSize: 2 }),
-      tfl.layers.dropout({ rate: 0.25 }),
-      tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
-      tfl.layers.batchNormalization(),
-      tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
-      tfl.layers.maxPooling2d({ poolSize: 2 }),
-      tfl.layers.dropout({ rate: 0.25 }),
-      tfl.layers.flatten(),
-      tfl.layers.dense({ units: 64, activation: 'relu' }),
-      tfl.layers.dropout({ rate: 0.5 }),
-      tfl.layers.dense({ units: 10 }),
-    ],
-  });
+/** The zoo's seed CNN (the tutorial's network, with the layers gradsync trains). */
+function buildSeedCnn(): tfl.LayersModel {
+  return buildModel('seed-cnn', 1);
 }
 
 function useKernels(names: readonly string[] | 'all' | 'none'): string {

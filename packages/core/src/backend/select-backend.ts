@@ -9,7 +9,7 @@ import { registerTrainingGradients } from './gradients/register-training-gradien
 
 export type BackendRequest = 'auto' | BackendId;
 // webgpu after wasm: without a GPU it runs on a software rasteriser, far slower than wasm.
-export const backendRequests: readonly BackendRequest[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'webgpu', 'cpu'];
+export const backendRequests: readonly BackendRequest[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'onednn', 'wasm', 'webgpu', 'cpu'];
 
 export interface BackendOptions {
   backend: BackendRequest;
@@ -18,6 +18,8 @@ export interface BackendOptions {
    * Dawn's adapter list (the error for an index out of range lists them).
    */
   gpu?: number;
+  /** CPU threads per process for onednn (--threads); other backends ignore it. */
+  threads?: number;
 }
 
 export interface SkippedBackend {
@@ -47,7 +49,10 @@ function validate(options: BackendOptions): void {
       `unknown backend '${String(options.backend)}'; expected one of ${backendRequests.join(', ')}`,
     );
   }
-  const { gpu } = options;
+  const { gpu, threads } = options;
+  if (threads != null && (!Number.isInteger(threads) || threads < 1)) {
+    throw new GradsyncError('BACKEND_BAD_THREADS', `--threads must be a positive integer, got ${threads}`);
+  }
   if (gpu == null) return;
   if (!Number.isInteger(gpu) || gpu < 0) {
     throw new GradsyncError('BACKEND_BAD_GPU', `--gpu must be a GPU index (0, 1, ...), got ${gpu}`);
@@ -70,7 +75,7 @@ function summarize(name: string, device: string, reason: string, skipped: Skippe
 /**
  * Chooses, loads and activates the TensorFlow.js backend.
  *
- * - `auto` without `gpu`: the first of tensorflow (tfjs-node), wasm (with gradsync's training
+ * - `auto` without `gpu`: the first of tensorflow (tfjs-node), onednn (gradsync's addon), wasm (with gradsync's training
  *   kernels), cpu that loads; the GPU backends are not tried.
  * - `auto` with `gpu`: tfjs-node-gpu on that GPU, else webgpu on Dawn's adapter `gpu` (a real
  *   GPU, not a software rasteriser), else a GradsyncError with both reasons. Asking for a GPU
@@ -101,7 +106,12 @@ export async function selectBackend(
     // Asking for a GPU never silently trains on the CPU.
     if (auto && !onGpu && gpu != null) break;
     try {
-      const { device, note, softwareRasteriser = false } = await candidate.activate({ gpu, host, requireHardware: auto });
+      const { device, note, softwareRasteriser = false } = await candidate.activate({
+        gpu,
+        host,
+        requireHardware: auto,
+        threads: options.threads,
+      });
       silenceCpuBackendBanner();
       registerTrainingGradients();
       const name = tf.getBackend();

@@ -1,6 +1,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { GradsyncError } from '../errors/index';
 import { mixKeys } from '../random/index';
+import { batchNormalization } from './batch-norm-layer';
 
 export const MODEL_NAMES = ['seed-cnn', 'tiny-cnn', 'linear'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
@@ -49,12 +50,12 @@ function seedCnn(seed: number, init: InitScheme): tfl.Sequential {
     name: 'seed_cnn',
     layers: [
       tfl.layers.conv2d({ inputShape: [...IMAGE_SHAPE], filters: 32, kernelSize: 3, activation: 'relu', ...at(1, 3 * 3 * 3) }),
-      tfl.layers.batchNormalization(),
+      batchNormalization(),
       tfl.layers.conv2d({ filters: 32, kernelSize: 3, activation: 'relu', ...at(2, 3 * 3 * 32) }),
       tfl.layers.maxPooling2d({ poolSize: 2 }),
       tfl.layers.dropout({ rate: 0.25 }),
       tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu', ...at(3, 3 * 3 * 32) }),
-      tfl.layers.batchNormalization(),
+      batchNormalization(),
       tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu', ...at(4, 3 * 3 * 64) }),
       tfl.layers.maxPooling2d({ poolSize: 2 }),
       tfl.layers.dropout({ rate: 0.25 }),

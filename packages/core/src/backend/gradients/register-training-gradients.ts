@@ -1,12 +1,13 @@
 import { getGradient, registerGradient } from '@tensorflow/tfjs-core';
 import type { GradConfig } from '@tensorflow/tfjs-core';
 import { meanGradConfig, sumGradConfig } from './reduction-grads';
+import { reluGradConfig } from './relu-grad';
 
 /**
  * Gradients this project replaces for training speed: same values as tfjs's, less work. Unlike
  * kernels, gradients are not per backend, so these apply whichever backend runs.
  */
-export const trainingGradients: readonly GradConfig[] = [sumGradConfig, meanGradConfig];
+export const trainingGradients: readonly GradConfig[] = [sumGradConfig, meanGradConfig, reluGradConfig];
 
 const replaced = new Map<string, GradConfig | undefined>();
 

@@ -1,0 +1,105 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { GradConfig, Tensor, TensorInfo } from '@tensorflow/tfjs-core';
+import { float32Inputs } from './native-kernel';
+import type { NativeKernel } from './native-kernel';
+
+/**
+ * Kernels that exist only on this backend, for the two places where tfjs's generic gradient costs
+ * most: batch norm in training (tfjs differentiates moments + batchNorm op by op: ~25 full passes
+ * over the activation; these take 2 forward and 2 backward) and ReLU's gradient (step, then
+ * multiply: two passes and an extra activation-sized tensor; this takes one).
+ * Callers check `hasKernel` and keep tfjs's own path on every other backend.
+ */
+export const BATCH_NORM_TRAINING = 'GradsyncBatchNormTraining';
+export const BATCH_NORM_TRAINING_GRAD = 'GradsyncBatchNormTrainingGrad';
+export const RELU_GRAD = 'GradsyncReluGrad';
+
+export interface BatchNormTrainingAttrs {
+  epsilon: number;
+}
+
+/** Whether the active backend has `kernelName` (these kernels are registered for onednn only). */
+export function hasKernel(kernelName: string): boolean {
+  return tf.getKernel(kernelName, tf.getBackend()) != null;
+}
+
+function channelsOf(x: TensorInfo): number {
+  return x.shape[x.shape.length - 1]!;
+}
+
+/** Inputs x (NHWC or [N, C]), gamma, beta; outputs y, batch mean, biased batch variance. */
+export const batchNormTrainingKernel: NativeKernel = {
+  kernelName: BATCH_NORM_TRAINING,
+  run({ x, gamma, beta }, attrs, backend) {
+    const data = float32Inputs(backend, x!, gamma!, beta!);
+    if (data == null) throw new Error(`onednn: ${BATCH_NORM_TRAINING} takes float32 tensors`);
+    const c = channelsOf(x!);
+    const { epsilon } = attrs as unknown as BatchNormTrainingAttrs;
+    const mean = backend.output([c], 'float32', () => {});
+    const variance = backend.output([c], 'float32', () => {});
+    const [meanData, varianceData] = [backend.float32(mean)!, backend.float32(variance)!];
+    try {
+      const y = backend.output(x!.shape, 'float32', (out) =>
+        backend.binding.batchNormTrain(data[0]!, data[1]!, data[2]!, out as Float32Array, meanData, varianceData, c, epsilon),
+      );
+      return [y, mean, variance];
+    } catch (err) {
+      backend.disposeData(mean.dataId);
+      backend.disposeData(variance.dataId);
+      throw err;
+    }
+  },
+};
+
+/** Inputs x, dy, gamma, mean, variance; outputs dx, dgamma, dbeta. */
+export const batchNormTrainingGradKernel: NativeKernel = {
+  kernelName: BATCH_NORM_TRAINING_GRAD,
+  run({ x, dy, gamma, mean, variance }, attrs, backend) {
+    const data = float32Inputs(backend, x!, dy!, gamma!, mean!, variance!);
+    if (data == null) throw new Error(`onednn: ${BATCH_NORM_TRAINING_GRAD} takes float32 tensors`);
+    const c = channelsOf(x!);
+    const { epsilon } = attrs as unknown as BatchNormTrainingAttrs;
+    const dgamma = backend.output([c], 'float32', () => {});
+    const dbeta = backend.output([c], 'float32', () => {});
+    try {
+      const dx = backend.output(x!.shape, 'float32', (out) =>
+        backend.binding.batchNormTrainGrad(
+          data[0]!, data[1]!, data[2]!, data[3]!, data[4]!, out as Float32Array,
+          backend.float32(dgamma)!, backend.float32(dbeta)!, c, epsilon,
+        ),
+      );
+      return [dx, dgamma, dbeta];
+    } catch (err) {
+      backend.disposeData(dgamma.dataId);
+      backend.disposeData(dbeta.dataId);
+      throw err;
+    }
+  },
+};
+
+/** The gradient of the batch-norm kernel: its mean and variance outputs feed only the moving averages. */
+export const batchNormTrainingGradConfig: GradConfig = {
+  kernelName: BATCH_NORM_TRAINING,
+  inputsToSave: ['x', 'gamma'],
+  outputsToSave: [false, true, true],
+  gradFunc: (dy, saved, attrs) => {
+    const [x, gamma, mean, variance] = saved as Tensor[];
+    const dys = Array.isArray(dy) ? dy : [dy];
+    const [dx, dgamma, dbeta] = tf.engine().runKernel(
+      BATCH_NORM_TRAINING_GRAD,
+      { x: x!, dy: dys[0]!, gamma: gamma!, mean: mean!, variance: variance! },
+      attrs as unknown as tf.NamedAttrMap,
+    ) as Tensor[];
+    return { x: () => dx!, gamma: () => dgamma!, beta: () => dbeta! };
+  },
+};
+
+/** Inputs dy, x; output dy where x > 0, else 0. */
+export const reluGradKernel: NativeKernel = {
+  kernelName: RELU_GRAD,
+  run({ dy, x }, _attrs, backend) {
+    const data = float32Inputs(backend, dy!, x!);
+    if (data == null) return null;
+    return backend.output(x!.shape, 'float32', (out) => backend.binding.reluGrad(data[0]!, data[1]!, out as Float32Array));
+  },
+};
