@@ -12,24 +12,25 @@ namespace {
 
 enum class Fill { kConstant, kReflect, kWrap, kNearest };
 
-inline float MapCoord(float c, int64_t len, Fill mode) {
+// Double precision, as tfjs-backend-cpu computes coordinates (in JavaScript numbers).
+inline double MapCoord(double c, int64_t len, Fill mode) {
   if (mode == Fill::kReflect) {
     if (c < 0) {
       if (len <= 1) c = 0;
       else {
-        float sz2 = 2.f * len;
+        double sz2 = 2.0 * len;
         if (c < -sz2) c = sz2 * std::trunc(-c / sz2) + c;
         c = c < -len ? c + sz2 : -c - 1;
       }
     } else if (c > len - 1) {
       if (len <= 1) c = 0;
       else {
-        float sz2 = 2.f * len;
+        double sz2 = 2.0 * len;
         c -= sz2 * std::trunc(c / sz2);
         if (c >= len) c = sz2 - c - 1;
       }
     }
-    return std::fmin(std::fmax(c, 0.f), static_cast<float>(len - 1));
+    return std::fmin(std::fmax(c, 0.0), static_cast<double>(len - 1));
   }
   if (mode == Fill::kWrap) {
     if (c < 0) {
@@ -39,9 +40,9 @@ inline float MapCoord(float c, int64_t len, Fill mode) {
       if (len <= 1) c = 0;
       else c -= len * std::trunc(c / (len - 1));
     }
-    return std::fmin(std::fmax(c, 0.f), static_cast<float>(len - 1));
+    return std::fmin(std::fmax(c, 0.0), static_cast<double>(len - 1));
   }
-  if (mode == Fill::kNearest) return std::fmin(std::fmax(c, 0.f), static_cast<float>(len - 1));
+  if (mode == Fill::kNearest) return std::fmin(std::fmax(c, 0.0), static_cast<double>(len - 1));
   return c;
 }
 
@@ -82,27 +83,25 @@ Napi::Value Transform(const Napi::CallbackInfo& info) {
       int64_t base = b * h * w * c;
       for (int64_t ox = 0; ox < ow; ox++) {
         float* o = out.data + ((b * oh + oy) * ow + ox) * c;
-        float k = t[6] * ox + t[7] * oy + 1;
+        double k = static_cast<double>(t[6]) * ox + static_cast<double>(t[7]) * oy + 1;
         if (k == 0) {
           for (int64_t ch = 0; ch < c; ch++) o[ch] = fillValue;
           continue;
         }
-        float x = MapCoord((t[0] * ox + t[1] * oy + t[2]) / k, w, fill);
-        float y = MapCoord((t[3] * ox + t[4] * oy + t[5]) / k, h, fill);
+        double x = MapCoord((static_cast<double>(t[0]) * ox + static_cast<double>(t[1]) * oy + t[2]) / k, w, fill);
+        double y = MapCoord((static_cast<double>(t[3]) * ox + static_cast<double>(t[4]) * oy + t[5]) / k, h, fill);
         if (!bilinear) {
-          int64_t ry = static_cast<int64_t>(std::nearbyint(y)), rx = static_cast<int64_t>(std::nearbyint(x));
-          // JavaScript's Math.round rounds halves up; nearbyint rounds them to even.
-          if (y - std::floor(y) == 0.5f) ry = static_cast<int64_t>(std::floor(y)) + 1;
-          if (x - std::floor(x) == 0.5f) rx = static_cast<int64_t>(std::floor(x)) + 1;
+          // Math.round: halves round up.
+          int64_t ry = static_cast<int64_t>(std::floor(y + 0.5)), rx = static_cast<int64_t>(std::floor(x + 0.5));
           for (int64_t ch = 0; ch < c; ch++) o[ch] = read(base, ry, rx, ch);
           continue;
         }
         int64_t y0 = static_cast<int64_t>(std::floor(y)), x0 = static_cast<int64_t>(std::floor(x));
-        float wx1 = x - x0, wx0 = x0 + 1 - x, wy1 = y - y0, wy0 = y0 + 1 - y;
+        double wx1 = x - x0, wx0 = x0 + 1 - x, wy1 = y - y0, wy0 = y0 + 1 - y;
         for (int64_t ch = 0; ch < c; ch++) {
-          float top = wx0 * read(base, y0, x0, ch) + wx1 * read(base, y0, x0 + 1, ch);
-          float bottom = wx0 * read(base, y0 + 1, x0, ch) + wx1 * read(base, y0 + 1, x0 + 1, ch);
-          o[ch] = wy0 * top + wy1 * bottom;
+          double top = wx0 * read(base, y0, x0, ch) + wx1 * read(base, y0, x0 + 1, ch);
+          double bottom = wx0 * read(base, y0 + 1, x0, ch) + wx1 * read(base, y0 + 1, x0 + 1, ch);
+          o[ch] = static_cast<float>(wy0 * top + wy1 * bottom);
         }
       }
     }

@@ -1,0 +1,66 @@
+// Test support: run one computation on the cpu backend and on onednn, compare the results.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+// tfjs-core alone registers no gradients; tfjs-layers' bundle registers all of them.
+import '@tensorflow/tfjs-layers';
+import { ONEDNN_BACKEND } from '../backend';
+import { loadOneDnnBinding } from '../native';
+import { registerOneDnnBackend } from '../register';
+
+export const probe = loadOneDnnBinding();
+
+/** Registers onednn (when the addon loads) and silences the cpu backend's banner. */
+export async function initBackends(): Promise<void> {
+  if (probe.ok) registerOneDnnBackend(probe.binding);
+  await tf.setBackend('cpu');
+  (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
+}
+
+/** Deterministic values in [-1, 1) (a small LCG), so failures reproduce. */
+export function seeded(size: number, seed: number): Float32Array {
+  const out = new Float32Array(size);
+  let s = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+export interface Outcome {
+  shapes: number[][];
+  values: Float32Array[];
+  dtypes: string[];
+}
+
+export async function runOn(backend: string, compute: () => tf.Tensor | tf.Tensor[]): Promise<Outcome> {
+  await tf.setBackend(backend);
+  const out = tf.tidy(compute);
+  const list = Array.isArray(out) ? out : [out];
+  const values = await Promise.all(list.map(async (t) => Float32Array.from(await t.data())));
+  const result = { shapes: list.map((t) => t.shape.slice()), values, dtypes: list.map((t) => t.dtype) };
+  tf.dispose(list);
+  return result;
+}
+
+/** Runs `compute` on cpu, then on onednn. */
+export async function onCpuAndOneDnn(compute: () => tf.Tensor | tf.Tensor[]): Promise<{ cpu: Outcome; onednn: Outcome }> {
+  const cpu = await runOn('cpu', compute);
+  const onednn = await runOn(ONEDNN_BACKEND, compute);
+  return { cpu, onednn };
+}
+
+/** Largest |a - b| relative to max(1, largest finite |b|); equal values (NaN and infinities too) differ by 0. */
+export function relativeDiff(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return Infinity;
+  let max = 0;
+  let scale = 1;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!, y = b[i]!;
+    if (Object.is(x, y) || x === y || (Number.isNaN(x) && Number.isNaN(y))) continue;
+    const d = Math.abs(x - y);
+    max = Number.isFinite(d) ? Math.max(max, d) : Infinity;
+    if (Number.isFinite(y)) scale = Math.max(scale, Math.abs(y));
+  }
+  return max / scale;
+}
