@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { loadOneDnnBinding } from '@gradsync/backend-onednn';
+import { selectBackend } from './select-backend';
+import { maxAbsDiff, seededValues } from './kernels/compare-backends';
+import { buildModel } from '../model/index';
+import { Replica } from '../train/index';
+import { augmentParamsFor, SEED_AUGMENT } from '../augment/index';
+
+const built = loadOneDnnBinding().ok;
+
+/** Loss and every gradient of one training step (dropout off: the two backends draw alike, but exactness is the point). */
+async function seedCnnStep(backend: 'onednn' | 'cpu', batch: number, weights: Float32Array[] | null) {
+  await selectBackend({ backend, threads: 2 });
+  const model = buildModel('seed-cnn', 3);
+  for (const layer of model.layers) if (layer instanceof tfl.layers.Layer && 'rate' in layer) (layer as unknown as { rate: number }).rate = 0;
+  if (weights != null) model.setWeights(weights.map((w, i) => tf.tensor(w, model.getWeights()[i]!.shape)));
+  const x = tf.tensor4d(seededValues(batch * 32 * 32 * 3, 1).map((v) => (v + 1) / 2), [batch, 32, 32, 3]);
+  const labels = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => (i * 7) % 10), 'int32'), 10);
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const { value, grads } = tf.variableGrads(() => {
+    const logits = model.apply(x, { training: true }) as tf.Tensor;
+    return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
+  }, variables);
+  const result = {
+    loss: value.dataSync()[0]!,
+    grads: variables.map((v) => Float32Array.from(grads[v.name]!.dataSync())),
+    // Moving statistics after the step: the fused batch-norm kernel updates them too.
+    weights: model.getWeights().map((w) => Float32Array.from(w.dataSync())),
+  };
+  tf.dispose([x, labels, value, ...Object.values(grads)]);
+  model.dispose();
+  return result;
+}
+
+describe.skipIf(!built)('training on onednn', () => {
+  it('gives the seed CNN the cpu backend\'s loss, gradients and BatchNorm statistics (float32 noise)', async () => {
+    const start = await (async () => {
+      await selectBackend({ backend: 'cpu' });
+      const m = buildModel('seed-cnn', 3);
+      const w = m.getWeights().map((t) => Float32Array.from(t.dataSync()));
+      m.dispose();
+      return w;
+    })();
+    const onednn = await seedCnnStep('onednn', 4, start);
+    const cpu = await seedCnnStep('cpu', 4, start);
+    expect(onednn.grads).toHaveLength(14);
+    expect(Math.abs(onednn.loss - cpu.loss)).toBeLessThan(1e-5);
+    onednn.grads.forEach((g, i) => {
+      const scale = Math.max(1e-3, ...Array.from(cpu.grads[i]!, Math.abs));
+      expect(maxAbsDiff(g, cpu.grads[i]!) / scale, `gradient ${i}`).toBeLessThan(1e-4);
+    });
+    onednn.weights.forEach((w, i) => expect(maxAbsDiff(w, cpu.weights[i]!), `weight ${i}`).toBeLessThan(1e-5));
+  }, 120_000);
+
+  it('keeps tf.memory() flat across worker steps (augmentation, step, Adam)', async () => {
+    await selectBackend({ backend: 'onednn', threads: 1 });
+    const replica = new Replica(buildModel('seed-cnn', 1));
+    const n = 8;
+    const images = new Uint8Array(n * 3072).map((_, i) => (i * 37) % 256);
+    const labels = new Uint8Array(n).map((_, i) => i % 10);
+    const augment = Array.from({ length: n }, (_, i) => augmentParamsFor(SEED_AUGMENT, 1, 0, i));
+    const step = async () => {
+      const out = await replica.computeStep({ images, labels, augment });
+      replica.applySummed(out.buffer, out.count, 1e-3);
+      return out.loss;
+    };
+    await step();
+    const tensors = tf.memory().numTensors;
+    const losses: number[] = [];
+    for (let i = 0; i < 10; i++) losses.push(await step());
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(losses.every(Number.isFinite)).toBe(true);
+    expect(losses.at(-1)!).toBeLessThan(losses[0]!); // 10 steps on the same 8 images: it learns them
+    replica.model.dispose();
+  }, 60_000);
+});
