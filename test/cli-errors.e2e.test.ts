@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSyntheticCifar10, writeCifar10Binary } from '@gradsync/core/data';
-import { COORDINATOR_CLI, type ProcessResult, runCli, syntheticDataDir, tempDir, WORKER_CLI } from './helpers/runs';
+import { COORDINATOR_CLI, type ProcessResult, runCli, START_CLI, syntheticDataDir, tempDir, WORKER_CLI } from './helpers/runs';
 
 // Bad input on the command line: every case is one line of error on stderr (no stack trace)
 // and a non-zero exit. The cases run as real processes, a few at a time.
@@ -63,6 +63,10 @@ const CASES: Case[] = [
   { name: 'coordinator: --lr -1', cli: COORDINATOR_CLI, args: () => ['--lr', '-1'], error: /^error: --lr must be a positive number, got "-1"$/ },
   { name: 'coordinator: --batch-size x', cli: COORDINATOR_CLI, args: () => ['--batch-size', 'x'], error: /^error: --batch-size must be an integer ≥ 1, got "x"$/ },
   { name: 'coordinator: --port 99999', cli: COORDINATOR_CLI, args: () => ['--port', '99999'], error: /^error: --port must be an integer from 0 to 65535, got "99999"$/ },
+  { name: 'worker: --threads 0', cli: WORKER_CLI, args: () => ['--threads', '0'], error: /^error: --threads must be an integer ≥ 1, got "0"$/ },
+  { name: 'worker: --threads abc', cli: WORKER_CLI, args: () => ['--threads', 'abc'], error: /^error: --threads must be an integer ≥ 1, got "abc"$/ },
+  { name: 'start: --threads 0', cli: START_CLI, args: () => ['--threads', '0'], error: /^error: --threads must be an integer ≥ 1, got "0"$/ },
+  { name: 'start: --threads abc', cli: START_CLI, args: () => ['--threads', 'abc'], error: /^error: --threads must be an integer ≥ 1, got "abc"$/ },
   { name: 'coordinator: empty --token', cli: COORDINATOR_CLI, args: () => ['--token', ''], error: /^error: --token must not be empty/ },
   { name: 'coordinator: data dir without CIFAR-10', cli: COORDINATOR_CLI, args: () => coordinatorArgs('--data-dir', emptyDir)(), error: /^error: CIFAR-10 files missing in .*: data_batch_1\.bin/ },
   {

@@ -5,6 +5,7 @@ import { runCli } from '@gradsync/core';
 import { backendRequests } from '@gradsync/core/backend';
 import { intOption } from '@gradsync/core/config';
 import { launchCoordinator } from '../launch';
+import { planLocalWorkers } from '../local-workers';
 import { addRunOptions, coordinatorLog, launchOptionsFrom } from './run-options';
 
 const WORKER_CLI = fileURLToPath(new URL('../../../worker/src/cli/worker.ts', import.meta.url));
@@ -24,7 +25,8 @@ await runCli(async () => {
     new Command('pnpm start')
       .description('Single-node mode: a coordinator and local worker processes in one command.')
       .option('--workers <n>', 'local worker processes (default: one per visible GPU, else 2 CPU workers)', intOption('--workers', 1))
-      .addOption(new Option('--worker-backend <name>', 'backend for the workers').choices(backendRequests).default('auto')),
+      .addOption(new Option('--worker-backend <name>', 'backend for the workers').choices(backendRequests).default('auto'))
+      .option('--threads <n>', 'CPU threads of each local worker for the onednn backend (default: cores / workers, at least 1)', intOption('--threads', 1)),
   );
   program.parse();
   const o = program.opts();
@@ -33,7 +35,12 @@ await runCli(async () => {
   const launch = launchOptionsFrom(program, workers, coordinatorLog);
   const launched = await launchCoordinator(launch);
   coordinatorLog('info', `dashboard: ${launched.httpUrl}`);
-  coordinatorLog('info', `starting ${workers} local worker(s) (${gpus > 0 ? `${gpus} GPU(s) visible` : 'no GPU visible: CPU workers'})`);
+  const plan = planLocalWorkers({ workers, gpus, workerUrl: launched.workerUrl, backend: o.workerBackend, threads: o.threads });
+  coordinatorLog(
+    'info',
+    `starting ${workers} local worker(s) (${gpus > 0 ? `${gpus} GPU(s) visible` : 'no GPU visible: CPU workers'}; ` +
+      `backend ${o.workerBackend}, ${plan.threads} CPU thread(s) each for onednn: ${plan.threadsWhy})`,
+  );
 
   const children: ChildProcess[] = [];
   let stopping = false;
@@ -41,10 +48,7 @@ await runCli(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill(signal);
   };
   for (let i = 0; i < workers; i++) {
-    const args = [...process.execArgv, WORKER_CLI, '--coordinator', launched.workerUrl, '--backend', o.workerBackend];
-    if (gpus > 0 && i < gpus) args.push('--gpu', String(i));
-    else args.push('--cpu');
-    const child = spawn(process.execPath, args, {
+    const child = spawn(process.execPath, [...process.execArgv, WORKER_CLI, ...plan.args[i]], {
       stdio: ['ignore', 'inherit', 'pipe'],
       env: { ...process.env, GRADSYNC_TOKEN: launch.token ?? '' },
     });

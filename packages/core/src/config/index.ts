@@ -1,2 +1,3 @@
 export * from './run-config';
 export * from './recipe-options';
+export * from './threads';

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
 import { GradsyncError, runCli } from '@gradsync/core';
 import { selectBackend } from '@gradsync/core/backend';
-import { intOption } from '@gradsync/core/config';
+import { intOption, THREADS_HELP } from '@gradsync/core/config';
 import { loadLayersModel } from '@gradsync/core/model';
 import { BACKEND_CHOICES } from '../backend-flag';
 import { decodeImageFile, toModelInput } from '../image-decode';
@@ -13,10 +13,11 @@ await runCli(async () => {
     .requiredOption('--model <dir>', 'model folder (runs/<name>/model)')
     .requiredOption('--image <files...>', 'PNG or JPEG images, any size')
     .option('--top <k>', 'how many classes to show', intOption('--top', 1), 3)
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_CHOICES).default('auto'));
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_CHOICES).default('auto'))
+    .option('--threads <n>', THREADS_HELP, intOption('--threads', 1));
   program.parse();
   const o = program.opts();
-  const backend = await selectBackend({ backend: o.backend });
+  const backend = await selectBackend({ backend: o.backend, threads: o.threads });
   process.stderr.write(`${backend.summary}\n`);
   const { model, metadata } = await loadLayersModel(o.model);
   const classNames = Array.isArray(metadata.classNames) ? (metadata.classNames as string[]) : null;

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { GradsyncError, runCli } from '@gradsync/core';
 import { selectBackend } from '@gradsync/core/backend';
-import { intOption } from '@gradsync/core/config';
+import { intOption, THREADS_HELP } from '@gradsync/core/config';
 import { BACKEND_CHOICES } from '../backend-flag';
 import { connectToCoordinator } from '../coordinator-link';
 import { createRingProvider } from '../ring-provider';
@@ -28,6 +28,7 @@ await runCli(async () => {
     .option('--gpu <n>', 'train on this GPU (tfjs-node-gpu; sets CUDA_VISIBLE_DEVICES)', intOption('--gpu', 0))
     .option('--cpu', 'train on the CPU (never a GPU backend)')
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_CHOICES).default('auto'))
+    .option('--threads <n>', THREADS_HELP, intOption('--threads', 1))
     .option('--peer-host <addr>', 'address to accept ring links on (default: loopback when the coordinator is local, else all interfaces)')
     .option('--advertise-host <name>', 'host name other workers use to reach this one (default: this machine\'s host name, or 127.0.0.1 when local)')
     .option('--token <secret>', 'shared secret of the run (default: $GRADSYNC_TOKEN)')
@@ -37,7 +38,7 @@ await runCli(async () => {
   const o = program.opts();
   if (o.gpu !== undefined && o.cpu) throw new GradsyncError('E_FLAG', '--gpu and --cpu contradict each other: pick one');
   const url = coordinatorUrl(o.coordinator);
-  const backend = await selectBackend({ backend: o.cpu && o.backend === 'auto' ? 'auto' : o.backend, gpu: o.cpu ? undefined : o.gpu });
+  const backend = await selectBackend({ backend: o.cpu && o.backend === 'auto' ? 'auto' : o.backend, gpu: o.cpu ? undefined : o.gpu, threads: o.threads });
   log(backend.summary);
   if (o.token !== undefined && o.token.trim() === '') throw new GradsyncError('E_FLAG', '--token must not be empty (leave it out when the run has no token)');
   const token: string | undefined = o.token ?? (process.env.GRADSYNC_TOKEN || undefined);
