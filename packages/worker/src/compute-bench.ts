@@ -8,6 +8,8 @@ import { Replica } from '@gradsync/core/train';
 export interface ComputeBenchResult {
   backend: string;
   device: string;
+  /** CPU threads it ran on: set for the backends measured per thread count (onednn). */
+  threads?: number;
   model: string;
   batchSize: number;
   trainImagesPerSec: number;
@@ -35,7 +37,15 @@ function randomBatch(n: number, seed: number) {
  * Median train and predict img/s on the current backend: a full training step (augmentation,
  * forward, backward, packing, Adam) and a forward pass, after warm-up.
  */
-export async function benchCompute(o: { model: string; batchSize: number; warmup: number; reps: number; backend: string; device: string }): Promise<ComputeBenchResult> {
+export async function benchCompute(o: {
+  model: string;
+  batchSize: number;
+  warmup: number;
+  reps: number;
+  backend: string;
+  device: string;
+  threads?: number;
+}): Promise<ComputeBenchResult> {
   const replica = new Replica(buildModel(o.model, 1));
   const batch = randomBatch(o.batchSize, 7);
   const augment = Array.from({ length: o.batchSize }, (_, i) => augmentParamsFor(SEED_AUGMENT, 1, 0, i));
@@ -57,6 +67,7 @@ export async function benchCompute(o: { model: string; batchSize: number; warmup
   return {
     backend: o.backend,
     device: o.device,
+    ...(o.threads != null ? { threads: o.threads } : {}),
     model: o.model,
     batchSize: o.batchSize,
     trainImagesPerSec: (o.batchSize * 1000) / median(trainMs),
@@ -82,6 +93,19 @@ export function machineInfo(): MachineInfo {
 /** Every backend `--backend` accepts, in its order (webgpu after wasm: without a GPU it runs on llvmpipe, slower than wasm). */
 export const COMPUTE_BENCH_BACKENDS: readonly string[] = backendRequests.filter((b) => b !== 'auto');
 
+/** Backends whose speed depends on --threads: measured once per thread count. */
+export const THREADED_BACKENDS: readonly string[] = ['onednn'];
+
+/** Thread counts a threaded backend is measured at when none are given: 1 and every core. */
+export function defaultThreadCounts(cores: number = os.availableParallelism()): number[] {
+  return [...new Set([1, cores])];
+}
+
+/** A result's name in the table: the backend, with its thread count for the threaded ones (`onednn×2`). */
+export function computeLabel(r: Pick<ComputeBenchResult, 'backend' | 'threads'>): string {
+  return r.threads != null ? `${r.backend}×${r.threads}` : r.backend;
+}
+
 export interface ComputeSuiteResult {
   model: string;
   batchSize: number;
@@ -94,8 +118,9 @@ export interface ComputeSuiteResult {
 
 /**
  * benchCompute on each backend of `backends` that loads, in order (the process's tfjs backend is
- * switched each time). The pure-JS cpu backend trains at well under 1 img/s, so it gets one step of
- * at most 8 images without warm-up: enough to tell its order of magnitude.
+ * switched each time): a threaded backend (onednn) once per count of `threads` (default 1 and
+ * every core), the others once. The pure-JS cpu backend trains at well under 1 img/s, so it gets
+ * one step of at most 8 images without warm-up: enough to tell its order of magnitude.
  */
 export async function benchComputeBackends(o: {
   model: string;
@@ -103,16 +128,25 @@ export async function benchComputeBackends(o: {
   warmup: number;
   reps: number;
   backends: readonly string[];
+  /** Thread counts for the threaded backends (default: defaultThreadCounts()). */
+  threads?: readonly number[];
   log?: (line: string) => void;
 }): Promise<ComputeSuiteResult> {
   const results: ComputeBenchResult[] = [];
   const skipped: { backend: string; why: string }[] = [];
-  for (const backend of o.backends) {
+  const runs = o.backends.flatMap((backend): { backend: string; threads?: number }[] =>
+    THREADED_BACKENDS.includes(backend) ? (o.threads ?? defaultThreadCounts()).map((threads) => ({ backend, threads })) : [{ backend }],
+  );
+  const failed = new Set<string>();
+  for (const { backend, threads } of runs) {
+    // A backend that did not load is reported once, not once per thread count.
+    if (failed.has(backend)) continue;
     let sel;
     try {
-      sel = await selectBackend({ backend: backend as never, gpu: backend === 'tensorflow-gpu' ? 0 : undefined });
+      sel = await selectBackend({ backend: backend as never, gpu: backend === 'tensorflow-gpu' ? 0 : undefined, threads });
     } catch (err) {
       skipped.push({ backend, why: (err as Error).message.split('\n')[0] });
+      failed.add(backend);
       continue;
     }
     // Like the cpu backend, webgpu on a software rasteriser (Mesa's llvmpipe, no GPU; its device
@@ -129,10 +163,11 @@ export async function benchComputeBackends(o: {
           reps: slow ? 1 : o.reps,
           backend: sel.name,
           device: sel.device,
+          threads,
         }),
       );
     } catch (err) {
-      skipped.push({ backend, why: `loaded, but the benchmark failed: ${(err as Error).message.split('\n')[0]}` });
+      skipped.push({ backend: computeLabel({ backend, threads }), why: `loaded, but the benchmark failed: ${(err as Error).message.split('\n')[0]}` });
     }
   }
   return { model: o.model, batchSize: o.batchSize, warmup: o.warmup, reps: o.reps, results, skipped };
@@ -143,7 +178,7 @@ export function formatComputeTable(suite: ComputeSuiteResult): string {
   const lines = [`${'backend'.padEnd(12)}${'device'.padEnd(34)}${'train img/s'.padStart(12)}${'predict img/s'.padStart(15)}`];
   for (const r of suite.results) {
     lines.push(
-      `${r.backend.padEnd(12)}${r.device.slice(0, 33).padEnd(34)}${r.trainImagesPerSec.toFixed(1).padStart(12)}${r.predictImagesPerSec.toFixed(1).padStart(15)}` +
+      `${computeLabel(r).padEnd(12)}${r.device.slice(0, 33).padEnd(34)}${r.trainImagesPerSec.toFixed(1).padStart(12)}${r.predictImagesPerSec.toFixed(1).padStart(15)}` +
         `${r.batchSize !== suite.batchSize ? `  (batch ${r.batchSize}, ${r.trainReps} step)` : ''}`,
     );
   }

@@ -5,7 +5,7 @@
 import type { BenchResult } from '../allreduce/bench-allreduce';
 import { formatBenchTable } from '../allreduce/bench-allreduce';
 import type { ComputeSuiteResult, MachineInfo } from '../compute-bench';
-import { formatComputeTable } from '../compute-bench';
+import { formatComputeTable, THREADED_BACKENDS } from '../compute-bench';
 import type { ParallelComputeResult } from './parallel-compute';
 import type { ScalingResult, TrainingBenchResult, TrainingRunResult } from './training-bench';
 
@@ -111,7 +111,7 @@ export function formatBenchReport(r: BenchReport): string {
     for (const run of t.runs) {
       out.push(
         cells(
-          [String(run.workers), run.allreduce, `${run.backend}`, String(run.steady.steps), run.steady.medianImagesPerSec.toFixed(1), run.steady.meanImagesPerSec.toFixed(1), run.steady.medianStepMs.toFixed(1)],
+          [String(run.workers), run.allreduce, THREADED_BACKENDS.includes(run.backend) && run.threads != null ? `${run.backend}×${run.threads}` : run.backend, String(run.steady.steps), run.steady.medianImagesPerSec.toFixed(1), run.steady.meanImagesPerSec.toFixed(1), run.steady.medianStepMs.toFixed(1)],
           w1,
         ),
       );
@@ -147,7 +147,7 @@ export function formatBenchReport(r: BenchReport): string {
   if (r.ceiling) {
     const { solo, sameBatch, splitBatch } = r.ceiling;
     const row = (c: ParallelComputeResult) =>
-      `  ${c.processes} process(es) × batch ${c.batchSize}: ${c.perProcess.map((x) => x.toFixed(1)).join(' + ')} = ${c.total.toFixed(1)} img/s = ${pct(c.total / (c.processes * solo.total))} of ${c.processes} × solo`;
+      `  ${c.processes} process(es) × batch ${c.batchSize}: ${c.perProcess.map((x) => x.toFixed(1)).join(' + ')} = ${c.total.toFixed(1)} img/s = ${pct(c.total / (c.processes * solo.total))} of ${c.processes} × solo${c.threads != null && THREADED_BACKENDS.includes(r.machine.backend) ? `; --threads ${c.threads} each` : ''}`;
     out.push('', `compute ceiling (compute-only processes started together, no sockets; median train img/s of each; solo = 1 process × batch ${solo.batchSize} in this measurement):`);
     out.push(row(solo), row(sameBatch), row(splitBatch));
     const two = r.training?.scaling.find((s) => s.workers === 2);

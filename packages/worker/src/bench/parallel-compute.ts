@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { GradsyncError } from '@gradsync/core';
+import { threadsPerProcess } from '@gradsync/core/config';
 import { tsxCliArgs } from './tsx-cli';
 
 const BENCH_COMPUTE_CLI = new URL('../cli/bench-compute.ts', import.meta.url);
@@ -16,6 +17,8 @@ export interface ParallelComputeOptions {
   /** Batch of every process. */
   batchSize: number;
   processes: number;
+  /** CPU threads of every process for onednn (default: the cores shared out among the processes). */
+  threads?: number;
   warmup: number;
   reps: number;
 }
@@ -23,13 +26,18 @@ export interface ParallelComputeOptions {
 export interface ParallelComputeResult {
   processes: number;
   batchSize: number;
+  /** --threads of each process (only onednn uses it); absent in reports from before the flag. */
+  threads?: number;
   /** Median train img/s of each process, measured while the others ran. */
   perProcess: number[];
   total: number;
 }
 
-function benchComputeProcess(o: ParallelComputeOptions): Promise<number> {
-  const args = ['--json', '--model', o.model, '--backends', o.backend, '--batch-size', String(o.batchSize), '--reps', String(o.reps), '--warmup', String(o.warmup)];
+function benchComputeProcess(o: ParallelComputeOptions & { threads: number }): Promise<number> {
+  const args = [
+    '--json', '--model', o.model, '--backends', o.backend, '--threads', String(o.threads),
+    '--batch-size', String(o.batchSize), '--reps', String(o.reps), '--warmup', String(o.warmup),
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, tsxCliArgs(BENCH_COMPUTE_CLI, args), { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -54,6 +62,7 @@ function benchComputeProcess(o: ParallelComputeOptions): Promise<number> {
 }
 
 export async function benchParallelCompute(o: ParallelComputeOptions): Promise<ParallelComputeResult> {
-  const perProcess = await Promise.all(Array.from({ length: o.processes }, () => benchComputeProcess(o)));
-  return { processes: o.processes, batchSize: o.batchSize, perProcess, total: perProcess.reduce((a, b) => a + b, 0) };
+  const threads = o.threads ?? threadsPerProcess(o.processes);
+  const perProcess = await Promise.all(Array.from({ length: o.processes }, () => benchComputeProcess({ ...o, threads })));
+  return { processes: o.processes, batchSize: o.batchSize, threads, perProcess, total: perProcess.reduce((a, b) => a + b, 0) };
 }

@@ -51,8 +51,9 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
   if (parts.has('compute')) {
     log('compute...');
     // Quick: only the fast backends `auto` can pick without --gpu (the pure-JS one takes ~20 s a
-    // step, webgpu on a software rasteriser ~10 s to compile), the pure-JS one if neither loads.
-    const backends = quick ? COMPUTE_BENCH_BACKENDS.filter((b) => b === 'tensorflow' || b === 'wasm') : COMPUTE_BENCH_BACKENDS;
+    // step, webgpu on a software rasteriser ~10 s to compile), the pure-JS one if none loads.
+    // onednn is measured at 1 thread and at every core (one process alone here).
+    const backends = quick ? COMPUTE_BENCH_BACKENDS.filter((b) => b === 'tensorflow' || b === 'onednn' || b === 'wasm') : COMPUTE_BENCH_BACKENDS;
     const settings = quick ? { warmup: 1, reps: 1 } : { warmup: 3, reps: 15 };
     compute = await benchComputeBackends({ model, batchSize: 64, ...settings, backends, log });
     if (compute.results.length === 0 && quick) {
@@ -77,6 +78,7 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
   let ceiling: BenchReport['ceiling'] = null;
   let weakScaling: BenchReport['weakScaling'] = null;
   if (parts.has('training')) {
+    // Each process gets the cores shared out among the processes side by side (--threads, onednn only).
     log('compute ceiling: 1 and 2 compute-only processes side by side...');
     const settings = { model, backend: auto.name, ...(quick ? { warmup: 1, reps: 1 } : { warmup: 3, reps: 15 }) };
     ceiling = {

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GradsyncError } from '@gradsync/core';
+import { threadsPerProcess } from '@gradsync/core/config';
 import { makeSyntheticCifar10, writeCifar10Binary } from '@gradsync/core/data';
 import { readJsonl, type RunRecord, type StepRecord, type WorkerRecord } from '@gradsync/core/metrics';
 import { steadyState, type SteadyState } from './steady-state';
@@ -38,6 +39,8 @@ export interface TrainingBenchOptions {
 
 export interface TrainingRunResult {
   workers: number;
+  /** --threads of each worker: the cores shared out among the workers (only onednn uses it; absent in reports from before the flag). */
+  threads?: number;
   /** 'none' with one worker. */
   allreduce: 'ring' | 'star' | 'none';
   backend: string;
@@ -127,9 +130,10 @@ export async function benchTraining(o: TrainingBenchOptions): Promise<TrainingBe
     const runs: TrainingRunResult[] = [];
     for (const workers of o.workerCounts) {
       const name = `bench-${workers}w`;
-      log(`training: pnpm start --workers ${workers}, ${o.trainImages - o.validationImages} images × ${o.epochs} epoch(s)...`);
+      const threads = threadsPerProcess(workers);
+      log(`training: pnpm start --workers ${workers} --threads ${threads}, ${o.trainImages - o.validationImages} images × ${o.epochs} epoch(s)...`);
       const args = [
-        '--workers', String(workers), '--allreduce', o.allreduce, '--model', o.model, '--batch-size', String(o.batchSize),
+        '--workers', String(workers), '--threads', String(threads), '--allreduce', o.allreduce, '--model', o.model, '--batch-size', String(o.batchSize),
         '--epochs', String(o.epochs), '--validation', String(o.validationImages), '--data-dir', dataDir,
         '--runs-dir', runsDir, '--run-name', name, '--port', '0',
       ];
@@ -144,6 +148,7 @@ export async function benchTraining(o: TrainingBenchOptions): Promise<TrainingBe
       const run = records.find((r): r is RunRecord => r.kind === 'run');
       const result: TrainingRunResult = {
         workers,
+        threads,
         allreduce: workers > 1 ? o.allreduce : 'none',
         backend: worker?.backend ?? 'unknown',
         device: worker?.device ?? 'unknown',

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { runCli } from '@gradsync/core';
-import { intOption } from '@gradsync/core/config';
+import { intListOption, intOption } from '@gradsync/core/config';
 import { benchComputeBackends, COMPUTE_BENCH_BACKENDS, formatComputeTable, machineInfo } from '../compute-bench';
 
 await runCli(async () => {
@@ -12,6 +12,7 @@ await runCli(async () => {
     .option('--reps <n>', 'timed steps per backend', intOption('--reps', 1), 15)
     .option('--warmup <n>', 'untimed steps first', intOption('--warmup', 0), 3)
     .option('--backends <list>', 'comma-separated backends to try', COMPUTE_BENCH_BACKENDS.join(','))
+    .option('--threads <list>', 'comma-separated CPU thread counts to measure onednn at, once each; other backends are measured once (default: 1 and all cores)', intListOption('--threads', 1))
     .option('--quick', 'a smoke run: 1 warm-up and 2 timed steps each');
   program.parse();
   const o = program.opts();
@@ -23,6 +24,7 @@ await runCli(async () => {
     warmup,
     reps,
     backends: (o.backends as string).split(',').map((b) => b.trim()),
+    threads: o.threads,
     log: (line) => process.stderr.write(`${line}\n`),
   });
   const machine = machineInfo();

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { BenchReport } from '../bench/bench-report';
@@ -46,6 +47,11 @@ describe('pnpm bench --quick --json', () => {
       expectFigure(r.trainImagesPerSec, `${r.backend} train img/s`);
       expectFigure(r.predictImagesPerSec, `${r.backend} predict img/s`);
     }
+    // onednn, where it loads: once at 1 thread and once at every core; the others once, without a thread count.
+    const cores = availableParallelism();
+    const onednn = compute.results.filter((r) => r.backend === 'onednn');
+    if (onednn.length > 0) expect(onednn.map((r) => r.threads)).toEqual([...new Set([1, cores])]);
+    for (const r of compute.results.filter((x) => x.backend !== 'onednn')) expect(r.threads, r.backend).toBeUndefined();
 
     // all-reduce: raw, ring and star at each size, exact sums.
     const allreduce = report.allreduce!.results;
@@ -58,6 +64,8 @@ describe('pnpm bench --quick --json', () => {
     // end to end: a 1-worker and a 2-worker run, the split of every rank, the scaling ratio.
     const training = report.training!;
     expect(training.runs.map((r) => r.workers)).toEqual([1, 2]);
+    // Workers side by side share the cores out (--threads of pnpm start).
+    expect(training.runs.map((r) => r.threads)).toEqual([cores, Math.max(1, Math.floor(cores / 2))]);
     for (const run of training.runs) {
       const s = run.steady;
       for (const key of ['steps', 'globalBatch', 'medianImagesPerSec', 'meanImagesPerSec', 'medianStepMs'] as const) expectFigure(s[key], `${run.workers} workers ${key}`);
@@ -84,6 +92,7 @@ describe('pnpm bench --quick --json', () => {
     const { solo, sameBatch, splitBatch } = report.ceiling!;
     expect([solo, sameBatch, splitBatch].map((c) => [c.processes, c.batchSize])).toEqual([[1, 64], [2, 64], [2, 32]]);
     for (const c of [solo, sameBatch, splitBatch]) {
+      expect(c.threads).toBe(Math.max(1, Math.floor(cores / c.processes)));
       expect(c.perProcess).toHaveLength(c.processes);
       c.perProcess.forEach((x, i) => expectFigure(x, `${c.processes} × batch ${c.batchSize} process ${i}`));
       expect(c.total).toBeCloseTo(c.perProcess.reduce((a, b) => a + b, 0), 6);
