@@ -13,6 +13,7 @@ void RegisterElementwise(Napi::Env env, Napi::Object exports);
 void RegisterReduce(Napi::Env env, Napi::Object exports);
 void RegisterTransform(Napi::Env env, Napi::Object exports);
 void RegisterBatchNormTrain(Napi::Env env, Napi::Object exports);
+void RegisterDropout(Napi::Env env, Napi::Object exports);
 }  // namespace gradsync
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -30,6 +31,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   gradsync::RegisterReduce(env, exports);
   gradsync::RegisterTransform(env, exports);
   gradsync::RegisterBatchNormTrain(env, exports);
+  gradsync::RegisterDropout(env, exports);
   exports.Set("abiVersion", Napi::Number::New(env, 1));
   return exports;
 }

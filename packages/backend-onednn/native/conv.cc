@@ -117,7 +117,6 @@ dnnl::convolution_forward::primitive_desc ForwardDesc(const ConvGeometry& g, boo
 struct ForwardEntry : CachedPrimitive {
   dnnl::convolution_forward conv;
   WeightsPort weights;
-  std::string impl;
 };
 
 struct BackwardDataEntry : CachedPrimitive {
@@ -177,6 +176,7 @@ Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo& info) {
       dnnl::convolution_backward_data::primitive_desc pd(d, Engine(), hint);
       entry->conv = dnnl::convolution_backward_data(pd);
       entry->weights.Init(g.Weights(), pd.weights_desc(), false);
+      entry->impl = pd.impl_info_str();
       return entry;
     }));
     e.conv.execute(Stream(), {{DNNL_ARG_DIFF_DST, memory(g.Dst(), Engine(), dy.data)},
@@ -204,6 +204,7 @@ Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info) {
       dnnl::convolution_backward_weights::primitive_desc pd(d, Engine(), hint);
       entry->conv = dnnl::convolution_backward_weights(pd);
       entry->weights.Init(g.Weights(), pd.diff_weights_desc(), true);
+      entry->impl = pd.impl_info_str();
       return entry;
     }));
     e.conv.execute(Stream(), {{DNNL_ARG_SRC, memory(g.Src(), Engine(), x.data)},

@@ -75,6 +75,9 @@ static Napi::Value Describe(const Napi::CallbackInfo& info) {
   }
   out.Set("isa", isa);
   out.Set("cachedPrimitives", static_cast<double>(Cache().size()));
+  Napi::Object impls = Napi::Object::New(env);
+  for (const auto& [key, entry] : Cache()) impls.Set(key, entry->impl);
+  out.Set("implementations", impls);
   return out;
 }
 

@@ -18,6 +18,8 @@ dnnl::stream& Stream();
 // Everything a cached kernel needs to run again: built once, reused while the key matches.
 struct CachedPrimitive {
   virtual ~CachedPrimitive() = default;
+  // oneDNN's name for the implementation it chose (e.g. "brgconv:avx2"), for profiles.
+  std::string impl;
 };
 
 // Returns the cached object for `key`, building it with `make` on a miss. Cleared when the thread

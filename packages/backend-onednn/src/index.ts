@@ -2,4 +2,4 @@ export { ONEDNN_BACKEND, OneDnnBackend } from './backend';
 export { addonPath, loadOneDnnBinding, ONEDNN_INSTALL_HINT, ONEDNN_REBUILD } from './native';
 export type { BindingProbe, OneDnnBinding } from './native';
 export { isNativeKernel, lastRun, nativeKernels, registerOneDnnBackend } from './register';
-export { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, hasKernel, RELU_GRAD } from './kernels/fused-training';
+export { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, DROPOUT, hasKernel, RELU_GRAD } from './kernels/fused-training';

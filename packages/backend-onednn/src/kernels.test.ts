@@ -219,3 +219,41 @@ describe('the oneDNN addon', () => {
     expect(probe.ok ? 'built' : probe.why).toBe('built');
   });
 });
+
+describe.skipIf(!probe.ok)('the dropout kernel', () => {
+  beforeAll(initBackends);
+  const run = (x: tf.Tensor, rate: number, seed: number) => tf.engine().runKernel('GradsyncDropout', { x }, { rate, seed }) as tf.Tensor[];
+
+  it('keeps each element with probability 1 - rate, scaled by 1/(1 - rate), and its gradient is dy * mask', async () => {
+    const out = await runOn('onednn', () => {
+      const x = t([64, 14, 14, 32], 1);
+      const [y, mask] = run(x, 0.25, 42);
+      const dy = t([64, 14, 14, 32], 2);
+      const dx = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(run(a, 0.25, 42)[0]!, dy)))(x);
+      return [x, y!, mask!, dy, dx];
+    });
+    const [x, y, mask, dy, dx] = out.values as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+    const dropped = mask.filter((m) => m === 0).length / mask.length;
+    expect(dropped).toBeGreaterThan(0.245);
+    expect(dropped).toBeLessThan(0.255);
+    expect(mask.every((m) => m === 0 || Math.abs(m - 4 / 3) < 1e-6)).toBe(true);
+    for (let i = 0; i < x.length; i += 997) {
+      expect(y[i]).toBe(Math.fround(x[i]! * mask[i]!));
+      expect(dx[i]).toBe(Math.fround(dy[i]! * mask[i]!));
+    }
+  });
+
+  it('draws the same mask for the same seed and another for another seed, whatever the thread count', async () => {
+    const masks = async (seed: number) => (await runOn('onednn', () => run(t([100_000], 1), 0.5, seed)[1]!)).values[0]!;
+    const first = await masks(7);
+    expect(await masks(7)).toEqual(first);
+    const other = await masks(8);
+    expect(other.filter((m, i) => m !== first[i]).length).toBeGreaterThan(40_000);
+    if (probe.ok) {
+      const threads = probe.binding.getThreads();
+      probe.binding.setThreads(1);
+      expect(await masks(7)).toEqual(first);
+      probe.binding.setThreads(threads);
+    }
+  });
+});

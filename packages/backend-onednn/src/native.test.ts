@@ -11,7 +11,7 @@ import { loadOneDnnBinding } from './native';
 describe.skipIf(!probe.ok)('the addon checks every argument', () => {
   const b = probe.ok ? probe.binding : (null as never);
   const f = (n: number) => new Float32Array(n);
-  const geometry = (x: number[], w: number[], y: number[]) => [x, w, y, [1, 1], [1, 1], [0, 0], [0, 0]] as const;
+  const geometry = (x: number[], w: number[], y: number[]): [number[], number[], number[], number[], number[], number[], number[]] => [x, w, y, [1, 1], [1, 1], [0, 0], [0, 0]];
 
   const cases: [string, () => unknown, RegExp][] = [
     ['a Float64Array for a float32 tensor', () => b.unary('Relu', new Float64Array(4) as never, f(4), 0), /x must be a Float32Array/],

@@ -53,6 +53,7 @@ export interface OneDnnBinding {
     dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, channels: number, epsilon: number,
   ): void;
   reluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
+  dropout(x: Float32Array, y: Float32Array, mask: Float32Array, rate: number, seed: number): void;
   reduce(op: string, x: Float32Array, out: Float32Array, outer: number, reduced: number, inner: number): void;
   transform(
     image: Float32Array, transforms: Float32Array, out: Float32Array, imageShape: number[],

@@ -10,7 +10,14 @@ import { elementwiseKernels } from './kernels/elementwise';
 import { reduceKernels } from './kernels/reduce';
 import { fusedBatchNormKernel, tileKernel, transformKernel } from './kernels/shape-and-image';
 import type { NativeKernel } from './kernels/native-kernel';
-import { batchNormTrainingGradConfig, batchNormTrainingGradKernel, batchNormTrainingKernel, reluGradKernel } from './kernels/fused-training';
+import {
+  batchNormTrainingGradConfig,
+  batchNormTrainingGradKernel,
+  batchNormTrainingKernel,
+  dropoutGradConfig,
+  dropoutKernel,
+  reluGradKernel,
+} from './kernels/fused-training';
 
 /** Every kernel the addon runs (the rest are the cpu backend's, on the same storage). */
 export const nativeKernels: readonly NativeKernel[] = [
@@ -30,6 +37,7 @@ export const nativeKernels: readonly NativeKernel[] = [
   batchNormTrainingKernel,
   batchNormTrainingGradKernel,
   reluGradKernel,
+  dropoutKernel,
 ];
 
 /** Kernel name → whether it ran natively on its last call (for the per-op profile's backend column). */
@@ -70,6 +78,7 @@ export function registerOneDnnBackend(binding: OneDnnBinding): void {
     tf.registerKernel({ kernelName: kernel.kernelName, backendName: ONEDNN_BACKEND, kernelFunc: nativeThenCpu(kernel, cpu) });
   }
   tf.registerGradient(batchNormTrainingGradConfig);
+  tf.registerGradient(dropoutGradConfig);
 }
 
 /** Which kernels of the 'onednn' backend are native (the rest fall back to the cpu backend's). */

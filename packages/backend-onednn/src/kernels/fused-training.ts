@@ -13,6 +13,13 @@ import type { NativeKernel } from './native-kernel';
 export const BATCH_NORM_TRAINING = 'GradsyncBatchNormTraining';
 export const BATCH_NORM_TRAINING_GRAD = 'GradsyncBatchNormTrainingGrad';
 export const RELU_GRAD = 'GradsyncReluGrad';
+export const DROPOUT = 'GradsyncDropout';
+
+export interface DropoutAttrs {
+  rate: number;
+  /** Any integer; the same seed gives the same mask. */
+  seed: number;
+}
 
 export interface BatchNormTrainingAttrs {
   epsilon: number;
@@ -101,5 +108,33 @@ export const reluGradKernel: NativeKernel = {
     const data = float32Inputs(backend, dy!, x!);
     if (data == null) return null;
     return backend.output(x!.shape, 'float32', (out) => backend.binding.reluGrad(data[0]!, data[1]!, out as Float32Array));
+  },
+};
+
+/** Input x; outputs y = x * mask and the mask (0 or 1/(1-rate)), drawn in the addon. */
+export const dropoutKernel: NativeKernel = {
+  kernelName: DROPOUT,
+  run({ x }, attrs, backend) {
+    const data = float32Inputs(backend, x!);
+    if (data == null) throw new Error(`onednn: ${DROPOUT} takes a float32 tensor`);
+    const { rate, seed } = attrs as unknown as DropoutAttrs;
+    const mask = backend.output(x!.shape, 'float32', () => {});
+    try {
+      const y = backend.output(x!.shape, 'float32', (out) => backend.binding.dropout(data[0]!, out as Float32Array, backend.float32(mask)!, rate, seed));
+      return [y, mask];
+    } catch (err) {
+      backend.disposeData(mask.dataId);
+      throw err;
+    }
+  },
+};
+
+export const dropoutGradConfig: GradConfig = {
+  kernelName: DROPOUT,
+  outputsToSave: [false, true],
+  gradFunc: (dy, saved) => {
+    const [mask] = saved as Tensor[];
+    const dys = Array.isArray(dy) ? dy : [dy];
+    return { x: () => tf.mul(dys[0]!, mask!) };
   },
 };

@@ -20,6 +20,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { parseArgs } from 'node:util';
 import { selectBackend } from './select-backend';
 import { buildModel } from '../model/index';
+import { Replica } from '../train/index';
+import { augmentParamsFor, SEED_AUGMENT } from '../augment/index';
 import type { BackendRequest } from './select-backend';
 import {
   registerWasmTrainingKernels,
@@ -37,6 +39,10 @@ interface ProfileConfig {
   kernels: string;
   top: number;
   ladder: boolean;
+  /** onednn's threads. */
+  threads?: number;
+  /** Profile the worker's step (Replica: augmentation, step, packing, Adam) instead of tfjs Adam. */
+  worker: boolean;
 }
 
 function readConfig(): ProfileConfig {
@@ -50,6 +56,8 @@ function readConfig(): ProfileConfig {
       kernels: { type: 'string', default: 'all' },
       top: { type: 'string', default: '15' },
       ladder: { type: 'boolean', default: false },
+      threads: { type: 'string' },
+      worker: { type: 'boolean', default: false },
     },
   });
   return {
@@ -61,6 +69,8 @@ function readConfig(): ProfileConfig {
     kernels: values.kernels!,
     top: Number(values.top),
     ladder: values.ladder!,
+    threads: values.threads == null ? undefined : Number(values.threads),
+    worker: values.worker!,
   };
 }
 
@@ -81,10 +91,10 @@ interface StepTiming {
   cpuMs: number;
 }
 
-function timed(step: () => number): StepTiming {
+async function timed(step: () => Promise<number> | number): Promise<StepTiming> {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  step();
+  await step();
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000 };
@@ -109,7 +119,7 @@ function describe(batch: number, timings: StepTiming[]): string {
 
 async function main(): Promise<void> {
   const config = readConfig();
-  const selection = await selectBackend({ backend: config.backend });
+  const selection = await selectBackend({ backend: config.backend, threads: config.threads });
   console.log(selection.summary);
 
   const model = buildSeedCnn();
@@ -118,7 +128,7 @@ async function main(): Promise<void> {
   const x = tf.randomUniform([config.batch, 32, 32, 3], 0, 1);
   const labels = tf.oneHot(tf.randomUniform([config.batch], 0, 10, 'int32') as tf.Tensor1D, 10);
 
-  const step = (): number =>
+  const tfjsStep = (): number =>
     tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => {
         const logits = model.apply(x, { training: true }) as tf.Tensor;
@@ -127,6 +137,18 @@ async function main(): Promise<void> {
       optimizer.applyGradients(grads as tf.NamedTensorMap as Record<string, tf.Variable>);
       return value.dataSync()[0]!;
     });
+
+  // The worker's own step: augmentation, forward + backward, packing into one buffer, JS Adam.
+  const replica = config.worker ? new Replica(model) : null;
+  const images = new Uint8Array(config.batch * 3072).map((_, i) => (i * 131) % 256);
+  const labelBytes = new Uint8Array(config.batch).map((_, i) => i % 10);
+  const augment = Array.from({ length: config.batch }, (_, i) => augmentParamsFor(SEED_AUGMENT, 1, 0, i));
+  const workerStep = async (): Promise<number> => {
+    const out = await replica!.computeStep({ images, labels: labelBytes, augment });
+    replica!.applySummed(out.buffer, out.count, 1e-3);
+    return out.loss;
+  };
+  const step = config.worker ? workerStep : tfjsStep;
 
   if (config.ladder) {
     const names = wasmTrainingKernels.map((k) => k.kernelName);
@@ -140,13 +162,13 @@ async function main(): Promise<void> {
     const timings = variants.map((): StepTiming[] => []);
     for (const v of variants) {
       apply(v);
-      for (let i = 0; i < config.warmup; i++) step();
+      for (let i = 0; i < config.warmup; i++) await step();
     }
     for (let round = 0; round < config.steps; round++) {
-      variants.forEach((v, i) => {
+      for (const [i, v] of variants.entries()) {
         apply(v);
-        timings[i]!.push(timed(step));
-      });
+        timings[i]!.push(await timed(step));
+      }
     }
     console.log(`\n${config.steps} rounds, batch ${config.batch}; each line adds one kernel (or the gradients):`);
     variants.forEach((v, i) => console.log(`+ ${v.label.padEnd(22)} ${describe(config.batch, timings[i]!)}`));
@@ -156,10 +178,10 @@ async function main(): Promise<void> {
 
   const kernels = config.kernels === 'all' || config.kernels === 'none' ? config.kernels : config.kernels.split(',');
   console.log(`wasm training kernels: ${useKernels(kernels)}`);
-  for (let i = 0; i < config.warmup; i++) step();
+  for (let i = 0; i < config.warmup; i++) await step();
   const tensorsBefore = tf.memory().numTensors;
   const timings: StepTiming[] = [];
-  for (let i = 0; i < config.steps; i++) timings.push(timed(step));
+  for (let i = 0; i < config.steps; i++) timings.push(await timed(step));
   const leaked = (tf.memory().numTensors - tensorsBefore) / config.steps;
   const totalWall = timings.reduce((a, t) => a + t.wallMs, 0);
   console.log(
@@ -171,8 +193,8 @@ async function main(): Promise<void> {
   // above come from the unprofiled loop).
   tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false);
   const wallStart = performance.now();
-  const profile = await tf.profile(() => {
-    for (let i = 0; i < config.profileSteps; i++) step();
+  const profile = await tf.profile(async () => {
+    for (let i = 0; i < config.profileSteps; i++) await step();
   });
   const wallMs = (performance.now() - wallStart) / config.profileSteps;
   const byName = new Map<string, { ms: number; calls: number }>();

@@ -2,6 +2,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { GradsyncError } from '../errors/index';
 import { mixKeys } from '../random/index';
 import { batchNormalization } from './batch-norm-layer';
+import { dropout } from './dropout-layer';
 
 export const MODEL_NAMES = ['seed-cnn', 'tiny-cnn', 'linear'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
@@ -53,15 +54,15 @@ function seedCnn(seed: number, init: InitScheme): tfl.Sequential {
       batchNormalization(),
       tfl.layers.conv2d({ filters: 32, kernelSize: 3, activation: 'relu', ...at(2, 3 * 3 * 32) }),
       tfl.layers.maxPooling2d({ poolSize: 2 }),
-      tfl.layers.dropout({ rate: 0.25 }),
+      dropout({ rate: 0.25 }),
       tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu', ...at(3, 3 * 3 * 32) }),
       batchNormalization(),
       tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu', ...at(4, 3 * 3 * 64) }),
       tfl.layers.maxPooling2d({ poolSize: 2 }),
-      tfl.layers.dropout({ rate: 0.25 }),
+      dropout({ rate: 0.25 }),
       tfl.layers.flatten(),
       tfl.layers.dense({ units: 64, activation: 'relu', ...at(5, 5 * 5 * 64) }),
-      tfl.layers.dropout({ rate: 0.5 }),
+      dropout({ rate: 0.5 }),
       tfl.layers.dense({ units: NUM_CLASSES, ...at(6, 64) }),
     ],
   });
