@@ -5,10 +5,11 @@
 // are missing it writes build/status.json with the reason and what to install, which the
 // backend's loader reports at run time.
 //
-//   node scripts/build-addon.mjs [--asan] [--quiet]
+//   node scripts/build-addon.mjs [--asan] [--quiet] [--force]
 //     --asan   AddressSanitizer build into build/asan/ (for the native tests; run with LD_PRELOAD of libasan)
+//     --force  rebuild even when the addon is newer than its sources
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -37,6 +38,22 @@ function which(command) {
     return execFileSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).trim() || null;
   } catch {
     return null;
+  }
+}
+
+// Up to date: built by this Node ABI after every source and this script last changed.
+const target = join(outDir, 'gradsync_onednn.node');
+if (existsSync(target) && !process.argv.includes('--force')) {
+  try {
+    const status = JSON.parse(readFileSync(statusFile, 'utf8'));
+    const inputs = [...readdirSync(join(packageDir, 'native')).map((f) => join(packageDir, 'native', f)), fileURLToPath(import.meta.url)];
+    const builtAt = statSync(target).mtimeMs;
+    if (status.ok && status.nodeAbi === process.versions.modules && inputs.every((f) => statSync(f).mtimeMs < builtAt)) {
+      console.log(`@gradsync/backend-onednn: addon up to date (${target})`);
+      process.exit(0);
+    }
+  } catch {
+    // No readable status: build.
   }
 }
 
@@ -99,7 +116,6 @@ if (failures.length > 0) {
   console.error(failures.join('\n'));
   give_up(`compiling native/${failures[0].split(':')[0]} failed (see above)`);
 }
-const target = join(outDir, 'gradsync_onednn.node');
 const objects = sources.map((s) => join(objDir, s.replace(/\.cc$/, '.o')));
 const link = await run([...(asan ? ['-fsanitize=address'] : []), '-shared', '-fopenmp', '-o', `${target}.tmp`, ...objects, '-ldnnl']);
 if (link.code !== 0) {
