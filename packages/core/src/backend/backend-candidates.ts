@@ -8,7 +8,7 @@ import type { NativePackage } from './native-binding';
 import { configureWasmBackend, describeWasmDevice } from './wasm-setup';
 import { registerWasmTrainingKernels } from './kernels/register-training-kernels';
 import { activateWebGpuBackend } from './webgpu-setup';
-import { loadOneDnnBinding, ONEDNN_BACKEND, registerOneDnnBackend } from '@gradsync/backend-onednn';
+import { ONEDNN_BACKEND, registerOneDnnBackend } from '@gradsync/backend-onednn';
 
 /**
  * The backends gradsync can run on, each as data: an id and how to load it. `selectBackend` owns
@@ -124,7 +124,7 @@ export const tensorflowCandidate: BackendCandidate = {
 export const onednnCandidate: BackendCandidate = {
   id: 'onednn',
   async activate(context) {
-    const probe = loadOneDnnBinding();
+    const probe = context.host.loadOneDnn();
     if (!probe.ok) throw new BackendUnavailable(probe.why);
     registerOneDnnBackend(probe.binding);
     if (context.threads != null) probe.binding.setThreads(context.threads);

@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import { loadOneDnnBinding } from '@gradsync/backend-onednn';
+import type { BindingProbe } from '@gradsync/backend-onednn';
 
 /**
  * Everything backend selection touches outside TensorFlow.js: the file system, module loading,
@@ -16,6 +18,8 @@ export interface BackendHost {
   napiVersion: number;
   /** Environment the native library reads (CUDA_VISIBLE_DEVICES). */
   env: Record<string, string | undefined>;
+  /** gradsync's oneDNN addon, or why it cannot load (not built, wrong Node ABI, no libdnnl). */
+  loadOneDnn(): BindingProbe;
 }
 
 const require = createRequire(import.meta.url);
@@ -33,4 +37,5 @@ export const nodeBackendHost: BackendHost = {
   loadModule: (packageName) => require(packageName),
   napiVersion: Number(process.versions.napi ?? 0),
   env: process.env,
+  loadOneDnn: () => loadOneDnnBinding(),
 };

@@ -19,6 +19,7 @@ function host(files: string[], napiVersion = 9): BackendHost {
     },
     napiVersion,
     env: {},
+    loadOneDnn: () => ({ ok: false, why: 'not in this test' }),
   };
 }
 

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { GradsyncError } from '@gradsync/core/errors';
 import type { BackendHost } from './backend-host';
 import { selectBackend } from './select-backend';
+import { loadOneDnnBinding } from '@gradsync/backend-onednn';
+import type { BindingProbe } from '@gradsync/backend-onednn';
 
 // Dawn (npm `webgpu`) with no adapter on any backend, and no Vulkan loader: the webgpu paths
 // here never touch a real GPU stack (webgpu-device.test.ts covers adapter choice).
@@ -24,7 +26,7 @@ const bindingOf = (pkg: string) => path.join(root, pkg, 'lib/napi-v8/tfjs_bindin
  * exists; `load` stands in for requiring one (by default it does what tfjs-node does: register and
  * activate a 'tensorflow' backend, here a cpu backend in disguise).
  */
-function fakeHost(options: { withBinding?: string[]; gpuDevice?: boolean; load?: (name: string) => void }) {
+function fakeHost(options: { withBinding?: string[]; gpuDevice?: boolean; load?: (name: string) => void; onednn?: BindingProbe }) {
   const loaded: { name: string; cudaVisibleDevices: string | undefined }[] = [];
   const env: Record<string, string | undefined> = {};
   const host: BackendHost = {
@@ -43,6 +45,7 @@ function fakeHost(options: { withBinding?: string[]; gpuDevice?: boolean; load?:
     },
     napiVersion: 9,
     env,
+    loadOneDnn: () => options.onednn ?? { ok: false, why: 'the oneDNN addon is not built (fake host)' },
   };
   return { host, loaded, env };
 }
@@ -58,15 +61,31 @@ describe('selectBackend', () => {
     expect(loaded).toEqual([]);
     expect(selection.name).toBe('wasm');
     expect(selection.device).toMatch(/^CPU \(wasm( SIMD)?, 1 thread\)$/);
-    expect(selection.skipped.map((s) => s.backend)).toEqual(['tensorflow-gpu', 'webgpu', 'tensorflow']);
+    expect(selection.skipped.map((s) => s.backend)).toEqual(['tensorflow-gpu', 'webgpu', 'tensorflow', 'onednn']);
     expect(selection.skipped[0]!.why).toBe('no --gpu given');
     expect(selection.skipped[1]!.why).toBe('no --gpu given');
     expect(selection.skipped[2]!.why).toMatch(/native binding .* is missing.*npm rebuild @tensorflow\/tfjs-node`/);
+    expect(selection.skipped[3]!.why).toBe('the oneDNN addon is not built (fake host)');
     expect(selection.summary).not.toContain('\n');
     expect(selection.summary).toMatch(
       /^TensorFlow\.js backend wasm on CPU .*: the best one that loaded \(--backend auto\); not used: tensorflow-gpu - no --gpu given; webgpu - no --gpu given; tensorflow - @tensorflow\/tfjs-node's native binding/,
     );
     expect(tf.getBackend()).toBe('wasm');
+  });
+
+  it.skipIf(!loadOneDnnBinding().ok)('auto: takes onednn when its addon loads, with the threads asked for', async () => {
+    const { host } = fakeHost({ onednn: loadOneDnnBinding() });
+    const selection = await selectBackend({ backend: 'auto', threads: 1 }, host);
+    expect(selection.name).toBe('onednn');
+    expect(selection.device).toMatch(/^CPU \(oneDNN \d+\.\d+\.\d+, .*, 1 thread\)$/);
+    expect(selection.skipped.map((s) => s.backend)).toEqual(['tensorflow-gpu', 'webgpu', 'tensorflow']);
+    expect(tf.getBackend()).toBe('onednn');
+  });
+
+  it('--threads must be a positive integer', async () => {
+    const { host } = fakeHost({});
+    await expect(selectBackend({ backend: 'auto', threads: 0 }, host)).rejects.toThrow(/--threads must be a positive integer, got 0/);
+    await expect(selectBackend({ backend: 'auto', threads: 1.5 }, host)).rejects.toThrow(/--threads must be a positive integer/);
   });
 
   it('auto: takes tfjs-node when its binding exists', async () => {
