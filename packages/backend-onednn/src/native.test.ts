@@ -90,3 +90,41 @@ describe('loading the addon', () => {
     expect(!result.ok && result.why).toMatch(/^loading the oneDNN addon failed: /);
   });
 });
+
+describe('the buffer pool', () => {
+  it('reuses a buffer only after the last tensor whose storage sits in it is released', async () => {
+    const { BufferPool } = await import('./buffer-pool');
+    const pool = new BufferPool();
+    const a = pool.take(64);
+    pool.retain(a); // the output tensor
+    pool.retain(a); // a view of it registered by a cpu kernel (a contiguous slice)
+    pool.release(a);
+    expect(pool.take(64)).not.toBe(a);
+    pool.release(a);
+    expect(pool.pooledBytes).toBe(64);
+    expect(pool.take(64)).toBe(a);
+  });
+
+  it('never reuses a buffer it did not hand out (a user array given to tf.tensor)', async () => {
+    const { BufferPool } = await import('./buffer-pool');
+    const pool = new BufferPool();
+    const user = new ArrayBuffer(64);
+    pool.retain(user);
+    pool.release(user);
+    expect(pool.pooledBytes).toBe(0);
+    expect(pool.take(64)).not.toBe(user);
+  });
+
+  it.skipIf(!probe.ok)('what data() returns stays put when the tensor is disposed and its buffer reused', async () => {
+    await initBackends();
+    await tf.setBackend('onednn');
+    const x = tf.relu(tf.tensor1d([1, -2, 3]));
+    const read = await x.data();
+    x.dispose();
+    const y = tf.relu(tf.tensor1d([-7, 8, -9])); // takes the freed 12-byte buffer
+    expect(Array.from(read)).toEqual([1, 0, 3]);
+    expect(Array.from(await y.data())).toEqual([0, 8, 0]);
+    y.dispose();
+    await tf.setBackend('cpu');
+  });
+});
