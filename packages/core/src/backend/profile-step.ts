@@ -2,11 +2,14 @@
  * Profiles one training step of the seed CNN (the tutorial's Keras network): images per second,
  * then the time per kernel.
  *
- *   npx tsx packages/core/src/backend/profile-step.ts [--backend wasm] [--batch 64] [--steps 20]
+ *   pnpm profile [--backend auto] [--threads N] [--tfjs-step] [--batch 64] [--steps 20]
  *       [--warmup 3] [--profile-steps 3] [--kernels all|none|Name,Name] [--top 15] [--ladder]
  *
- * The step is what a worker does: forward in training mode (dropout on, BatchNorm batch
- * statistics), softmax cross-entropy, tf.variableGrads, Adam's applyGradients.
+ * It profiles the worker's own step (Replica: augmentation, forward + backward, packing, JS Adam);
+ * `--tfjs-step` profiles a plain tfjs step with tfjs's Adam instead.
+ *
+ * The plain tfjs step (--tfjs-step): forward in training mode (dropout on, BatchNorm batch
+ * statistics), softmax cross-entropy, tf.variableGrads, tfjs Adam's applyGradients.
  *
  * `--kernels` picks which of this folder's wasm training kernels are registered (wasm only);
  * Conv2DBackpropFilter is needed for training on wasm at all.
@@ -19,6 +22,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { parseArgs } from 'node:util';
 import { selectBackend } from './select-backend';
+import { isNativeKernel, lastRun, ONEDNN_BACKEND } from '@gradsync/backend-onednn';
 import { buildModel } from '../model/index';
 import { Replica } from '../train/index';
 import { augmentParamsFor, SEED_AUGMENT } from '../augment/index';
@@ -48,7 +52,7 @@ interface ProfileConfig {
 function readConfig(): ProfileConfig {
   const { values } = parseArgs({
     options: {
-      backend: { type: 'string', default: 'wasm' },
+      backend: { type: 'string', default: 'auto' },
       batch: { type: 'string', default: '64' },
       steps: { type: 'string', default: '20' },
       warmup: { type: 'string', default: '3' },
@@ -57,7 +61,7 @@ function readConfig(): ProfileConfig {
       top: { type: 'string', default: '15' },
       ladder: { type: 'boolean', default: false },
       threads: { type: 'string' },
-      worker: { type: 'boolean', default: false },
+      'tfjs-step': { type: 'boolean', default: false },
     },
   });
   return {
@@ -70,7 +74,7 @@ function readConfig(): ProfileConfig {
     top: Number(values.top),
     ladder: values.ladder!,
     threads: values.threads == null ? undefined : Number(values.threads),
-    worker: values.worker!,
+    worker: !values['tfjs-step']!,
   };
 }
 
@@ -115,6 +119,13 @@ function describe(batch: number, timings: StepTiming[]): string {
     `median ${wall.toFixed(0)} ms/step = ${rate(wall)} img/s, best ${best.toFixed(0)} ms = ${rate(best)} img/s, ` +
     `CPU ${cpu.toFixed(0)} ms/step`
   );
+}
+
+/** Who ran a profiled kernel: the addon, the cpu fallback, or (for `name__op`) a composite op. */
+function whichBackendRan(kernelName: string): string {
+  if (kernelName.endsWith('__op')) return 'composite';
+  if (tf.getBackend() !== ONEDNN_BACKEND) return tf.getBackend();
+  return lastRun.get(kernelName) ?? (isNativeKernel(kernelName) ? ONEDNN_BACKEND : 'cpu');
 }
 
 async function main(): Promise<void> {
@@ -215,12 +226,14 @@ async function main(): Promise<void> {
     `\nper profiled step: ${wallMs.toFixed(1)} ms wall, ${kernelMs.toFixed(1)} ms in kernels ` +
       `(the rest is JavaScript: tape, tidy, engine bookkeeping, profiling)`,
   );
+  console.log('\n(the column after the call count says which backend ran the kernel: on onednn, "onednn" is the addon,\n "cpu" the cpu backend\'s kernel on the same storage; "composite" is an op made of the kernels listed)');
   const table = (rows: Map<string, { ms: number; calls: number }>, title: string) => {
     console.log(`\n${title}`);
     const sorted = [...rows.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, config.top);
     for (const [key, { ms, calls }] of sorted) {
       const share = ((100 * ms) / kernelMs).toFixed(1);
-      console.log(`${ms.toFixed(2).padStart(8)} ms ${share.padStart(5)}%  ${String(Math.round(calls)).padStart(3)}x  ${key}`);
+      const ranOn = whichBackendRan(key.split(' ')[0]!);
+      console.log(`${ms.toFixed(2).padStart(8)} ms ${share.padStart(5)}%  ${String(Math.round(calls)).padStart(3)}x  ${ranOn.padEnd(12)} ${key}`);
     }
   };
   table(byName, 'kernel time per step, by kernel:');
