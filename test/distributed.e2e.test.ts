@@ -38,6 +38,11 @@ describe('single-node distributed training', () => {
     expect(checked.length).toBeGreaterThanOrEqual(6);
     for (const s of checked) expect(new Set(s.hashes).size).toBe(1);
     expect(run.records.some((r) => r.kind === 'message' && r.level === 'error')).toBe(false);
+    // CI installs g++ and libdnnl-dev, so `auto` must have chosen the native backend there.
+    if (process.env.CI === 'true') {
+      const backends = new Set(run.records.filter((r) => r.kind === 'worker').map((r) => (r as { backend: string }).backend));
+      expect([...backends].every((b) => b.startsWith('onednn'))).toBe(true);
+    }
     expect(ep[2].validation?.count).toBe(128);
     expect(ep[2].test?.count).toBe(128);
     expect(ep[2].test?.confusion.reduce((a, b) => a + b, 0)).toBe(128);
