@@ -257,3 +257,34 @@ describe.skipIf(!probe.ok)('the dropout kernel', () => {
     }
   });
 });
+
+describe.skipIf(!probe.ok)('the fused conv + bias + ReLU training kernel', () => {
+  beforeAll(initBackends);
+
+  for (const [label, xs, fs, strides, pad] of [
+    ['seed conv2', [2, 14, 14, 8], [3, 3, 8, 6], 1, 'valid'],
+    ['stride 2, same', [2, 9, 9, 3], [3, 3, 3, 4], 2, 'same'],
+  ] as const) {
+    it(`output and gradients equal conv2d + add + relu on cpu: ${label}`, async () => {
+      const s: [number, number] = [strides, strides];
+      const lossOf = (dy: tf.Tensor) => (x: tf.Tensor, f: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.mul(tf.relu(tf.add(tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, s, pad), b)), dy));
+      const inputs = () => [t4([...xs], 1), t4([...fs], 2), t([fs[3]], 3)] as const;
+      const reference = await onCpuAndOneDnn(() => {
+        const [x, f, b] = inputs();
+        const y = tf.relu(tf.add(tf.conv2d(x, f, s, pad), b));
+        return [y, ...tf.grads(lossOf(t(y.shape, 4)))([x, f, b])];
+      });
+      lastRun.clear();
+      const fused = await runOn('onednn', () => {
+        const [x, f, b] = inputs();
+        const run = (a: tf.Tensor, g: tf.Tensor, c: tf.Tensor) => tf.engine().runKernel('GradsyncConv2DBiasRelu', { x: a, filter: g, bias: c }, { strides: s, pad }) as tf.Tensor;
+        const y = run(x, f, b);
+        const dy = t(y.shape, 4);
+        return [y, ...tf.grads((a: tf.Tensor, g: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(run(a, g, c), dy)))([x, f, b])];
+      });
+      expect(lastRun.get('GradsyncReluGradBiasSum')).toBe('onednn');
+      fused.values.forEach((v, i) => expect(relativeDiff(v, reference.cpu.values[i]!), `output ${i}`).toBeLessThan(2e-5));
+    });
+  }
+});

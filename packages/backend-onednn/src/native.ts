@@ -53,6 +53,7 @@ export interface OneDnnBinding {
     dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, channels: number, epsilon: number,
   ): void;
   reluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
+  reluGradBiasSum(dy: Float32Array, y: Float32Array, dx: Float32Array, dbias: Float32Array, channels: number): void;
   dropout(x: Float32Array, y: Float32Array, mask: Float32Array, rate: number, seed: number): void;
   reduce(op: string, x: Float32Array, out: Float32Array, outer: number, reduced: number, inner: number): void;
   transform(

@@ -10,6 +10,7 @@ import { elementwiseKernels } from './kernels/elementwise';
 import { reduceKernels } from './kernels/reduce';
 import { fusedBatchNormKernel, tileKernel, transformKernel } from './kernels/shape-and-image';
 import type { NativeKernel } from './kernels/native-kernel';
+import { conv2DBiasReluGradConfig, conv2DBiasReluKernel, reluGradBiasSumKernel } from './kernels/conv-bias-relu';
 import {
   batchNormTrainingGradConfig,
   batchNormTrainingGradKernel,
@@ -38,6 +39,8 @@ export const nativeKernels: readonly NativeKernel[] = [
   batchNormTrainingGradKernel,
   reluGradKernel,
   dropoutKernel,
+  conv2DBiasReluKernel,
+  reluGradBiasSumKernel,
 ];
 
 /** Kernel name → whether it ran natively on its last call (for the per-op profile's backend column). */
@@ -79,6 +82,7 @@ export function registerOneDnnBackend(binding: OneDnnBinding): void {
   }
   tf.registerGradient(batchNormTrainingGradConfig);
   tf.registerGradient(dropoutGradConfig);
+  tf.registerGradient(conv2DBiasReluGradConfig);
 }
 
 /** Which kernels of the 'onednn' backend are native (the rest fall back to the cpu backend's). */

@@ -3,6 +3,7 @@ import { GradsyncError } from '../errors/index';
 import { mixKeys } from '../random/index';
 import { batchNormalization } from './batch-norm-layer';
 import { dropout } from './dropout-layer';
+import { conv2d } from './conv-layer';
 
 export const MODEL_NAMES = ['seed-cnn', 'tiny-cnn', 'linear'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
@@ -50,14 +51,14 @@ function seedCnn(seed: number, init: InitScheme): tfl.Sequential {
   return tfl.sequential({
     name: 'seed_cnn',
     layers: [
-      tfl.layers.conv2d({ inputShape: [...IMAGE_SHAPE], filters: 32, kernelSize: 3, activation: 'relu', ...at(1, 3 * 3 * 3) }),
+      conv2d({ inputShape: [...IMAGE_SHAPE], filters: 32, kernelSize: 3, activation: 'relu', ...at(1, 3 * 3 * 3) }),
       batchNormalization(),
-      tfl.layers.conv2d({ filters: 32, kernelSize: 3, activation: 'relu', ...at(2, 3 * 3 * 32) }),
+      conv2d({ filters: 32, kernelSize: 3, activation: 'relu', ...at(2, 3 * 3 * 32) }),
       tfl.layers.maxPooling2d({ poolSize: 2 }),
       dropout({ rate: 0.25 }),
-      tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu', ...at(3, 3 * 3 * 32) }),
+      conv2d({ filters: 64, kernelSize: 3, activation: 'relu', ...at(3, 3 * 3 * 32) }),
       batchNormalization(),
-      tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu', ...at(4, 3 * 3 * 64) }),
+      conv2d({ filters: 64, kernelSize: 3, activation: 'relu', ...at(4, 3 * 3 * 64) }),
       tfl.layers.maxPooling2d({ poolSize: 2 }),
       dropout({ rate: 0.25 }),
       tfl.layers.flatten(),
