@@ -53,6 +53,18 @@ export class OneDnnBackend extends MathBackendCPU {
     return info;
   }
 
+  /** Several float32 outputs filled by one call (a kernel with more than one result); all or none. */
+  outputs(shapes: number[][], fill: (values: Float32Array[]) => void): TensorInfo[] {
+    const infos = shapes.map((shape) => this.output(shape, 'float32', () => {}));
+    try {
+      fill(infos.map((info) => this.float32(info)!));
+    } catch (err) {
+      for (const info of infos) this.disposeData(info.dataId);
+      throw err;
+    }
+    return infos;
+  }
+
   override write(values: Values, shape: number[], dtype: DataType): DataId {
     const buffer = bufferOf(values);
     if (buffer != null) this.pool.retain(buffer);

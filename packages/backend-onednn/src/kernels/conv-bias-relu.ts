@@ -49,16 +49,7 @@ export const reluGradBiasSumKernel: NativeKernel = {
     const data = float32Inputs(backend, dy!, y!);
     if (data == null) throw new Error(`onednn: ${RELU_GRAD_BIAS_SUM} takes float32 tensors`);
     const c = y!.shape[y!.shape.length - 1]!;
-    const dbias = backend.output([c], 'float32', () => {});
-    try {
-      const dx = backend.output(y!.shape, 'float32', (out) =>
-        backend.binding.reluGradBiasSum(data[0]!, data[1]!, out as Float32Array, backend.float32(dbias)!, c),
-      );
-      return [dx, dbias];
-    } catch (err) {
-      backend.disposeData(dbias.dataId);
-      throw err;
-    }
+    return backend.outputs([y!.shape, [c]], ([dx, dbias]) => backend.binding.reluGradBiasSum(data[0]!, data[1]!, dx!, dbias!, c));
   },
 };
 

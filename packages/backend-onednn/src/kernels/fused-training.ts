@@ -42,19 +42,9 @@ export const batchNormTrainingKernel: NativeKernel = {
     if (data == null) throw new Error(`onednn: ${BATCH_NORM_TRAINING} takes float32 tensors`);
     const c = channelsOf(x!);
     const { epsilon } = attrs as unknown as BatchNormTrainingAttrs;
-    const mean = backend.output([c], 'float32', () => {});
-    const variance = backend.output([c], 'float32', () => {});
-    const [meanData, varianceData] = [backend.float32(mean)!, backend.float32(variance)!];
-    try {
-      const y = backend.output(x!.shape, 'float32', (out) =>
-        backend.binding.batchNormTrain(data[0]!, data[1]!, data[2]!, out as Float32Array, meanData, varianceData, c, epsilon),
-      );
-      return [y, mean, variance];
-    } catch (err) {
-      backend.disposeData(mean.dataId);
-      backend.disposeData(variance.dataId);
-      throw err;
-    }
+    return backend.outputs([x!.shape, [c], [c]], ([y, mean, variance]) =>
+      backend.binding.batchNormTrain(data[0]!, data[1]!, data[2]!, y!, mean!, variance!, c, epsilon),
+    );
   },
 };
 
@@ -66,21 +56,9 @@ export const batchNormTrainingGradKernel: NativeKernel = {
     if (data == null) throw new Error(`onednn: ${BATCH_NORM_TRAINING_GRAD} takes float32 tensors`);
     const c = channelsOf(x!);
     const { epsilon } = attrs as unknown as BatchNormTrainingAttrs;
-    const dgamma = backend.output([c], 'float32', () => {});
-    const dbeta = backend.output([c], 'float32', () => {});
-    try {
-      const dx = backend.output(x!.shape, 'float32', (out) =>
-        backend.binding.batchNormTrainGrad(
-          data[0]!, data[1]!, data[2]!, data[3]!, data[4]!, out as Float32Array,
-          backend.float32(dgamma)!, backend.float32(dbeta)!, c, epsilon,
-        ),
-      );
-      return [dx, dgamma, dbeta];
-    } catch (err) {
-      backend.disposeData(dgamma.dataId);
-      backend.disposeData(dbeta.dataId);
-      throw err;
-    }
+    return backend.outputs([x!.shape, [c], [c]], ([dx, dgamma, dbeta]) =>
+      backend.binding.batchNormTrainGrad(data[0]!, data[1]!, data[2]!, data[3]!, data[4]!, dx!, dgamma!, dbeta!, c, epsilon),
+    );
   },
 };
 
@@ -118,14 +96,7 @@ export const dropoutKernel: NativeKernel = {
     const data = float32Inputs(backend, x!);
     if (data == null) throw new Error(`onednn: ${DROPOUT} takes a float32 tensor`);
     const { rate, seed } = attrs as unknown as DropoutAttrs;
-    const mask = backend.output(x!.shape, 'float32', () => {});
-    try {
-      const y = backend.output(x!.shape, 'float32', (out) => backend.binding.dropout(data[0]!, out as Float32Array, backend.float32(mask)!, rate, seed));
-      return [y, mask];
-    } catch (err) {
-      backend.disposeData(mask.dataId);
-      throw err;
-    }
+    return backend.outputs([x!.shape, x!.shape], ([y, mask]) => backend.binding.dropout(data[0]!, y!, mask!, rate, seed));
   },
 };
 
