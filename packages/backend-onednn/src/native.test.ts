@@ -60,6 +60,11 @@ describe.skipIf(!probe.ok)('errors at the tfjs level', () => {
 });
 
 describe('loading the addon', () => {
+  it.skipIf(!probe.ok)('loads the build GRADSYNC_ONEDNN_ADDON names (the AddressSanitizer run), else build/release', () => {
+    const expected = process.env.GRADSYNC_ONEDNN_ADDON ?? join('build', 'release', 'gradsync_onednn.node');
+    expect(probe.ok && probe.path.endsWith(expected)).toBe(true);
+  });
+
   it('says what to install when it was not built, quoting the build step', () => {
     const dir = mkdtempSync(join(tmpdir(), 'onednn-'));
     writeFileSync(join(dir, 'status.json'), JSON.stringify({ ok: false, why: 'oneDNN headers (dnnl.hpp, Debian package libdnnl-dev) not found; install it with `apt-get install g++ libdnnl-dev`' }));
