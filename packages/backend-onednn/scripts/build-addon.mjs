@@ -57,8 +57,8 @@ if (existsSync(target) && !process.argv.includes('--force')) {
   }
 }
 
-const compiler = process.env.CXX || which('g++') || which('c++');
-if (!compiler) give_up('no C++ compiler (g++)');
+const compiler = process.env.CXX ? which(process.env.CXX) : which('g++') || which('c++');
+if (!compiler) give_up(process.env.CXX ? `the C++ compiler CXX=${process.env.CXX} was not found` : 'no C++ compiler (g++)');
 
 const nodeInclude = [join(dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node', '/usr/local/include/node'].find(
   (dir) => existsSync(join(dir, 'node_api.h')),
