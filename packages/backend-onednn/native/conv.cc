@@ -216,22 +216,12 @@ Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// The implementation oneDNN picked for a forward convolution (e.g. "brg:avx512_core"), for profiles.
-Napi::Value Conv2dImplementation(const Napi::CallbackInfo& info) {
-  RequireArgs(info, 7, "conv2dImplementation");
-  ConvGeometry g = ReadGeometry(info, 0, "conv2dImplementation");
-  std::string impl;
-  GuardDnnl(info.Env(), "conv2dImplementation", [&] { impl = ForwardDesc(g, false, false).impl_info_str(); });
-  return Napi::String::New(info.Env(), impl);
-}
-
 }  // namespace
 
 void RegisterConv(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2d", Napi::Function::New(env, Conv2d));
   exports.Set("conv2dBackpropInput", Napi::Function::New(env, Conv2dBackpropInput));
   exports.Set("conv2dBackpropFilter", Napi::Function::New(env, Conv2dBackpropFilter));
-  exports.Set("conv2dImplementation", Napi::Function::New(env, Conv2dImplementation));
 }
 
 }  // namespace gradsync

@@ -24,10 +24,6 @@ export interface OneDnnBinding {
     xShape: number[], filterShape: number[], dyShape: number[],
     strides: number[], dilations: number[], padTopLeft: number[], padBottomRight: number[],
   ): void;
-  conv2dImplementation(
-    xShape: number[], filterShape: number[], outShape: number[],
-    strides: number[], dilations: number[], padTopLeft: number[], padBottomRight: number[],
-  ): string;
   maxPool(x: Float32Array, out: Float32Array, xShape: number[], outShape: number[], window: number[], strides: number[], padTopLeft: number[]): void;
   maxPoolGrad(
     dy: Float32Array, x: Float32Array, dx: Float32Array, xShape: number[], dyShape: number[],

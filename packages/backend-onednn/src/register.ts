@@ -60,15 +60,15 @@ function nativeThenCpu(kernel: NativeKernel, cpu: KernelConfig | undefined): Ker
   };
 }
 
-let registeredWith: OneDnnBinding | null = null;
+let registered = false;
 
 /**
  * Registers the 'onednn' backend and its kernels: the addon's where it has one, the cpu
  * backend's otherwise. Idempotent. Priority below cpu, so it runs only when chosen.
  */
 export function registerOneDnnBackend(binding: OneDnnBinding): void {
-  if (registeredWith != null) return;
-  registeredWith = binding;
+  if (registered) return;
+  registered = true;
   tf.registerBackend(ONEDNN_BACKEND, () => new OneDnnBackend(binding), 0);
   const native = new Map(nativeKernels.map((k) => [k.kernelName, k]));
   const cpuKernels = new Map(tf.getKernelsForBackend('cpu').map((k) => [k.kernelName, k]));
