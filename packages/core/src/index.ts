@@ -1,2 +1,3 @@
 export * from './errors/index';
 export * from './random/index';
+export * from './terminal/index';

@@ -1,14 +1,14 @@
 import { watchFile, unwatchFile } from 'node:fs';
-import { Command } from 'commander';
 import { intOption } from '@gradsync/core/config';
-import { GradsyncError, runCli } from '@gradsync/core/errors';
-import { DEFAULT_DASHBOARD_DIST, isDashboardBuilt, MetricsFeed, startDashboardServer } from '../dashboard-server/index';
+import { GradsyncError, gradsyncProgram, logLine, runCli } from '@gradsync/core';
+import { ensureDashboardBuilt, MetricsFeed, startDashboardServer } from '../dashboard-server/index';
 import { type BadLine, JsonlTail, resolveMetricsFile } from '../dashboard-server/jsonl-tail';
 
-const log = (line: string) => process.stderr.write(`${line}\n`);
+const log = (line: string) => logLine('info', line);
+const warn = (line: string) => logLine('warn', line);
 
 await runCli(async () => {
-  const program = new Command('pnpm dashboard')
+  const program = gradsyncProgram('pnpm dashboard')
     .description("Serve a run's metrics.jsonl to the web dashboard.")
     .argument('<run>', 'run folder (runs/<name>) or a metrics.jsonl file')
     .option('--host <host>', 'interface to listen on (0.0.0.0 for every interface)', '127.0.0.1')
@@ -22,16 +22,15 @@ await runCli(async () => {
 
   const tail = new JsonlTail(file);
   const reportBad = (bad: BadLine[]) => {
-    for (const b of bad) log(`warning: ${file} line ${b.line} is not a metric record (${b.reason}); skipped`);
+    for (const b of bad) warn(`${file} line ${b.line} is not a metric record (${b.reason}); skipped`);
   };
   const first = tail.read(!o.follow);
   reportBad(first.badLines);
   const feed = new MetricsFeed({ history: first.records });
 
+  const page = await ensureDashboardBuilt(log);
+  if (!page.ok) throw new GradsyncError('E_DASHBOARD', `no dashboard page: ${page.why}`);
   const server = await startDashboardServer({ host: o.host, port: o.port, feed });
-  if (!isDashboardBuilt(DEFAULT_DASHBOARD_DIST)) {
-    log(`warning: the dashboard is not built (${DEFAULT_DASHBOARD_DIST}); run \`pnpm build\` first`);
-  }
   log(`${first.records.length} records from ${file}${o.follow ? ', following new ones' : ''}; Ctrl-C to stop`);
   process.stdout.write(`dashboard: ${server.url}\n`);
 
@@ -39,11 +38,11 @@ await runCli(async () => {
     watchFile(file, { interval: 1000 }, () => {
       try {
         const r = tail.read();
-        if (r.restarted) log(`warning: ${file} was replaced; reload the page to drop the old records`);
+        if (r.restarted) warn(`${file} was replaced; reload the page to drop the old records`);
         reportBad(r.badLines);
         for (const record of r.records) feed.publish(record);
       } catch (err) {
-        log(`warning: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+        warn(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
       }
     });
   }

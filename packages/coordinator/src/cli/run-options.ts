@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { GradsyncError } from '@gradsync/core';
+import { GradsyncError, type LogLevel, logLine, QUIET_FLAGS, QUIET_HELP } from '@gradsync/core';
 import {
   addRecipeOptions,
   ALLREDUCE_CHOICES,
@@ -41,6 +41,7 @@ export function addRunOptions(program: Command): Command {
     .option('--min-workers <n>', 'pause training (not fail) while fewer workers remain', intOption('--min-workers', 1), 1)
     .option('--max-workers <n>', 'refuse workers beyond this many', intOption('--max-workers', 1), 1024)
     .option('--heartbeat-timeout <s>', 'declare a silent worker gone after this many seconds', positiveNumberOption('--heartbeat-timeout'), 10)
+    .option(QUIET_FLAGS, QUIET_HELP)
     .option('--max-nonfinite <n>', 'stop after this many steps in a row with NaN/Inf gradients', intOption('--max-nonfinite', 1), SEED_RECIPE.maxNonFiniteSteps);
 }
 
@@ -73,6 +74,6 @@ export function launchOptionsFrom(program: Command, workers: number, log: Launch
   };
 }
 
-export function coordinatorLog(level: 'info' | 'warn' | 'error', line: string): void {
-  process.stderr.write(`${level === 'info' ? '' : `${level}: `}${line}\n`);
+export function coordinatorLog(level: LogLevel, line: string): void {
+  logLine(level, line);
 }

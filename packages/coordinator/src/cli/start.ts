@@ -1,10 +1,12 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Command, Option } from 'commander';
-import { runCli } from '@gradsync/core';
+import { Option } from 'commander';
+import { gradsyncProgram, runCli, setQuiet } from '@gradsync/core';
 import { backendRequests, nodeBackendHost } from '@gradsync/core/backend';
 import { intOption } from '@gradsync/core/config';
+import { ensureDashboardBuilt } from '../dashboard-server/index';
 import { launchCoordinator } from '../launch';
+import { quickRunData, quickRunOverrides, quickRunPreset } from '../quick-run';
 import { planLocalWorkers } from '../local-workers';
 import { addRunOptions, coordinatorLog, launchOptionsFrom } from './run-options';
 
@@ -32,19 +34,32 @@ function defaultCpuWorkers(backend: string): number {
 
 await runCli(async () => {
   const program = addRunOptions(
-    new Command('pnpm start')
+    gradsyncProgram('pnpm start')
       .description('Single-node mode: a coordinator and local worker processes in one command.')
       .option('--workers <n>', 'local worker processes (default: one per visible GPU; else one CPU worker on every core with the onednn backend, measured faster here than two workers of one thread each; 2 CPU workers without it)', intOption('--workers', 1))
       .addOption(new Option('--worker-backend <name>', 'backend for the workers').choices(backendRequests).default('auto'))
-      .option('--threads <n>', 'CPU threads of each local worker for the onednn backend (default: cores / workers, at least 1)', intOption('--threads', 1)),
+      .option('--threads <n>', 'CPU threads of each local worker for the onednn backend (default: cores / workers, at least 1)', intOption('--threads', 1))
+      .option('--quick', 'a first run of a few minutes: 2 workers, 3 epochs on 10,000 CIFAR-10 training images (synthetic images when CIFAR-10 cannot be had); flags you give win'),
   );
   program.parse();
+  if (program.opts().quick) {
+    const overrides = quickRunOverrides(quickRunPreset(), (option) => program.getOptionValueSource(option) === 'cli');
+    for (const [option, value] of Object.entries(overrides)) program.setOptionValue(option, value);
+  }
   const o = program.opts();
+  setQuiet(Boolean(o.quiet));
   const gpus = visibleGpus();
   const workers: number = o.workers ?? (gpus > 0 ? gpus : defaultCpuWorkers(o.workerBackend));
   const launch = launchOptionsFrom(program, workers, coordinatorLog);
+  if (o.quick) {
+    const quick = await quickRunData({ dataDir: launch.dataDir, cacheDir: launch.cacheDir, log: coordinatorLog });
+    launch.dataDir = quick.dataDir;
+    coordinatorLog('notice', `quick run ${launch.config.runName}: ${workers} workers, ${launch.config.epochs} epochs on ${(launch.config.limitTrain ?? 0).toLocaleString('en-US')} ${quick.synthetic ? 'synthetic' : 'CIFAR-10'} training images (the full recipe: \`pnpm start\` without --quick)`);
+  }
+  const page = await ensureDashboardBuilt((line) => coordinatorLog('info', line));
   const launched = await launchCoordinator(launch);
-  coordinatorLog('info', `dashboard: ${launched.httpUrl}`);
+  if (page.ok) coordinatorLog('notice', `dashboard: ${launched.httpUrl}`);
+  else coordinatorLog('warn', `no dashboard page: ${page.why}. Training goes on; its metrics are in ${launched.runDir}/metrics.jsonl`);
   const plan = planLocalWorkers({ workers, gpus, workerUrl: launched.workerUrl, backend: o.workerBackend, threads: o.threads });
   coordinatorLog(
     'info',
@@ -58,7 +73,7 @@ await runCli(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill(signal);
   };
   for (let i = 0; i < workers; i++) {
-    const child = spawn(process.execPath, [...process.execArgv, WORKER_CLI, ...plan.args[i]], {
+    const child = spawn(process.execPath, [...process.execArgv, WORKER_CLI, ...plan.args[i], ...(o.quiet ? ['--quiet'] : [])], {
       stdio: ['ignore', 'inherit', 'pipe'],
       env: { ...process.env, GRADSYNC_TOKEN: launch.token ?? '' },
     });
@@ -92,7 +107,7 @@ await runCli(async () => {
   try {
     const end = await launched.done;
     await waitForChildren();
-    coordinatorLog('info', `run ${end.status} in ${end.wallSec.toFixed(1)} s; test accuracy ${end.test ? end.test.accuracy.toFixed(4) : 'n/a'}; run folder ${launched.runDir}`);
+    coordinatorLog('notice', `run ${end.status} in ${end.wallSec.toFixed(1)} s; test accuracy ${end.test ? end.test.accuracy.toFixed(4) : 'n/a'}; run folder ${launched.runDir}`);
   } catch (err) {
     stopping = true;
     stopChildren('SIGTERM');

@@ -3,3 +3,4 @@ export { attachDashboard, DashboardRoutes, FEED_PATH, RECORDS_PATH, type AttachO
 export { startDashboardServer, type DashboardServer, type DashboardServerOptions } from './start';
 export { DEFAULT_DASHBOARD_DIST, isDashboardBuilt } from './static-files';
 export { FeedSocket, MAX_BUFFERED_BYTES } from './feed-socket';
+export { ensureDashboardBuilt, type DashboardReady } from './ensure-built';

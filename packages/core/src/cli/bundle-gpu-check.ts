@@ -3,12 +3,12 @@
  * the self-contained GPU check folder (default dist/gpu-check/) for a bare Linux GPU machine; copy
  * it there and run `./run.sh`. See ../gpu-check/bundle.ts for what it holds.
  */
-import { Command } from 'commander';
 import { runCli } from '../errors/index';
+import { gradsyncProgram } from '../terminal/index';
 import { bundleGpuCheck } from '../gpu-check/bundle';
 
 await runCli(async () => {
-  const o = new Command('pnpm bundle:gpu-check')
+  const o = gradsyncProgram('pnpm bundle:gpu-check')
     .description('Write a self-contained folder that checks and measures the webgpu backend on a Linux GPU machine')
     .option('--out <dir>', 'output folder (replaced)', 'dist/gpu-check')
     .option('--xz-level <n>', 'xz preset for the Node binary (0-9)', '6')

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { INIT_SCHEMES, MODEL_NAMES } from '../model/index';
-import { defaultRunName, intOption, positiveNumberOption, type RunConfig, SEED_RECIPE, validateRunConfig } from './run-config';
+import { defaultRunName, intOption, positiveNumberOption, type RunConfig, SEED_RECIPE, validateRunConfig, validationOption } from './run-config';
 
 /** The flags every training program shares (data, recipe, run folder), defined once. */
 export function addRecipeOptions(program: Command): Command {
@@ -11,7 +11,7 @@ export function addRecipeOptions(program: Command): Command {
     .option('--batch-size <n>', 'global batch size (split across workers)', intOption('--batch-size', 1), SEED_RECIPE.batchSize)
     .option('--lr <x>', 'Adam learning rate', positiveNumberOption('--lr'), SEED_RECIPE.lr)
     .option('--seed <n>', 'seed for weights, shuffling and augmentation', intOption('--seed', 0), SEED_RECIPE.seed)
-    .option('--validation <n>', 'hold out the last N training images for validation', intOption('--validation', 0), SEED_RECIPE.validationCount)
+    .option('--validation <n>', 'hold out the last N training images for validation ("auto": 10% of them, at most 5000: the recipe\'s 5000 on CIFAR-10)', validationOption, SEED_RECIPE.validationCount)
     .option('--limit-train <n>', 'train on only the first N training images', intOption('--limit-train', 1))
     .addOption(new Option('--model <name>', 'model').choices(MODEL_NAMES).default(SEED_RECIPE.model))
     .addOption(
@@ -35,7 +35,7 @@ export function recipeFromOptions(o: Record<string, unknown>, extra: Partial<Run
     batchSize: o.batchSize as number,
     lr: o.lr as number,
     seed: o.seed as number,
-    validationCount: o.validation as number,
+    validationCount: o.validation as RunConfig['validationCount'],
     limitTrain: (o.limitTrain as number | undefined) ?? null,
     augment: o.augment === false ? { flip: false, zoomRange: 0 } : SEED_RECIPE.augment,
     ...extra,

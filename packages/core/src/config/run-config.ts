@@ -1,4 +1,5 @@
 import { SEED_AUGMENT, type AugmentConfig } from '../augment/index';
+import type { ValidationCount } from '../data/validation-split';
 import { GradsyncError } from '../errors/index';
 import { INIT_SCHEMES, type InitScheme, MODEL_NAMES, type ModelName } from '../model/index';
 import { SEED_PLATEAU, type PlateauConfig } from '../train/index';
@@ -17,8 +18,8 @@ export interface RunConfig {
   batchSize: number;
   lr: number;
   seed: number;
-  /** The last `validationCount` training images are held out for validation. */
-  validationCount: number;
+  /** The last `validationCount` training images are held out for validation ('auto': 10%, at most 5,000). */
+  validationCount: ValidationCount;
   /** Train on only the first N training images (after the validation split); null = all. */
   limitTrain: number | null;
   augment: AugmentConfig;
@@ -38,7 +39,7 @@ export const SEED_RECIPE: Omit<RunConfig, 'runName'> = {
   batchSize: 64,
   lr: 1e-3,
   seed: 1,
-  validationCount: 5000,
+  validationCount: 'auto',
   limitTrain: null,
   augment: SEED_AUGMENT,
   plateau: SEED_PLATEAU,
@@ -67,7 +68,7 @@ export function validateRunConfig(c: RunConfig): RunConfig {
   int('batch size', c.batchSize, 1);
   if (typeof c.lr !== 'number' || !(c.lr > 0) || !Number.isFinite(c.lr)) fail('learning rate', c.lr, 'a positive number');
   int('seed', c.seed, 0);
-  int('validation count', c.validationCount, 0);
+  if (c.validationCount !== 'auto') int('validation count', c.validationCount, 0);
   if (c.limitTrain !== null) int('limit-train', c.limitTrain, 1);
   if (!(c.augment.zoomRange >= 0 && c.augment.zoomRange < 1)) fail('zoom range', c.augment.zoomRange, 'in [0, 1)');
   if (!(c.plateau.factor > 0 && c.plateau.factor < 1)) fail('plateau factor', c.plateau.factor, 'in (0, 1)');
@@ -95,6 +96,14 @@ export function positiveNumberOption(flag: string): (v: string) => number {
   };
 }
 
+/** `--validation`: a count of images, or 'auto'. */
+export function validationOption(v: string): ValidationCount {
+  if (v.trim() === 'auto') return 'auto';
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim())) throw new GradsyncError('E_FLAG', `--validation must be an integer ≥ 0 or "auto", got "${v}"`);
+  return n;
+}
+
 export function choiceOption<T extends string>(flag: string, choices: readonly T[]): (v: string) => T {
   return (v: string) => {
     if (!(choices as readonly string[]).includes(v)) throw new GradsyncError('E_FLAG', `${flag} must be one of ${choices.join(', ')}, got "${v}"`);
@@ -102,8 +111,7 @@ export function choiceOption<T extends string>(flag: string, choices: readonly T
   };
 }
 
-export function defaultRunName(prefix = 'run'): string {
-  const d = new Date();
+export function defaultRunName(prefix = 'run', d = new Date()): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${prefix}-${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}-${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}`;
 }

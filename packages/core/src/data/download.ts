@@ -48,7 +48,8 @@ export async function ensureCachedArchive(
   options: DownloadOptions = {},
   log: (line: string) => void = () => {},
 ): Promise<{ path: string; downloaded: boolean }> {
-  const url = options.url ?? CIFAR10_URL;
+  // GRADSYNC_CIFAR10_URL: a mirror inside a network that cannot reach the official host.
+  const url = options.url ?? (process.env.GRADSYNC_CIFAR10_URL || CIFAR10_URL);
   const expectedMd5 = (options.md5 ?? CIFAR10_MD5).toLowerCase();
   const path = join(cacheDir, ARCHIVE_FILE_NAME);
   if (await exists(path)) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeSyntheticCifar10 } from './synthetic';
 import { IMAGE_BYTES } from './types';
-import { splitValidation } from './validation-split';
+import { resolveValidationCount, splitValidation } from './validation-split';
 
 describe('splitValidation', () => {
   const { train } = makeSyntheticCifar10({ train: 30, test: 0, seed: 2 });
@@ -16,14 +16,24 @@ describe('splitValidation', () => {
     expect(Buffer.compare(validation.images, train.images.subarray(22 * IMAGE_BYTES))).toBe(0);
   });
 
-  it('allows 0 and defaults to 5000', () => {
+  it("allows 0 and defaults to 'auto': 10% of the images", () => {
     expect(splitValidation(train, 0).validation.count).toBe(0);
     expect(splitValidation(train, 0).train.count).toBe(30);
-    expect(() => splitValidation(train)).toThrow(/validation size 5000/);
+    expect(splitValidation(train).validation.count).toBe(3);
+    expect(splitValidation(train, 'auto').train.count).toBe(27);
+  });
+
+  it("'auto' is the recipe's 5000 on CIFAR-10's 50,000 images and fits any smaller set", () => {
+    expect(resolveValidationCount('auto', 50_000)).toBe(5000);
+    expect(resolveValidationCount('auto', 200_000)).toBe(5000);
+    expect(resolveValidationCount('auto', 2000)).toBe(200);
+    expect(resolveValidationCount('auto', 5)).toBe(0);
+    expect(resolveValidationCount(123, 50_000)).toBe(123);
   });
 
   it('rejects a validation set as large as the training set', () => {
     expect(() => splitValidation(train, 30)).toThrow(/0 to 29/);
-    expect(() => splitValidation(train, -1)).toThrow(/validation size -1/);
+    expect(() => splitValidation(train, -1)).toThrow(/--validation -1 must be an integer from 0 to 29/);
+    expect(() => splitValidation(train, 5000)).toThrow(/has 30 images .*leave --validation out/);
   });
 });

@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { isQuiet, logLine } from '../terminal/log';
 
 /** One progress bar per epoch on stderr; in a non-interactive terminal, a line every few seconds instead. */
 export class EpochProgress {
@@ -11,6 +12,7 @@ export class EpochProgress {
     this.label = label;
     this.total = total;
     this.lastLine = Date.now();
+    if (isQuiet()) return;
     if (process.stderr.isTTY) {
       this.bar = new cliProgress.SingleBar(
         {
@@ -29,9 +31,9 @@ export class EpochProgress {
     const payload = { ips: fields.ips.toFixed(0), loss: fields.loss.toFixed(4), acc: fields.acc.toFixed(3) };
     if (this.bar) {
       this.bar.update(done, payload);
-    } else if (Date.now() - this.lastLine > 10_000 || done === this.total) {
+    } else if (!isQuiet() && (Date.now() - this.lastLine > 10_000 || done === this.total)) {
       this.lastLine = Date.now();
-      process.stderr.write(`${this.label} ${done}/${this.total} steps | ${payload.ips} img/s | loss ${payload.loss} | acc ${payload.acc}\n`);
+      logLine('info', `${this.label} ${done}/${this.total} steps | ${payload.ips} img/s | loss ${payload.loss} | acc ${payload.acc}`);
     }
   }
 

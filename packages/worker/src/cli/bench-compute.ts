@@ -1,10 +1,9 @@
-import { Command } from 'commander';
-import { runCli } from '@gradsync/core';
+import { gradsyncProgram, runCli } from '@gradsync/core';
 import { intListOption, intOption } from '@gradsync/core/config';
 import { benchComputeBackends, COMPUTE_BENCH_BACKENDS, formatComputeTable, machineInfo } from '../compute-bench';
 
 await runCli(async () => {
-  const program = new Command('pnpm bench:compute')
+  const program = gradsyncProgram('pnpm bench:compute')
     .description('Median train and predict img/s of the model per backend that loads, after warm-up.')
     .option('--json', 'print JSON instead of a table')
     .option('--model <name>', 'model', 'seed-cnn')

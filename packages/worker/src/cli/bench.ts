@@ -4,14 +4,13 @@
  * A table on screen; with --json the report as JSON on stdout (the table then goes to stderr).
  */
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
-import { GradsyncError, runCli } from '@gradsync/core';
+import { GradsyncError, gradsyncProgram, runCli } from '@gradsync/core';
 import { intOption } from '@gradsync/core/config';
 import { type BenchReport, formatBenchReport } from '../bench/bench-report';
 import { BENCH_PARTS, type BenchPart, runBench } from '../bench/run-bench';
 
 await runCli(async () => {
-  const program = new Command('pnpm bench')
+  const program = gradsyncProgram('pnpm bench')
     .description('Compute, all-reduce and end-to-end training benchmarks: medians over repeated runs after warm-up.')
     .option('--quick', 'a smoke run in well under a minute: tiny sizes, 2 workers, a small synthetic set, 1 repetition')
     .option('--json', 'write the report as JSON to stdout (the table goes to stderr)')

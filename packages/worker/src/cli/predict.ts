@@ -1,30 +1,42 @@
-import { Command, Option } from 'commander';
+import { Option } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
-import { GradsyncError, runCli } from '@gradsync/core';
+import { GradsyncError, gradsyncProgram, logInfo, QUIET_FLAGS, QUIET_HELP, runCli, setQuiet } from '@gradsync/core';
 import { selectBackend } from '@gradsync/core/backend';
 import { intOption, THREADS_HELP } from '@gradsync/core/config';
 import { loadLayersModel } from '@gradsync/core/model';
 import { BACKEND_CHOICES } from '../backend-flag';
 import { decodeImageFile, toModelInput } from '../image-decode';
 
+/** One image's answer in `--json` output. */
+interface ImagePrediction {
+  file: string;
+  width: number;
+  height: number;
+  top: { classIndex: number; className: string; probability: number }[];
+}
+
 await runCli(async () => {
-  const program = new Command('pnpm predict')
+  const program = gradsyncProgram('pnpm predict')
     .description('Classify images with a model a training run exported.')
     .requiredOption('--model <dir>', 'model folder (runs/<name>/model)')
     .requiredOption('--image <files...>', 'PNG or JPEG images, any size')
     .option('--top <k>', 'how many classes to show', intOption('--top', 1), 3)
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_CHOICES).default('auto'))
-    .option('--threads <n>', THREADS_HELP, intOption('--threads', 1));
+    .option('--threads <n>', THREADS_HELP, intOption('--threads', 1))
+    .option('--json', 'print one JSON document on stdout: per image its size and top classes with probabilities')
+    .option(QUIET_FLAGS, QUIET_HELP);
   program.parse();
   const o = program.opts();
+  setQuiet(Boolean(o.quiet));
   const backend = await selectBackend({ backend: o.backend, threads: o.threads });
-  process.stderr.write(`${backend.summary}\n`);
+  logInfo(backend.summary);
   const { model, metadata } = await loadLayersModel(o.model);
   const classNames = Array.isArray(metadata.classNames) ? (metadata.classNames as string[]) : null;
   const inputShape = model.inputs[0].shape;
   if (inputShape[1] !== 32 || inputShape[2] !== 32 || inputShape[3] !== 3) {
     throw new GradsyncError('E_MODEL_FILE', `model expects input ${JSON.stringify(inputShape)}, not 32x32 RGB`);
   }
+  const results: ImagePrediction[] = [];
   for (const file of o.image as string[]) {
     const image = await decodeImageFile(file);
     const probs = tf.tidy(() => tf.softmax(model.predict(toModelInput(image)) as tf.Tensor2D));
@@ -34,9 +46,17 @@ await runCli(async () => {
       .map((prob, cls) => ({ prob, cls }))
       .sort((a, b) => b.prob - a.prob)
       .slice(0, o.top);
-    process.stdout.write(`${file} (${image.width}x${image.height})\n`);
-    for (const { prob, cls } of top) {
-      process.stdout.write(`  ${(classNames?.[cls] ?? `class ${cls}`).padEnd(12)} ${(prob * 100).toFixed(1)}%\n`);
+    const result: ImagePrediction = {
+      file,
+      width: image.width,
+      height: image.height,
+      top: top.map(({ prob, cls }) => ({ classIndex: cls, className: classNames?.[cls] ?? `class ${cls}`, probability: prob })),
+    };
+    results.push(result);
+    if (!o.json) {
+      process.stdout.write(`${file} (${image.width}x${image.height})\n`);
+      for (const t of result.top) process.stdout.write(`  ${t.className.padEnd(12)} ${(t.probability * 100).toFixed(1)}%\n`);
     }
   }
+  if (o.json) process.stdout.write(`${JSON.stringify({ model: o.model, backend: backend.name, images: results }, null, 2)}\n`);
 });

@@ -1,25 +1,27 @@
-import { Command, Option } from 'commander';
-import { runCli } from '@gradsync/core';
+import { Option } from 'commander';
+import { gradsyncProgram, logInfo, logLine, QUIET_FLAGS, QUIET_HELP, runCli, setQuiet } from '@gradsync/core';
 import { selectBackend } from '@gradsync/core/backend';
 import { addRecipeOptions, intOption, recipeFromOptions, type RunConfig, THREADS_HELP } from '@gradsync/core/config';
 import { loadCifar10 } from '@gradsync/core/data';
 import { BACKEND_CHOICES } from '../backend-flag';
 import { trainLocally } from '../train-local';
 
-const log = (line: string) => process.stderr.write(`${line}\n`);
+const log = logInfo;
 
 await runCli(async () => {
-  const program = addRecipeOptions(new Command('pnpm train').description("Train the tutorial's CIFAR-10 network in one process (no sockets)."))
+  const program = addRecipeOptions(gradsyncProgram('pnpm train').description("Train the tutorial's CIFAR-10 network in one process (no sockets)."))
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_CHOICES).default('auto'))
     .option('--gpu <n>', 'GPU index (tfjs-node-gpu, then webgpu)', intOption('--gpu', 0))
-    .option('--threads <n>', THREADS_HELP, intOption('--threads', 1));
+    .option('--threads <n>', THREADS_HELP, intOption('--threads', 1))
+    .option(QUIET_FLAGS, QUIET_HELP);
   program.parse();
   const o = program.opts();
+  setQuiet(Boolean(o.quiet));
   const config: RunConfig = recipeFromOptions(o, {}, 'train');
   const backend = await selectBackend({ backend: o.backend, gpu: o.gpu, threads: o.threads });
   log(backend.summary);
   const data = await loadCifar10({ dataDir: o.dataDir, cacheDir: o.cacheDir, log });
   log(`data: ${data.source}`);
   const result = await trainLocally(config, data, { runsDir: o.runsDir, log });
-  log(`done in ${result.wallSec.toFixed(1)} s, ${result.imagesPerSec.toFixed(1)} img/s overall; run folder ${result.runDir}`);
+  logLine('notice', `done in ${result.wallSec.toFixed(1)} s, ${result.imagesPerSec.toFixed(1)} img/s overall; run folder ${result.runDir}`);
 });

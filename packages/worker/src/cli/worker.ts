@@ -1,5 +1,5 @@
-import { Command, Option } from 'commander';
-import { GradsyncError, runCli } from '@gradsync/core';
+import { Option } from 'commander';
+import { GradsyncError, gradsyncProgram, logInfo, QUIET_FLAGS, QUIET_HELP, runCli, setQuiet } from '@gradsync/core';
 import { selectBackend } from '@gradsync/core/backend';
 import { intOption, THREADS_HELP } from '@gradsync/core/config';
 import { BACKEND_CHOICES } from '../backend-flag';
@@ -7,7 +7,7 @@ import { connectToCoordinator } from '../coordinator-link';
 import { createRingProvider } from '../ring-provider';
 import { WorkerSession } from '../session/worker-session';
 
-const log = (line: string) => process.stderr.write(`${line}\n`);
+const log = logInfo;
 
 function coordinatorUrl(raw: string): URL {
   let url: URL;
@@ -22,7 +22,7 @@ function coordinatorUrl(raw: string): URL {
 }
 
 await runCli(async () => {
-  const program = new Command('pnpm worker')
+  const program = gradsyncProgram('pnpm worker')
     .description('A training worker: connects to a coordinator and trains until the run ends.')
     .option('--coordinator <url>', 'coordinator address', 'ws://127.0.0.1:7070')
     .option('--gpu <n>', 'train on this GPU (tfjs-node-gpu; sets CUDA_VISIBLE_DEVICES)', intOption('--gpu', 0))
@@ -33,9 +33,11 @@ await runCli(async () => {
     .option('--advertise-host <name>', 'host name other workers use to reach this one (default: this machine\'s host name, or 127.0.0.1 when local)')
     .option('--token <secret>', 'shared secret of the run (default: $GRADSYNC_TOKEN)')
     .option('--connect-timeout <s>', 'give up if the coordinator is unreachable this long', intOption('--connect-timeout', 1), 120)
-    .option('--heartbeat-timeout <s>', 'treat a coordinator silent this long as gone', intOption('--heartbeat-timeout', 1), 10);
+    .option('--heartbeat-timeout <s>', 'treat a coordinator silent this long as gone', intOption('--heartbeat-timeout', 1), 10)
+    .option(QUIET_FLAGS, QUIET_HELP);
   program.parse();
   const o = program.opts();
+  setQuiet(Boolean(o.quiet));
   if (o.gpu !== undefined && o.cpu) throw new GradsyncError('E_FLAG', '--gpu and --cpu contradict each other: pick one');
   const url = coordinatorUrl(o.coordinator);
   const backend = await selectBackend({ backend: o.cpu && o.backend === 'auto' ? 'auto' : o.backend, gpu: o.cpu ? undefined : o.gpu, threads: o.threads });
