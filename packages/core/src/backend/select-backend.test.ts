@@ -5,7 +5,8 @@ import path from 'node:path';
 import { GradsyncError } from '@gradsync/core/errors';
 import type { BackendHost } from './backend-host';
 import { selectBackend } from './select-backend';
-import { loadOneDnnBinding } from '@gradsync/backend-onednn';
+import { loadOneDnnBinding, ONEDNN_REBUILD } from '@gradsync/backend-onednn';
+import { noteSkip } from '@gradsync/test-skips';
 import type { BindingProbe } from '@gradsync/backend-onednn';
 
 // Dawn (npm `webgpu`) with no adapter on any backend, and no Vulkan loader: the webgpu paths
@@ -73,7 +74,9 @@ describe('selectBackend', () => {
     expect(tf.getBackend()).toBe('wasm');
   });
 
-  it.skipIf(!loadOneDnnBinding().ok)('auto: takes onednn when its addon loads, with the threads asked for', async () => {
+  const addon = loadOneDnnBinding();
+  if (!addon.ok) noteSkip({ suite: 'selectBackend: auto takes onednn (packages/core/src/backend/select-backend.test.ts)', why: addon.why, apt: ['g++', 'libdnnl-dev'], then: ONEDNN_REBUILD });
+  it.skipIf(!addon.ok)('auto: takes onednn when its addon loads, with the threads asked for', async () => {
     const { host } = fakeHost({ onednn: loadOneDnnBinding() });
     const selection = await selectBackend({ backend: 'auto', threads: 1 }, host);
     expect(selection.name).toBe('onednn');
