@@ -1,10 +1,10 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { noteSkip } from '@gradsync/test-skips';
 import { JsonlWriter, readJsonl } from '../metrics/jsonl';
 import { writeDirAtomically } from '../model/io';
-import { mountTmpfs } from '../test-support/tmpfs';
+import { fillUp, mountTmpfs } from '../test-support/tmpfs';
 import { WriteFailure, writeFileNamed } from './write-failure';
 
 describe('WriteFailure', () => {
@@ -24,33 +24,18 @@ const fs = mountTmpfs(64 * 1024);
 if (!fs.ok) noteSkip({ suite: 'writes on a full disk (packages/core/src/errors/write-failure.test.ts)', why: fs.why });
 afterAll(() => fs.ok && fs.unmount());
 
-/** Fills the tmpfs but for about `leave` bytes. */
-function fill(dir: string, leave: number): void {
-  const filler = path.join(dir, 'filler');
-  let size = 0;
-  for (let chunk = 64 * 1024; chunk >= 512; chunk /= 2) {
-    try {
-      writeFileSync(filler, Buffer.alloc(size + chunk));
-      size += chunk;
-    } catch {
-      /* try a smaller step */
-    }
-  }
-  writeFileSync(filler, Buffer.alloc(Math.max(0, size - leave)));
-}
-
 describe.skipIf(!fs.ok)('on a full disk (a real tmpfs)', () => {
   const dir = fs.ok ? fs.dir : '';
 
   it('writeFileNamed names the file', async () => {
-    fill(dir, 0);
+    fillUp(dir, 0);
     const err = await writeFileNamed(path.join(dir, 'big.bin'), Buffer.alloc(32 * 1024)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WriteFailure);
     expect((err as Error).message).toBe(`cannot write ${path.join(dir, 'big.bin')}: no space left on device (ENOSPC)`);
   });
 
   it('JsonlWriter: names metrics.jsonl and leaves no torn line behind', () => {
-    fill(dir, 8 * 1024);
+    fillUp(dir, 8 * 1024);
     const file = path.join(dir, 'metrics.jsonl');
     const writer = new JsonlWriter(file);
     writer.append({ kind: 'message', t: 1, level: 'info', text: 'first' });
@@ -67,7 +52,7 @@ describe.skipIf(!fs.ok)('on a full disk (a real tmpfs)', () => {
   });
 
   it('writeDirAtomically: names the final path, leaves neither the folder nor its temporary copy', async () => {
-    fill(dir, 8 * 1024);
+    fillUp(dir, 8 * 1024);
     const target = path.join(dir, 'checkpoints', '00000004');
     const err = await writeDirAtomically(target, (tmp) => writeFileNamed(path.join(tmp, 'state.bin'), Buffer.alloc(48 * 1024))).catch((e: unknown) => e);
     expect((err as Error).message).toBe(`cannot write ${path.join(target, 'state.bin')}: no space left on device (ENOSPC)`);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -22,4 +22,22 @@ export function mountTmpfs(sizeBytes: number): Tmpfs {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Fills the file system holding `dir` (with `dir`/filler) but for about `leave` bytes; delete the filler to free it. */
+export function fillUp(dir: string, leave = 0): void {
+  const filler = path.join(dir, 'filler');
+  let size = 0;
+  for (let chunk = 1 << 24; chunk >= 512; chunk /= 2) {
+    // Grow by the biggest chunk that still fits, halving the chunk each time one does not.
+    for (;;) {
+      try {
+        writeFileSync(filler, Buffer.alloc(size + chunk));
+        size += chunk;
+      } catch {
+        break;
+      }
+    }
+  }
+  writeFileSync(filler, Buffer.alloc(Math.max(0, size - leave)));
 }
