@@ -13,6 +13,8 @@ import type { BindingProbe } from '@gradsync/backend-onednn';
 // here never touch a real GPU stack (webgpu-device.test.ts covers adapter choice).
 vi.mock('webgpu', () => ({ globals: {}, create: () => ({ requestAdapter: async () => null }) }));
 vi.mock('./webgpu-diagnosis', () => ({ canLoadSharedLibrary: () => false, dawnWarningsFor: () => [] }));
+// As if the machine had a GPU, so webgpu gets as far as Dawn (mocked) whatever this machine has.
+vi.mock('./gpu-device-nodes', async (importOriginal) => ({ ...(await importOriginal<object>()), localGpuDeviceNodes: () => ['/dev/nvidia0'] }));
 
 const binaryField = {
   module_name: 'tfjs_binding',
