@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { MetricRecord } from '@gradsync/core/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { noteSkip } from '@gradsync/test-skips';
 import { MetricsFeed, startDashboardServer, type DashboardServer } from '../packages/coordinator/src/dashboard-server/index';
 import {
   type BrowserSession,
@@ -27,7 +28,9 @@ const LIVE_SCREENSHOT = path.join(REPO_ROOT, 'docs', 'dashboard-live-run.png');
 const noChromium = chromiumPath() === null;
 // Skipped only off CI: under CI (which installs Chromium through .ci/run) a missing browser fails the tests.
 const skipBrowser = noChromium && !process.env.CI;
-if (skipBrowser) process.stderr.write('dashboard browser tests skipped: no Chromium (apt-get install -y chromium, or set CHROMIUM_PATH)\n');
+if (skipBrowser) {
+  noteSkip({ suite: 'the dashboard in a browser (test/dashboard.browser.test.ts)', why: 'no Chromium (or set CHROMIUM_PATH)', apt: ['chromium'] });
+}
 
 /** Publishes records in batches, letting the page draw in between. */
 async function publishOverTime(feed: MetricsFeed, records: MetricRecord[], batch = 40, pauseMs = 15): Promise<void> {

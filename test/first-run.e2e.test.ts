@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { noteSkip } from '@gradsync/test-skips';
 import type { RunRecord } from '@gradsync/core/metrics';
 import { chromiumPath, launchBrowser, waitForAttribute, waitUntil, byTestId } from './helpers/browser';
 import { COORDINATOR_CLI, endOf, readMetrics, ROOT, runCli, START_CLI, startCliStreaming, steps, tempDir, WORKER_CLI } from './helpers/runs';
@@ -123,7 +124,9 @@ describe('pnpm start --quick without access to the CIFAR-10 host', () => {
   }, 90_000);
 });
 
+// As in dashboard.browser.test.ts: skipped only off CI, where .ci/run installs Chromium.
 const skipBrowser = chromiumPath() === null && !process.env.CI;
+if (skipBrowser) noteSkip({ suite: 'the quick run in a browser (test/first-run.e2e.test.ts)', why: 'no Chromium (or set CHROMIUM_PATH)', apt: ['chromium'] });
 
 describe.skipIf(skipBrowser)('the quick run in Chromium', () => {
   let stop: (() => Promise<void>) | null = null;

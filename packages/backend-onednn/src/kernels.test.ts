@@ -1,11 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackends, onCpuAndOneDnn, probe, relativeDiff, runOn, seeded } from './test-support/on-both';
+import { initBackends, noteSkipWithoutAddon, onCpuAndOneDnn, probe, relativeDiff, runOn, seeded } from './test-support/on-both';
 import { lastRun } from './register';
 
 // Every native kernel against the cpu backend's, on the shapes the zoo uses and on the edge
 // cases (padding, strides, dilation, broadcasting patterns, odd axes). The check also asserts the
 // native kernel ran (not its cpu fallback), so a kernel that silently stops taking a case fails.
+noteSkipWithoutAddon('onednn kernels against the cpu backend (packages/backend-onednn/src/kernels.test.ts)');
+
 const t4 = (shape: [number, number, number, number], seed: number) => tf.tensor4d(seeded(shape.reduce((a, b) => a * b), seed), shape);
 const t = (shape: number[], seed: number) => tf.tensor(seeded(shape.reduce((a, b) => a * b, 1), seed), shape);
 

@@ -3,8 +3,10 @@ import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackends, probe } from './test-support/on-both';
+import { initBackends, noteSkipWithoutAddon, probe } from './test-support/on-both';
 import { loadOneDnnBinding } from './native';
+
+noteSkipWithoutAddon('the oneDNN addon at the JS/C++ boundary (packages/backend-onednn/src/native.test.ts)');
 
 // Bad input at the JS/C++ boundary is a thrown error naming the problem, never a crash; the
 // process (this test runner) must survive every call below.

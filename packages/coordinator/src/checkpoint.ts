@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { GradsyncError } from '@gradsync/core';
+import { GradsyncError, writeFileNamed } from '@gradsync/core';
 import { writeDirAtomically } from '@gradsync/core/model';
 import type { PlateauState, ReplicaState } from '@gradsync/core/train';
 
@@ -53,8 +53,8 @@ export async function writeCheckpoint(
     createdAt: new Date().toISOString(),
   };
   await writeDirAtomically(dir, async (tmp) => {
-    await writeFile(path.join(tmp, STATE_FILE), bytes);
-    await writeFile(path.join(tmp, META_FILE), `${JSON.stringify(full, null, 2)}\n`);
+    await writeFileNamed(path.join(tmp, STATE_FILE), bytes);
+    await writeFileNamed(path.join(tmp, META_FILE), `${JSON.stringify(full, null, 2)}\n`);
     await extra?.(tmp);
   });
   return dir;

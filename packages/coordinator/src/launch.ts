@@ -30,6 +30,8 @@ export interface LaunchOptions {
   token?: string;
   /** Continue the run in this folder from its newest valid checkpoint. */
   resumeDir?: string;
+  /** The command that continues this run (named in the message when a write fails). */
+  resumeCommand?: string;
   log: (level: 'info' | 'warn' | 'error', line: string) => void;
 }
 
@@ -73,6 +75,7 @@ export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoord
     metrics,
     log: o.log,
     resume,
+    resumeCommand: o.resumeCommand,
   });
   metrics.publish({
     kind: 'run',

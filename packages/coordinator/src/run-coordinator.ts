@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { GradsyncError } from '@gradsync/core';
+import { GradsyncError, WriteFailure } from '@gradsync/core';
 import { StarReductionHub } from '@gradsync/core/allreduce';
 import type { RunConfig } from '@gradsync/core/config';
 import { type Cifar10, type CifarSplit, epochPermutation, globalBatchIndices, shardOfBatch, splitValidation, stepsPerEpoch } from '@gradsync/core/data';
@@ -9,6 +9,7 @@ import { EpochProgress } from '@gradsync/core/progress';
 import { datasetChecksum, encodeMessage, type EvalDoneMsg, floatsFromBytes, floatsToBytes, indicesToBytes, type StepDoneMsg, type WorkerMessage } from '@gradsync/core/protocol';
 import { addEvalSums, createPlateauState, type EvalSums, plateauStep, type PlateauState, Replica, type ReplicaState } from '@gradsync/core/train';
 import { type Checkpoint, writeCheckpoint } from './checkpoint';
+import { explainWriteFailure } from './write-failure-advice';
 import type { WorkerConnection } from './worker-hub';
 
 const CHUNK_BYTES = 4 << 20;
@@ -126,6 +127,8 @@ export class RunCoordinator {
       metrics: MetricsSink;
       log: (level: 'info' | 'warn' | 'error', line: string) => void;
       resume: Checkpoint | null;
+      /** The command that continues this run, for the advice after a failed write (default: `--resume <runDir>`). */
+      resumeCommand?: string;
     },
   ) {
     const split = splitValidation(data.train, config.validationCount);
@@ -271,8 +274,11 @@ export class RunCoordinator {
       this.record(end);
       this.finish(true, 'run completed');
       return end;
-    } catch (err) {
+    } catch (caught) {
       this.progress.stop();
+      // A metrics write that failed first (from a socket event) is the one to name, not a later write it led to.
+      const first = this.failure instanceof WriteFailure ? this.failure : caught;
+      const err = first instanceof WriteFailure ? await this.explain(first) : caught;
       const reason = err instanceof Error ? err.message : String(err);
       const end: EndRecord = { kind: 'end', t: Date.now(), status: 'failed', reason, epochs: this.config.epochs, steps: this.globalStep, wallSec: (performance.now() - started) / 1000, test: lastTest };
       this.record(end);
@@ -725,14 +731,33 @@ export class RunCoordinator {
 
   /** Stops the run from outside (a signal): waiting and in-flight work fail with `reason`. */
   stop(reason: string): void {
+    this.fail(new GradsyncError('E_STOPPED', reason));
+  }
+
+  /** Ends the run at its next wait with `error` (the first one wins). */
+  private fail(error: GradsyncError): void {
     if (this.failure) return;
-    this.failure = new GradsyncError('E_STOPPED', reason);
+    this.failure = error;
     for (const c of this.collectors) c.reject(this.failure);
     this.collectors.clear();
     this.changed();
   }
 
+  private explain(failure: WriteFailure): Promise<GradsyncError> {
+    const runDir = this.opts.runDir;
+    return explainWriteFailure(failure, { runDir, epochs: this.config.epochs, resumeCommand: this.opts.resumeCommand ?? `--resume ${runDir}` });
+  }
+
+  /**
+   * Publishes a record (metrics.jsonl, dashboard). Records are also written from socket events,
+   * outside the run loop: a failed write there stops the run at its next wait, not the process.
+   */
   private record(r: MetricRecord): void {
-    this.opts.metrics.publish(r);
+    try {
+      this.opts.metrics.publish(r);
+    } catch (err) {
+      if (!(err instanceof WriteFailure)) throw err;
+      this.fail(err);
+    }
   }
 }

@@ -4,10 +4,16 @@ import '@tensorflow/tfjs-backend-cpu';
 // tfjs-core alone registers no gradients; tfjs-layers' bundle registers all of them.
 import '@tensorflow/tfjs-layers';
 import { ONEDNN_BACKEND } from '../backend';
-import { loadOneDnnBinding } from '../native';
+import { noteSkip } from '@gradsync/test-skips';
+import { loadOneDnnBinding, ONEDNN_REBUILD } from '../native';
 import { registerOneDnnBackend } from '../register';
 
 export const probe = loadOneDnnBinding();
+
+/** Notes (for `pnpm test`'s summary) that `suite` is skipped because the addon did not load. */
+export function noteSkipWithoutAddon(suite: string): void {
+  if (!probe.ok) noteSkip({ suite, why: probe.why, apt: ['g++', 'libdnnl-dev'], then: ONEDNN_REBUILD });
+}
 
 /** Registers onednn (when the addon loads) and silences the cpu backend's banner. */
 export async function initBackends(): Promise<void> {

@@ -12,6 +12,7 @@ import {
   type RunConfig,
 } from '@gradsync/core/config';
 import { type LaunchOptions, readRunConfig } from '../launch';
+import { resumeCommand } from './resume-command';
 
 function portOption(v: string): number {
   const n = intOption('--port', 0)(v);
@@ -46,7 +47,7 @@ export function addRunOptions(program: Command): Command {
 }
 
 /** Builds the validated run configuration and launch options from parsed flags. */
-export function launchOptionsFrom(program: Command, workers: number, log: LaunchOptions['log']): LaunchOptions {
+export function launchOptionsFrom(program: Command, workers: number, log: LaunchOptions['log'], argv: readonly string[] = process.argv.slice(2)): LaunchOptions {
   const o = program.opts();
   let config: RunConfig;
   if (o.resume) {
@@ -70,6 +71,7 @@ export function launchOptionsFrom(program: Command, workers: number, log: Launch
     cacheDir: o.cacheDir,
     token: runToken(o.token),
     resumeDir: o.resume,
+    resumeCommand: resumeCommand(program.name(), argv, o.resume ?? path.join(o.runsDir, config.runName)),
     log,
   };
 }

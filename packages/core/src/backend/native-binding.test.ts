@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { nodeBackendHost } from './backend-host';
 import type { BackendHost } from './backend-host';
-import { probeNativeBinding } from './native-binding';
+import { probeNativeBinding, rebuildCommand } from './native-binding';
 
 const pkgDir = '/deps/node_modules/@tensorflow/tfjs-node';
 const packageJson = JSON.stringify({
@@ -37,7 +39,27 @@ describe('probeNativeBinding', () => {
     if (probe.found) return;
     expect(probe.bindingPath).toBe(path.join(pkgDir, 'lib/napi-v8/tfjs_binding.node'));
     expect(probe.why).toMatch(/libtensorflow/);
-    expect(probe.why).toMatch(/npm rebuild @tensorflow\/tfjs-node/);
+    expect(probe.why).toContain(
+      'fix, with network access: `pnpm rebuild --filter @gradsync/core --config.dangerously-allow-all-builds=true @tensorflow/tfjs-node`',
+    );
+    expect(probe.why).toMatch(/offline it stops at "getaddrinfo ENOTFOUND storage\.googleapis\.com"/);
+    expect(probe.why).not.toMatch(/`npm rebuild/);
+  });
+
+  it("the fix's command fits this workspace: pnpm ignores the package's build, and @gradsync/core depends on it", () => {
+    const root = path.resolve(fileURLToPath(new URL('../../../..', import.meta.url)));
+    const workspace = readFileSync(path.join(root, 'pnpm-workspace.yaml'), 'utf8');
+    const core = JSON.parse(readFileSync(path.join(root, 'packages/core/package.json'), 'utf8')) as {
+      name: string;
+      dependencies?: Record<string, string>;
+      optionalDependencies?: Record<string, string>;
+    };
+    for (const name of ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'] as const) {
+      // Ignored: a plain `pnpm rebuild NAME` skips it, hence the --config flag in the command.
+      expect(workspace).toContain(`- '${name}'`);
+      expect({ ...core.dependencies, ...core.optionalDependencies }[name]).toBeDefined();
+      expect(rebuildCommand(name)).toBe(`pnpm rebuild --filter ${core.name} --config.dangerously-allow-all-builds=true ${name}`);
+    }
   });
 
   it('reports a package that is not installed', () => {

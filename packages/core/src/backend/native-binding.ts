@@ -8,6 +8,18 @@ export type NativeBindingProbe =
   | { found: true; bindingPath: string }
   | { found: false; why: string; bindingPath?: string };
 
+/**
+ * The command that really runs the package's install script in this workspace. pnpm skips the
+ * packages in `ignoredBuiltDependencies` (pnpm-workspace.yaml) even on `pnpm rebuild`, and
+ * `npm rebuild` does nothing in a pnpm tree; the --config flag lifts the ignore for this one run.
+ */
+export function rebuildCommand(packageName: NativePackage): string {
+  return `pnpm rebuild --filter @gradsync/core --config.dangerously-allow-all-builds=true ${packageName}`;
+}
+
+/** What the install script prints offline (measured): a stack trace ending in this, then pnpm's "Failed". */
+const OFFLINE_FAILURE = '"getaddrinfo ENOTFOUND storage.googleapis.com", where libtensorflow is downloaded from';
+
 interface PreGypBinary {
   module_name?: string;
   module_path?: string;
@@ -53,8 +65,8 @@ export function probeNativeBinding(packageName: NativePackage, host: BackendHost
       bindingPath,
       why:
         `${packageName}'s native binding ${path.join(modulePath, `${binary.module_name}.node`)} is missing ` +
-        `(its install script downloads libtensorflow, which fails offline); ` +
-        `fix: \`npm rebuild ${packageName}\` with network access`,
+        `(its install script downloads libtensorflow, which fails offline); fix, with network access: ` +
+        `\`${rebuildCommand(packageName)}\` (offline it stops at ${OFFLINE_FAILURE})`,
     };
   }
   return { found: true, bindingPath };

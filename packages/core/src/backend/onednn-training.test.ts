@@ -1,14 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { loadOneDnnBinding } from '@gradsync/backend-onednn';
+import { loadOneDnnBinding, ONEDNN_REBUILD } from '@gradsync/backend-onednn';
+import { noteSkip } from '@gradsync/test-skips';
 import { selectBackend } from './select-backend';
 import { maxAbsDiff, seededValues } from './kernels/compare-backends';
 import { buildModel } from '../model/index';
 import { Replica } from '../train/index';
 import { augmentParamsFor, SEED_AUGMENT } from '../augment/index';
 
-const built = loadOneDnnBinding().ok;
+const addon = loadOneDnnBinding();
+const built = addon.ok;
+if (!addon.ok) {
+  noteSkip({ suite: 'training on onednn (packages/core/src/backend/onednn-training.test.ts)', why: addon.why, apt: ['g++', 'libdnnl-dev'], then: ONEDNN_REBUILD });
+}
 
 /** Loss and every gradient of one training step (dropout off: the two backends draw alike, but exactness is the point). */
 async function seedCnnStep(backend: 'onednn' | 'cpu', batch: number, weights: Float32Array[] | null) {

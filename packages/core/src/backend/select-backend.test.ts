@@ -5,13 +5,16 @@ import path from 'node:path';
 import { GradsyncError } from '@gradsync/core/errors';
 import type { BackendHost } from './backend-host';
 import { selectBackend } from './select-backend';
-import { loadOneDnnBinding } from '@gradsync/backend-onednn';
+import { loadOneDnnBinding, ONEDNN_REBUILD } from '@gradsync/backend-onednn';
+import { noteSkip } from '@gradsync/test-skips';
 import type { BindingProbe } from '@gradsync/backend-onednn';
 
 // Dawn (npm `webgpu`) with no adapter on any backend, and no Vulkan loader: the webgpu paths
 // here never touch a real GPU stack (webgpu-device.test.ts covers adapter choice).
 vi.mock('webgpu', () => ({ globals: {}, create: () => ({ requestAdapter: async () => null }) }));
 vi.mock('./webgpu-diagnosis', () => ({ canLoadSharedLibrary: () => false, dawnWarningsFor: () => [] }));
+// As if the machine had a GPU, so webgpu gets as far as Dawn (mocked) whatever this machine has.
+vi.mock('./gpu-device-nodes', async (importOriginal) => ({ ...(await importOriginal<object>()), localGpuDeviceNodes: () => ['/dev/nvidia0'] }));
 
 const binaryField = {
   module_name: 'tfjs_binding',
@@ -64,7 +67,7 @@ describe('selectBackend', () => {
     expect(selection.skipped.map((s) => s.backend)).toEqual(['tensorflow-gpu', 'webgpu', 'tensorflow', 'onednn']);
     expect(selection.skipped[0]!.why).toBe('no --gpu given');
     expect(selection.skipped[1]!.why).toBe('no --gpu given');
-    expect(selection.skipped[2]!.why).toMatch(/native binding .* is missing.*npm rebuild @tensorflow\/tfjs-node`/);
+    expect(selection.skipped[2]!.why).toMatch(/native binding .* is missing.*`pnpm rebuild --filter @gradsync\/core --config\.dangerously-allow-all-builds=true @tensorflow\/tfjs-node`/);
     expect(selection.skipped[3]!.why).toBe('the oneDNN addon is not built (fake host)');
     expect(selection.summary).not.toContain('\n');
     expect(selection.summary).toMatch(
@@ -73,7 +76,9 @@ describe('selectBackend', () => {
     expect(tf.getBackend()).toBe('wasm');
   });
 
-  it.skipIf(!loadOneDnnBinding().ok)('auto: takes onednn when its addon loads, with the threads asked for', async () => {
+  const addon = loadOneDnnBinding();
+  if (!addon.ok) noteSkip({ suite: 'selectBackend: auto takes onednn (packages/core/src/backend/select-backend.test.ts)', why: addon.why, apt: ['g++', 'libdnnl-dev'], then: ONEDNN_REBUILD });
+  it.skipIf(!addon.ok)('auto: takes onednn when its addon loads, with the threads asked for', async () => {
     const { host } = fakeHost({ onednn: loadOneDnnBinding() });
     const selection = await selectBackend({ backend: 'auto', threads: 1 }, host);
     expect(selection.name).toBe('onednn');
@@ -102,7 +107,7 @@ describe('selectBackend', () => {
     const message = (error as GradsyncError).message;
     expect(message).toMatch(/CUDA 11\.2/);
     expect(message).toMatch(/cuDNN 8\.1/);
-    expect(message).toMatch(/npm rebuild @tensorflow\/tfjs-node-gpu/);
+    expect(message).toMatch(/--config\.dangerously-allow-all-builds=true @tensorflow\/tfjs-node-gpu`/);
     expect((error as GradsyncError).code).toBe('BACKEND_UNAVAILABLE');
     expect(loaded).toEqual([]);
   });

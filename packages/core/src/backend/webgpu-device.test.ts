@@ -52,11 +52,12 @@ vi.mock('webgpu', () => ({
 }));
 
 /** The real `webgpu` import (mocked above); the loader probe and Dawn's warnings as a test says. */
-function deps(o: { vulkanLoader?: boolean; warnings?: Record<string, string[]> } = {}): WebGpuDeps {
+function deps(o: { vulkanLoader?: boolean; warnings?: Record<string, string[]>; gpuNodes?: string[] | null } = {}): WebGpuDeps {
   return {
     loadDawn: nodeWebGpuDeps.loadDawn,
     canLoadSharedLibrary: () => o.vulkanLoader ?? true,
     dawnWarnings: (flags) => o.warnings?.[flags[0]!.replace('backend=', '')] ?? [],
+    gpuDeviceNodes: () => ('gpuNodes' in o ? o.gpuNodes! : ['/dev/nvidia0']),
   };
 }
 
@@ -143,6 +144,25 @@ describe('acquireWebGpuDevice', () => {
     expect(message).toBe(
       "Vulkan: adapter 'Tiny GPU' refused the device tfjs-backend-webgpu needs: Required limit (10) is greater than the supported limit (8).",
     );
+  });
+
+  it('a real GPU asked for on a machine without GPU device nodes: Dawn is not loaded nor asked (no native warnings)', async () => {
+    dawn.adapters.opengles = [{ name: 'llvmpipe (LLVM 15.0.6, 256 bits)' }];
+    const loads: string[] = [];
+    const counting: WebGpuDeps = { ...deps({ gpuNodes: [] }), loadDawn: () => (loads.push('dawn'), nodeWebGpuDeps.loadDawn()) };
+    const message = await failure(acquireWebGpuDevice({ requireHardware: true, gpu: 0, env: {} }, counting));
+    expect(message).toBe('no GPU on this machine (none of /dev/nvidia*, /dev/dri/renderD*, /dev/dxg exists), so Dawn was not asked');
+    expect(loads).toEqual([]);
+    expect(dawn.created).toEqual([]);
+  });
+
+  it('--backend webgpu (software allowed) still asks Dawn without GPU device nodes; so does any platform that cannot tell (null)', async () => {
+    dawn.adapters.opengles = [{ name: 'llvmpipe (LLVM 15.0.6, 256 bits)' }];
+    const got = await acquireWebGpuDevice({ requireHardware: false, env: {} }, deps({ vulkanLoader: false, gpuNodes: [] }));
+    expect(got.adapterName).toBe('llvmpipe (LLVM 15.0.6, 256 bits)');
+    dawn.adapters.vulkan = [{ name: 'NVIDIA L4' }];
+    const hw = await acquireWebGpuDevice({ requireHardware: true, gpu: 0, env: {} }, deps({ gpuNodes: null }));
+    expect(hw.adapterName).toBe('NVIDIA L4');
   });
 
   it('a webgpu package that does not load is reported as such', async () => {

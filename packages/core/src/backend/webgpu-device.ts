@@ -12,6 +12,7 @@ import {
 } from './webgpu-adapters';
 import type { DawnAdapterEntry } from './webgpu-adapters';
 import { canLoadSharedLibrary, dawnWarningsFor } from './webgpu-diagnosis';
+import { GPU_DEVICE_NODES, localGpuDeviceNodes } from './gpu-device-nodes';
 
 /**
  * Getting a GPUDevice from Dawn's WebGPU for Node (npm `webgpu`, which ships `dawn.node`) for
@@ -76,12 +77,15 @@ export interface WebGpuDeps {
   loadDawn(): Promise<DawnModule>;
   canLoadSharedLibrary(name: string): boolean;
   dawnWarnings(flags: string[], options: Record<string, unknown>, env: Record<string, string | undefined>): string[];
+  /** The machine's GPU device nodes; null where that cannot be told (not Linux). */
+  gpuDeviceNodes(): string[] | null;
 }
 
 export const nodeWebGpuDeps: WebGpuDeps = {
   loadDawn: async () => (await import('webgpu')) as unknown as DawnModule,
   canLoadSharedLibrary,
   dawnWarnings: dawnWarningsFor,
+  gpuDeviceNodes: localGpuDeviceNodes,
 };
 
 export const VULKAN_LOADER = 'libvulkan.so.1';
@@ -134,6 +138,12 @@ function whyNoAdapter(dawnBackend: string, flags: string[], options: Record<stri
  * tfjs-backend-webgpu raises. Throws BackendUnavailable listing every backend's reason.
  */
 export async function acquireWebGpuDevice(request: WebGpuRequest, deps: WebGpuDeps = nodeWebGpuDeps): Promise<WebGpuDevice> {
+  // A real GPU or nothing, and no GPU here: Dawn could offer only a software rasteriser, and
+  // asking it prints its OpenGL ES warnings on fd 2 (see gpu-device-nodes.ts). An explicit
+  // --backend webgpu still asks Dawn, warnings and all.
+  if (request.requireHardware && deps.gpuDeviceNodes()?.length === 0) {
+    throw new BackendUnavailable(`no GPU on this machine (none of ${GPU_DEVICE_NODES} exists), so Dawn was not asked`);
+  }
   let dawn: DawnModule;
   try {
     dawn = await deps.loadDawn();

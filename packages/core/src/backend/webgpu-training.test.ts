@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { noteSkip } from '@gradsync/test-skips';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { buildModel } from '../model/index';
@@ -31,7 +32,14 @@ const probe: { selection: BackendSelection } | { why: string } = await selectBac
 );
 const unavailable = 'why' in probe ? probe.why : null;
 const skip = unavailable != null && !process.env.CI;
-if (skip) console.warn(`webgpu training tests skipped: no WebGPU adapter here (and CI is unset): ${unavailable}`);
+// Mesa's EGL/GLES with llvmpipe is what lets it run on a machine without a GPU (see .ci/run).
+if (skip) {
+  noteSkip({
+    suite: 'webgpu training (packages/core/src/backend/webgpu-training.test.ts)',
+    why: `no WebGPU adapter here: ${unavailable}`,
+    apt: ['libegl1', 'libegl-mesa0', 'libgles2', 'libgl1-mesa-dri'],
+  });
+}
 const title = skip
   ? `webgpu training (skipped: no WebGPU adapter here and CI unset: ${unavailable})`
   : `webgpu training on ${'selection' in probe ? probe.selection.device : 'no adapter'}`;

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { noteSkip } from '@gradsync/test-skips';
 import { BUNDLE_LIMIT_BYTES, bundleGpuCheck } from './bundle';
 import { runScript } from './run-script';
 
@@ -19,6 +20,9 @@ describe('run.sh', () => {
 // Writes the whole folder (xz of the Node binary: about a minute) and runs it from a copy outside the
 // repository with an empty environment, on whatever WebGPU adapter is there (llvmpipe without a
 // GPU). Opt-in, being slow: GRADSYNC_BUNDLE_TEST=1.
+if (!process.env.GRADSYNC_BUNDLE_TEST) {
+  noteSkip({ suite: 'the GPU check folder (packages/core/src/gpu-check/bundle.test.ts)', why: 'opt-in, slow', optIn: 'GRADSYNC_BUNDLE_TEST=1' });
+}
 describe.skipIf(!process.env.GRADSYNC_BUNDLE_TEST)('the GPU check folder (GRADSYNC_BUNDLE_TEST=1)', () => {
   it('holds plain files under 64 MiB and runs on a machine with no Node packages', { timeout: 600_000 }, async () => {
     const outDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gradsync-gpu-check-')), 'gpu-check');

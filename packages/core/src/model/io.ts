@@ -1,17 +1,27 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { GradsyncError } from '../errors/index';
+import { asWriteFailure, WriteFailure, writeFileNamed } from '../errors/write-failure';
 
 const WEIGHTS_FILE = 'weights.bin';
+
+/**
+ * A file-system error while writing `tmp` as a WriteFailure naming the file's final path in `dir`
+ * (the temporary folder is gone by the time anyone reads the message); other errors unchanged.
+ */
+function writeFailureAt(err: unknown, tmp: string, dir: string): unknown {
+  if (err instanceof WriteFailure) return err.file.startsWith(tmp) ? new WriteFailure(dir + err.file.slice(tmp.length), err.cause) : err;
+  return (err as NodeJS.ErrnoException | null)?.syscall != null ? asWriteFailure(err, dir) : err;
+}
 
 /** Replaces `dir` by a fully written copy: write into a sibling temporary folder, then rename. */
 export async function writeDirAtomically(dir: string, write: (tmpDir: string) => Promise<void>): Promise<void> {
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
   await rm(tmp, { recursive: true, force: true });
-  await mkdir(tmp, { recursive: true });
   try {
+    await mkdir(tmp, { recursive: true });
     await write(tmp);
     const old = `${dir}.old-${process.pid}`;
     let hadOld = false;
@@ -24,8 +34,9 @@ export async function writeDirAtomically(dir: string, write: (tmpDir: string) =>
     await rename(tmp, dir);
     if (hadOld) await rm(old, { recursive: true, force: true });
   } catch (err) {
+    // Nothing half-written stays behind: `dir` is the old copy or absent, never a partial one.
     await rm(tmp, { recursive: true, force: true });
-    throw err;
+    throw writeFailureAt(err, tmp, dir);
   }
 }
 
@@ -48,8 +59,8 @@ export async function saveLayersModel(model: tfl.LayersModel, dir: string, metad
           weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs }],
           userDefinedMetadata: { gradsync: metadata },
         };
-        await writeFile(path.join(tmp, 'model.json'), JSON.stringify(modelJson));
-        await writeFile(path.join(tmp, WEIGHTS_FILE), weightData);
+        await writeFileNamed(path.join(tmp, 'model.json'), JSON.stringify(modelJson));
+        await writeFileNamed(path.join(tmp, WEIGHTS_FILE), weightData);
         return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weightData.length } };
       }),
     );
