@@ -1,0 +1,5 @@
+export * from './allow-list';
+export * from './cluster-options';
+export * from './connection-guard';
+export * from './cuda-devices';
+export * from './port-range';
