@@ -1,24 +1,16 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { runCli } from '@gradsync/core';
 import { backendRequests, nodeBackendHost } from '@gradsync/core/backend';
 import { intOption } from '@gradsync/core/config';
 import { launchCoordinator } from '../launch';
+import { addJoinOptions, joinCoordinator, refusePeerFlagsWithoutJoin } from '../join-workers';
 import { planLocalWorkers } from '../local-workers';
+import { visibleGpus } from '../visible-gpus';
 import { addRunOptions, coordinatorLog, launchOptionsFrom } from './run-options';
 
 const WORKER_CLI = fileURLToPath(new URL('../../../worker/src/cli/worker.ts', import.meta.url));
-
-function visibleGpus(): number {
-  try {
-    return execFileSync('nvidia-smi', ['-L'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 })
-      .split('\n')
-      .filter((l) => l.startsWith('GPU ')).length;
-  } catch {
-    return 0;
-  }
-}
 
 /**
  * CPU workers when --workers is not given. With onednn one worker on every core beats two
@@ -31,17 +23,19 @@ function defaultCpuWorkers(backend: string): number {
 }
 
 await runCli(async () => {
-  const program = addRunOptions(
+  const program = addJoinOptions(addRunOptions(
     new Command('pnpm start')
       .description('Single-node mode: a coordinator and local worker processes in one command.')
       .option('--workers <n>', 'local worker processes (default: one per visible GPU; else one CPU worker on every core with the onednn backend, measured faster here than two workers of one thread each; 2 CPU workers without it)', intOption('--workers', 1))
       .addOption(new Option('--worker-backend <name>', 'backend for the workers').choices(backendRequests).default('auto'))
       .option('--threads <n>', 'CPU threads of each local worker for the onednn backend (default: cores / workers, at least 1)', intOption('--threads', 1)),
-  );
+  ));
   program.parse();
   const o = program.opts();
   const gpus = visibleGpus();
   const workers: number = o.workers ?? (gpus > 0 ? gpus : defaultCpuWorkers(o.workerBackend));
+  if (o.join !== undefined) return joinCoordinator(program, { workers, gpus, log: coordinatorLog });
+  refusePeerFlagsWithoutJoin(program);
   const launch = launchOptionsFrom(program, workers, coordinatorLog);
   const launched = await launchCoordinator(launch);
   coordinatorLog('info', `dashboard: ${launched.httpUrl}`);

@@ -1,5 +1,6 @@
 export * from './allow-list';
 export * from './cluster-options';
 export * from './connection-guard';
+export * from './coordinator-url';
 export * from './cuda-devices';
 export * from './port-range';

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { GradsyncError, runCli } from '@gradsync/core';
 import { selectBackend } from '@gradsync/core/backend';
-import { addPeerOptions, allowListFrom, allowOption, CLUSTER_ENV, peerPortFrom, stringFrom } from '@gradsync/core/cluster';
+import { addPeerOptions, allowListFrom, allowOption, CLUSTER_ENV, parseCoordinatorUrl, peerPortFrom, stringFrom } from '@gradsync/core/cluster';
 import { intOption, THREADS_HELP } from '@gradsync/core/config';
 import { BACKEND_CHOICES } from '../backend-flag';
 import { connectToCoordinator } from '../coordinator-link';
@@ -9,18 +9,6 @@ import { createRingProvider } from '../ring-provider';
 import { WorkerSession } from '../session/worker-session';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-function coordinatorUrl(raw: string): URL {
-  let url: URL;
-  try {
-    url = new URL(raw.includes('://') ? raw : `ws://${raw}`);
-  } catch {
-    throw new GradsyncError('E_FLAG', `--coordinator must be a ws:// URL such as ws://127.0.0.1:7070, got "${raw}"`);
-  }
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new GradsyncError('E_FLAG', `--coordinator must be a ws:// or wss:// URL, got "${raw}"`);
-  if (url.pathname === '/' || url.pathname === '') url.pathname = '/worker';
-  return url;
-}
 
 await runCli(async () => {
   const program = new Command('pnpm worker')
@@ -38,7 +26,7 @@ await runCli(async () => {
   program.parse();
   const o = program.opts();
   if (o.gpu !== undefined && o.cpu) throw new GradsyncError('E_FLAG', '--gpu and --cpu contradict each other: pick one');
-  const url = coordinatorUrl(stringFrom(program, 'coordinator') ?? 'ws://127.0.0.1:7070');
+  const url = parseCoordinatorUrl(stringFrom(program, 'coordinator') ?? 'ws://127.0.0.1:7070');
   const local = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
   // Checked before the backend loads, so a bad value fails at once.
   const ringOptions = {
