@@ -3,7 +3,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { netnsUnavailable, VirtualLan } from './helpers/netns';
-import { COORDINATOR_CLI, endOf, readMetrics, runCli, START_CLI, startCliStreaming, steps, syntheticDataDir, tempDir, WORKER_CLI, type StreamingProcess } from './helpers/runs';
+import { COORDINATOR_CLI, endOf, GRADSYNC_BIN, readMetrics, runCli, startCliStreaming, steps, syntheticDataDir, tempDir, WORKER_CLI, type StreamingProcess } from './helpers/runs';
 
 // Three "machines" on a private LAN of network namespaces: the coordinator on 10.213.1.1, a
 // one-worker node configured only through GRADSYNC_* variables on .2, a two-worker node
@@ -77,8 +77,8 @@ describe.skipIf(skip !== null)('a run across network namespaces (real hosts, add
     expect(wrongToken.stderr).toMatch(/^error: .*4001.*refused: wrong token/m);
     expect(coordinator.output()).toMatch(/connection \d+ from 10\.213\.1\.2:\d+: wrong token/);
 
-    // Node B: one launcher, two local workers, each on the next free port of the range.
-    const nodeB = start('b', START_CLI, ['--join', COORDINATOR, '--workers', '2', '--worker-backend', 'auto', '--peer-port', '7100-7101', '--allow', ALLOW], {
+    // Node B: one launcher (the gradsync bin), two local workers, each on the next free port of the range.
+    const nodeB = start('b', GRADSYNC_BIN, ['start', '--join', COORDINATOR, '--workers', '2', '--worker-backend', 'auto', '--peer-port', '7100-7101', '--allow', ALLOW], {
       GRADSYNC_TOKEN: TOKEN,
       GRADSYNC_ADVERTISE_HOST: '10.213.1.3',
     });

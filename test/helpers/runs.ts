@@ -31,9 +31,15 @@ export interface ProcessResult {
 }
 
 /** Runs a TypeScript CLI as a real process (through tsx) and collects its output. */
-/** How to start a CLI: through tsx, behind `launcher` when given (e.g. ['ip', 'netns', 'exec', NAME]). */
+/** The `gradsync` bin as pnpm links it. */
+export const GRADSYNC_BIN = path.join(ROOT, 'node_modules', '.bin', 'gradsync');
+
+/**
+ * How to start a CLI: through tsx (or as is, for an executable such as GRADSYNC_BIN), behind
+ * `launcher` when given (e.g. ['ip', 'netns', 'exec', NAME]).
+ */
 function command(cli: string, args: string[], launcher: string[] = []): [string, string[]] {
-  const line = [...launcher, TSX, cli, ...args];
+  const line = [...launcher, ...(cli.endsWith('.ts') ? [TSX] : []), cli, ...args];
   return [line[0], line.slice(1)];
 }
 
