@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { GradsyncError } from '@gradsync/core';
 import { selectBackend } from '@gradsync/core/backend';
-import { type AllowList, refuseOutsiders } from '@gradsync/core/cluster';
+import { type AllowList, refusalReporter, refuseOutsiders } from '@gradsync/core/cluster';
 import type { RunConfig } from '@gradsync/core/config';
 import { loadCifar10 } from '@gradsync/core/data';
 import { type EndRecord, readJsonl } from '@gradsync/core/metrics';
@@ -91,8 +91,9 @@ export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoord
   // No handler of its own: the dashboard answers its routes and 404s the rest.
   const server = http.createServer();
   const { allow } = o;
+  const refusals = refusalReporter((line) => o.log('warn', line), (address) => `refused a connection from ${address}: not in --allow ${allow?.ranges.join(' ')}`);
   if (allow) {
-    refuseOutsiders(server, allow, (address) => o.log('warn', `refused a connection from ${address}: not in --allow ${allow.ranges.join(' ')}`));
+    refuseOutsiders(server, allow, (address) => refusals.refused(address));
     o.log('info', `accepting connections only from ${allow.ranges.join(' ')} and loopback`);
   }
   const dashboard = attachDashboard(server, metrics, { otherUpgradePaths: [WORKER_PATH] });
@@ -119,6 +120,7 @@ export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoord
   const close = async () => {
     coordinator.stop('the coordinator is shutting down');
     hub.close();
+    refusals.flush();
     dashboard.detach();
     server.closeAllConnections();
     await new Promise<void>((r) => server.close(() => r()));

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { type AllowList, listenInRange, type PortRange } from '@gradsync/core/cluster';
+import { type AllowList, listenInRange, type PortRange, refusalReporter } from '@gradsync/core/cluster';
 import { type AllReducer, RingAllReducer } from './allreduce/index';
 import type { RingProvider } from './session/worker-session';
 
@@ -21,7 +21,8 @@ export interface RingProviderOptions {
  */
 export async function createRingProvider(o: RingProviderOptions): Promise<RingProvider & { close(): Promise<void> }> {
   const advertiseHost = o.advertiseHost ?? (o.local ? '127.0.0.1' : hostname());
-  const onRefused = (address: string) => o.log(`refused a ring connection from ${address}: not in --allow ${o.allow!.ranges.join(' ')}`);
+  const refusals = refusalReporter(o.log, (address) => `refused a ring connection from ${address}: not in --allow ${o.allow?.ranges.join(' ')}`);
+  const onRefused = (address: string) => refusals.refused(address);
   const listen = () =>
     listenInRange(o.portRange, (port) => RingAllReducer.listen({ host: o.listenHost, port, advertiseHost, allow: o.allow, onRefused }), `ring links on ${o.listenHost}`);
   let current = await listen();
@@ -44,6 +45,9 @@ export async function createRingProvider(o: RingProviderOptions): Promise<RingPr
       await current.connect({ rank, world, peers, runId, token: o.token });
       return current;
     },
-    close: () => current.close(),
+    close: () => {
+      refusals.flush();
+      return current.close();
+    },
   };
 }

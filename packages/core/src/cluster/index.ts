@@ -4,3 +4,4 @@ export * from './connection-guard';
 export * from './coordinator-url';
 export * from './cuda-devices';
 export * from './port-range';
+export * from './refusal-reporter';
