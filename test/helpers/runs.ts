@@ -31,9 +31,21 @@ export interface ProcessResult {
 }
 
 /** Runs a TypeScript CLI as a real process (through tsx) and collects its output. */
-export function runCli(cli: string, args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ProcessResult> {
+/** The `gradsync` bin as pnpm links it. */
+export const GRADSYNC_BIN = path.join(ROOT, 'node_modules', '.bin', 'gradsync');
+
+/**
+ * How to start a CLI: through tsx (or as is, for an executable such as GRADSYNC_BIN), behind
+ * `launcher` when given (e.g. ['ip', 'netns', 'exec', NAME]).
+ */
+function command(cli: string, args: string[], launcher: string[] = []): [string, string[]] {
+  const line = [...launcher, ...(cli.endsWith('.ts') ? [TSX] : []), cli, ...args];
+  return [line[0], line.slice(1)];
+}
+
+export function runCli(cli: string, args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; launcher?: string[] } = {}): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [cli, ...args], { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(...command(cli, args, options.launcher), { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -84,9 +96,9 @@ export interface StreamingProcess {
 }
 
 /** Starts a TypeScript CLI as a real process (through tsx) whose output can be waited on while it runs. */
-export function startCliStreaming(cli: string, args: string[], options: { env?: NodeJS.ProcessEnv } = {}): StreamingProcess {
+export function startCliStreaming(cli: string, args: string[], options: { env?: NodeJS.ProcessEnv; launcher?: string[] } = {}): StreamingProcess {
   // Its own process group, so stop() can take the worker processes down with it.
-  const child = spawn(TSX, [cli, ...args], { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(...command(cli, args, options.launcher), { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   const listeners = new Set<() => void>();
   const onData = (d: Buffer) => {

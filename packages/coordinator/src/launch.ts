@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { GradsyncError } from '@gradsync/core';
 import { selectBackend } from '@gradsync/core/backend';
+import { type AllowList, refusalReporter, refuseOutsiders } from '@gradsync/core/cluster';
 import type { RunConfig } from '@gradsync/core/config';
 import { loadCifar10 } from '@gradsync/core/data';
 import { type EndRecord, readJsonl } from '@gradsync/core/metrics';
@@ -28,6 +29,8 @@ export interface LaunchOptions {
   dataDir?: string;
   cacheDir?: string;
   token?: string;
+  /** --allow: connections (workers, dashboards) only from these addresses. */
+  allow?: AllowList | null;
   /** Continue the run in this folder from its newest valid checkpoint. */
   resumeDir?: string;
   /** The command that continues this run (named in the message when a write fails). */
@@ -90,6 +93,12 @@ export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoord
   });
   // No handler of its own: the dashboard answers its routes and 404s the rest.
   const server = http.createServer();
+  const { allow } = o;
+  const refusals = refusalReporter((line) => o.log('warn', line), (address) => `refused a connection from ${address}: not in --allow ${allow?.ranges.join(' ')}`);
+  if (allow) {
+    refuseOutsiders(server, allow, (address) => refusals.refused(address));
+    o.log('info', `accepting connections only from ${allow.ranges.join(' ')} and loopback`);
+  }
   const dashboard = attachDashboard(server, metrics, { otherUpgradePaths: [WORKER_PATH] });
   const hub = new WorkerHub(
     server,
@@ -114,6 +123,7 @@ export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoord
   const close = async () => {
     coordinator.stop('the coordinator is shutting down');
     hub.close();
+    refusals.flush();
     dashboard.detach();
     server.closeAllConnections();
     await new Promise<void>((r) => server.close(() => r()));

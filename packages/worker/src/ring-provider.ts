@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { type AllowList, listenInRange, type PortRange, refusalReporter } from '@gradsync/core/cluster';
 import { type AllReducer, RingAllReducer } from './allreduce/index';
 import type { RingProvider } from './session/worker-session';
 
@@ -7,6 +8,10 @@ export interface RingProviderOptions {
   advertiseHost?: string;
   local: boolean;
   token?: string;
+  /** --peer-port: listen on the first free port of this range (default: any free port). */
+  portRange?: PortRange;
+  /** --allow: ring links only from these addresses. */
+  allow?: AllowList | null;
   log: (line: string) => void;
 }
 
@@ -16,7 +21,10 @@ export interface RingProviderOptions {
  */
 export async function createRingProvider(o: RingProviderOptions): Promise<RingProvider & { close(): Promise<void> }> {
   const advertiseHost = o.advertiseHost ?? (o.local ? '127.0.0.1' : hostname());
-  const listen = () => RingAllReducer.listen({ host: o.listenHost, advertiseHost });
+  const refusals = refusalReporter(o.log, (address) => `refused a ring connection from ${address}: not in --allow ${o.allow?.ranges.join(' ')}`);
+  const onRefused = (address: string) => refusals.refused(address);
+  const listen = () =>
+    listenInRange(o.portRange, (port) => RingAllReducer.listen({ host: o.listenHost, port, advertiseHost, allow: o.allow, onRefused }), `ring links on ${o.listenHost}`);
   let current = await listen();
   let used = false;
   o.log(`ring endpoint ${current.url}`);
@@ -37,6 +45,9 @@ export async function createRingProvider(o: RingProviderOptions): Promise<RingPr
       await current.connect({ rank, world, peers, runId, token: o.token });
       return current;
     },
-    close: () => current.close(),
+    close: () => {
+      refusals.flush();
+      return current.close();
+    },
   };
 }

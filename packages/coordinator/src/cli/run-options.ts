@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { GradsyncError, type LogLevel, logLine, QUIET_FLAGS, QUIET_HELP } from '@gradsync/core';
+import { allowListFrom, allowOption } from '@gradsync/core/cluster';
 import {
   addRecipeOptions,
   ALLREDUCE_CHOICES,
@@ -39,6 +40,7 @@ export function addRunOptions(program: Command): Command {
     .option('--hash-every <n>', 'compare replica weight hashes every N steps', intOption('--hash-every', 1), SEED_RECIPE.hashEvery)
     .option('--resume <runDir>', 'continue runs/<name> from its newest valid checkpoint')
     .option('--token <secret>', 'shared secret workers must present (default: $GRADSYNC_TOKEN)')
+    .addOption(allowOption('workers and dashboards'))
     .option('--min-workers <n>', 'pause training (not fail) while fewer workers remain', intOption('--min-workers', 1), 1)
     .option('--max-workers <n>', 'refuse workers beyond this many', intOption('--max-workers', 1), 1024)
     .option('--heartbeat-timeout <s>', 'declare a silent worker gone after this many seconds', positiveNumberOption('--heartbeat-timeout'), 10)
@@ -70,6 +72,7 @@ export function launchOptionsFrom(program: Command, workers: number, log: Launch
     dataDir: o.dataDir,
     cacheDir: o.cacheDir,
     token: runToken(o.token),
+    allow: allowListFrom(program),
     resumeDir: o.resume,
     resumeCommand: resumeCommand(program.name(), argv, o.resume ?? path.join(o.runsDir, config.runName)),
     log,

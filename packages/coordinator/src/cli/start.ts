@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Option } from 'commander';
 import { gradsyncProgram, runCli, setQuiet } from '@gradsync/core';
@@ -7,20 +7,12 @@ import { intOption } from '@gradsync/core/config';
 import { ensureDashboardBuilt } from '../dashboard-server/index';
 import { launchCoordinator } from '../launch';
 import { quickRunData, quickRunOverrides, quickRunPreset } from '../quick-run';
+import { addJoinOptions, joinCoordinator, refusePeerFlagsWithoutJoin } from '../join-workers';
 import { planLocalWorkers } from '../local-workers';
+import { visibleGpus } from '../visible-gpus';
 import { addRunOptions, coordinatorLog, launchOptionsFrom } from './run-options';
 
 const WORKER_CLI = fileURLToPath(new URL('../../../worker/src/cli/worker.ts', import.meta.url));
-
-function visibleGpus(): number {
-  try {
-    return execFileSync('nvidia-smi', ['-L'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 })
-      .split('\n')
-      .filter((l) => l.startsWith('GPU ')).length;
-  } catch {
-    return 0;
-  }
-}
 
 /**
  * CPU workers when --workers is not given. With onednn one worker on every core beats two
@@ -33,14 +25,14 @@ function defaultCpuWorkers(backend: string): number {
 }
 
 await runCli(async () => {
-  const program = addRunOptions(
+  const program = addJoinOptions(addRunOptions(
     gradsyncProgram('pnpm start')
-      .description('Single-node mode: a coordinator and local worker processes in one command.')
+      .description('Single-node mode: a coordinator and local worker processes in one command (or, with --join, local workers for a coordinator elsewhere).')
       .option('--workers <n>', 'local worker processes (default: one per visible GPU; else one CPU worker on every core with the onednn backend, measured faster here than two workers of one thread each; 2 CPU workers without it)', intOption('--workers', 1))
       .addOption(new Option('--worker-backend <name>', 'backend for the workers').choices(backendRequests).default('auto'))
       .option('--threads <n>', 'CPU threads of each local worker for the onednn backend (default: cores / workers, at least 1)', intOption('--threads', 1))
       .option('--quick', 'a first run of a few minutes: 2 workers, 3 epochs on 10,000 CIFAR-10 training images (synthetic images when CIFAR-10 cannot be had); flags you give win'),
-  );
+  ));
   program.parse();
   if (program.opts().quick) {
     const overrides = quickRunOverrides(quickRunPreset(), (option) => program.getOptionValueSource(option) === 'cli');
@@ -50,6 +42,8 @@ await runCli(async () => {
   setQuiet(Boolean(o.quiet));
   const gpus = visibleGpus();
   const workers: number = o.workers ?? (gpus > 0 ? gpus : defaultCpuWorkers(o.workerBackend));
+  if (o.join !== undefined) return joinCoordinator(program, { workers, gpus, log: coordinatorLog });
+  refusePeerFlagsWithoutJoin(program);
   const launch = launchOptionsFrom(program, workers, coordinatorLog);
   if (o.quick) {
     const quick = await quickRunData({ dataDir: launch.dataDir, cacheDir: launch.cacheDir, log: coordinatorLog });

@@ -6,6 +6,7 @@ import { BackendUnavailable } from './backend-unavailable';
 import { probeNativeBinding } from './native-binding';
 import type { NativePackage } from './native-binding';
 import { configureWasmBackend, describeWasmDevice } from './wasm-setup';
+import { cudaVisibleDevicesFor } from '../cluster/cuda-devices';
 import { registerWasmTrainingKernels } from './kernels/register-training-kernels';
 import { activateWebGpuBackend } from './webgpu-setup';
 import { ONEDNN_BACKEND, registerOneDnnBackend } from '@gradsync/backend-onednn';
@@ -67,10 +68,13 @@ export const tensorflowGpuCandidate: BackendCandidate = {
   id: 'tensorflow-gpu',
   async activate(context) {
     const { gpu } = context;
+    // Under a scheduler's CUDA_VISIBLE_DEVICES, --gpu N is the N-th device it hands out (cluster/cuda-devices.ts).
+    const given = context.host.env.CUDA_VISIBLE_DEVICES;
+    const device = gpu != null ? cudaVisibleDevicesFor(gpu, given) : undefined;
     try {
       // libtensorflow reads CUDA_VISIBLE_DEVICES once, when it initialises CUDA: set it first.
       await activateNative('@tensorflow/tfjs-node-gpu', context, () => {
-        if (gpu != null) context.host.env.CUDA_VISIBLE_DEVICES = String(gpu);
+        if (device != null) context.host.env.CUDA_VISIBLE_DEVICES = device;
       });
     } catch (err) {
       if (err instanceof BackendUnavailable) throw new BackendUnavailable(`${err.message}. ${GPU_REQUIREMENTS}`);
@@ -85,7 +89,8 @@ export const tensorflowGpuCandidate: BackendCandidate = {
           `${visible != null ? ` (CUDA_VISIBLE_DEVICES=${visible})` : ''} and would run on the CPU. ${GPU_REQUIREMENTS}`,
       );
     }
-    return { device: gpu != null ? `GPU ${gpu} (CUDA)` : 'GPU (CUDA, first visible device)' };
+    if (gpu == null) return { device: 'GPU (CUDA, first visible device)' };
+    return { device: given === undefined ? `GPU ${gpu} (CUDA)` : `GPU ${gpu} (CUDA device ${device}, entry ${gpu} of CUDA_VISIBLE_DEVICES=${given})` };
   },
 };
 

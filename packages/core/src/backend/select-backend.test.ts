@@ -143,6 +143,21 @@ describe('selectBackend', () => {
     expect(selection).toMatchObject({ name: 'tensorflow', device: 'GPU 3 (CUDA)', reason: '--gpu 3 given', skipped: [] });
   });
 
+  it('under a scheduler\'s CUDA_VISIBLE_DEVICES, --gpu N takes the N-th listed device (never physical GPU N)', async () => {
+    const { host, loaded, env } = fakeHost({ withBinding: ['tfjs-node-gpu'], gpuDevice: true });
+    env.CUDA_VISIBLE_DEVICES = '4,6';
+    const selection = await selectBackend({ backend: 'auto', gpu: 1 }, host);
+    expect(loaded).toEqual([{ name: '@tensorflow/tfjs-node-gpu', cudaVisibleDevices: '6' }]);
+    expect(selection.device).toBe('GPU 1 (CUDA device 6, entry 1 of CUDA_VISIBLE_DEVICES=4,6)');
+  });
+
+  it('--gpu past the scheduler\'s CUDA_VISIBLE_DEVICES is an error before anything loads', async () => {
+    const { host, loaded, env } = fakeHost({ withBinding: ['tfjs-node-gpu'], gpuDevice: true });
+    env.CUDA_VISIBLE_DEVICES = '4,6';
+    await expect(selectBackend({ backend: 'tensorflow-gpu', gpu: 2 }, host)).rejects.toThrow('--gpu 2: CUDA_VISIBLE_DEVICES=4,6 makes only 2 GPU(s) visible');
+    expect(loaded).toEqual([]);
+  });
+
   it('refuses a tfjs-node-gpu that loaded but sees no GPU (it would quietly run on the CPU)', async () => {
     const { host } = fakeHost({ withBinding: ['tfjs-node-gpu'], gpuDevice: false });
     await expect(selectBackend({ backend: 'tensorflow-gpu', gpu: 0 }, host)).rejects.toThrow(

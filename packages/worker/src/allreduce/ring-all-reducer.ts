@@ -12,8 +12,10 @@
  * Frames for the next operation can arrive before this rank's caller starts it (rank−1 finished
  * first); they are kept, in order, and replayed when it starts.
  */
+import http from 'node:http';
 import WebSocket, { WebSocketServer } from 'ws';
 import { GradsyncError } from '@gradsync/core';
+import { type AllowList, refuseOutsiders } from '@gradsync/core/cluster';
 import { MAX_WORLD, RingOperation, ringNext, ringPrev, segmentElementsForBytes, type SegmentTransfer } from '@gradsync/core/allreduce';
 import {
   encodeFrameHeader,
@@ -53,6 +55,10 @@ export interface RingAllReducerOptions {
    * segment; it exists to measure that cost and for paths through intermediaries that insist.
    */
   maskFrames?: boolean;
+  /** Accept links only from these addresses; others are cut off at TCP accept, before any handshake. */
+  allow?: AllowList | null;
+  /** Told the address of each connection `allow` refused. */
+  onRefused?: (address: string) => void;
 }
 
 /** The group as the coordinator announces it. */
@@ -66,6 +72,8 @@ export interface RingGroup {
 }
 
 export const DEFAULT_SEGMENT_BYTES = 1024 * 1024;
+
+type Settings = Required<Omit<RingAllReducerOptions, 'host' | 'port' | 'advertiseHost' | 'allow' | 'onRefused'>>;
 
 interface RunningOp {
   readonly id: number;
@@ -89,6 +97,7 @@ export class RingAllReducer implements AllReducer {
   readonly segmentBytes: number;
 
   private readonly server: WebSocketServer;
+  private readonly httpServer: http.Server;
   private readonly timeoutMs: number;
   private readonly connectTimeoutMs: number;
   private readonly maxEarlyBytes: number;
@@ -108,7 +117,8 @@ export class RingAllReducer implements AllReducer {
   private failure: GradsyncError | null = null;
   private closed = false;
 
-  private constructor(server: WebSocketServer, url: string, options: Required<Omit<RingAllReducerOptions, 'host' | 'port' | 'advertiseHost'>>) {
+  private constructor(httpServer: http.Server, server: WebSocketServer, url: string, options: Settings) {
+    this.httpServer = httpServer;
     this.server = server;
     this.url = url;
     this.segmentBytes = options.segmentBytes;
@@ -136,23 +146,27 @@ export class RingAllReducer implements AllReducer {
       maskFrames: options.maskFrames ?? false,
     };
     return new Promise((resolve, reject) => {
+      // Our own HTTP server (not ws's) so that refused addresses are dropped before it reads a byte.
+      const httpServer = http.createServer((_req, res) => res.writeHead(426).end());
+      const { allow, onRefused } = options;
+      if (allow) refuseOutsiders(httpServer, allow, (address) => onRefused?.(address));
       const server = new WebSocketServer({
-        host,
-        port: options.port ?? 0,
+        server: httpServer,
         perMessageDeflate: false,
         // A payload message is one segment; handshake messages are far smaller than 64 KiB.
         maxPayload: Math.max(segmentBytes, 65536),
       });
-      server.once('error', (err) =>
+      server.on('error', () => {}); // ws re-emits the HTTP server's errors, handled below
+      httpServer.once('error', (err) =>
         reject(new GradsyncError('E_PEER_LISTEN', `cannot listen for ring peers on ${host}:${options.port ?? 0}: ${err.message}`, { cause: err })),
       );
-      server.once('listening', () => {
-        server.on('error', () => {});
-        const address = server.address();
+      httpServer.listen(options.port ?? 0, host, () => {
+        httpServer.on('error', () => {});
+        const address = httpServer.address();
         const port = typeof address === 'object' && address ? address.port : options.port;
         const shown = options.advertiseHost ?? host;
         const url = `ws://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
-        resolve(new RingAllReducer(server, url, settings));
+        resolve(new RingAllReducer(httpServer, server, url, settings));
       });
     });
   }
@@ -254,6 +268,8 @@ export class RingAllReducer implements AllReducer {
     this.finishOp(new GradsyncError('E_ALLREDUCE_CLOSED', `ring all-reduce op ${this.op?.id}: the reducer was closed`));
     await Promise.all([...this.sockets].map((ws) => closeLink(ws, CLOSE_NORMAL, 'ring all-reduce closed')));
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.httpServer.closeAllConnections();
+    await new Promise<void>((resolve) => this.httpServer.close(() => resolve()));
   }
 
   // ---- links ----

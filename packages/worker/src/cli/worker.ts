@@ -1,6 +1,7 @@
 import { Option } from 'commander';
 import { GradsyncError, gradsyncProgram, logInfo, QUIET_FLAGS, QUIET_HELP, runCli, setQuiet } from '@gradsync/core';
 import { selectBackend } from '@gradsync/core/backend';
+import { addPeerOptions, allowListFrom, allowOption, CLUSTER_ENV, parseCoordinatorUrl, peerPortFrom, stringFrom } from '@gradsync/core/cluster';
 import { intOption, THREADS_HELP } from '@gradsync/core/config';
 import { BACKEND_CHOICES } from '../backend-flag';
 import { connectToCoordinator } from '../coordinator-link';
@@ -9,29 +10,17 @@ import { WorkerSession } from '../session/worker-session';
 
 const log = logInfo;
 
-function coordinatorUrl(raw: string): URL {
-  let url: URL;
-  try {
-    url = new URL(raw.includes('://') ? raw : `ws://${raw}`);
-  } catch {
-    throw new GradsyncError('E_FLAG', `--coordinator must be a ws:// URL such as ws://127.0.0.1:7070, got "${raw}"`);
-  }
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new GradsyncError('E_FLAG', `--coordinator must be a ws:// or wss:// URL, got "${raw}"`);
-  if (url.pathname === '/' || url.pathname === '') url.pathname = '/worker';
-  return url;
-}
-
 await runCli(async () => {
   const program = gradsyncProgram('pnpm worker')
-    .description('A training worker: connects to a coordinator and trains until the run ends.')
-    .option('--coordinator <url>', 'coordinator address', 'ws://127.0.0.1:7070')
-    .option('--gpu <n>', 'train on this GPU (tfjs-node-gpu; sets CUDA_VISIBLE_DEVICES)', intOption('--gpu', 0))
+    .description('A training worker: connects to a coordinator and trains until the run ends. Every network setting can also come from a GRADSYNC_* variable (a flag wins).')
+    .addOption(new Option('--coordinator <url>', 'coordinator address').env(CLUSTER_ENV.coordinator).default('ws://127.0.0.1:7070'))
+    .option('--gpu <n>', 'train on this GPU (tfjs-node-gpu): GPU N of the machine, or the N-th entry of CUDA_VISIBLE_DEVICES when a scheduler set it', intOption('--gpu', 0))
     .option('--cpu', 'train on the CPU (never a GPU backend)')
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_CHOICES).default('auto'))
-    .option('--threads <n>', THREADS_HELP, intOption('--threads', 1))
-    .option('--peer-host <addr>', 'address to accept ring links on (default: loopback when the coordinator is local, else all interfaces)')
-    .option('--advertise-host <name>', 'host name other workers use to reach this one (default: this machine\'s host name, or 127.0.0.1 when local)')
-    .option('--token <secret>', 'shared secret of the run (default: $GRADSYNC_TOKEN)')
+    .option('--threads <n>', THREADS_HELP, intOption('--threads', 1));
+  addPeerOptions(program)
+    .addOption(allowOption('ring links'))
+    .option('--token <secret>', `shared secret of the run (default: $${CLUSTER_ENV.token})`)
     .option('--connect-timeout <s>', 'give up if the coordinator is unreachable this long', intOption('--connect-timeout', 1), 120)
     .option('--heartbeat-timeout <s>', 'treat a coordinator silent this long as gone', intOption('--heartbeat-timeout', 1), 10)
     .option(QUIET_FLAGS, QUIET_HELP);
@@ -39,13 +28,21 @@ await runCli(async () => {
   const o = program.opts();
   setQuiet(Boolean(o.quiet));
   if (o.gpu !== undefined && o.cpu) throw new GradsyncError('E_FLAG', '--gpu and --cpu contradict each other: pick one');
-  const url = coordinatorUrl(o.coordinator);
+  const url = parseCoordinatorUrl(stringFrom(program, 'coordinator') ?? 'ws://127.0.0.1:7070');
+  const local = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  // Checked before the backend loads, so a bad value fails at once.
+  const ringOptions = {
+    listenHost: stringFrom(program, 'peerHost') ?? (local ? '127.0.0.1' : '0.0.0.0'),
+    advertiseHost: stringFrom(program, 'advertiseHost'),
+    portRange: peerPortFrom(program),
+    allow: allowListFrom(program),
+    local,
+  };
   const backend = await selectBackend({ backend: o.cpu && o.backend === 'auto' ? 'auto' : o.backend, gpu: o.cpu ? undefined : o.gpu, threads: o.threads });
   log(backend.summary);
   if (o.token !== undefined && o.token.trim() === '') throw new GradsyncError('E_FLAG', '--token must not be empty (leave it out when the run has no token)');
   const token: string | undefined = o.token ?? (process.env.GRADSYNC_TOKEN || undefined);
-  const local = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-  const ring = await createRingProvider({ listenHost: o.peerHost ?? (local ? '127.0.0.1' : '0.0.0.0'), advertiseHost: o.advertiseHost, local, token, log });
+  const ring = await createRingProvider({ ...ringOptions, token, log });
   let interrupted = false;
   let link: Awaited<ReturnType<typeof connectToCoordinator>> | null = null;
   const stop = () => {
