@@ -36,7 +36,7 @@ describe.skipIf(!disk.ok)('a run whose disk fills up', () => {
     expect(heldBy).toBe(runDir);
     expect(out).not.toMatch(/\n\s+at /);
     // The workers are told the same.
-    expect(out).toMatch(/\[worker \d\] coordinator: run failed: cannot write \S+: no space left on device \(ENOSPC\)\. Nothing is half-written/);
+    expect(out).toMatch(/\[worker \d\] [\d-]+ [\d:]+ coordinator: run failed: cannot write \S+: no space left on device \(ENOSPC\)\. Nothing is half-written/);
 
     // Nothing half-written: the named checkpoint is the newest that verifies, no temporary folder
     // is left, and metrics.jsonl has no torn line.

@@ -86,7 +86,7 @@ describe.skipIf(skip !== null)('a run across network namespaces (real hosts, add
     expect(await nodeA.exited, nodeA.output().slice(-2000)).toEqual({ code: 0, signal: null });
     expect(await nodeB.exited, nodeB.output().slice(-2000)).toEqual({ code: 0, signal: null });
     expect(nodeB.output()).toContain('joining ws://10.213.1.1:7070/worker with 2 local worker(s)');
-    const endpoints = [...nodeB.output().matchAll(/\[worker \d\] ring endpoint (ws:\S+)/g)].map((m) => m[1]).sort();
+    const endpoints = [...nodeB.output().matchAll(/\[worker \d\] [\d-]+ [\d:]+ ring endpoint (ws:\S+)/g)].map((m) => m[1]).sort();
     expect(endpoints).toEqual(['ws://10.213.1.3:7100', 'ws://10.213.1.3:7101']);
 
     const records = readMetrics(path.join(runsDir, 'netns'));

@@ -34,7 +34,7 @@ describe('the gradsync bin', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['batches.meta.txt', 'data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin']);
     const failed = await gradsync(['worker', '--peer-port', '99999']);
-    expect(failed.code).toBe(1);
+    expect(failed.code).toBe(2); // a usage error
     expect(failed.stderr.trim()).toMatch(/^error: --peer-port must be a port or a range FIRST-LAST .*got "99999": out of range$/);
   });
 });
