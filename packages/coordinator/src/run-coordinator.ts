@@ -6,7 +6,7 @@ import { type Cifar10, type CifarSplit, epochPermutation, globalBatchIndices, sh
 import type { EndRecord, EvalSummary, MetricRecord, WorkerStepStats } from '@gradsync/core/metrics';
 import { buildModel, saveLayersModel } from '@gradsync/core/model';
 import { EpochProgress } from '@gradsync/core/progress';
-import { datasetChecksum, encodeMessage, type EvalDoneMsg, floatsFromBytes, floatsToBytes, indicesToBytes, type StepDoneMsg, type WorkerMessage } from '@gradsync/core/protocol';
+import { CLOSE, datasetChecksum, encodeMessage, type EvalDoneMsg, floatsFromBytes, floatsToBytes, indicesToBytes, type StepDoneMsg, type WorkerMessage } from '@gradsync/core/protocol';
 import { addEvalSums, createPlateauState, type EvalSums, plateauStep, type PlateauState, Replica, type ReplicaState } from '@gradsync/core/train';
 import { type Checkpoint, writeCheckpoint } from './checkpoint';
 import { explainWriteFailure } from './write-failure-advice';
@@ -176,12 +176,12 @@ export class RunCoordinator {
 
   onHello(conn: WorkerConnection): void {
     if (this.over) {
-      conn.close(4003, 'the run is over');
+      conn.close(CLOSE.runOver, 'the run is over');
       return;
     }
     const count = this.workers.length + this.joining.length;
     if (count >= this.opts.membership.maxWorkers) {
-      conn.close(4002, `the run already has ${count} workers (--max-workers ${this.opts.membership.maxWorkers})`);
+      conn.close(CLOSE.runFull, `the run already has ${count} workers (--max-workers ${this.opts.membership.maxWorkers})`);
       return;
     }
     // Provisional rank: the one it gets at the next regroup unless someone leaves first.

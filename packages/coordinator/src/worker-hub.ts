@@ -1,7 +1,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import WebSocket, { WebSocketServer } from 'ws';
-import { type CoordinatorMessage, encodeMessage, parseWorkerMessage, type WorkerHelloMsg, type WorkerMessage } from '@gradsync/core/protocol';
+import { CLOSE, closeReason, type CoordinatorMessage, encodeMessage, parseWorkerMessage, type WorkerHelloMsg, type WorkerMessage } from '@gradsync/core/protocol';
 
 export const WORKER_PATH = '/worker';
 
@@ -13,19 +13,6 @@ export const MAX_PENDING_CONNECTIONS = 256;
 const REFUSALS_LOGGED_PER_WINDOW = 20;
 const REFUSALS_LOGGED_PER_KIND = 3;
 const REFUSAL_WINDOW_MS = 10_000;
-
-/** Longest close reason RFC 6455 allows; ws throws (synchronously) beyond it. */
-const MAX_CLOSE_REASON_BYTES = 123;
-
-/** Cuts `reason` to at most 123 UTF-8 bytes without splitting a character. */
-export function closeReason(reason: string): string {
-  if (Buffer.byteLength(reason) <= MAX_CLOSE_REASON_BYTES) return reason;
-  let cut = reason.slice(0, MAX_CLOSE_REASON_BYTES);
-  while (Buffer.byteLength(cut) > MAX_CLOSE_REASON_BYTES - 3) cut = cut.slice(0, -1);
-  // A lone high surrogate at the end would be encoded as U+FFFD (3 bytes): drop it.
-  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
-  return `${cut}...`;
-}
 
 /**
  * Text from the network made safe for one log line: control characters escaped (no forged lines),
@@ -244,7 +231,7 @@ export class WorkerHub {
           return;
         }
         if (this.options.token !== undefined && (message.token === undefined || !sameSecret(message.token, this.options.token))) {
-          refuse('wrong token', 4001, `refused: ${message.token === undefined ? 'missing' : 'wrong'} token (--token / GRADSYNC_TOKEN)`);
+          refuse('wrong token', CLOSE.wrongToken, `refused: ${message.token === undefined ? 'missing' : 'wrong'} token (--token / GRADSYNC_TOKEN)`);
           return;
         }
         conn.hello = message;

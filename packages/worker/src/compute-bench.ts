@@ -4,6 +4,7 @@ import { backendRequests, selectBackend } from '@gradsync/core/backend';
 import { buildModel } from '@gradsync/core/model';
 import { mulberry32 } from '@gradsync/core/random';
 import { Replica } from '@gradsync/core/train';
+import { median } from '@gradsync/core/stats';
 
 export interface ComputeBenchResult {
   backend: string;
@@ -18,12 +19,6 @@ export interface ComputeBenchResult {
   trainReps: number;
   predictReps: number;
   trainStepMs: number[];
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 function randomBatch(n: number, seed: number) {

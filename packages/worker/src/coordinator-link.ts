@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { GradsyncError } from '@gradsync/core';
-import { type CoordinatorMessage, encodeMessage, isProtocolError, parseCoordinatorMessage, type WorkerMessage } from '@gradsync/core/protocol';
+import { CLOSE, closeReason, type CoordinatorMessage, encodeMessage, isProtocolError, parseCoordinatorMessage, type WorkerMessage } from '@gradsync/core/protocol';
 
 export interface CoordinatorLink {
   send(message: WorkerMessage): void;
@@ -18,15 +18,6 @@ export interface ConnectOptions {
   heartbeatTimeoutMs?: number;
   log: (line: string) => void;
   onMessage: (message: CoordinatorMessage) => void;
-}
-
-/** Longest close reason RFC 6455 allows; ws throws beyond it. */
-function closeReason(reason: string): string {
-  if (Buffer.byteLength(reason) <= 123) return reason;
-  let cut = reason.slice(0, 123);
-  while (Buffer.byteLength(cut) > 120) cut = cut.slice(0, -1);
-  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
-  return `${cut}...`;
 }
 
 /** One attempt; `timeoutMs` bounds the TCP connect and the HTTP upgrade (a host that accepts and stays silent). */
@@ -104,7 +95,7 @@ export async function connectToCoordinator(options: ConnectOptions): Promise<Coo
       // Normally a ProtocolError; whatever else a malformed frame provokes is handled the same way.
       const text = isProtocolError(err) || err instanceof Error ? err.message : String(err);
       options.log(`closing the coordinator link: ${text.slice(0, 500)}`);
-      socket.close(1002, closeReason(text));
+      socket.close(CLOSE.protocolError, closeReason(text));
       return;
     }
     options.onMessage(message);
@@ -113,7 +104,7 @@ export async function connectToCoordinator(options: ConnectOptions): Promise<Coo
     send: (message) => {
       if (socket.readyState === WebSocket.OPEN) socket.send(encodeMessage(message));
     },
-    close: (code = 1000, reason = '') => socket.close(code, closeReason(reason)),
+    close: (code = CLOSE.normal, reason = '') => socket.close(code, closeReason(reason)),
     closed,
   };
 }

@@ -33,6 +33,7 @@ import {
   wasmTrainingKernels,
 } from './kernels/register-training-kernels';
 import { registerTrainingGradients, unregisterTrainingGradients } from './gradients/register-training-gradients';
+import { median } from '../stats/index';
 
 interface ProfileConfig {
   backend: BackendRequest;
@@ -102,12 +103,6 @@ async function timed(step: () => Promise<number> | number): Promise<StepTiming> 
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000 };
-}
-
-function median(values: number[]): number {
-  const sorted = values.slice().sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function describe(batch: number, timings: StepTiming[]): string {

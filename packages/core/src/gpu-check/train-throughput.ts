@@ -2,6 +2,7 @@ import { augmentParamsFor, SEED_AUGMENT } from '../augment/index';
 import { buildModel } from '../model/index';
 import { mulberry32 } from '../random/index';
 import { Replica } from '../train/index';
+import { median } from '../stats/index';
 
 export interface ThroughputResult {
   batchSize: number;
@@ -9,12 +10,6 @@ export interface ThroughputResult {
   stepMs: number[];
   medianMs: number;
   imagesPerSec: number;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /**

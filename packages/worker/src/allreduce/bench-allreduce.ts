@@ -26,6 +26,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { GradsyncError, runCli } from '@gradsync/core';
 import type { BenchRole, ChildMessage, ParentMessage } from './bench-process';
 import { DEFAULT_SEGMENT_BYTES } from './ring-all-reducer';
+import { median } from '@gradsync/core/stats';
 
 export type BenchKind = 'ring' | 'star' | 'raw' | 'raw-ring';
 
@@ -192,12 +193,6 @@ interface Timing {
   medianMs: number;
   cpuMsPerOp: number;
   verified: boolean;
-}
-
-function median(values: number[]): number {
-  const v = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(v.length / 2);
-  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 }
 
 async function hubCpuMs(group: Group): Promise<number> {

@@ -6,8 +6,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import WebSocket from 'ws';
 import { GradsyncError } from '@gradsync/core';
-import { decode, encode, ProtocolError, validatePeerHello, validatePeerWelcome, type PeerHello } from '@gradsync/core/protocol';
-import { closeLink, CLOSE_PROTOCOL_ERROR, zeroMask } from './peer-socket';
+import { decode, encode, ProtocolError, validatePeerHello, validatePeerWelcome, type PeerHello, CLOSE } from '@gradsync/core/protocol';
+import { closeLink, zeroMask } from './peer-socket';
 
 /**
  * Compares the run's token with the one a peer presented, in time independent of where they
@@ -107,7 +107,7 @@ export async function dialPeer(url: string, hello: PeerHello, expect: { runId: s
       ws.send(encode(hello));
       const welcome = validatePeerWelcome(decode(await firstMessage(ws, Math.max(1, deadline - Date.now()), 'peer-welcome')), expect);
       if (welcome instanceof ProtocolError) {
-        await closeLink(ws, CLOSE_PROTOCOL_ERROR, welcome.message);
+        await closeLink(ws, CLOSE.protocolError, welcome.message);
         throw welcome;
       }
       return ws;

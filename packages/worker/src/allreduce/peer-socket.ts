@@ -10,21 +10,11 @@
  * - Nagle's algorithm is already off: ws calls setNoDelay() on every socket it opens or accepts.
  */
 import type WebSocket from 'ws';
+import { closeReason } from '@gradsync/core/protocol';
 
 export const zeroMask = (mask: Uint8Array): void => {
   mask.fill(0);
 };
-
-/** Longest close reason RFC 6455 allows (ws throws beyond it). */
-const MAX_REASON_BYTES = 123;
-
-/** Cuts `reason` to at most 123 UTF-8 bytes without splitting a character. */
-export function closeReason(reason: string): string {
-  if (Buffer.byteLength(reason) <= MAX_REASON_BYTES) return reason;
-  let cut = reason.slice(0, MAX_REASON_BYTES);
-  while (Buffer.byteLength(cut) > MAX_REASON_BYTES - 3) cut = cut.slice(0, -1);
-  return `${cut}...`;
-}
 
 /**
  * Closes a socket with a code and reason, and makes sure it goes: a peer that does not answer the
@@ -44,7 +34,3 @@ export function closeLink(ws: WebSocket, code: number, reason: string, graceMs =
 }
 
 /** Close codes used on the links (RFC 6455 §7.4.1). */
-export const CLOSE_NORMAL = 1000;
-export const CLOSE_PROTOCOL_ERROR = 1002;
-export const CLOSE_POLICY = 1008;
-export const CLOSE_INTERNAL = 1011;

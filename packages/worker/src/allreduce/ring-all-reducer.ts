@@ -18,6 +18,7 @@ import { GradsyncError } from '@gradsync/core';
 import { type AllowList, refuseOutsiders } from '@gradsync/core/cluster';
 import { MAX_WORLD, RingOperation, ringNext, ringPrev, segmentElementsForBytes, type SegmentTransfer } from '@gradsync/core/allreduce';
 import {
+  CLOSE,
   encodeFrameHeader,
   floatsFromBytes,
   FrameReader,
@@ -33,7 +34,7 @@ import {
 } from '@gradsync/core/protocol';
 import { MAX_OP_ID, type AllReducer } from './all-reducer';
 import { dialPeer, readHello, refusalReason } from './peer-handshake';
-import { closeLink, CLOSE_INTERNAL, CLOSE_NORMAL, CLOSE_POLICY, CLOSE_PROTOCOL_ERROR } from './peer-socket';
+import { closeLink } from './peer-socket';
 
 export interface RingAllReducerOptions {
   /** Interface to listen on (default 127.0.0.1). */
@@ -266,7 +267,7 @@ export class RingAllReducer implements AllReducer {
     if (this.closed) return;
     this.closed = true;
     this.finishOp(new GradsyncError('E_ALLREDUCE_CLOSED', `ring all-reduce op ${this.op?.id}: the reducer was closed`));
-    await Promise.all([...this.sockets].map((ws) => closeLink(ws, CLOSE_NORMAL, 'ring all-reduce closed')));
+    await Promise.all([...this.sockets].map((ws) => closeLink(ws, CLOSE.normal, 'ring all-reduce closed')));
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.httpServer.closeAllConnections();
     await new Promise<void>((resolve) => this.httpServer.close(() => resolve()));
@@ -284,14 +285,14 @@ export class RingAllReducer implements AllReducer {
     this.track(ws);
     ws.binaryType = 'nodebuffer';
     if (this.closed) {
-      void closeLink(ws, CLOSE_NORMAL, 'ring all-reduce closed');
+      void closeLink(ws, CLOSE.normal, 'ring all-reduce closed');
       return;
     }
     readHello(ws, this.connectTimeoutMs).then(
       (hello) => this.admit({ ws, hello }),
       (err: Error) => {
         this.lastRefusal = err.message;
-        void closeLink(ws, CLOSE_PROTOCOL_ERROR, err.message);
+        void closeLink(ws, CLOSE.protocolError, err.message);
       },
     );
   }
@@ -311,7 +312,7 @@ export class RingAllReducer implements AllReducer {
           : refusalReason(hello, { runId: group.runId, expectedRank: ringPrev(group.rank, group.world), token: group.token, segmentBytes: this.segmentBytes });
     if (reason) {
       this.lastRefusal = reason;
-      void closeLink(ws, CLOSE_POLICY, reason);
+      void closeLink(ws, CLOSE.policy, reason);
       return;
     }
     this.prev = ws;
@@ -415,7 +416,7 @@ export class RingAllReducer implements AllReducer {
     if (this.failure || this.closed) return;
     this.failure = err;
     this.finishOp(err);
-    const code = err instanceof ProtocolError ? CLOSE_PROTOCOL_ERROR : CLOSE_INTERNAL;
+    const code = err instanceof ProtocolError ? CLOSE.protocolError : CLOSE.internal;
     for (const ws of this.sockets) void closeLink(ws, code, err.message);
     this.early = [];
     this.earlyBytes = 0;

@@ -10,8 +10,8 @@
 import WebSocket, { WebSocketServer } from 'ws';
 import { GradsyncError } from '@gradsync/core';
 import { StarReductionHub } from '@gradsync/core/allreduce';
-import { encodeFrameHeader, floatsFromBytes, FrameReader, ProtocolError, validateStarFrame } from '@gradsync/core/protocol';
-import { closeLink, CLOSE_NORMAL, CLOSE_POLICY, CLOSE_PROTOCOL_ERROR } from './peer-socket';
+import { encodeFrameHeader, floatsFromBytes, FrameReader, ProtocolError, validateStarFrame, CLOSE } from '@gradsync/core/protocol';
+import { closeLink } from './peer-socket';
 
 export interface StarHubServerOptions {
   world: number;
@@ -51,7 +51,7 @@ export class StarHubServer {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.server.clients].map((ws) => closeLink(ws, CLOSE_NORMAL, 'star hub closed')));
+    await Promise.all([...this.server.clients].map((ws) => closeLink(ws, CLOSE.normal, 'star hub closed')));
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
@@ -60,7 +60,7 @@ export class StarHubServer {
     ws.on('error', () => {});
     const rank = Number(new URL(path, 'ws://hub').searchParams.get('rank'));
     if (!Number.isInteger(rank) || rank < 0 || rank >= world || this.links.has(rank)) {
-      void closeLink(ws, CLOSE_POLICY, `rank ${rank} is not a free rank of 0..${world - 1}`);
+      void closeLink(ws, CLOSE.policy, `rank ${rank} is not a free rank of 0..${world - 1}`);
       return;
     }
     this.links.set(rank, ws);
@@ -76,7 +76,7 @@ export class StarHubServer {
         const sum = this.hub.contribute(header.opId, rank, floatsFromBytes(out.payload, 'star contribution'));
         if (sum) this.broadcast(header.opId, sum);
       } catch (err) {
-        void closeLink(ws, CLOSE_PROTOCOL_ERROR, (err as Error).message);
+        void closeLink(ws, CLOSE.protocolError, (err as Error).message);
       }
     });
   }

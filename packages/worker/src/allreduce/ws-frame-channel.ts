@@ -1,6 +1,7 @@
 /** A FrameChannel (star-all-reducer.ts) over one WebSocket: each frame is one binary message. */
 import type WebSocket from 'ws';
-import { closeLink, CLOSE_PROTOCOL_ERROR } from './peer-socket';
+import { CLOSE } from '@gradsync/core/protocol';
+import { closeLink } from './peer-socket';
 import type { FrameChannel } from './star-all-reducer';
 
 export function wsFrameChannel(ws: WebSocket): FrameChannel {
@@ -10,6 +11,6 @@ export function wsFrameChannel(ws: WebSocket): FrameChannel {
     send: (frame) => ws.send(frame),
     onFrame: (cb) => ws.on('message', (data: Buffer) => cb(data)),
     onClose: (cb) => ws.once('close', (code: number, reason: Buffer) => cb(`code ${code}${reason.length ? `: ${reason.toString('utf8')}` : ''}`)),
-    close: (reason) => void closeLink(ws, CLOSE_PROTOCOL_ERROR, reason),
+    close: (reason) => void closeLink(ws, CLOSE.protocolError, reason),
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StepRecord } from '@gradsync/core/metrics';
-import { median, steadyState } from './steady-state';
+import { steadyState } from './steady-state';
 
 function step(stepIndex: number, ms: number, workers: [number, number, number][]): StepRecord {
   const count = 64 / workers.length;
@@ -17,14 +17,6 @@ function step(stepIndex: number, ms: number, workers: [number, number, number][]
     workers: workers.map(([computeMs, allreduceMs, waitMs], rank) => ({ rank, loss: 1, correct: 0, count, computeMs, allreduceMs, waitMs })),
   };
 }
-
-describe('median', () => {
-  it('takes the middle value, or the mean of the two middle ones', () => {
-    expect(median([3, 1, 2])).toBe(2);
-    expect(median([4, 1, 3, 2])).toBe(2.5);
-    expect(median([])).toBeNaN();
-  });
-});
 
 describe('steadyState', () => {
   const records = [

@@ -8,6 +8,7 @@
  */
 import { GradsyncError } from '@gradsync/core';
 import type { StepRecord } from '@gradsync/core/metrics';
+import { median } from '@gradsync/core/stats';
 
 /** One rank's median share of a steady step, in milliseconds. */
 export interface RankStepSplit {
@@ -42,13 +43,6 @@ export interface SteadyState {
    * most that overlapping the all-reduce with the backward pass could take off a step.
    */
   allreduceShare: number;
-}
-
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const v = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(v.length / 2);
-  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 }
 
 export function steadyState(records: readonly StepRecord[], warmupSteps: number): SteadyState {

@@ -4,7 +4,7 @@ import { augmentParamsFor } from '@gradsync/core/augment';
 import { type RunConfig, validateRunConfig } from '@gradsync/core/config';
 import type { CifarSplit } from '@gradsync/core/data';
 import { buildModel } from '@gradsync/core/model';
-import { type CoordinatorMessage, floatsFromBytes, floatsToBytes, indicesFromBytes } from '@gradsync/core/protocol';
+import { type CoordinatorMessage, floatsFromBytes, isRefusal, floatsToBytes, indicesFromBytes } from '@gradsync/core/protocol';
 import { gatherSamples, Replica, sliceSamples } from '@gradsync/core/train';
 import type { CoordinatorLink } from '../coordinator-link';
 import { trainingSplits } from '../train-local';
@@ -27,9 +27,6 @@ export interface SessionEnd {
   /** The coordinator vanished (not refused, not finished): worth reconnecting. */
   coordinatorLost: boolean;
 }
-
-/** Close codes by which the coordinator turns a worker away for good. */
-const REFUSALS = new Set([1002, 1003, 1008, 1009, 4001, 4002, 4003]);
 
 function allFinite(xs: Float32Array): boolean {
   for (let i = 0; i < xs.length; i++) if (!Number.isFinite(xs[i])) return false;
@@ -91,7 +88,7 @@ export class WorkerSession {
       peerUrl: this.opts.ring.peerUrl,
     });
     void link.closed.then(({ code, reason }) =>
-      this.end(false, `the coordinator closed the link (${code}${reason ? `: ${reason}` : ''})`, !REFUSALS.has(code)),
+      this.end(false, `the coordinator closed the link (${code}${reason ? `: ${reason}` : ''})`, !isRefusal(code)),
     );
   }
 
