@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { GradsyncError, WriteFailure } from '@gradsync/core';
-import { StarReductionHub } from '@gradsync/core/allreduce';
 import type { RunConfig } from '@gradsync/core/config';
 import { type Cifar10, type CifarSplit, epochPermutation, globalBatchIndices, shardOfBatch, splitValidation, stepsPerEpoch } from '@gradsync/core/data';
 import type { EndRecord, EvalSummary, MetricRecord, WorkerStepStats } from '@gradsync/core/metrics';
@@ -9,6 +8,7 @@ import { EpochProgress } from '@gradsync/core/progress';
 import { CLOSE, datasetChecksum, encodeMessage, type EvalDoneMsg, floatsFromBytes, floatsToBytes, indicesToBytes, type StepDoneMsg, type WorkerMessage } from '@gradsync/core/protocol';
 import { addEvalSums, createPlateauState, type EvalSums, plateauStep, type PlateauState, Replica, type ReplicaState } from '@gradsync/core/train';
 import { type Checkpoint, writeCheckpoint } from './checkpoint';
+import { StarRelay } from './star-relay';
 import { explainWriteFailure } from './write-failure-advice';
 import type { WorkerConnection } from './worker-hub';
 
@@ -98,7 +98,7 @@ export class RunCoordinator {
   private readonly collectors = new Set<Collector>();
   private unclaimed: { conn: WorkerConnection; m: WorkerMessage }[] = [];
   private changeWaiters: (() => void)[] = [];
-  private star: StarReductionHub | null = null;
+  private star: StarRelay | null = null;
   private failure: GradsyncError | null = null;
   private over = false;
   private readonly train: CifarSplit;
@@ -208,7 +208,7 @@ export class RunCoordinator {
         }
         break;
       case 'star-part':
-        this.onStarPart(conn, m.op, m.data);
+        this.star?.onPart(conn, m.op, m.data);
         return;
     }
     if (!this.offer(conn, m)) {
@@ -557,7 +557,7 @@ export class RunCoordinator {
       throw new GradsyncError('E_CONFIG', '--allreduce ring needs every worker to accept peer links; a worker offered none');
     }
     const algorithm = this.config.allreduce === 'star' || !ringPossible ? 'star' : 'ring';
-    this.star = algorithm === 'star' ? new StarReductionHub({ world }) : null;
+    this.star = algorithm === 'star' ? new StarRelay(members) : null;
     const peers = algorithm === 'ring' ? members.map((w) => urls.get(w)!) : [];
     const ready = this.gather(['ready'], (m) => m.type === 'ready' && m.phase === 'group' && m.groupId === groupId, members);
     for (const w of members) w.send({ type: 'group', algorithm, rank: w.rank, world, peers, groupId });
@@ -641,21 +641,6 @@ export class RunCoordinator {
       for (let offset = 0; offset < bytes.length; offset += CHUNK_BYTES) {
         conn.send({ type: 'data', part, offset, data: bytes.subarray(offset, Math.min(bytes.length, offset + CHUNK_BYTES)) });
       }
-    }
-  }
-
-  private onStarPart(conn: WorkerConnection, op: number, bytes: Uint8Array): void {
-    if (!this.star || !this.workers.includes(conn)) return; // a part for a group that no longer exists
-    let sum: Float32Array | null;
-    try {
-      sum = this.star.contribute(op, conn.rank, floatsFromBytes(bytes, 'star part').slice());
-    } catch (err) {
-      conn.close(1002, (err as Error).message);
-      return;
-    }
-    if (sum) {
-      const frame = encodeMessage({ type: 'star-sum', op, data: floatsToBytes(sum) });
-      for (const w of this.workers) w.sendFrame(frame);
     }
   }
 
