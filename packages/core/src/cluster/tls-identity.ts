@@ -68,6 +68,7 @@ export async function ephemeralIdentity(commonName: string): Promise<TlsIdentity
   const made = await selfsigned.generate([{ name: 'commonName', value: commonName.slice(0, 64) || 'gradsync' }], {
     keyType: 'ec',
     curve: 'P-256',
+    algorithm: 'sha256',
     notBeforeDate: new Date(now - 60_000),
     notAfterDate: new Date(now + 7 * 24 * 3600_000),
   });
