@@ -35,6 +35,7 @@ export function clientFingerprint(req: IncomingMessage): string | undefined {
 export function certificateRefusal(expected: string | undefined, presented: string | undefined, rank: number): string | null {
   if (expected === undefined) return null;
   if (presented === undefined) return `rank ${rank} must link with TLS and the certificate the coordinator handed out; it showed none`;
-  if (presented !== expected) return `rank ${rank} showed certificate ${showFingerprint(presented).slice(0, 23)}…, not the one the coordinator handed out (${showFingerprint(expected).slice(0, 23)}…)`;
+  // Short: the reason travels in a close frame (123 bytes at most).
+  if (presented !== expected) return `rank ${rank} showed certificate ${showFingerprint(presented).slice(0, 11)}..., not the one the coordinator handed out`;
   return null;
 }
