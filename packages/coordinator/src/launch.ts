@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { GradsyncError } from '@gradsync/core';
 import { selectBackend } from '@gradsync/core/backend';
-import { type AllowList, refusalReporter, refuseOutsiders } from '@gradsync/core/cluster';
+import { type AllowList, randomSecret, showFingerprint, refusalReporter, secretsEqual, type TlsIdentity } from '@gradsync/core/cluster';
 import type { RunConfig } from '@gradsync/core/config';
 import { loadCifar10 } from '@gradsync/core/data';
 import { type EndRecord, readJsonl } from '@gradsync/core/metrics';
 import { attachDashboard, MetricsFeed } from './dashboard-server/index';
 import { loadLatestCheckpoint } from './checkpoint';
+import { openHttpPort } from './http-port';
 import { RunCoordinator } from './run-coordinator';
 import { WORKER_PATH, WorkerHub } from './worker-hub';
 
@@ -35,14 +34,20 @@ export interface LaunchOptions {
   resumeDir?: string;
   /** The command that continues this run (named in the message when a write fails). */
   resumeCommand?: string;
+  /** --tls-cert/--tls-key: https and wss on the port. */
+  tls?: TlsIdentity;
+  /** --viewer-token: the dashboard's secret; beyond loopback one is made up when not given. */
+  viewerToken?: string;
   log: (level: 'info' | 'warn' | 'error', line: string) => void;
 }
 
 export interface LaunchedCoordinator {
   /** ws:// URL workers connect to. */
   workerUrl: string;
-  /** http:// URL of the coordinator (dashboard). */
+  /** http(s):// URL of the coordinator (dashboard). */
   httpUrl: string;
+  /** The URL to open the dashboard with: httpUrl with ?token= when it is behind a viewer token. */
+  dashboardUrl: string;
   runDir: string;
   /** Resolves when the run ends (rejects with the reason it failed). */
   done: Promise<EndRecord>;
@@ -55,6 +60,13 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoordinator> {
   if (!LOOPBACK.has(o.host) && !o.token) {
     throw new GradsyncError('E_TOKEN_REQUIRED', `listening on ${o.host} exposes the run beyond this machine: set a shared secret with --token or GRADSYNC_TOKEN`);
+  }
+  const viewerToken = o.viewerToken ?? (LOOPBACK.has(o.host) ? undefined : randomSecret());
+  if (viewerToken !== undefined && o.token !== undefined && secretsEqual(o.token, viewerToken)) {
+    throw new GradsyncError('E_FLAG', '--viewer-token must differ from --token: a viewer may watch the run, never join it');
+  }
+  if (!LOOPBACK.has(o.host) && !o.tls) {
+    o.log('warn', `no TLS: the worker token, the viewer token and every metric cross the network from ${o.host} in clear text; give --tls-cert and --tls-key (README, Security)`);
   }
   // The coordinator only builds, checkpoints and exports models: the plain CPU backend is enough.
   await selectBackend({ backend: 'cpu' });
@@ -91,46 +103,45 @@ export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoord
     testCount: data.test.count,
     stepsPerEpoch: coordinator.stepsPerEpoch,
   });
-  // No handler of its own: the dashboard answers its routes and 404s the rest.
-  const server = http.createServer();
   const { allow } = o;
   const refusals = refusalReporter((line) => o.log('warn', line), (address) => `refused a connection from ${address}: not in --allow ${allow?.ranges.join(' ')}`);
-  if (allow) {
-    refuseOutsiders(server, allow, (address) => refusals.refused(address));
-    o.log('info', `accepting connections only from ${allow.ranges.join(' ')} and loopback`);
-  }
-  const dashboard = attachDashboard(server, metrics, { otherUpgradePaths: [WORKER_PATH] });
+  const plaintext = refusalReporter((line) => o.log('warn', line), (address) => `refused a plain-text connection from ${address}: this port speaks TLS only`, { what: 'plain-text connection(s)' });
+  const viewers = refusalReporter((line) => o.log('warn', line), (who) => `refused a dashboard request from ${who}`, { what: 'dashboard request(s) without a viewer credential' });
+  const port_ = openHttpPort({ tls: o.tls, allow, onOutsider: (a) => refusals.refused(a), onPlaintext: (a) => plaintext.refused(a) });
+  const { server } = port_;
+  if (allow) o.log('info', `accepting connections only from ${allow.ranges.join(' ')} and loopback`);
+  const dashboard = attachDashboard(server, metrics, {
+    otherUpgradePaths: [WORKER_PATH],
+    viewer: viewerToken === undefined ? undefined : { token: viewerToken, secure: Boolean(o.tls) },
+    onRefused: (address, why) => viewers.refused(`${address} (${why})`),
+  });
   const hub = new WorkerHub(
     server,
     { onHello: (c) => coordinator.onHello(c), onMessage: (c, m) => coordinator.onMessage(c, m), onGone: (c, r) => coordinator.onGone(c, r), log: o.log },
     { token: o.token, maxPayload: RunCoordinator.maxPayloadFor(coordinator.bufferFloats), heartbeatTimeoutMs: o.heartbeatTimeoutMs ?? 10_000, stepAllowanceMs: () => coordinator.heartbeatAllowanceMs() },
   );
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new GradsyncError('E_LISTEN', `cannot listen on ${o.host}:${o.port}: ${err.code === 'EADDRINUSE' ? 'the port is in use (choose another with --port)' : err.message}`)),
-    );
-    try {
-      server.listen(o.port, o.host, () => resolve());
-    } catch (err) {
-      // Node throws (rather than emitting 'error') for a port out of range or a malformed host.
-      reject(new GradsyncError('E_LISTEN', `cannot listen on ${o.host}:${o.port}: ${(err as Error).message}`));
-    }
-  });
-  const port = (server.address() as AddressInfo).port;
+  let port: number;
+  try {
+    port = await port_.listen(o.port, o.host);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new GradsyncError('E_LISTEN', `cannot listen on ${o.host}:${o.port}: ${code === 'EADDRINUSE' ? 'the port is in use (choose another with --port)' : (err as Error).message}`);
+  }
   const hostForUrl = o.host.includes(':') ? `[${o.host}]` : o.host;
-  const workerUrl = `ws://${hostForUrl}:${port}${WORKER_PATH}`;
-  const httpUrl = `http://${hostForUrl}:${port}/`;
+  const workerUrl = `${o.tls ? 'wss' : 'ws'}://${hostForUrl}:${port}${WORKER_PATH}`;
+  const httpUrl = `${port_.scheme}://${hostForUrl}:${port}/`;
+  if (o.tls) o.log('info', `TLS on: certificate SHA-256 ${showFingerprint(o.tls.fingerprint)} (workers pin it with --tls-fingerprint, or trust its CA with --ca)`);
+  const dashboardUrl = viewerToken === undefined ? httpUrl : `${httpUrl}?token=${encodeURIComponent(viewerToken)}`;
   const close = async () => {
     coordinator.stop('the coordinator is shutting down');
     hub.close();
-    refusals.flush();
+    for (const r of [refusals, plaintext, viewers]) r.flush();
     dashboard.detach();
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
+    await port_.close();
   };
   const done = coordinator.run().finally(() => setTimeout(() => void close(), 200));
   done.catch(() => {});
-  return { workerUrl, httpUrl, runDir, done, close };
+  return { workerUrl, httpUrl, dashboardUrl, runDir, done, close };
 }
 
 

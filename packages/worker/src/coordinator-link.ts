@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
 import { GradsyncError } from '@gradsync/core';
+import { finalTlsFailure, type ServerCheck, wsTlsOptions } from '@gradsync/core/cluster';
 import { CLOSE, closeReason, type CoordinatorMessage, encodeMessage, isProtocolError, parseCoordinatorMessage, type WorkerMessage } from '@gradsync/core/protocol';
 
 export interface CoordinatorLink {
@@ -16,14 +17,19 @@ export interface ConnectOptions {
   maxPayload: number;
   /** The coordinator pings every second; silence this long means it is gone (default 10 s). */
   heartbeatTimeoutMs?: number;
+  /** How to check a wss:// coordinator (--ca / --tls-fingerprint; default: the system's CAs). */
+  tls?: ServerCheck;
   log: (line: string) => void;
   onMessage: (message: CoordinatorMessage) => void;
 }
 
+/** A failure no retry can mend (a certificate not trusted, TLS against plain text, a 4xx answer). */
+class FinalConnectError extends Error {}
+
 /** One attempt; `timeoutMs` bounds the TCP connect and the HTTP upgrade (a host that accepts and stays silent). */
-function openOnce(url: string, maxPayload: number, timeoutMs: number): Promise<WebSocket> {
+function openOnce(url: string, maxPayload: number, timeoutMs: number, tls: ServerCheck | undefined): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload, handshakeTimeout: Math.max(1, timeoutMs) });
+    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload, handshakeTimeout: Math.max(1, timeoutMs), ...(url.startsWith('wss:') ? wsTlsOptions(tls) : {}) });
     ws.binaryType = 'nodebuffer';
     const fail = (err: Error) => {
       ws.removeAllListeners();
@@ -35,8 +41,20 @@ function openOnce(url: string, maxPayload: number, timeoutMs: number): Promise<W
       ws.removeListener('error', fail);
       resolve(ws);
     });
-    ws.once('error', fail);
-    ws.once('unexpected-response', (_req, res) => fail(new Error(`HTTP ${res.statusCode}`)));
+    ws.once('error', (err) => {
+      const final = finalTlsFailure(err, url, 'the coordinator');
+      fail(final ? new FinalConnectError(final) : err);
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      const status = res.statusCode ?? 0;
+      if (status < 400 || status >= 500) return fail(new Error(`HTTP ${status}`));
+      // A 4xx will not change on retry: say what the coordinator said (e.g. "this port speaks TLS only").
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c.slice(0, 500)));
+      res.on('end', () => fail(new FinalConnectError(`the coordinator at ${url} answered HTTP ${status}${body.trim() ? `: ${body.trim().slice(0, 300)}` : ''}`)));
+      res.on('error', () => fail(new FinalConnectError(`the coordinator at ${url} answered HTTP ${status}`)));
+    });
   });
 }
 
@@ -51,8 +69,9 @@ export async function connectToCoordinator(options: ConnectOptions): Promise<Coo
   let ws: WebSocket | null = null;
   for (let attempt = 1; ws === null; attempt++) {
     try {
-      ws = await openOnce(options.url, options.maxPayload, deadline - Date.now());
+      ws = await openOnce(options.url, options.maxPayload, deadline - Date.now(), options.tls);
     } catch (err) {
+      if (err instanceof FinalConnectError) throw new GradsyncError('E_CONNECT', err.message);
       lastError = (err as Error).message;
       if (Date.now() + delay > deadline) {
         throw new GradsyncError('E_CONNECT', `cannot reach the coordinator at ${options.url} (${lastError}); is it running, and is --coordinator right?`);

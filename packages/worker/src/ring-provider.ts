@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { type AllowList, listenInRange, type PortRange, refusalReporter } from '@gradsync/core/cluster';
+import { type AllowList, listenInRange, type PortRange, refusalReporter, type TlsIdentity } from '@gradsync/core/cluster';
 import { type AllReducer, RingAllReducer } from './allreduce/index';
 import type { RingProvider } from './session/worker-session';
 
@@ -12,6 +12,8 @@ export interface RingProviderOptions {
   portRange?: PortRange;
   /** --allow: ring links only from these addresses. */
   allow?: AllowList | null;
+  /** Ring links over TLS with this certificate (announced by fingerprint, see allreduce/ring-tls.ts). */
+  tls?: TlsIdentity;
   log: (line: string) => void;
 }
 
@@ -24,7 +26,7 @@ export async function createRingProvider(o: RingProviderOptions): Promise<RingPr
   const refusals = refusalReporter(o.log, (address) => `refused a ring connection from ${address}: not in --allow ${o.allow?.ranges.join(' ')}`);
   const onRefused = (address: string) => refusals.refused(address);
   const listen = () =>
-    listenInRange(o.portRange, (port) => RingAllReducer.listen({ host: o.listenHost, port, advertiseHost, allow: o.allow, onRefused }), `ring links on ${o.listenHost}`);
+    listenInRange(o.portRange, (port) => RingAllReducer.listen({ host: o.listenHost, port, advertiseHost, allow: o.allow, onRefused, tls: o.tls }), `ring links on ${o.listenHost}`);
   let current = await listen();
   let used = false;
   o.log(`ring endpoint ${current.url}`);

@@ -16,7 +16,7 @@ await runCli(async () => {
   const page = await ensureDashboardBuilt((line) => coordinatorLog('info', line));
   const launched = await launchCoordinator(launch);
   coordinatorLog('notice', `workers connect to ${launched.workerUrl}   e.g. pnpm worker --coordinator ${launched.workerUrl}`);
-  if (page.ok) coordinatorLog('notice', `dashboard: ${launched.httpUrl}`);
+  if (page.ok) coordinatorLog('notice', `dashboard: ${launched.dashboardUrl}`);
   else coordinatorLog('warn', `no dashboard page: ${page.why}. Training goes on; its metrics are in ${launched.runDir}/metrics.jsonl`);
   const end = await launched.done;
   coordinatorLog('notice', `run ${end.status} in ${end.wallSec.toFixed(1)} s; test accuracy ${end.test ? end.test.accuracy.toFixed(4) : 'n/a'}; run folder ${launched.runDir}`);

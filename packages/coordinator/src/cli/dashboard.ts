@@ -1,6 +1,7 @@
 import { watchFile, unwatchFile } from 'node:fs';
 import { intOption } from '@gradsync/core/config';
 import { GradsyncError, gradsyncProgram, logLine, runCli } from '@gradsync/core';
+import { addServerSecurityOptions, randomSecret, refusalReporter, serverSecurityFrom } from '@gradsync/core/cluster';
 import { ensureDashboardBuilt, MetricsFeed, startDashboardServer } from '../dashboard-server/index';
 import { type BadLine, JsonlTail, resolveMetricsFile } from '../dashboard-server/jsonl-tail';
 
@@ -8,7 +9,7 @@ const log = (line: string) => logLine('info', line);
 const warn = (line: string) => logLine('warn', line);
 
 await runCli(async () => {
-  const program = gradsyncProgram('pnpm dashboard')
+  const program = addServerSecurityOptions(gradsyncProgram('pnpm dashboard'))
     .description("Serve a run's metrics.jsonl to the web dashboard.")
     .argument('<run>', 'run folder (runs/<name>) or a metrics.jsonl file')
     .option('--host <host>', 'interface to listen on (0.0.0.0 for every interface)', '127.0.0.1')
@@ -19,6 +20,12 @@ await runCli(async () => {
   const o = program.opts<{ host: string; port: number; follow?: boolean }>();
   if (o.port > 65_535) throw new GradsyncError('E_FLAG', `--port must be at most 65535, got ${o.port}`);
   const file = resolveMetricsFile(program.args[0]);
+  const security = serverSecurityFrom(program);
+  const loopback = ['127.0.0.1', 'localhost', '::1'].includes(o.host);
+  // Beyond loopback the run's metrics and images are for those given the token, as on the coordinator.
+  const viewerToken = security.viewerToken ?? (loopback ? undefined : randomSecret());
+  if (!loopback && !security.tls) warn(`no TLS: the viewer token and every metric cross the network from ${o.host} in clear text; give --tls-cert and --tls-key`);
+  const refusals = refusalReporter(warn, (who) => `refused a dashboard request from ${who}`, { what: 'dashboard request(s) refused' });
 
   const tail = new JsonlTail(file);
   const reportBad = (bad: BadLine[]) => {
@@ -30,9 +37,9 @@ await runCli(async () => {
 
   const page = await ensureDashboardBuilt(log);
   if (!page.ok) throw new GradsyncError('E_DASHBOARD', `no dashboard page: ${page.why}`);
-  const server = await startDashboardServer({ host: o.host, port: o.port, feed });
+  const server = await startDashboardServer({ host: o.host, port: o.port, feed, tls: security.tls, viewerToken, onRefused: (a, why) => refusals.refused(`${a} (${why})`) });
   log(`${first.records.length} records from ${file}${o.follow ? ', following new ones' : ''}; Ctrl-C to stop`);
-  process.stdout.write(`dashboard: ${server.url}\n`);
+  process.stdout.write(`dashboard: ${server.openUrl}\n`);
 
   if (o.follow) {
     watchFile(file, { interval: 1000 }, () => {
@@ -53,5 +60,6 @@ await runCli(async () => {
     process.once('SIGTERM', stop);
   });
   unwatchFile(file);
+  refusals.flush();
   await server.close();
 });

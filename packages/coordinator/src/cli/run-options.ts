@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { GradsyncError, type LogLevel, logLine, QUIET_FLAGS, QUIET_HELP } from '@gradsync/core';
-import { allowListFrom, allowOption } from '@gradsync/core/cluster';
+import { addServerSecurityOptions, allowListFrom, allowOption, serverSecurityFrom } from '@gradsync/core/cluster';
 import {
   addRecipeOptions,
   ALLREDUCE_CHOICES,
@@ -33,7 +33,7 @@ export function runToken(flag: string | undefined): string | undefined {
 
 /** The flags `pnpm coordinator` and `pnpm start` share. */
 export function addRunOptions(program: Command): Command {
-  return addRecipeOptions(program)
+  return addServerSecurityOptions(addRecipeOptions(program))
     .option('--host <addr>', 'address to listen on (anything but loopback needs --token)', '127.0.0.1')
     .option('--port <n>', 'port for workers and the dashboard (0 = any free port)', portOption, 7070)
     .addOption(new Option('--allreduce <kind>', 'gradient all-reduce').choices(ALLREDUCE_CHOICES).default('auto'))
@@ -73,6 +73,7 @@ export function launchOptionsFrom(program: Command, workers: number, log: Launch
     cacheDir: o.cacheDir,
     token: runToken(o.token),
     allow: allowListFrom(program),
+    ...serverSecurityFrom(program),
     resumeDir: o.resume,
     resumeCommand: resumeCommand(program.name(), argv, o.resume ?? path.join(o.runsDir, config.runName)),
     log,

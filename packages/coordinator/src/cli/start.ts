@@ -52,7 +52,7 @@ await runCli(async () => {
   }
   const page = await ensureDashboardBuilt((line) => coordinatorLog('info', line));
   const launched = await launchCoordinator(launch);
-  if (page.ok) coordinatorLog('notice', `dashboard: ${launched.httpUrl}`);
+  if (page.ok) coordinatorLog('notice', `dashboard: ${launched.dashboardUrl}`);
   else coordinatorLog('warn', `no dashboard page: ${page.why}. Training goes on; its metrics are in ${launched.runDir}/metrics.jsonl`);
   const plan = planLocalWorkers({ workers, gpus, workerUrl: launched.workerUrl, backend: o.workerBackend, threads: o.threads });
   coordinatorLog(
@@ -69,7 +69,7 @@ await runCli(async () => {
   for (let i = 0; i < workers; i++) {
     const child = spawn(process.execPath, [...process.execArgv, WORKER_CLI, ...plan.args[i], ...(o.quiet ? ['--quiet'] : [])], {
       stdio: ['ignore', 'inherit', 'pipe'],
-      env: { ...process.env, GRADSYNC_TOKEN: launch.token ?? '' },
+      env: { ...process.env, GRADSYNC_TOKEN: launch.token ?? '', ...(launch.tls ? { GRADSYNC_TLS_FINGERPRINT: launch.tls.fingerprint, GRADSYNC_CA: '' } : {}) },
     });
     // Prefix each worker's lines so interleaved output stays readable.
     let partial = '';

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { MetricRecord } from '@gradsync/core/metrics';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { MetricsFeed } from './metrics-feed';
+import { CLOSE_UNAUTHORIZED } from './viewer-auth';
 
 /** A client this far behind is dropped; on reconnecting it gets the whole history again. */
 export const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
@@ -32,6 +33,15 @@ export class FeedSocket {
 
   handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws));
+  }
+
+  /** Completes the upgrade only to close it at once with 4001 and the reason (a page can read a close code, not an HTTP status). */
+  refuse(req: http.IncomingMessage, socket: Duplex, head: Buffer, reason: string): void {
+    socket.on('error', () => {});
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('error', () => ws.terminate());
+      ws.close(CLOSE_UNAUTHORIZED, reason.slice(0, 120));
+    });
   }
 
   /** Closes every client and stops listening to the feed. */

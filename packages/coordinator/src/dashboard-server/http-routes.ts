@@ -2,7 +2,9 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { FeedSocket } from './feed-socket';
 import type { MetricsFeed } from './metrics-feed';
+import { SECURITY_HEADERS } from './security-headers';
 import { DEFAULT_DASHBOARD_DIST, isDashboardBuilt, notBuiltMessage, resolveStaticFile, sendFile } from './static-files';
+import { checkViewer, exchangeUrlToken, unauthorizedText, viewerCookieHeader, type ViewerAuthOptions } from './viewer-auth';
 
 /** The WebSocket path the dashboard page connects to. */
 export const FEED_PATH = '/feed';
@@ -18,6 +20,10 @@ export interface AttachOptions {
    * 404 instead of hanging.
    */
   otherUpgradePaths?: string[];
+  /** Every route and the feed need this viewer token (see viewer-auth.ts); absent: open to whoever reaches the port. */
+  viewer?: ViewerAuthOptions;
+  /** Told of each request or feed connection refused for want of a viewer credential. */
+  onRefused?: (address: string, why: string) => void;
 }
 
 /**
@@ -32,10 +38,34 @@ export class DashboardRoutes {
 
   constructor(
     private readonly feed: MetricsFeed,
-    options: AttachOptions = {},
+    private readonly options: AttachOptions = {},
   ) {
     this.distDir = options.distDir ?? DEFAULT_DASHBOARD_DIST;
     this.feedSocket = new FeedSocket(feed);
+  }
+
+  /** Answers a request without a viewer credential (true), or lets it through (false). */
+  private refusedViewer(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+    const viewer = this.options.viewer;
+    if (!viewer) return false;
+    const exchange = exchangeUrlToken(req.url ?? '/', viewer);
+    if (exchange.kind === 'accepted') {
+      res.writeHead(303, { Location: exchange.location, 'Set-Cookie': viewerCookieHeader(viewer), 'Cache-Control': 'no-store' });
+      res.end();
+      return true;
+    }
+    const verdict = exchange.kind === 'wrong' ? { ok: false as const, why: 'wrong viewer token in ?token=' } : checkViewer(req.headers, viewer);
+    if (verdict.ok) return false;
+    this.options.onRefused?.(req.socket.remoteAddress ?? 'an unknown address', verdict.why);
+    const body = unauthorizedText(verdict.why);
+    res.writeHead(401, {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Content-Length': Buffer.byteLength(body),
+      'Cache-Control': 'no-store',
+      'WWW-Authenticate': 'Bearer realm="gradsync dashboard"',
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+    return true;
   }
 
   /** Live dashboard connections. */
@@ -46,6 +76,8 @@ export class DashboardRoutes {
   handleRequest(req: http.IncomingMessage, res: http.ServerResponse): boolean {
     const pathname = pathOf(req);
     if (pathname === null) return false;
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    if (this.refusedViewer(req, res)) return true;
     const readOnly = req.method === 'GET' || req.method === 'HEAD';
     if (pathname === RECORDS_PATH) {
       if (!readOnly) return methodNotAllowed(res);
@@ -79,6 +111,12 @@ export class DashboardRoutes {
 
   handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean {
     if (pathOf(req) !== FEED_PATH) return false;
+    const verdict = this.options.viewer ? checkViewer(req.headers, this.options.viewer) : { ok: true as const };
+    if (!verdict.ok) {
+      this.options.onRefused?.(req.socket.remoteAddress ?? 'an unknown address', verdict.why);
+      this.feedSocket.refuse(req, socket, head, `refused: ${verdict.why}; open the dashboard URL with ?token=`);
+      return true;
+    }
     this.feedSocket.handleUpgrade(req, socket, head);
     return true;
   }

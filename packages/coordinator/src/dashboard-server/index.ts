@@ -4,3 +4,5 @@ export { startDashboardServer, type DashboardServer, type DashboardServerOptions
 export { DEFAULT_DASHBOARD_DIST, isDashboardBuilt } from './static-files';
 export { FeedSocket, MAX_BUFFERED_BYTES } from './feed-socket';
 export { ensureDashboardBuilt, type DashboardReady } from './ensure-built';
+export { CLOSE_UNAUTHORIZED, checkViewer, exchangeUrlToken, VIEWER_COOKIE, type ViewerAuthOptions } from './viewer-auth';
+export { PAGE_CSP, SECURITY_HEADERS } from './security-headers';

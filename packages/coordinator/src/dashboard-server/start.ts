@@ -1,5 +1,7 @@
-import http from 'node:http';
+import type http from 'node:http';
+import type { TlsIdentity } from '@gradsync/core/cluster';
 import { GradsyncError } from '@gradsync/core/errors';
+import { openHttpPort } from '../http-port';
 import type { MetricsFeed } from './metrics-feed';
 
 export interface DashboardServerOptions {
@@ -10,11 +12,19 @@ export interface DashboardServerOptions {
   feed: MetricsFeed;
   /** The built dashboard (default: packages/dashboard/dist). */
   distDir?: string;
+  /** https:// and wss:// with this certificate. */
+  tls?: TlsIdentity;
+  /** Every route and the feed need this secret (see viewer-auth.ts). */
+  viewerToken?: string;
+  /** Told of each request refused for want of a viewer credential, or of TLS on a plain-text connection. */
+  onRefused?: (address: string, why: string) => void;
 }
 
 export interface DashboardServer {
-  /** http://host:port/ of the page. */
+  /** http(s)://host:port/ of the page. */
   url: string;
+  /** The URL to open: `url` with ?token= when behind a viewer token. */
+  openUrl: string;
   port: number;
   server: http.Server;
   /** Disconnects dashboards and stops listening. */
@@ -23,33 +33,31 @@ export interface DashboardServer {
 
 /** A server of its own for the dashboard (standalone, e.g. `pnpm dashboard runs/<name>`). */
 export async function startDashboardServer(options: DashboardServerOptions): Promise<DashboardServer> {
-  const server = http.createServer();
-  const attachment = options.feed.attach(server, { distDir: options.distDir });
+  const httpPort = openHttpPort({ tls: options.tls, onPlaintext: (a) => options.onRefused?.(a, 'plain text on the TLS port') });
+  const { server } = httpPort;
+  const attachment = options.feed.attach(server, {
+    distDir: options.distDir,
+    viewer: options.viewerToken === undefined ? undefined : { token: options.viewerToken, secure: Boolean(options.tls) },
+    onRefused: options.onRefused,
+  });
+  let port: number;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    port = await httpPort.listen(options.port, options.host);
   } catch (err) {
     attachment.detach();
     throw listenError(err, options.host, options.port);
   }
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port;
   const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const url = `${httpPort.scheme}://${hostForUrl}:${port}/`;
   return {
-    url: `http://${hostForUrl}:${port}/`,
+    url,
+    openUrl: options.viewerToken === undefined ? url : `${url}?token=${encodeURIComponent(options.viewerToken)}`,
     port,
     server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        attachment.detach();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => {
+      attachment.detach();
+      return httpPort.close();
+    },
   };
 }
 

@@ -5,7 +5,7 @@
  *
  *   npx tsx packages/worker/src/allreduce/bench-allreduce.ts [--quick] [--sizes 64K,1M,16M,64M]
  *     [--worlds 2,3,4] [--algorithms ring,star] [--segment 256K] [--repeats N] [--warmup N]
- *     [--mask] [--ring-ceiling] [--json]
+ *     [--mask] [--ring-ceiling] [--tls] [--json]   (--tls: also the ring over TLS, 2 ranks)
  *
  * Time of one operation: from the first rank starting to the last rank finishing, on a clock the
  * processes share; ranks are released together by a 4-byte all-reduce just before (a barrier).
@@ -28,7 +28,8 @@ import type { BenchRole, ChildMessage, ParentMessage } from './bench-process';
 import { DEFAULT_SEGMENT_BYTES } from './ring-all-reducer';
 import { median } from '@gradsync/core/stats';
 
-export type BenchKind = 'ring' | 'star' | 'raw' | 'raw-ring';
+/** ring-tls: the ring over mutual TLS (each rank its own in-memory certificate, pinned), for what TLS costs. */
+export type BenchKind = 'ring' | 'ring-tls' | 'star' | 'raw' | 'raw-ring';
 
 export interface BenchOptions {
   /** Buffer sizes in bytes (default 64 KiB, 1 MiB, 16 MiB, 64 MiB; quick: 64 KiB, 256 KiB). */
@@ -45,6 +46,8 @@ export interface BenchOptions {
   raw?: boolean;
   /** Also measure N concurrent streams around a ring (default false). */
   ringCeiling?: boolean;
+  /** Also measure the ring over TLS with 2 ranks (kind ring-tls; default false). */
+  tlsRing?: boolean;
   /** Send RFC-masked client frames (default false), to measure what masking costs. */
   maskFrames?: boolean;
   quick?: boolean;
@@ -162,12 +165,12 @@ async function startGroup(
   world: number,
   options: Required<Pick<BenchOptions, 'segmentBytes' | 'maskFrames' | 'timeoutMs'>>,
 ): Promise<Group> {
-  const role: BenchRole = kind === 'raw' || kind === 'raw-ring' ? 'raw' : kind;
+  const role: BenchRole = kind === 'raw' || kind === 'raw-ring' ? 'raw' : kind === 'ring-tls' ? 'ring' : kind;
   const workers = pool.slice(0, world);
   const hub = kind === 'star' ? pool[world] : null;
   const all = hub ? [...workers, hub] : workers;
   try {
-    all.forEach((c, rank) => c.send({ type: 'init', role: c === hub ? 'star-hub' : role, rank, world, ...options }));
+    all.forEach((c, rank) => c.send({ type: 'init', role: c === hub ? 'star-hub' : role, rank, world, ...options, tls: kind === 'ring-tls' }));
     const urls = await Promise.all(all.map((c) => c.next('listening', STEP_TIMEOUT_MS)));
     const peers = urls.slice(0, world).map((u) => u.url ?? '');
     const hubUrl = hub ? (urls[world].url ?? undefined) : undefined;
@@ -217,7 +220,7 @@ async function measure(group: Group, kind: BenchKind, bytes: number, repeats: nu
     if (rep === warmup) hubCpu = await hubCpuMs(group);
     group.workers.forEach((c) => c.send({ type: 'go', rep, opId: opBase + 2 * rep }));
     const done = await Promise.all(group.workers.map((c) => c.next('done', STEP_TIMEOUT_MS)));
-    if (rep === 0 && (kind === 'ring' || kind === 'star')) {
+    if (rep === 0 && (kind === 'ring' || kind === 'ring-tls' || kind === 'star')) {
       verified = done.every((d) => d.exact === true && d.digest === done[0].digest);
     }
     if (rep < warmup) continue;
@@ -267,7 +270,7 @@ export async function benchAllReduce(options: BenchOptions = {}): Promise<BenchR
   let opBase = 1;
   const record = (kind: BenchKind, world: number, bytes: number, repeats: number, t: Timing) => {
     const algbw = kind === 'raw-ring' ? linkBytes(bytes, world) / t.medianMs / 1e6 : bytes / t.medianMs / 1e6;
-    const busbw = kind === 'ring' || kind === 'star' ? (algbw * 2 * (world - 1)) / world : algbw;
+    const busbw = kind === 'ring' || kind === 'ring-tls' || kind === 'star' ? (algbw * 2 * (world - 1)) / world : algbw;
     const raw = kind === 'raw' ? algbw : (rawBySize.get(bytes) ?? Number.NaN);
     const r: BenchResult = {
       kind,
@@ -309,6 +312,7 @@ export async function benchAllReduce(options: BenchOptions = {}): Promise<BenchR
       for (const algorithm of algorithms) await runGroup(algorithm, world);
       if (options.ringCeiling) await runGroup('raw-ring', world);
     }
+    if (options.tlsRing) await runGroup('ring-tls', 2);
   } finally {
     await Promise.all(pool.map((c) => c.stop()));
   }
@@ -342,7 +346,7 @@ function formatRow(r: BenchResult): string {
 
 /** The results as a text table, sorted by size then kind. */
 export function formatBenchTable(results: BenchResult[]): string {
-  const order: BenchKind[] = ['raw', 'raw-ring', 'ring', 'star'];
+  const order: BenchKind[] = ['raw', 'raw-ring', 'ring', 'ring-tls', 'star'];
   const sorted = [...results].sort((a, b) => a.bytes - b.bytes || order.indexOf(a.kind) - order.indexOf(b.kind) || a.world - b.world);
   return [HEADER.map((h, i) => h.padStart(WIDTHS[i])).join('  '), ...sorted.map(formatRow)].join('\n');
 }
@@ -367,6 +371,7 @@ function parseArgs(argv: string[]): BenchOptions & { json: boolean } {
       case '--quick': options.quick = true; break;
       case '--json': options.json = true; break;
       case '--mask': options.maskFrames = true; break;
+      case '--tls': options.tlsRing = true; break;
       case '--ring-ceiling': options.ringCeiling = true; break;
       case '--no-raw': options.raw = false; break;
       case '--sizes': options.sizesBytes = value().split(',').map(parseSize); break;

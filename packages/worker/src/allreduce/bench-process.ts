@@ -20,6 +20,7 @@
  * starts together everywhere.
  */
 import { createHash } from 'node:crypto';
+import { ephemeralIdentity } from '@gradsync/core/cluster';
 import WebSocket, { WebSocketServer } from 'ws';
 import { encodeFrameHeader, FrameReader, ProtocolError } from '@gradsync/core/protocol';
 import type { AllReducer } from './all-reducer';
@@ -32,7 +33,7 @@ import { zeroMask } from './peer-socket';
 export type BenchRole = 'ring' | 'star' | 'star-hub' | 'raw';
 
 export type ParentMessage =
-  | { type: 'init'; role: BenchRole; rank: number; world: number; segmentBytes: number; maskFrames: boolean; timeoutMs: number }
+  | { type: 'init'; role: BenchRole; rank: number; world: number; segmentBytes: number; maskFrames: boolean; timeoutMs: number; /** ring over TLS with a certificate made here */ tls?: boolean }
   | { type: 'group'; peers: string[]; hubUrl?: string; next?: string | null }
   | { type: 'prepare'; bytes: number; sendBytes?: number; expectBytes?: number }
   | { type: 'go'; rep: number; opId: number }
@@ -188,7 +189,8 @@ async function main(): Promise<void> {
       case 'init': {
         init = msg;
         if (msg.role === 'ring') {
-          ring = await RingAllReducer.listen({ segmentBytes: msg.segmentBytes, timeoutMs: msg.timeoutMs, maskFrames: msg.maskFrames });
+          const tls = msg.tls ? await ephemeralIdentity(`bench rank ${msg.rank}`) : undefined;
+          ring = await RingAllReducer.listen({ segmentBytes: msg.segmentBytes, timeoutMs: msg.timeoutMs, maskFrames: msg.maskFrames, tls });
           reducer = ring;
           send({ type: 'listening', url: ring.url });
         } else if (msg.role === 'star-hub') {

@@ -6,6 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import WebSocket from 'ws';
 import { GradsyncError } from '@gradsync/core';
+import { finalTlsFailure, type TlsIdentity, wsTlsOptions } from '@gradsync/core/cluster';
 import { decode, encode, ProtocolError, validatePeerHello, validatePeerWelcome, type PeerHello, CLOSE } from '@gradsync/core/protocol';
 import { closeLink, zeroMask } from './peer-socket';
 
@@ -78,6 +79,8 @@ export interface DialOptions {
   maxPayload: number;
   /** Mask frames with random keys as RFC 6455 asks of clients (default false: see peer-socket.ts). */
   maskFrames?: boolean;
+  /** wss:// peer: pin its certificate to this fingerprint and show `identity` as ours. */
+  tls?: { fingerprint: string; identity?: TlsIdentity };
 }
 
 /**
@@ -93,8 +96,10 @@ export async function dialPeer(url: string, hello: PeerHello, expect: { runId: s
     if (left <= 0) throw new GradsyncError('E_PEER_CONNECT_TIMEOUT', `could not reach rank ${expect.rank} at ${url} within ${options.timeoutMs} ms`);
     let ws: WebSocket;
     try {
-      ws = await open(url, options.maxPayload, left, options.maskFrames ?? false);
+      ws = await open(url, options.maxPayload, left, options.maskFrames ?? false, options.tls);
     } catch (err) {
+      const final = finalTlsFailure(err, url, `rank ${expect.rank}`);
+      if (final) throw new GradsyncError('E_PEER_TLS', final, { cause: err });
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ECONNREFUSED' || code === 'ECONNRESET') {
         await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(0, deadline - Date.now()))));
@@ -121,9 +126,12 @@ export async function dialPeer(url: string, hello: PeerHello, expect: { runId: s
   }
 }
 
-function open(url: string, maxPayload: number, timeoutMs: number, maskFrames: boolean): Promise<WebSocket> {
+function open(url: string, maxPayload: number, timeoutMs: number, maskFrames: boolean, tls: DialOptions['tls']): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload, generateMask: maskFrames ? undefined : zeroMask, handshakeTimeout: timeoutMs });
+    const secure = tls
+      ? { ...wsTlsOptions({ fingerprint: tls.fingerprint, what: 'a ring peer', hint: 'its certificate is not the one the coordinator handed out' }), cert: tls.identity?.cert, key: tls.identity?.key }
+      : {};
+    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload, generateMask: maskFrames ? undefined : zeroMask, handshakeTimeout: timeoutMs, ...secure });
     ws.binaryType = 'nodebuffer';
     const onError = (err: Error) => {
       ws.off('open', onOpen);

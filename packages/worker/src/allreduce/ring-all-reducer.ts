@@ -13,9 +13,10 @@
  * first); they are kept, in order, and replayed when it starts.
  */
 import http from 'node:http';
+import https from 'node:https';
 import WebSocket, { WebSocketServer } from 'ws';
 import { GradsyncError } from '@gradsync/core';
-import { type AllowList, refuseOutsiders } from '@gradsync/core/cluster';
+import { type AllowList, refuseOutsiders, type TlsIdentity } from '@gradsync/core/cluster';
 import { MAX_WORLD, RingOperation, ringNext, ringPrev, segmentElementsForBytes, type SegmentTransfer } from '@gradsync/core/allreduce';
 import {
   CLOSE,
@@ -34,6 +35,7 @@ import {
 } from '@gradsync/core/protocol';
 import { MAX_OP_ID, type AllReducer } from './all-reducer';
 import { dialPeer, readHello, refusalReason } from './peer-handshake';
+import { certificateRefusal, clientFingerprint, peerUrlWithFingerprint, splitPeerUrl } from './ring-tls';
 import { closeLink } from './peer-socket';
 
 export interface RingAllReducerOptions {
@@ -60,6 +62,8 @@ export interface RingAllReducerOptions {
   allow?: AllowList | null;
   /** Told the address of each connection `allow` refused. */
   onRefused?: (address: string) => void;
+  /** Listen with TLS (wss://, its fingerprint in `url`) and show this certificate when dialling (see ring-tls.ts). */
+  tls?: TlsIdentity;
 }
 
 /** The group as the coordinator announces it. */
@@ -74,7 +78,7 @@ export interface RingGroup {
 
 export const DEFAULT_SEGMENT_BYTES = 1024 * 1024;
 
-type Settings = Required<Omit<RingAllReducerOptions, 'host' | 'port' | 'advertiseHost' | 'allow' | 'onRefused'>>;
+type Settings = Required<Omit<RingAllReducerOptions, 'host' | 'port' | 'advertiseHost' | 'allow' | 'onRefused' | 'tls'>> & { tls?: TlsIdentity };
 
 interface RunningOp {
   readonly id: number;
@@ -89,6 +93,8 @@ interface RunningOp {
 interface Arrival {
   ws: WebSocket;
   hello: PeerHello;
+  /** SHA-256 of the dialer's TLS certificate, when it showed one. */
+  certificate?: string;
 }
 
 export class RingAllReducer implements AllReducer {
@@ -103,6 +109,7 @@ export class RingAllReducer implements AllReducer {
   private readonly connectTimeoutMs: number;
   private readonly maxEarlyBytes: number;
   private readonly maskFrames: boolean;
+  private readonly tls: TlsIdentity | undefined;
   private group: RingGroup | null = null;
   private next: WebSocket | null = null;
   private prev: WebSocket | null = null;
@@ -127,7 +134,8 @@ export class RingAllReducer implements AllReducer {
     this.connectTimeoutMs = options.connectTimeoutMs;
     this.maxEarlyBytes = options.maxEarlyBytes;
     this.maskFrames = options.maskFrames;
-    server.on('connection', (ws) => this.onInbound(ws));
+    this.tls = options.tls;
+    server.on('connection', (ws, req) => this.onInbound(ws, clientFingerprint(req)));
   }
 
   /** Starts listening; `url` is then the address to announce to the group. */
@@ -145,10 +153,15 @@ export class RingAllReducer implements AllReducer {
       connectTimeoutMs: options.connectTimeoutMs ?? 30_000,
       maxEarlyBytes: options.maxEarlyBytes ?? 2 ** 30,
       maskFrames: options.maskFrames ?? false,
+      tls: options.tls,
     };
     return new Promise((resolve, reject) => {
       // Our own HTTP server (not ws's) so that refused addresses are dropped before it reads a byte.
-      const httpServer = http.createServer((_req, res) => res.writeHead(426).end());
+      const upgradeRequired = (_req: http.IncomingMessage, res: http.ServerResponse) => res.writeHead(426).end();
+      // With TLS the dialer's certificate is asked for and checked against the group (not against a CA) in admit().
+      const httpServer: http.Server = options.tls
+        ? https.createServer({ cert: options.tls.cert, key: options.tls.key, requestCert: true, rejectUnauthorized: false }, upgradeRequired)
+        : http.createServer(upgradeRequired);
       const { allow, onRefused } = options;
       if (allow) refuseOutsiders(httpServer, allow, (address) => onRefused?.(address));
       const server = new WebSocketServer({
@@ -166,7 +179,8 @@ export class RingAllReducer implements AllReducer {
         const address = httpServer.address();
         const port = typeof address === 'object' && address ? address.port : options.port;
         const shown = options.advertiseHost ?? host;
-        const url = `ws://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
+        const plain = `${options.tls ? 'wss' : 'ws'}://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
+        const url = options.tls ? peerUrlWithFingerprint(plain, options.tls.fingerprint) : plain;
         resolve(new RingAllReducer(httpServer, server, url, settings));
       });
     });
@@ -198,10 +212,12 @@ export class RingAllReducer implements AllReducer {
     });
     try {
       const hello = peerHello({ runId: group.runId, rank: group.rank, token: group.token, segmentBytes: this.segmentBytes });
-      const dialed = dialPeer(group.peers[nextRank], hello, { runId: group.runId, rank: nextRank }, {
+      const { dialUrl, fingerprint } = splitPeerUrl(group.peers[nextRank]);
+      const dialed = dialPeer(dialUrl, hello, { runId: group.runId, rank: nextRank }, {
         timeoutMs: this.connectTimeoutMs,
         maxPayload: 65536,
         maskFrames: this.maskFrames,
+        tls: fingerprint ? { fingerprint, identity: this.tls } : undefined,
       });
       // If connect() fails first, a link dialed later must not linger or raise an unhandled rejection.
       dialed.then((ws) => (this.failure || this.closed ? ws.terminate() : undefined), () => {});
@@ -281,7 +297,7 @@ export class RingAllReducer implements AllReducer {
     ws.once('close', () => this.sockets.delete(ws));
   }
 
-  private onInbound(ws: WebSocket): void {
+  private onInbound(ws: WebSocket, certificate: string | undefined): void {
     this.track(ws);
     ws.binaryType = 'nodebuffer';
     if (this.closed) {
@@ -289,7 +305,7 @@ export class RingAllReducer implements AllReducer {
       return;
     }
     readHello(ws, this.connectTimeoutMs).then(
-      (hello) => this.admit({ ws, hello }),
+      (hello) => this.admit({ ws, hello, certificate }),
       (err: Error) => {
         this.lastRefusal = err.message;
         void closeLink(ws, CLOSE.protocolError, err.message);
@@ -298,10 +314,10 @@ export class RingAllReducer implements AllReducer {
   }
 
   /** Admits rank−1 or refuses with the reason; parks the hello until the group is known. */
-  private admit({ ws, hello }: Arrival): void {
+  private admit({ ws, hello, certificate }: Arrival): void {
     const group = this.group;
     if (!group) {
-      this.parked.push({ ws, hello });
+      this.parked.push({ ws, hello, certificate });
       return;
     }
     const reason =
@@ -309,7 +325,8 @@ export class RingAllReducer implements AllReducer {
         ? 'ring all-reduce is closed'
         : this.prev
           ? `rank ${group.rank} already has its link from rank ${ringPrev(group.rank, group.world)}`
-          : refusalReason(hello, { runId: group.runId, expectedRank: ringPrev(group.rank, group.world), token: group.token, segmentBytes: this.segmentBytes });
+          : (certificateRefusal(splitPeerUrl(group.peers[ringPrev(group.rank, group.world)]).fingerprint, certificate, hello.rank) ??
+            refusalReason(hello, { runId: group.runId, expectedRank: ringPrev(group.rank, group.world), token: group.token, segmentBytes: this.segmentBytes }));
     if (reason) {
       this.lastRefusal = reason;
       void closeLink(ws, CLOSE.policy, reason);

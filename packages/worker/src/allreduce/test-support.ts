@@ -1,6 +1,7 @@
 /** Helpers shared by the all-reduce tests and the benchmark: groups of reducers on loopback. */
 import WebSocket from 'ws';
 import { mulberry32 } from '@gradsync/core';
+import type { TlsIdentity } from '@gradsync/core/cluster';
 import { RingAllReducer, type RingAllReducerOptions } from './ring-all-reducer';
 import { StarAllReducer } from './star-all-reducer';
 import { StarHubServer } from './star-hub-server';
@@ -8,8 +9,12 @@ import { wsFrameChannel } from './ws-frame-channel';
 import { zeroMask } from './peer-socket';
 
 /** `world` ring reducers on 127.0.0.1, linked into one ring. */
-export async function ringGroup(world: number, options: RingAllReducerOptions & { runId?: string; token?: string } = {}): Promise<RingAllReducer[]> {
-  const reducers = await Promise.all(Array.from({ length: world }, () => RingAllReducer.listen({ host: '127.0.0.1', ...options })));
+export async function ringGroup(
+  world: number,
+  options: RingAllReducerOptions & { runId?: string; token?: string; /** One TLS identity per rank: links over mutual TLS. */ identities?: TlsIdentity[] } = {},
+): Promise<RingAllReducer[]> {
+  const { identities, ...listenOptions } = options;
+  const reducers = await Promise.all(Array.from({ length: world }, (_, rank) => RingAllReducer.listen({ host: '127.0.0.1', ...listenOptions, tls: identities?.[rank] })));
   const peers = reducers.map((r) => r.url);
   await Promise.all(reducers.map((r, rank) => r.connect({ rank, world, peers, runId: options.runId ?? 'test-run', token: options.token })));
   return reducers;

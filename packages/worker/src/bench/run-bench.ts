@@ -69,7 +69,7 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
     const results = await benchAllReduce(
       quick
         ? { sizesBytes: [64 * KiB, 256 * KiB], worlds: [2], repeats: 1, warmup: 1 }
-        : { sizesBytes: [64 * KiB, MiB, 16 * MiB, 64 * MiB], worlds: [2, 3, 4] },
+        : { sizesBytes: [64 * KiB, MiB, 16 * MiB, 64 * MiB], worlds: [2, 3, 4], tlsRing: true },
     );
     allreduce = { results };
   }

@@ -1,7 +1,20 @@
 import { Option } from 'commander';
 import { GradsyncError, gradsyncProgram, logInfo, QUIET_FLAGS, QUIET_HELP, runCli, setQuiet } from '@gradsync/core';
 import { selectBackend } from '@gradsync/core/backend';
-import { addPeerOptions, allowListFrom, allowOption, CLUSTER_ENV, parseCoordinatorUrl, peerPortFrom, stringFrom } from '@gradsync/core/cluster';
+import { hostname } from 'node:os';
+import {
+  addClientTlsOptions,
+  addPeerOptions,
+  allowListFrom,
+  allowOption,
+  CLUSTER_ENV,
+  ephemeralIdentity,
+  parseCoordinatorUrl,
+  peerPortFrom,
+  serverCheckFrom,
+  showFingerprint,
+  stringFrom,
+} from '@gradsync/core/cluster';
 import { intOption, THREADS_HELP } from '@gradsync/core/config';
 import { BACKEND_CHOICES } from '../backend-flag';
 import { connectToCoordinator } from '../coordinator-link';
@@ -18,7 +31,7 @@ await runCli(async () => {
     .option('--cpu', 'train on the CPU (never a GPU backend)')
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_CHOICES).default('auto'))
     .option('--threads <n>', THREADS_HELP, intOption('--threads', 1));
-  addPeerOptions(program)
+  addClientTlsOptions(addPeerOptions(program))
     .addOption(allowOption('ring links'))
     .option('--token <secret>', `shared secret of the run (default: $${CLUSTER_ENV.token})`)
     .option('--connect-timeout <s>', 'give up if the coordinator is unreachable this long', intOption('--connect-timeout', 1), 120)
@@ -38,11 +51,16 @@ await runCli(async () => {
     allow: allowListFrom(program),
     local,
   };
+  const serverCheck = serverCheckFrom(program);
+  if (serverCheck && url.protocol !== 'wss:') throw new GradsyncError('E_FLAG', `--ca and --tls-fingerprint check a TLS coordinator: use a wss:// --coordinator URL, got ${url.toString()}`);
   const backend = await selectBackend({ backend: o.cpu && o.backend === 'auto' ? 'auto' : o.backend, gpu: o.cpu ? undefined : o.gpu, threads: o.threads });
   log(backend.summary);
   if (o.token !== undefined && o.token.trim() === '') throw new GradsyncError('E_FLAG', '--token must not be empty (leave it out when the run has no token)');
   const token: string | undefined = o.token ?? (process.env.GRADSYNC_TOKEN || undefined);
-  const ring = await createRingProvider({ ...ringOptions, token, log });
+  // Ring links go over TLS when the coordinator link does: the token travels on them too.
+  const ringTls = url.protocol === 'wss:' ? await ephemeralIdentity(hostname()) : undefined;
+  if (ringTls) log(`ring links over TLS; this worker's certificate (made for this process) has SHA-256 ${showFingerprint(ringTls.fingerprint)}`);
+  const ring = await createRingProvider({ ...ringOptions, tls: ringTls, token, log });
   let interrupted = false;
   let link: Awaited<ReturnType<typeof connectToCoordinator>> | null = null;
   const stop = () => {
@@ -62,6 +80,7 @@ await runCli(async () => {
       connectTimeoutMs: o.connectTimeout * 1000,
       maxPayload: 1 << 30,
       heartbeatTimeoutMs: o.heartbeatTimeout * 1000,
+      tls: serverCheck,
       log,
       onMessage: (m) => session.onMessage(m),
     });
