@@ -3,7 +3,7 @@ import path from 'node:path';
 import { augmentParamsFor } from '@gradsync/core/augment';
 import type { RunConfig } from '@gradsync/core/config';
 import { type Cifar10, type CifarSplit, epochPermutation, globalBatchIndices, splitValidation, stepsPerEpoch } from '@gradsync/core/data';
-import { type EvalSummary, JsonlWriter, type MetricRecord } from '@gradsync/core/metrics';
+import { type EvalSummary, type MetricRecord, RunMetricsFiles } from '@gradsync/core/metrics';
 import { buildModel, saveLayersModel } from '@gradsync/core/model';
 import { createPlateauState, type EvalSums, gatherSamples, plateauStep, Replica } from '@gradsync/core/train';
 import { EpochProgress } from '@gradsync/core/progress';
@@ -45,7 +45,8 @@ export async function trainLocally(
   const runDir = path.join(options.runsDir, config.runName);
   mkdirSync(runDir, { recursive: true });
   writeFileSync(path.join(runDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
-  const metrics = new JsonlWriter(path.join(runDir, 'metrics.jsonl'));
+  // metrics.jsonl, epochs.csv and tb/, the same files a distributed run writes.
+  const metrics = new RunMetricsFiles(runDir);
   const emit = (r: MetricRecord) => metrics.append(r);
 
   const { train, validation } = trainingSplits(data, config);
