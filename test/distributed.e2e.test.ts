@@ -98,5 +98,10 @@ describe('single-node distributed training', () => {
     expect(files).toHaveLength(2);
     expect(events.find((e) => e.file === files[1] && e.session_log_status !== undefined)).toMatchObject({ step: 10, session_log_status: 1 });
     expectEventsMatchJsonl(events, records);
+    // Each worker reports its process's CPU and memory with every step.
+    for (const w of steps(records).flatMap((s) => s.workers)) {
+      expect(w.cpuPercent).toBeGreaterThanOrEqual(0);
+      expect(w.rssBytes).toBeGreaterThan(20 * 2 ** 20);
+    }
   }, 300_000);
 });

@@ -7,6 +7,7 @@ import { type EvalSummary, type MetricRecord, RunMetricsFiles } from '@gradsync/
 import { buildModel, saveLayersModel } from '@gradsync/core/model';
 import { createPlateauState, type EvalSums, gatherSamples, plateauStep, Replica } from '@gradsync/core/train';
 import { EpochProgress } from '@gradsync/core/progress';
+import { ProcessUsageSampler } from './process-usage';
 
 export interface LocalRunResult {
   runDir: string;
@@ -67,6 +68,7 @@ export async function trainLocally(
   const replica = new Replica(buildModel(config.model, config.seed, config.init));
   let plateau = createPlateauState(config.lr);
   const progress = new EpochProgress();
+  const usage = new ProcessUsageSampler();
   const runStart = performance.now();
   let trainedImages = 0;
   let validationSummary: EvalSummary | null = null;
@@ -102,7 +104,7 @@ export async function trainLocally(
         samples: out.count,
         lr: plateau.lr,
         imagesPerSec: (out.count * 1000) / ms,
-        workers: [{ rank: 0, loss: out.loss, correct: out.correct, count: out.count, computeMs: ms, allreduceMs: 0, waitMs: 0 }],
+        workers: [{ rank: 0, loss: out.loss, correct: out.correct, count: out.count, computeMs: ms, allreduceMs: 0, waitMs: 0, ...usage.sample() }],
       });
       globalStep++;
       progress.update(step + 1, { ips, loss: lossSum / seen, acc: correct / seen });
