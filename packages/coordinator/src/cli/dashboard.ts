@@ -2,15 +2,16 @@ import { watchFile, unwatchFile } from 'node:fs';
 import { Command } from 'commander';
 import { intOption } from '@gradsync/core/config';
 import { GradsyncError, runCli } from '@gradsync/core/errors';
-import { DEFAULT_DASHBOARD_DIST, isDashboardBuilt, MetricsFeed, startDashboardServer } from '../dashboard-server/index';
-import { type BadLine, JsonlTail, resolveMetricsFile } from '../dashboard-server/jsonl-tail';
+import { DEFAULT_DASHBOARD_DIST, isDashboardBuilt, MetricsFeed, RunsFolder, startDashboardServer } from '../dashboard-server/index';
+import { type BadLine, JsonlTail } from '../dashboard-server/jsonl-tail';
+import { resolveDashboardTarget } from '../dashboard-server/runs-folder';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 await runCli(async () => {
   const program = new Command('pnpm dashboard')
-    .description("Serve a run's metrics.jsonl to the web dashboard.")
-    .argument('<run>', 'run folder (runs/<name>) or a metrics.jsonl file')
+    .description("Serve a run's metrics.jsonl to the web dashboard, or compare the runs of a folder.")
+    .argument('<run>', 'run folder (runs/<name>) or a metrics.jsonl file; a folder of runs (runs/) opens the compare view')
     .option('--host <host>', 'interface to listen on (0.0.0.0 for every interface)', '127.0.0.1')
     .option('--port <n>', 'port', intOption('--port', 0), 7071)
     .option('--follow', 'keep reading records appended to the file (a run still in progress)')
@@ -18,7 +19,18 @@ await runCli(async () => {
   program.parse();
   const o = program.opts<{ host: string; port: number; follow?: boolean }>();
   if (o.port > 65_535) throw new GradsyncError('E_FLAG', `--port must be at most 65535, got ${o.port}`);
-  const file = resolveMetricsFile(program.args[0]);
+  const target = resolveDashboardTarget(program.args[0]);
+  if (target.kind === 'runs') {
+    if (o.follow) log('note: --follow is for one run; the compare view reads each run again when the page reloads');
+    const server = await startDashboardServer({ host: o.host, port: o.port, runs: new RunsFolder(target.dir) });
+    warnIfNotBuilt();
+    log(`${target.names.length} runs in ${target.dir}: ${target.names.join(', ')}; Ctrl-C to stop`);
+    process.stdout.write(`dashboard: ${server.url}\n`);
+    await untilInterrupted();
+    await server.close();
+    return;
+  }
+  const file = target.file;
 
   const tail = new JsonlTail(file);
   const reportBad = (bad: BadLine[]) => {
@@ -29,9 +41,7 @@ await runCli(async () => {
   const feed = new MetricsFeed({ history: first.records });
 
   const server = await startDashboardServer({ host: o.host, port: o.port, feed });
-  if (!isDashboardBuilt(DEFAULT_DASHBOARD_DIST)) {
-    log(`warning: the dashboard is not built (${DEFAULT_DASHBOARD_DIST}); run \`pnpm build\` first`);
-  }
+  warnIfNotBuilt();
   log(`${first.records.length} records from ${file}${o.follow ? ', following new ones' : ''}; Ctrl-C to stop`);
   process.stdout.write(`dashboard: ${server.url}\n`);
 
@@ -48,11 +58,18 @@ await runCli(async () => {
     });
   }
 
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await untilInterrupted();
   unwatchFile(file);
   await server.close();
 });
+
+function warnIfNotBuilt(): void {
+  if (!isDashboardBuilt(DEFAULT_DASHBOARD_DIST)) log(`warning: the dashboard is not built (${DEFAULT_DASHBOARD_DIST}); run \`pnpm build\` first`);
+}
+
+function untilInterrupted(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}

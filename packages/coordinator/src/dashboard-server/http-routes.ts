@@ -2,7 +2,8 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { FeedSocket } from './feed-socket';
 import type { MetricsFeed } from './metrics-feed';
-import { DEFAULT_DASHBOARD_DIST, isDashboardBuilt, notBuiltMessage, resolveStaticFile, sendFile } from './static-files';
+import { isReadOnly, methodNotAllowed, notFound, pathOf, sendJson, servePage } from './http-replies';
+import { DEFAULT_DASHBOARD_DIST } from './static-files';
 
 /** The WebSocket path the dashboard page connects to. */
 export const FEED_PATH = '/feed';
@@ -46,35 +47,16 @@ export class DashboardRoutes {
   handleRequest(req: http.IncomingMessage, res: http.ServerResponse): boolean {
     const pathname = pathOf(req);
     if (pathname === null) return false;
-    const readOnly = req.method === 'GET' || req.method === 'HEAD';
     if (pathname === RECORDS_PATH) {
-      if (!readOnly) return methodNotAllowed(res);
-      const body = JSON.stringify(this.feed.records);
-      res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
-      res.end(req.method === 'HEAD' ? undefined : body);
-      return true;
+      if (!isReadOnly(req)) return methodNotAllowed(res);
+      return sendJson(req, res, this.feed.records);
     }
     if (pathname === FEED_PATH) {
       res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket' });
       res.end(`${FEED_PATH} is a WebSocket endpoint\n`);
       return true;
     }
-    const isPagePath = pathname === '/' || pathname === '/index.html' || pathname.startsWith('/assets/');
-    if (!isDashboardBuilt(this.distDir)) {
-      if (!isPagePath) return false;
-      res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
-      res.end(notBuiltMessage(this.distDir));
-      return true;
-    }
-    const file = resolveStaticFile(this.distDir, pathname);
-    if (!file) {
-      if (!isPagePath) return false;
-      notFound(res, pathname);
-      return true;
-    }
-    if (!readOnly) return methodNotAllowed(res);
-    sendFile(req, res, file);
-    return true;
+    return servePage(req, res, this.distDir, pathname);
   }
 
   handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean {
@@ -126,25 +108,6 @@ export function attachDashboard(server: http.Server, feed: MetricsFeed, options:
       routes.close();
     },
   };
-}
-
-function pathOf(req: http.IncomingMessage): string | null {
-  try {
-    return new URL(req.url ?? '/', 'http://localhost').pathname;
-  } catch {
-    return null;
-  }
-}
-
-function notFound(res: http.ServerResponse, pathname: string): void {
-  res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
-  res.end(`not found: ${pathname}\n`);
-}
-
-function methodNotAllowed(res: http.ServerResponse): true {
-  res.writeHead(405, { 'Content-Type': 'text/plain; charset=utf-8', Allow: 'GET, HEAD' });
-  res.end('method not allowed\n');
-  return true;
 }
 
 /** Answers a WebSocket upgrade on a path nobody serves with a plain 404 and closes the socket. */

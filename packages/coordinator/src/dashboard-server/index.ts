@@ -3,3 +3,6 @@ export { attachDashboard, DashboardRoutes, FEED_PATH, RECORDS_PATH, type AttachO
 export { startDashboardServer, type DashboardServer, type DashboardServerOptions } from './start';
 export { DEFAULT_DASHBOARD_DIST, isDashboardBuilt } from './static-files';
 export { FeedSocket, MAX_BUFFERED_BYTES } from './feed-socket';
+export { RunsFolder, listRunNames } from './runs-folder';
+export { RunsFolderRoutes, RUNS_PATH } from './runs-routes';
+export { summarizeRun, type RunSummary } from './run-summary';

@@ -1,13 +1,19 @@
 import http from 'node:http';
 import { GradsyncError } from '@gradsync/core/errors';
 import type { MetricsFeed } from './metrics-feed';
+import { notFound, pathOf } from './http-replies';
+import type { RunsFolder } from './runs-folder';
+import { RunsFolderRoutes } from './runs-routes';
 
 export interface DashboardServerOptions {
   /** Interface to listen on, e.g. 127.0.0.1 (local only) or 0.0.0.0 (every interface). */
   host: string;
   /** 0 picks a free port. */
   port: number;
-  feed: MetricsFeed;
+  /** One run, live: the records of this feed (`pnpm dashboard runs/<name>`). */
+  feed?: MetricsFeed;
+  /** Several finished or running runs side by side (`pnpm dashboard runs/`). Give this or `feed`. */
+  runs?: RunsFolder;
   /** The built dashboard (default: packages/dashboard/dist). */
   distDir?: string;
 }
@@ -21,10 +27,10 @@ export interface DashboardServer {
   close(): Promise<void>;
 }
 
-/** A server of its own for the dashboard (standalone, e.g. `pnpm dashboard runs/<name>`). */
+/** A server of its own for the dashboard (standalone: `pnpm dashboard runs/<name>` or `pnpm dashboard runs/`). */
 export async function startDashboardServer(options: DashboardServerOptions): Promise<DashboardServer> {
   const server = http.createServer();
-  const attachment = options.feed.attach(server, { distDir: options.distDir });
+  const attachment = attachSource(server, options);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -59,4 +65,15 @@ function listenError(err: unknown, host: string, port: number): Error {
   if (code === 'EACCES') return new GradsyncError('E_PORT_DENIED', `not allowed to listen on ${host}:${port}; use a port above 1023`, { cause: err });
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new GradsyncError('E_BAD_HOST', `cannot listen on ${host}: no such local address`, { cause: err });
   return err instanceof Error ? err : new Error(String(err));
+}
+
+function attachSource(server: http.Server, options: DashboardServerOptions): { detach(): void } {
+  if (options.feed) return options.feed.attach(server, { distDir: options.distDir });
+  if (!options.runs) throw new Error('startDashboardServer needs a feed or a runs folder');
+  const routes = new RunsFolderRoutes(options.runs, options.distDir);
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (!routes.handleRequest(req, res)) notFound(res, pathOf(req) ?? req.url ?? '');
+  };
+  server.on('request', onRequest);
+  return { detach: () => server.off('request', onRequest) };
 }
