@@ -5,4 +5,3 @@ export { DEFAULT_DASHBOARD_DIST, isDashboardBuilt } from './static-files';
 export { FeedSocket, MAX_BUFFERED_BYTES } from './feed-socket';
 export { RunsFolder, listRunNames } from './runs-folder';
 export { RunsFolderRoutes, RUNS_PATH } from './runs-routes';
-export { summarizeRun, type RunSummary } from './run-summary';

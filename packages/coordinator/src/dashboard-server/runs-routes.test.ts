@@ -5,7 +5,7 @@ import type { MetricRecord } from '@gradsync/core/metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type DashboardServer, startDashboardServer } from './start';
 import { resolveDashboardTarget, RunsFolder } from './runs-folder';
-import type { RunSummary } from './run-summary';
+import type { RunSummary } from '@gradsync/core/metrics';
 
 const message = (text: string, t: number): MetricRecord => ({ kind: 'message', t, level: 'info', text });
 

@@ -5,3 +5,4 @@ export * from './tfevents';
 export * from './tensorboard-scalars';
 export * from './tensorboard-writer';
 export * from './run-metrics-files';
+export * from './run-summary';

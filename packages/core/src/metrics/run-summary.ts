@@ -1,4 +1,4 @@
-import type { EndRecord, EpochRecord, MetricRecord, RunRecord } from '@gradsync/core/metrics';
+import type { EndRecord, EpochRecord, MetricRecord, RunRecord } from './records';
 
 /** One line of the compare view's table: a run's configuration and its final figures. */
 export interface RunSummary {

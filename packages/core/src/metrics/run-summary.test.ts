@@ -1,4 +1,4 @@
-import type { EpochRecord, EvalSummary, MetricRecord } from '@gradsync/core/metrics';
+import type { EpochRecord, EvalSummary, MetricRecord } from './records';
 import { describe, expect, it } from 'vitest';
 import { summarizeRun } from './run-summary';
 
