@@ -156,6 +156,8 @@ describe('dashboard server', () => {
     expect(r.status).toBe(200);
     expect(r.type).toBe('application/json; charset=utf-8');
     expect(JSON.parse(r.body)).toEqual([message('old'), message('new')]);
+    // The page asks which view to show: one run, live.
+    expect(JSON.parse((await get(`${url}api/view`)).body)).toEqual({ view: 'live' });
   });
 
   it('refuses a WebSocket upgrade on another path', async () => {

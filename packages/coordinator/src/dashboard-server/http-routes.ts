@@ -9,6 +9,8 @@ import { DEFAULT_DASHBOARD_DIST } from './static-files';
 export const FEED_PATH = '/feed';
 /** The history as one JSON array. */
 export const RECORDS_PATH = '/api/records';
+/** Which view the page should show: {"view":"live"} here, {"view":"compare"} for a runs folder. */
+export const VIEW_PATH = '/api/view';
 
 export interface AttachOptions {
   /** The built dashboard (default: packages/dashboard/dist next to this package). */
@@ -24,7 +26,7 @@ export interface AttachOptions {
 /**
  * The dashboard's routes, usable inside another server's handlers: each `handle…` method
  * answers the paths it owns and returns true, and returns false (touching nothing) otherwise.
- * Owned paths: `/feed` (WebSocket), `GET /api/records`, `/`, `/index.html`, `/assets/…` and any
+ * Owned paths: `/feed` (WebSocket), `GET /api/records`, `GET /api/view`, `/`, `/index.html`, `/assets/…` and any
  * other file in the built dashboard.
  */
 export class DashboardRoutes {
@@ -50,6 +52,10 @@ export class DashboardRoutes {
     if (pathname === RECORDS_PATH) {
       if (!isReadOnly(req)) return methodNotAllowed(res);
       return sendJson(req, res, this.feed.records);
+    }
+    if (pathname === VIEW_PATH) {
+      if (!isReadOnly(req)) return methodNotAllowed(res);
+      return sendJson(req, res, { view: 'live' });
     }
     if (pathname === FEED_PATH) {
       res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket' });

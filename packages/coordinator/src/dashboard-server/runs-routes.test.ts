@@ -37,7 +37,8 @@ describe('runs folder over HTTP', () => {
     expect((await fetch(`${server.url}api/runs/not-a-run/records`)).status).toBe(404);
     expect((await fetch(`${server.url}api/runs/..%2F..%2Fetc/records`)).status).toBe(404);
     expect((await fetch(`${server.url}api/runs`, { method: 'POST' })).status).toBe(405);
-    // The live view's endpoint does not exist here: the page tells the two modes apart by /api/runs.
+    // The page asks which view to show; the live view's endpoint does not exist here.
+    expect(await (await fetch(`${server.url}api/view`)).json()).toEqual({ view: 'compare' });
     expect((await fetch(`${server.url}api/records`)).status).toBe(404);
   });
 

@@ -1,15 +1,17 @@
 import type http from 'node:http';
 import { isReadOnly, methodNotAllowed, notFound, pathOf, sendJson, servePage } from './http-replies';
 import type { RunsFolder } from './runs-folder';
+import { VIEW_PATH } from './http-routes';
 import { DEFAULT_DASHBOARD_DIST } from './static-files';
 
-/** The compare view's list of runs (each with its summary); the page asks here first to know which view to show. */
+/** The compare view's list of runs, each with its summary. */
 export const RUNS_PATH = '/api/runs';
 const RUN_RECORDS = /^\/api\/runs\/([^/]+)\/records$/;
 
 /**
- * The routes of `pnpm dashboard runs/`: `GET /api/runs` (every run's summary), `GET
- * /api/runs/<name>/records` (one run's records), and the page. Read-only: no live feed.
+ * The routes of `pnpm dashboard runs/`: `GET /api/view` ({"view":"compare"}), `GET /api/runs`
+ * (every run's summary), `GET /api/runs/<name>/records` (one run's records), and the page.
+ * Read-only: no live feed.
  */
 export class RunsFolderRoutes {
   constructor(
@@ -20,6 +22,10 @@ export class RunsFolderRoutes {
   handleRequest(req: http.IncomingMessage, res: http.ServerResponse): boolean {
     const pathname = pathOf(req);
     if (pathname === null) return false;
+    if (pathname === VIEW_PATH) {
+      if (!isReadOnly(req)) return methodNotAllowed(res);
+      return sendJson(req, res, { view: 'compare' });
+    }
     if (pathname === RUNS_PATH) {
       if (!isReadOnly(req)) return methodNotAllowed(res);
       return sendJson(req, res, this.runs.summaries());

@@ -9,7 +9,7 @@ import { RunsTable } from './runs-table';
 
 /** Tableau 10: distinct at a glance, one per run. */
 const RUN_COLORS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
-const SMOOTHING = 0.8;
+const SMOOTHING_KEY = 'gradsync.compareSmoothing';
 const percent = (v: number) => `${Number((v * 100).toFixed(1))}%`;
 const X_FORMAT: Record<XAxis, ((v: number) => string) | undefined> = { step: undefined, epoch: (v) => String(Number(v.toFixed(2))), wall: (v) => formatDuration(v) };
 
@@ -22,10 +22,13 @@ export function startCompareView(runs: RunSummary[]): void {
   const picked = new Set(runs.map((r) => r.name));
   const curves = new Map<string, Promise<RunCurves>>();
   let xAxis: XAxis = 'step';
+  const saved = localStorage.getItem(SMOOTHING_KEY);
+  // Runs of thousands of steps need more smoothing than the live view's default to be compared.
+  let smoothing = saved !== null && Number(saved) >= 0 && Number(saved) < 1 ? Number(saved) : 0.95;
 
   const table = new RunsTable();
-  const loss = new LineChart({ title: 'Loss (training smoothed, validation dots)', testId: 'compare-loss-chart', lines: [], syncKey: 'compare', yFormat: formatNumber });
-  const accuracy = new LineChart({ title: 'Accuracy', testId: 'compare-accuracy-chart', lines: [], syncKey: 'compare', yFormat: percent, yBounds: [0, 1] });
+  const loss = new LineChart({ title: 'Loss (training smoothed, validation dots)', testId: 'compare-loss-chart', lines: [], syncKey: 'compare', yFormat: formatNumber, height: 300 });
+  const accuracy = new LineChart({ title: 'Accuracy', testId: 'compare-accuracy-chart', lines: [], syncKey: 'compare', yFormat: percent, yBounds: [0, 1], height: 300 });
   const status = h('span', { class: 'muted', testId: 'compare-status' });
 
   const picker = h('div', { class: 'run-picker', testId: 'run-picker' });
@@ -48,8 +51,18 @@ export function startCompareView(runs: RunSummary[]): void {
     void redraw();
   });
 
+  const slider = h('input', { testId: 'compare-smoothing', attrs: { type: 'range', min: '0', max: '0.99', step: '0.01', 'aria-label': 'smoothing' } });
+  slider.value = String(smoothing);
+  const sliderValue = h('span', { class: 'slider-value', text: smoothing.toFixed(2) });
+  slider.addEventListener('change', () => {
+    smoothing = Number(slider.value);
+    sliderValue.textContent = smoothing.toFixed(2);
+    localStorage.setItem(SMOOTHING_KEY, String(smoothing));
+    void redraw();
+  });
+
   const runsCard = card('Compare runs', 'compare-picker', 'span-2');
-  runsCard.aside.append(h('label', { class: 'slider' }, 'x axis', axisSelect));
+  runsCard.aside.append(h('label', { class: 'slider' }, 'Smoothing', slider, sliderValue), h('label', { class: 'slider' }, 'x axis', axisSelect));
   runsCard.body.append(picker);
   const charts = card('Training curves', 'compare-curves', 'span-2');
   charts.body.append(h('div', { class: 'chart-grid' }, loss.root, accuracy.root));
@@ -90,7 +103,7 @@ export function startCompareView(runs: RunSummary[]): void {
     ]);
     for (const [chart, metric] of [[loss, 'loss'], [accuracy, 'accuracy']] as const) {
       chart.configure({ lines, xLabel: X_LABELS[xAxis], xFormat: X_FORMAT[xAxis] });
-      chart.update(overlayTable(shown, metric, xAxis, SMOOTHING));
+      chart.update(overlayTable(shown, metric, xAxis, smoothing));
     }
     status.textContent = `${names.length} of ${runs.length} runs shown`;
     status.dataset.shown = String(names.length);

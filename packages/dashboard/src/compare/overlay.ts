@@ -1,5 +1,5 @@
 import { type AlignedTable, mergeOnX } from '../align';
-import { minMaxIndices, pick } from '../decimate';
+import { pick } from '../decimate';
 import { smooth } from '../smoothing';
 import type { CurvePoint, RunCurves, XAxis } from './run-curves';
 
@@ -16,10 +16,21 @@ export function overlayTable(runs: readonly RunCurves[], metric: Metric, x: XAxi
   let table: AlignedTable = { x: [], columns: [] };
   for (const run of runs) {
     const smoothed = smooth(run.steps.map((p) => p[metric]), smoothing);
-    const keep = minMaxIndices(smoothed, maxPoints);
+    const keep = evenIndices(smoothed.length, maxPoints);
     const train: AlignedTable = { x: pick(run.steps, keep).map((p) => p[x]), columns: [pick(smoothed, keep)] };
     const validation: AlignedTable = { x: run.validation.map((p: CurvePoint) => p[x]), columns: [run.validation.map((p) => p[metric])] };
     table = mergeOnX(table, mergeOnX(train, validation));
   }
   return table;
+}
+
+/**
+ * About `maxPoints` evenly spaced indices, first and last included. The curves are already
+ * smoothed, so even spacing draws their trend; min/max bucketing (the live view's) would draw
+ * the noise band of a long run as a thick stripe.
+ */
+export function evenIndices(n: number, maxPoints: number): number[] {
+  if (n <= maxPoints) return Array.from({ length: n }, (_, i) => i);
+  const stride = (n - 1) / (maxPoints - 1);
+  return Array.from({ length: maxPoints }, (_, k) => Math.round(k * stride));
 }

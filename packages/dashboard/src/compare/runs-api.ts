@@ -1,8 +1,13 @@
 import type { MetricRecord, RunSummary } from '@gradsync/core/metrics';
 
-/** The runs of `pnpm dashboard runs/`, or null when this server serves one run (no /api/runs). */
+/**
+ * The runs of `pnpm dashboard runs/`, or null when this server serves one run live (its
+ * /api/view says "live"; an unreachable or older server counts as live too).
+ */
 export async function fetchRunList(): Promise<RunSummary[] | null> {
   try {
+    const view = (await (await fetch('/api/view', { cache: 'no-store' })).json()) as { view?: string };
+    if (view.view !== 'compare') return null;
     const res = await fetch('/api/runs', { cache: 'no-store' });
     return res.ok ? ((await res.json()) as RunSummary[]) : null;
   } catch {
