@@ -55,6 +55,9 @@ describe.skipIf(skipBrowser)('compare view of a runs folder', () => {
       expect(cells).toContain('tiny-cnn');
       expect(cells[2]).toBe(r.epochs);
       expect(cells[4]).toBe(String(Number(r.lr)));
+      // One process: one worker, on the backend it was given.
+      expect(cells[5]).toBe('1');
+      expect(cells[6]).toBe('wasm');
       expect(cells[7]).toBe(`${(end.test!.accuracy * 100).toFixed(1)}%`);
       expect(cells[8]).toBe(`${(bestVal * 100).toFixed(1)}%`);
     }

@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { augmentParamsFor } from '@gradsync/core/augment';
 import type { RunConfig } from '@gradsync/core/config';
@@ -41,7 +42,8 @@ export function trainingSplits(data: Cifar10, config: RunConfig): { train: Cifar
 export async function trainLocally(
   config: RunConfig,
   data: Cifar10,
-  options: { runsDir: string; log: (line: string) => void },
+  /** `backend`: the one selected, recorded as rank 0's worker record (the dashboard's worker table, the compare view's backend column). */
+  options: { runsDir: string; log: (line: string) => void; backend?: { name: string; device: string } },
 ): Promise<LocalRunResult> {
   const runDir = path.join(options.runsDir, config.runName);
   mkdirSync(runDir, { recursive: true });
@@ -63,6 +65,9 @@ export async function trainLocally(
     testCount: data.test.count,
     stepsPerEpoch: steps,
   });
+  if (options.backend) {
+    emit({ kind: 'worker', t: Date.now(), rank: 0, host: hostname(), pid: process.pid, backend: options.backend.name, device: options.backend.device, status: 'training' });
+  }
   options.log(`training ${config.model} on ${train.count} images (${validation.count} for validation, ${data.test.count} test), ${steps} steps/epoch`);
 
   const replica = new Replica(buildModel(config.model, config.seed, config.init));
