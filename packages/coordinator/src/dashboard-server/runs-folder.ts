@@ -1,10 +1,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { GradsyncError } from '@gradsync/core/errors';
-import { readJsonl } from '@gradsync/core/metrics';
-import type { MetricRecord } from '@gradsync/core/metrics';
+import { type MetricRecord, readJsonl, type RunSummary, summarizeRun } from '@gradsync/core/metrics';
 import { resolveMetricsFile } from './jsonl-tail';
-import { type RunSummary, summarizeRun } from '@gradsync/core/metrics';
 
 export type DashboardTarget = { kind: 'run'; file: string } | { kind: 'runs'; dir: string; names: string[] };
 
