@@ -77,6 +77,7 @@ describe.skipIf(skipBrowser)('dashboard in a browser', () => {
     const early = await waitForNumber(page, 'loss-chart', 'data-points', (n) => n >= 300);
     await waitUntil(() => page.locator('[data-testid="worker-table"] tr[data-status="training"]').count(), (n) => n === 2, 'two training workers');
     expect(await page.locator('[data-testid="worker-table"] tr[data-rank="1"] td').nth(1).textContent()).toContain('gpu-node-1');
+    expect(await page.locator('[data-testid="worker-table"] tr[data-rank="1"] td[data-col="gpu"]').textContent()).toMatch(/^3(\.\d)? GiB$/);
     expect(await byTestId(page, 'confusion-matrix').getAttribute('data-total')).toBe('0');
 
     // The first epoch ends: confusion matrix and preview images appear.
@@ -168,6 +169,12 @@ describe.skipIf(skipBrowser)('dashboard of a real run (pnpm start, 2 CPU workers
     const first = await waitForNumber(page, 'loss-chart', 'data-points', (n) => n > 0, RUN_TIMEOUT_MS);
     await waitUntil(() => training.count(), (n) => n === 2, 'two training workers', RUN_TIMEOUT_MS);
     expect(await workerRows.count()).toBe(2);
+    // Each worker's own CPU and memory, as it reported them with its steps.
+    for (const rank of [0, 1]) {
+      const cell = (col: string) => page.locator(`[data-testid="worker-table"] tr[data-rank="${rank}"] td[data-col="${col}"]`).textContent();
+      await waitUntil(() => cell('rss'), (t) => /^\d+(\.\d+)? (MiB|GiB)$/.test(t ?? ''), `rank ${rank} RSS`, RUN_TIMEOUT_MS);
+      expect(await cell('cpu')).toMatch(/^\d+%$/);
+    }
     const later = await waitForNumber(page, 'loss-chart', 'data-points', (n) => n > first, RUN_TIMEOUT_MS);
     expect(later).toBeGreaterThan(first);
 

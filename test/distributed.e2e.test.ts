@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { expectCsvMatchesJsonl, expectEventsMatchJsonl, readEventFiles } from './helpers/metrics-files';
 import { endOf, epochs, exportedWeights, maxAbsDiff, readMetrics, runCli, START_CLI, steps, syntheticDataDir, tempDir } from './helpers/runs';
 
 // Real processes and sockets: `pnpm start` spawns a coordinator and worker processes on loopback.
@@ -87,7 +88,20 @@ describe('single-node distributed training', () => {
     expect(resumed.stderr).toMatch(/resuming .*parted.* \(epoch 2, step 10\)/);
     // The wasm backend is deterministic and tiny-cnn has no dropout: bit-identical.
     expect(maxAbsDiff(exportedWeights(whole.runDir), exportedWeights(path.join(runsDir, 'parted')))).toBe(0);
-    const ep = epochs(readMetrics(path.join(runsDir, 'parted')));
-    expect(ep.map((e) => e.epoch)).toEqual([0, 1, 2]);
+    const records = readMetrics(path.join(runsDir, 'parted'));
+    expect(epochs(records).map((e) => e.epoch)).toEqual([0, 1, 2]);
+    // The metric files continue too: each epoch once in epochs.csv; a second events file that
+    // starts by telling TensorBoard the run restarted at step 10.
+    expectCsvMatchesJsonl(path.join(runsDir, 'parted'), records);
+    const events = readEventFiles(path.join(runsDir, 'parted'));
+    const files = [...new Set(events.map((e) => e.file))];
+    expect(files).toHaveLength(2);
+    expect(events.find((e) => e.file === files[1] && e.session_log_status !== undefined)).toMatchObject({ step: 10, session_log_status: 1 });
+    expectEventsMatchJsonl(events, records);
+    // Each worker reports its process's CPU and memory with every step.
+    for (const w of steps(records).flatMap((s) => s.workers)) {
+      expect(w.cpuPercent).toBeGreaterThanOrEqual(0);
+      expect(w.rssBytes).toBeGreaterThan(20 * 2 ** 20);
+    }
   }, 300_000);
 });

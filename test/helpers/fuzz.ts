@@ -93,6 +93,7 @@ function nastyValue(rng: Rng): unknown {
     () => ({ type: 'x'.repeat(100_000) }),
     () => JSON.parse('{"__proto__": {"polluted": 1}, "type": "ready", "phase": "data"}'),
     () => ({ type: 'step-done', step: -1, loss: NaN, correct: 2 ** 40, count: -5, computeMs: -1, allreduceMs: Infinity, waitMs: 0 }),
+    () => ({ type: 'step-done', step: 1, op: 1, loss: 1, correct: 1, count: 1, computeMs: 1, allreduceMs: 1, waitMs: 0, applied: true, cpuPercent: rng.pick([-1, Infinity, '50', 1e9]), rssBytes: rng.pick([-1, 0.5, 2 ** 60]), gpuBytes: rng.pick([NaN, {}, -3]) }),
     () => ({ type: 'hello', v: 1, host: 'h'.repeat(10_000), pid: 1, backend: 'x', device: 'y', peerUrl: null }),
     () => ({ type: 'hello', v: 1, token: 't'.repeat(5000), host: 'h', pid: 1, backend: 'x', device: 'y', peerUrl: null }),
     () => ({ type: 'hello', v: 1, host: 'h', pid: 1, backend: 'x', device: 'y', peerUrl: 'ws://127.0.0.1:1', extra: true }),
@@ -183,6 +184,7 @@ function outOfOrder(rng: Rng): unknown {
   return rng.pick<() => unknown>([
     () => ({ type: 'ready', phase: rng.pick(['data', 'group']) }),
     () => ({ type: 'step-done', step: rng.int(100), loss: 2.3, correct: 3, count: 32, computeMs: 1, allreduceMs: 1, waitMs: 0, hash: 'deadbeef' }),
+    () => ({ type: 'step-done', step: rng.int(100), op: rng.int(100), loss: 2.3, correct: 3, count: 32, computeMs: 1, allreduceMs: 1, waitMs: 0, applied: true, cpuPercent: 99.5, rssBytes: 2 ** 33, gpuBytes: 0 }),
     () => ({ type: 'star-part', op: rng.int(100), data: rng.bytes(4 * rng.int(16)) }),
     () => ({ type: 'eval-done', evalId: rng.int(10), lossSum: 1, correct: 1, count: 1, confusion: new Array(100).fill(0) }),
     () => ({ type: 'state', reqId: rng.int(10), params: rng.bytes(8), state: rng.bytes(0), adamM: rng.bytes(8), adamV: rng.bytes(8), adamT: 1 }),

@@ -118,6 +118,10 @@ export class ScriptedRun {
         computeMs,
         allreduceMs,
         waitMs: Math.max(0.3, stepMs - computeMs - allreduceMs),
+        // A tfjs-node-gpu process: one core mostly busy feeding the GPU, ~1.9 GiB resident, ~3 GiB of tensors on the GPU.
+        cpuPercent: 96 + this.noise(8),
+        rssBytes: Math.round((1.9 + rank * 0.05) * 2 ** 30),
+        gpuBytes: Math.round((3.1 + this.noise(0.1)) * 2 ** 30),
       };
     });
     this.step++;

@@ -6,7 +6,7 @@ import { selectBackend } from '@gradsync/core/backend';
 import { type AllowList, randomSecret, showFingerprint, refusalReporter, secretsEqual, type TlsIdentity } from '@gradsync/core/cluster';
 import type { RunConfig } from '@gradsync/core/config';
 import { loadCifar10 } from '@gradsync/core/data';
-import { type EndRecord, readJsonl } from '@gradsync/core/metrics';
+import { type EndRecord, readJsonl, RunMetricsFiles } from '@gradsync/core/metrics';
 import { attachDashboard, MetricsFeed } from './dashboard-server/index';
 import { loadLatestCheckpoint } from './checkpoint';
 import { openHttpPort } from './http-port';
@@ -82,7 +82,7 @@ export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoord
   const metricsFile = path.join(runDir, 'metrics.jsonl');
   // On resume the dashboard shows the whole run: the records so far are its history.
   const history = o.resumeDir && existsSync(metricsFile) ? readJsonl(metricsFile).records : [];
-  const metrics = new MetricsFeed({ jsonlPath: metricsFile, history });
+  const metrics = new MetricsFeed({ writer: new RunMetricsFiles(runDir, history), history });
   const coordinator = new RunCoordinator(o.config, data, {
     runDir,
     runId: `${o.config.runName}-${randomUUID().slice(0, 8)}`,

@@ -11,6 +11,7 @@ import { type Checkpoint, writeCheckpoint } from './checkpoint';
 import { StarRelay } from './star-relay';
 import { explainWriteFailure } from './write-failure-advice';
 import type { WorkerConnection } from './worker-hub';
+import { workerStepStats } from './worker-step-stats';
 
 const CHUNK_BYTES = 4 << 20;
 
@@ -334,7 +335,7 @@ export class RunCoordinator {
     const done = new Map([...got.entries()].map(([c, m]) => [c.rank, m as StepDoneMsg]));
     const stats: WorkerStepStats[] = [...done.entries()]
       .sort((a, b) => a[0] - b[0])
-      .map(([rank, d]) => ({ rank, loss: d.loss, correct: d.correct, count: d.count, computeMs: d.computeMs, allreduceMs: d.allreduceMs, waitMs: d.waitMs }));
+      .map(([rank, d]) => workerStepStats(rank, d));
     const n = stats.reduce((a, x) => a + x.count, 0);
     const applied = [...done.values()].every((d) => d.applied);
     if (!applied) this.onNonFinite(step);
@@ -596,7 +597,7 @@ export class RunCoordinator {
       return null;
     }
     const done = [...i.partial.entries()].filter(([, m]) => m.type === 'step-done') as [WorkerConnection, StepDoneMsg][];
-    const stats: WorkerStepStats[] = done.map(([c, d]) => ({ rank: c.rank, loss: d.loss, correct: d.correct, count: d.count, computeMs: d.computeMs, allreduceMs: d.allreduceMs, waitMs: d.waitMs }));
+    const stats: WorkerStepStats[] = done.map(([c, d]) => workerStepStats(c.rank, d));
     const reported = stats.reduce((a, x) => a + x.count, 0);
     const loss = reported ? stats.reduce((a, x) => a + x.loss * x.count, 0) / reported : 0;
     const correct = stats.reduce((a, x) => a + x.correct, 0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAgo, formatDuration, formatNumber, formatPercent } from './format';
+import { formatAgo, formatBytes, formatDuration, formatNumber, formatPercent } from './format';
 
 describe('format', () => {
   it('formatAgo', () => {
@@ -24,5 +24,14 @@ describe('format', () => {
     expect(formatNumber(0.51234)).toBe('0.5123');
     expect(formatNumber(0.0001)).toBe('1.00e-4');
     expect(formatNumber(Number.NaN)).toBe('—');
+  });
+
+  it('formats byte counts in binary units', () => {
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(1536)).toBe('1.5 KiB');
+    expect(formatBytes(812 * 2 ** 20)).toBe('812 MiB');
+    expect(formatBytes(1.44 * 2 ** 30)).toBe('1.4 GiB');
+    expect(formatBytes(null)).toBe('—');
+    expect(formatBytes(-1)).toBe('—');
   });
 });

@@ -32,3 +32,16 @@ export function formatNumber(x: number | null | undefined): string {
   if (a >= 1000) return Math.round(x).toLocaleString('en-US');
   return String(Number(x.toPrecision(4)));
 }
+
+/** "812 MiB", "1.4 GiB" for a byte count, or "—". */
+export function formatBytes(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x) || x < 0) return '—';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = x;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : Number(v.toPrecision(v >= 100 ? 3 : 2))} ${units[i]}`;
+}

@@ -105,6 +105,19 @@ describe('RunState: workers', () => {
     expect(s.workerViews()).toMatchObject([{ rank: 0, status: 'training', host: null }]);
   });
 
+  it('keeps the latest CPU and memory figures; none from a worker that never sent them', () => {
+    const s = new RunState();
+    const usage = (rank: number, cpuPercent: number, rssBytes: number, gpuBytes?: number) => ({ rank, loss: 2, correct: 4, count: 32, computeMs: 1, allreduceMs: 1, waitMs: 1, cpuPercent, rssBytes, gpuBytes });
+    s.apply(stepRecord(0, { workers: [usage(0, 90, 100), usage(1, 50, 200, 7)] }));
+    s.apply(stepRecord(1, { workers: [usage(0, 120, 300)] }));
+    s.apply(stepRecord(2, { workers: [{ rank: 2, loss: 2, correct: 4, count: 32, computeMs: 1, allreduceMs: 1, waitMs: 1 }] }));
+    expect(s.workerViews().map((w) => w.usage)).toEqual([
+      { cpuPercent: 120, rssBytes: 300, gpuBytes: null },
+      { cpuPercent: 50, rssBytes: 200, gpuBytes: 7 },
+      null,
+    ]);
+  });
+
   it('averages img/s and the time split over recent steps, last heartbeat from the newest record', () => {
     const s = stateOf(scriptedRun(5));
     const [w0] = s.workerViews();

@@ -50,6 +50,16 @@ export interface WorkerView {
   /** Mean over its recent steps; null before its first step. */
   imagesPerSec: number | null;
   split: StepSplit | null;
+  /** The process's figures from its latest step that carried them (null: never reported). */
+  usage: WorkerUsage | null;
+}
+
+export interface WorkerUsage {
+  /** % of one core. */
+  cpuPercent: number;
+  rssBytes: number;
+  /** Only where the backend reports GPU memory. */
+  gpuBytes: number | null;
 }
 
 export interface LatestEval {
@@ -241,6 +251,7 @@ export class RunState {
         steps: 0,
         imagesPerSec: null,
         split: null,
+        usage: null,
         statusT: -Infinity,
         recent: [],
         sums: { ips: 0, ipsCount: 0, computeMs: 0, allreduceMs: 0, waitMs: 0 },
@@ -278,6 +289,7 @@ export class RunState {
       w.lastSeen = Math.max(w.lastSeen, r.t);
       if (w.status === 'joining' || (w.status === 'gone' && r.t > w.statusT)) w.status = 'training';
       w.steps++;
+      if (ws.cpuPercent !== undefined && ws.rssBytes !== undefined) w.usage = { cpuPercent: ws.cpuPercent, rssBytes: ws.rssBytes, gpuBytes: ws.gpuBytes ?? null };
       const ips = workerImagesPerSec(ws, r);
       addSample(w, { ips: ips ?? Number.NaN, computeMs: finite(ws.computeMs), allreduceMs: finite(ws.allreduceMs), waitMs: finite(ws.waitMs) });
       let series = s.workerImagesPerSec.get(ws.rank);

@@ -1,12 +1,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { augmentParamsFor } from '@gradsync/core/augment';
 import type { RunConfig } from '@gradsync/core/config';
 import { type Cifar10, type CifarSplit, epochPermutation, globalBatchIndices, splitValidation, stepsPerEpoch } from '@gradsync/core/data';
-import { type EvalSummary, JsonlWriter, type MetricRecord } from '@gradsync/core/metrics';
+import { type EvalSummary, type MetricRecord, RunMetricsFiles } from '@gradsync/core/metrics';
 import { buildModel, saveLayersModel } from '@gradsync/core/model';
 import { createPlateauState, type EvalSums, gatherSamples, plateauStep, Replica } from '@gradsync/core/train';
 import { EpochProgress } from '@gradsync/core/progress';
+import { ProcessUsageSampler } from './process-usage';
 
 export interface LocalRunResult {
   runDir: string;
@@ -40,12 +42,14 @@ export function trainingSplits(data: Cifar10, config: RunConfig): { train: Cifar
 export async function trainLocally(
   config: RunConfig,
   data: Cifar10,
-  options: { runsDir: string; log: (line: string) => void },
+  /** `backend`: the one selected, recorded as rank 0's worker record (the dashboard's worker table, the compare view's backend column). */
+  options: { runsDir: string; log: (line: string) => void; backend?: { name: string; device: string } },
 ): Promise<LocalRunResult> {
   const runDir = path.join(options.runsDir, config.runName);
   mkdirSync(runDir, { recursive: true });
   writeFileSync(path.join(runDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
-  const metrics = new JsonlWriter(path.join(runDir, 'metrics.jsonl'));
+  // metrics.jsonl, epochs.csv and tb/, the same files a distributed run writes.
+  const metrics = new RunMetricsFiles(runDir);
   const emit = (r: MetricRecord) => metrics.append(r);
 
   const { train, validation } = trainingSplits(data, config);
@@ -61,11 +65,15 @@ export async function trainLocally(
     testCount: data.test.count,
     stepsPerEpoch: steps,
   });
+  if (options.backend) {
+    emit({ kind: 'worker', t: Date.now(), rank: 0, host: hostname(), pid: process.pid, backend: options.backend.name, device: options.backend.device, status: 'training' });
+  }
   options.log(`training ${config.model} on ${train.count} images (${validation.count} for validation, ${data.test.count} test), ${steps} steps/epoch`);
 
   const replica = new Replica(buildModel(config.model, config.seed, config.init));
   let plateau = createPlateauState(config.lr);
   const progress = new EpochProgress();
+  const usage = new ProcessUsageSampler();
   const runStart = performance.now();
   let trainedImages = 0;
   let validationSummary: EvalSummary | null = null;
@@ -101,7 +109,7 @@ export async function trainLocally(
         samples: out.count,
         lr: plateau.lr,
         imagesPerSec: (out.count * 1000) / ms,
-        workers: [{ rank: 0, loss: out.loss, correct: out.correct, count: out.count, computeMs: ms, allreduceMs: 0, waitMs: 0 }],
+        workers: [{ rank: 0, loss: out.loss, correct: out.correct, count: out.count, computeMs: ms, allreduceMs: 0, waitMs: 0, ...usage.sample() }],
       });
       globalStep++;
       progress.update(step + 1, { ips, loss: lossSum / seen, acc: correct / seen });

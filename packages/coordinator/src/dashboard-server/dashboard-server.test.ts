@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import type { MetricRecord } from '@gradsync/core/metrics';
+import { type MetricRecord, RunMetricsFiles } from '@gradsync/core/metrics';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { DEFAULT_DASHBOARD_DIST, MetricsFeed, startDashboardServer, type DashboardServer } from './index';
@@ -156,6 +156,8 @@ describe('dashboard server', () => {
     expect(r.status).toBe(200);
     expect(r.type).toBe('application/json; charset=utf-8');
     expect(JSON.parse(r.body)).toEqual([message('old'), message('new')]);
+    // The page asks which view to show: one run, live.
+    expect(JSON.parse((await get(`${url}api/view`)).body)).toEqual({ view: 'live' });
   });
 
   it('refuses a WebSocket upgrade on another path', async () => {
@@ -165,7 +167,8 @@ describe('dashboard server', () => {
 
   it('appends published records to metrics.jsonl, not the given history', () => {
     const file = path.join(dir, 'run', 'metrics.jsonl');
-    const feed = new MetricsFeed({ jsonlPath: file, history: [message('old')] });
+    const history = [message('old')];
+    const feed = new MetricsFeed({ writer: new RunMetricsFiles(path.dirname(file), history), history });
     feed.publish(message('a', 1));
     feed.publish(message('b', 2));
     const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));

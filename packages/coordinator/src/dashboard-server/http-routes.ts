@@ -2,16 +2,19 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { FeedSocket } from './feed-socket';
 import type { MetricsFeed } from './metrics-feed';
-import { SECURITY_HEADERS } from './security-headers';
-import { DEFAULT_DASHBOARD_DIST, isDashboardBuilt, notBuiltMessage, resolveStaticFile, sendFile } from './static-files';
-import { checkViewer, exchangeUrlToken, unauthorizedText, viewerCookieHeader, type ViewerAuthOptions } from './viewer-auth';
+import { isReadOnly, methodNotAllowed, notFound, pathOf, sendJson, servePage } from './http-replies';
+import { type AccessOptions, guardRequest } from './request-guard';
+import { DEFAULT_DASHBOARD_DIST } from './static-files';
+import { checkViewer } from './viewer-auth';
 
 /** The WebSocket path the dashboard page connects to. */
 export const FEED_PATH = '/feed';
 /** The history as one JSON array. */
 export const RECORDS_PATH = '/api/records';
+/** Which view the page should show: {"view":"live"} here, {"view":"compare"} for a runs folder. */
+export const VIEW_PATH = '/api/view';
 
-export interface AttachOptions {
+export interface AttachOptions extends AccessOptions {
   /** The built dashboard (default: packages/dashboard/dist next to this package). */
   distDir?: string;
   /**
@@ -20,16 +23,12 @@ export interface AttachOptions {
    * 404 instead of hanging.
    */
   otherUpgradePaths?: string[];
-  /** Every route and the feed need this viewer token (see viewer-auth.ts); absent: open to whoever reaches the port. */
-  viewer?: ViewerAuthOptions;
-  /** Told of each request or feed connection refused for want of a viewer credential. */
-  onRefused?: (address: string, why: string) => void;
 }
 
 /**
  * The dashboard's routes, usable inside another server's handlers: each `handle…` method
  * answers the paths it owns and returns true, and returns false (touching nothing) otherwise.
- * Owned paths: `/feed` (WebSocket), `GET /api/records`, `/`, `/index.html`, `/assets/…` and any
+ * Owned paths: `/feed` (WebSocket), `GET /api/records`, `GET /api/view`, `/`, `/index.html`, `/assets/…` and any
  * other file in the built dashboard.
  */
 export class DashboardRoutes {
@@ -44,30 +43,6 @@ export class DashboardRoutes {
     this.feedSocket = new FeedSocket(feed);
   }
 
-  /** Answers a request without a viewer credential (true), or lets it through (false). */
-  private refusedViewer(req: http.IncomingMessage, res: http.ServerResponse): boolean {
-    const viewer = this.options.viewer;
-    if (!viewer) return false;
-    const exchange = exchangeUrlToken(req.url ?? '/', viewer);
-    if (exchange.kind === 'accepted') {
-      res.writeHead(303, { Location: exchange.location, 'Set-Cookie': viewerCookieHeader(viewer), 'Cache-Control': 'no-store' });
-      res.end();
-      return true;
-    }
-    const verdict = exchange.kind === 'wrong' ? { ok: false as const, why: 'wrong viewer token in ?token=' } : checkViewer(req.headers, viewer);
-    if (verdict.ok) return false;
-    this.options.onRefused?.(req.socket.remoteAddress ?? 'an unknown address', verdict.why);
-    const body = unauthorizedText(verdict.why);
-    res.writeHead(401, {
-      'Content-Type': 'text/plain; charset=utf-8',
-      'Content-Length': Buffer.byteLength(body),
-      'Cache-Control': 'no-store',
-      'WWW-Authenticate': 'Bearer realm="gradsync dashboard"',
-    });
-    res.end(req.method === 'HEAD' ? undefined : body);
-    return true;
-  }
-
   /** Live dashboard connections. */
   get clientCount(): number {
     return this.feedSocket.clientCount;
@@ -76,37 +51,21 @@ export class DashboardRoutes {
   handleRequest(req: http.IncomingMessage, res: http.ServerResponse): boolean {
     const pathname = pathOf(req);
     if (pathname === null) return false;
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
-    if (this.refusedViewer(req, res)) return true;
-    const readOnly = req.method === 'GET' || req.method === 'HEAD';
+    if (guardRequest(req, res, this.options)) return true;
     if (pathname === RECORDS_PATH) {
-      if (!readOnly) return methodNotAllowed(res);
-      const body = JSON.stringify(this.feed.records);
-      res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
-      res.end(req.method === 'HEAD' ? undefined : body);
-      return true;
+      if (!isReadOnly(req)) return methodNotAllowed(res);
+      return sendJson(req, res, this.feed.records);
+    }
+    if (pathname === VIEW_PATH) {
+      if (!isReadOnly(req)) return methodNotAllowed(res);
+      return sendJson(req, res, { view: 'live' });
     }
     if (pathname === FEED_PATH) {
       res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket' });
       res.end(`${FEED_PATH} is a WebSocket endpoint\n`);
       return true;
     }
-    const isPagePath = pathname === '/' || pathname === '/index.html' || pathname.startsWith('/assets/');
-    if (!isDashboardBuilt(this.distDir)) {
-      if (!isPagePath) return false;
-      res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
-      res.end(notBuiltMessage(this.distDir));
-      return true;
-    }
-    const file = resolveStaticFile(this.distDir, pathname);
-    if (!file) {
-      if (!isPagePath) return false;
-      notFound(res, pathname);
-      return true;
-    }
-    if (!readOnly) return methodNotAllowed(res);
-    sendFile(req, res, file);
-    return true;
+    return servePage(req, res, this.distDir, pathname);
   }
 
   handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean {
@@ -164,25 +123,6 @@ export function attachDashboard(server: http.Server, feed: MetricsFeed, options:
       routes.close();
     },
   };
-}
-
-function pathOf(req: http.IncomingMessage): string | null {
-  try {
-    return new URL(req.url ?? '/', 'http://localhost').pathname;
-  } catch {
-    return null;
-  }
-}
-
-function notFound(res: http.ServerResponse, pathname: string): void {
-  res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
-  res.end(`not found: ${pathname}\n`);
-}
-
-function methodNotAllowed(res: http.ServerResponse): true {
-  res.writeHead(405, { 'Content-Type': 'text/plain; charset=utf-8', Allow: 'GET, HEAD' });
-  res.end('method not allowed\n');
-  return true;
 }
 
 /** Answers a WebSocket upgrade on a path nobody serves with a plain 404 and closes the socket. */

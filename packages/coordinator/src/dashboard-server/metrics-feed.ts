@@ -1,10 +1,10 @@
 import type http from 'node:http';
-import { JsonlWriter, type MetricRecord } from '@gradsync/core/metrics';
+import type { MetricRecord, MetricsWriter } from '@gradsync/core/metrics';
 import { type AttachOptions, type DashboardAttachment, attachDashboard } from './http-routes';
 
 export interface MetricsFeedOptions {
-  /** Append every published record to this file, one JSON object per line (runs/<name>/metrics.jsonl). */
-  jsonlPath?: string;
+  /** Where every published record is kept (RunMetricsFiles: metrics.jsonl, epochs.csv, tb/). */
+  writer?: MetricsWriter;
   /** Records known before this feed (read back from a metrics.jsonl); kept in memory, not written again. */
   history?: readonly MetricRecord[];
 }
@@ -12,17 +12,17 @@ export interface MetricsFeedOptions {
 export type RecordListener = (record: MetricRecord) => void;
 
 /**
- * The run's metric records: all kept in memory (the dashboard's history), optionally appended
- * to a metrics.jsonl, and handed to subscribers as they are published.
+ * The run's metric records: all kept in memory (the dashboard's history), optionally written
+ * to the run's metric files, and handed to subscribers as they are published.
  */
 export class MetricsFeed {
   private readonly all: MetricRecord[];
   private readonly listeners = new Set<RecordListener>();
-  private readonly writer: JsonlWriter | null;
+  private readonly writer: MetricsWriter | null;
 
   constructor(options: MetricsFeedOptions = {}) {
     this.all = [...(options.history ?? [])];
-    this.writer = options.jsonlPath ? new JsonlWriter(options.jsonlPath) : null;
+    this.writer = options.writer ?? null;
   }
 
   /** Every record so far, oldest first. */
@@ -30,7 +30,7 @@ export class MetricsFeed {
     return this.all;
   }
 
-  /** Keeps the record, writes it to the metrics file (synchronously), then tells subscribers. */
+  /** Keeps the record, writes it to the metric files (synchronously), then tells subscribers. */
   publish(record: MetricRecord): void {
     this.all.push(record);
     this.writer?.append(record);

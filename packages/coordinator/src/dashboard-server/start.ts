@@ -3,13 +3,20 @@ import type { TlsIdentity } from '@gradsync/core/cluster';
 import { GradsyncError } from '@gradsync/core/errors';
 import { openHttpPort } from '../http-port';
 import type { MetricsFeed } from './metrics-feed';
+import { notFound, pathOf } from './http-replies';
+import type { AccessOptions } from './request-guard';
+import type { RunsFolder } from './runs-folder';
+import { RunsFolderRoutes } from './runs-routes';
 
 export interface DashboardServerOptions {
   /** Interface to listen on, e.g. 127.0.0.1 (local only) or 0.0.0.0 (every interface). */
   host: string;
   /** 0 picks a free port. */
   port: number;
-  feed: MetricsFeed;
+  /** One run, live: the records of this feed (`pnpm dashboard runs/<name>`). */
+  feed?: MetricsFeed;
+  /** Several finished or running runs side by side (`pnpm dashboard runs/`). Give this or `feed`. */
+  runs?: RunsFolder;
   /** The built dashboard (default: packages/dashboard/dist). */
   distDir?: string;
   /** https:// and wss:// with this certificate. */
@@ -31,15 +38,15 @@ export interface DashboardServer {
   close(): Promise<void>;
 }
 
-/** A server of its own for the dashboard (standalone, e.g. `pnpm dashboard runs/<name>`). */
+/** A server of its own for the dashboard (standalone: `pnpm dashboard runs/<name>` or `pnpm dashboard runs/`). */
 export async function startDashboardServer(options: DashboardServerOptions): Promise<DashboardServer> {
   const httpPort = openHttpPort({ tls: options.tls, onPlaintext: (a) => options.onRefused?.(a, 'plain text on the TLS port') });
   const { server } = httpPort;
-  const attachment = options.feed.attach(server, {
-    distDir: options.distDir,
+  const access: AccessOptions = {
     viewer: options.viewerToken === undefined ? undefined : { token: options.viewerToken, secure: Boolean(options.tls) },
     onRefused: options.onRefused,
-  });
+  };
+  const attachment = attachSource(server, options, access);
   let port: number;
   try {
     port = await httpPort.listen(options.port, options.host);
@@ -67,4 +74,15 @@ function listenError(err: unknown, host: string, port: number): Error {
   if (code === 'EACCES') return new GradsyncError('E_PORT_DENIED', `not allowed to listen on ${host}:${port}; use a port above 1023`, { cause: err });
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new GradsyncError('E_BAD_HOST', `cannot listen on ${host}: no such local address`, { cause: err });
   return err instanceof Error ? err : new Error(String(err));
+}
+
+function attachSource(server: http.Server, options: DashboardServerOptions, access: AccessOptions): { detach(): void } {
+  if (options.feed) return options.feed.attach(server, { distDir: options.distDir, ...access });
+  if (!options.runs) throw new Error('startDashboardServer needs a feed or a runs folder');
+  const routes = new RunsFolderRoutes(options.runs, options.distDir, access);
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (!routes.handleRequest(req, res)) notFound(res, pathOf(req) ?? req.url ?? '');
+  };
+  server.on('request', onRequest);
+  return { detach: () => server.off('request', onRequest) };
 }

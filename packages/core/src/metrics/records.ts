@@ -43,6 +43,12 @@ export interface WorkerStepStats {
   allreduceMs: number;
   /** Idle: from reporting the previous step to receiving this one. */
   waitMs: number;
+  /** The worker process's CPU time since its previous report, as % of one core (absent from older workers). */
+  cpuPercent?: number;
+  /** Its resident set size when it reported. */
+  rssBytes?: number;
+  /** Tensor memory on the GPU, where the backend reports it (webgpu, webgl). */
+  gpuBytes?: number;
 }
 
 export interface StepRecord {

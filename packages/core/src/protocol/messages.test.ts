@@ -32,3 +32,23 @@ describe('coordinator ⇄ worker messages', () => {
     expect(() => indicesFromBytes(new Uint8Array(7))).toThrow(/multiple of 4/);
   });
 });
+
+describe('step-done resource figures', () => {
+  const done = { type: 'step-done', step: 1, op: 2, loss: 0.5, correct: 3, count: 8, computeMs: 1, allreduceMs: 1, waitMs: 0, applied: true };
+
+  it('are optional, so a worker that sends none is still understood', () => {
+    expect(parseWorkerMessage(encode(done))).toMatchObject({ type: 'step-done', step: 1 });
+  });
+
+  it('carry CPU %, RSS beyond 4 GiB and GPU bytes', () => {
+    const rss = 6 * 2 ** 30;
+    expect(parseWorkerMessage(encode({ ...done, cpuPercent: 187.5, rssBytes: rss, gpuBytes: 12345 }))).toMatchObject({ cpuPercent: 187.5, rssBytes: rss, gpuBytes: 12345 });
+  });
+
+  it('are refused when negative, fractional bytes, infinite or of the wrong type, naming the field', () => {
+    expect(() => parseWorkerMessage(encode({ ...done, cpuPercent: -1 }))).toThrow(/cpuPercent/);
+    expect(() => parseWorkerMessage(encode({ ...done, cpuPercent: Infinity }))).toThrow(/cpuPercent/);
+    expect(() => parseWorkerMessage(encode({ ...done, rssBytes: 1.5 }))).toThrow(/rssBytes/);
+    expect(() => parseWorkerMessage(encode({ ...done, gpuBytes: '1' }))).toThrow(/gpuBytes/);
+  });
+});

@@ -11,6 +11,8 @@ const count = z.int().min(0).max(2 ** 31);
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 const ms = z.number().min(0).refine(Number.isFinite, 'must be finite');
 const name = z.string().max(200);
+/** Byte counts of memory: beyond 2^31, below 2^53 (a number stays exact). */
+const byteCount = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
 const CONFUSION = 100;
 
 /** Everything the coordinator knows about the data, so a worker can check what it received. */
@@ -76,6 +78,14 @@ export const StepDone = z.strictObject({
   applied: z.boolean(),
   /** Present when the step asked for it. */
   hash: z.string().max(64).optional(),
+  /**
+   * The worker process's resources since its previous report (optional: older workers omit them).
+   * CPU time as a percentage of one core (200 = two cores busy), resident memory, and the
+   * backend's GPU memory where it reports one.
+   */
+  cpuPercent: z.number().min(0).max(100_000).refine(Number.isFinite, 'must be finite').optional(),
+  rssBytes: byteCount.optional(),
+  gpuBytes: byteCount.optional(),
 });
 
 export const StarPart = z.strictObject({ type: z.literal('star-part'), op: count, data: bytes });

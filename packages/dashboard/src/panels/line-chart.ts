@@ -1,6 +1,7 @@
 import uPlot from 'uplot';
 import type { AlignedTable } from '../align';
 import type { EpochMark } from '../chart-data';
+import { csvFileName, tableToCsv } from '../csv';
 import { h } from '../dom';
 
 export interface LineSpec {
@@ -24,43 +25,105 @@ export interface LineChartOptions {
   height?: number;
   /** Charts with the same key share the cursor. */
   syncKey?: string;
+  /** The x axis (default: steps). */
+  xLabel?: string;
+  xFormat?: (v: number) => string;
 }
 
 const AXIS = { stroke: '#6b7280', grid: { stroke: '#eceff3', width: 1 }, ticks: { stroke: '#e3e6ea', width: 1 }, font: '11px system-ui, sans-serif' };
 
 /**
- * One uPlot chart with a fixed x axis of steps. `update` swaps in new data (the caller has
+ * One uPlot chart, x = steps unless told otherwise. `update` swaps in new data (the caller has
  * already decimated it); vertical epoch marks are drawn under the lines. Dragging zooms and
- * freezes the view until a double-click.
+ * freezes the view until a double-click. Each chart has a log-scale toggle and a CSV download
+ * of its points.
  */
 export class LineChart {
   readonly root: HTMLElement;
   private readonly plotEl: HTMLElement;
-  private readonly plot: uPlot;
+  private plot!: uPlot;
   private marks: EpochMark[] = [];
   private zoomed = false;
-  private lineCount: number;
+  private lines: LineSpec[];
+  private logY: boolean;
+  private readonly logToggle: HTMLInputElement;
+  private table: AlignedTable = { x: [], columns: [] };
 
-  constructor(private readonly options: LineChartOptions) {
+  constructor(private options: LineChartOptions) {
     this.plotEl = h('div', { class: 'chart-plot' });
+    this.lines = [...options.lines];
+    this.logY = options.logY ?? false;
+    this.logToggle = h('input', { attrs: { type: 'checkbox', 'aria-label': `${options.title}: log scale` } });
+    this.logToggle.checked = this.logY;
+    this.logToggle.addEventListener('change', () => {
+      this.logY = this.logToggle.checked;
+      this.rebuild();
+    });
+    const download = h('button', { class: 'chart-csv', text: 'CSV', title: 'download the points of this chart as CSV', testId: `${options.testId}-csv` });
+    download.addEventListener('click', () => this.download());
     this.root = h(
       'div',
       { class: 'chart empty', testId: options.testId },
-      h('div', { class: 'chart-title', text: options.title }),
+      h(
+        'div',
+        { class: 'chart-head' },
+        h('div', { class: 'chart-title', text: options.title }),
+        h('div', { class: 'chart-tools' }, h('label', { class: 'chart-log', testId: `${options.testId}-log` }, this.logToggle, 'log'), download),
+      ),
       h('div', { class: 'chart-frame' }, this.plotEl, h('div', { class: 'chart-empty', text: 'waiting for the first step' })),
     );
-    this.lineCount = options.lines.length;
+    this.build();
+    new ResizeObserver(() => {
+      const width = Math.floor(this.plotEl.clientWidth);
+      if (width > 0 && width !== this.plot.width) this.plot.setSize({ width, height: options.height ?? 220 });
+    }).observe(this.plotEl);
+  }
+
+  /** The chart's points as drawn (smoothed and thinned as on screen), as CSV with the lines' labels. */
+  csv(): string {
+    return tableToCsv(this.options.xLabel ?? 'step', this.lines.map((l) => l.label), this.table);
+  }
+
+  /** Replaces the lines and the x axis (the compare view: other runs picked, another x). */
+  configure(change: { lines?: LineSpec[]; xLabel?: string; xFormat?: (v: number) => string }): void {
+    if (change.lines) this.lines = [...change.lines];
+    this.options = { ...this.options, ...('xLabel' in change ? { xLabel: change.xLabel } : {}), ...('xFormat' in change ? { xFormat: change.xFormat } : {}) };
+    this.zoomed = false;
+    this.rebuild();
+  }
+
+  private download(): void {
+    const url = URL.createObjectURL(new Blob([this.csv()], { type: 'text/csv' }));
+    const a = h('a', { attrs: { href: url, download: csvFileName(this.options.title, this.options.xLabel ?? 'step') } });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+
+  /** uPlot fixes a scale's distribution and the series when it is made: a change makes a new one. */
+  private rebuild(): void {
+    const width = this.plot.width;
+    this.plot.destroy();
+    this.build(width);
+    this.update(this.table, this.marks);
+  }
+
+  private build(width = 600): void {
+    const options = this.options;
     const yFormat = options.yFormat;
+    const xFormat = options.xFormat;
+    const xLabel = options.xLabel ?? 'step';
     const bounds = options.yBounds;
-    this.plot = new uPlot(
+    const plot = new uPlot(
       {
-        width: 600,
+        width,
         height: options.height ?? 220,
         cursor: { sync: options.syncKey ? { key: options.syncKey } : undefined, drag: { x: true, y: false } },
         legend: { live: true },
         scales: {
           x: { time: false },
-          y: options.logY
+          y: this.logY
             ? { distr: 3 }
             : bounds
               ? {
@@ -72,10 +135,10 @@ export class LineChart {
               : {},
         },
         axes: [
-          { ...AXIS, label: 'step', labelSize: 16, labelFont: AXIS.font, size: 34 },
+          { ...AXIS, label: xLabel, labelSize: 16, labelFont: AXIS.font, size: 34, values: xFormat ? (_u, splits) => splits.map((v) => (v === null ? '' : xFormat(v))) : undefined },
           { ...AXIS, size: 56, space: 24, values: yFormat ? (_u, splits) => splits.map((v) => (v === null ? '' : yFormat(v))) : undefined },
         ],
-        series: [{ label: 'step', value: (u, v, _s, idx) => formatLegend(lastIfIdle(u, v, 0, idx), String) }, ...options.lines.map((l) => this.seriesFor(l))],
+        series: [{ label: xLabel, value: (u, v, _s, idx) => formatLegend(lastIfIdle(u, v, 0, idx), xFormat ?? String) }, ...this.lines.map((l) => this.seriesFor(l))],
         hooks: {
           drawAxes: [(u) => this.drawMarks(u)],
           setSelect: [
@@ -85,28 +148,30 @@ export class LineChart {
           ],
         },
       },
-      [[], ...options.lines.map(() => [])],
+      [[], ...this.lines.map(() => [])],
       this.plotEl,
     );
-    this.plot.over.addEventListener('dblclick', () => {
+    // Read back from uPlot, so a test sees the scale the chart really has.
+    this.root.dataset.yScale = plot.scales.y?.distr === 3 ? 'log' : 'linear';
+    plot.over.addEventListener('dblclick', () => {
       this.zoomed = false;
     });
-    new ResizeObserver(() => {
-      const width = Math.floor(this.plotEl.clientWidth);
-      if (width > 0 && width !== this.plot.width) this.plot.setSize({ width, height: options.height ?? 220 });
-    }).observe(this.plotEl);
+    this.plot = plot;
   }
 
   /** Adds lines (e.g. a worker that just joined) so there are `lines.length` of them. */
   ensureLines(lines: LineSpec[]): void {
-    for (let i = this.lineCount; i < lines.length; i++) this.plot.addSeries(this.seriesFor(lines[i]));
-    this.lineCount = Math.max(this.lineCount, lines.length);
+    for (let i = this.lines.length; i < lines.length; i++) {
+      this.plot.addSeries(this.seriesFor(lines[i]));
+      this.lines.push(lines[i]);
+    }
   }
 
   update(table: AlignedTable, marks: EpochMark[] = []): void {
     this.marks = marks;
-    const columns = table.columns.slice(0, this.lineCount);
-    while (columns.length < this.lineCount) columns.push(table.x.map(() => null));
+    this.table = table;
+    const columns = table.columns.slice(0, this.lines.length);
+    while (columns.length < this.lines.length) columns.push(table.x.map(() => null));
     this.root.classList.toggle('empty', table.x.length === 0);
     this.plot.setData([table.x, ...columns] as uPlot.AlignedData, !this.zoomed);
   }

@@ -1,5 +1,5 @@
 import { card, h, setText } from '../dom';
-import { formatAgo, formatNumber } from '../format';
+import { formatAgo, formatBytes, formatNumber } from '../format';
 import type { WorkerView } from '../run-state';
 
 /** A worker whose latest record is older than this while it is training is flagged as stale. */
@@ -12,13 +12,16 @@ interface Row {
   status: HTMLElement;
   heartbeat: HTMLElement;
   ips: HTMLElement;
+  cpu: HTMLElement;
+  rss: HTMLElement;
+  gpu: HTMLElement;
   compute: HTMLElement;
   allreduce: HTMLElement;
   wait: HTMLElement;
   splitLabel: HTMLElement;
 }
 
-/** One row per rank: identity, status, last heartbeat, img/s and where its step time goes. */
+/** One row per rank: identity, status, last heartbeat, img/s, CPU and memory, and where its step time goes. */
 export class WorkerTable {
   readonly root: HTMLElement;
   private readonly tbody: HTMLTableSectionElement;
@@ -31,7 +34,7 @@ export class WorkerTable {
       h('span', { class: 'legend' }, h('i', { class: 'swatch compute' }), 'compute', h('i', { class: 'swatch allreduce' }), 'all-reduce', h('i', { class: 'swatch wait' }), 'waiting'),
     );
     this.tbody = h('tbody');
-    const head = ['rank', 'host', 'backend · device', 'status', 'last heartbeat', 'img/s', 'step time (mean of last 20 steps)'];
+    const head = ['rank', 'host', 'backend · device', 'status', 'last heartbeat', 'img/s', 'CPU', 'RSS', 'GPU mem', 'step time (mean of last 20 steps)'];
     const table = h('table', { class: 'workers', testId: 'worker-table' }, h('thead', {}, h('tr', {}, ...head.map((t) => h('th', { text: t })))), this.tbody);
     this.empty = h('p', { class: 'empty', text: 'No worker has joined yet.' });
     c.body.append(table, this.empty);
@@ -59,6 +62,10 @@ export class WorkerTable {
       setText(row.heartbeat, formatAgo(age));
       row.heartbeat.classList.toggle('stale', w.status !== 'gone' && !runEnded && age > STALE_AFTER_MS);
       setText(row.ips, formatNumber(w.imagesPerSec));
+      // CPU as top shows it: 100% is one core busy.
+      setText(row.cpu, w.usage ? `${Math.round(w.usage.cpuPercent)}%` : '—');
+      setText(row.rss, formatBytes(w.usage?.rssBytes));
+      setText(row.gpu, formatBytes(w.usage?.gpuBytes));
       const s = w.split;
       const total = s ? s.computeMs + s.allreduceMs + s.waitMs : 0;
       const pct = (v: number) => (total > 0 ? (100 * v) / total : 0);
@@ -79,6 +86,9 @@ export class WorkerTable {
     const status = h('span', { class: 'pill' });
     const heartbeat = cell();
     const ips = h('td', { class: 'num' });
+    const cpu = h('td', { class: 'num', attrs: { 'data-col': 'cpu' } });
+    const rss = h('td', { class: 'num', attrs: { 'data-col': 'rss' } });
+    const gpu = h('td', { class: 'num', attrs: { 'data-col': 'gpu' } });
     const compute = h('span', { class: 'seg compute' });
     const allreduce = h('span', { class: 'seg allreduce' });
     const wait = h('span', { class: 'seg wait' });
@@ -92,13 +102,16 @@ export class WorkerTable {
       h('td', {}, status),
       heartbeat,
       ips,
+      cpu,
+      rss,
+      gpu,
       h('td', { class: 'split' }, h('span', { class: 'bar' }, compute, allreduce, wait), splitLabel),
     );
     // Keep rows in rank order.
     const after = [...this.rows.keys()].filter((r) => r > rank).sort((a, b) => a - b)[0];
     if (after === undefined) this.tbody.append(tr);
     else this.tbody.insertBefore(tr, this.rows.get(after)!.tr);
-    const row = { tr, host, device, status, heartbeat, ips, compute, allreduce, wait, splitLabel };
+    const row = { tr, host, device, status, heartbeat, ips, cpu, rss, gpu, compute, allreduce, wait, splitLabel };
     this.rows.set(rank, row);
     return row;
   }

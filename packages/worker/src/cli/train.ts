@@ -22,6 +22,6 @@ await runCli(async () => {
   log(backend.summary);
   const data = await loadCifar10({ dataDir: o.dataDir, cacheDir: o.cacheDir, log });
   log(`data: ${data.source}`);
-  const result = await trainLocally(config, data, { runsDir: o.runsDir, log });
+  const result = await trainLocally(config, data, { runsDir: o.runsDir, log, backend: { name: backend.name, device: backend.device } });
   logLine('notice', `done in ${result.wallSec.toFixed(1)} s, ${result.imagesPerSec.toFixed(1)} img/s overall; run folder ${result.runDir}`);
 });

@@ -7,6 +7,7 @@ import { buildModel } from '@gradsync/core/model';
 import { type CoordinatorMessage, floatsFromBytes, isRefusal, floatsToBytes, indicesFromBytes } from '@gradsync/core/protocol';
 import { gatherSamples, Replica, sliceSamples } from '@gradsync/core/train';
 import type { CoordinatorLink } from '../coordinator-link';
+import { ProcessUsageSampler } from '../process-usage';
 import { trainingSplits } from '../train-local';
 import { type AllReducer } from '../allreduce/index';
 import { DatasetReceiver } from './dataset-receiver';
@@ -66,6 +67,7 @@ export class WorkerSession {
   private star: StarClient | null = null;
   private queue: Promise<void> = Promise.resolve();
   private lastReportAt = performance.now();
+  private readonly usage = new ProcessUsageSampler();
   private endResolve!: (end: SessionEnd) => void;
   readonly ended: Promise<SessionEnd> = new Promise((r) => (this.endResolve = r));
   private isOver = false;
@@ -230,6 +232,7 @@ export class WorkerSession {
       waitMs,
       applied,
       hash: m.reportHash ? replica.weightsHash() : undefined,
+      ...this.usage.sample(),
     });
     this.lastReportAt = performance.now();
   }

@@ -1,0 +1,22 @@
+import type { MetricRecord, RunSummary } from '@gradsync/core/metrics';
+
+/**
+ * The runs of `pnpm dashboard runs/`, or null when this server serves one run live (its
+ * /api/view says "live"; an unreachable or older server counts as live too).
+ */
+export async function fetchRunList(): Promise<RunSummary[] | null> {
+  try {
+    const view = (await (await fetch('/api/view', { cache: 'no-store' })).json()) as { view?: string };
+    if (view.view !== 'compare') return null;
+    const res = await fetch('/api/runs', { cache: 'no-store' });
+    return res.ok ? ((await res.json()) as RunSummary[]) : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function fetchRunRecords(name: string): Promise<MetricRecord[]> {
+  const res = await fetch(`/api/runs/${encodeURIComponent(name)}/records`, { cache: 'no-store' });
+  if (!res.ok) throw new Error(`${name}: HTTP ${res.status}`);
+  return (await res.json()) as MetricRecord[];
+}
