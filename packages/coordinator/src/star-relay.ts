@@ -1,6 +1,6 @@
 import { StarReductionHub } from '@gradsync/core/allreduce';
 import { CLOSE, encodeMessage, floatsFromBytes, floatsToBytes } from '@gradsync/core/protocol';
-import type { WorkerConnection } from './worker-hub';
+import type { Member } from './run/member';
 
 /**
  * The coordinator's half of the star all-reduce in training: each member sends its gradient as a
@@ -10,12 +10,12 @@ import type { WorkerConnection } from './worker-hub';
 export class StarRelay {
   private readonly hub: StarReductionHub;
 
-  constructor(private readonly members: readonly WorkerConnection[]) {
+  constructor(private readonly members: readonly Member[]) {
     this.hub = new StarReductionHub({ world: members.length });
   }
 
   /** A member's part; a malformed one (wrong length, duplicate, unknown op) closes that member's link. */
-  onPart(conn: WorkerConnection, op: number, bytes: Uint8Array): void {
+  onPart(conn: Member, op: number, bytes: Uint8Array): void {
     if (!this.members.includes(conn)) return; // a part for a group that no longer exists
     let sum: Float32Array | null;
     try {

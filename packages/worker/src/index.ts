@@ -3,5 +3,5 @@ export * from './allreduce/index';
 export { connectToCoordinator, type ConnectOptions, type CoordinatorLink } from './coordinator-link';
 export { createRingProvider, type RingProviderOptions } from './ring-provider';
 export { WorkerSession, type RingProvider, type SessionEnd } from './session/worker-session';
-export { trainLocally, trainingSplits, type LocalRunResult } from './train-local';
+export { trainLocally, type LocalRunResult } from './train-local';
 export { BACKEND_CHOICES } from './backend-flag';

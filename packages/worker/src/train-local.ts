@@ -3,10 +3,10 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { augmentParamsFor } from '@gradsync/core/augment';
 import type { RunConfig } from '@gradsync/core/config';
-import { type Cifar10, type CifarSplit, epochPermutation, globalBatchIndices, splitValidation, stepsPerEpoch } from '@gradsync/core/data';
+import { type Cifar10, epochPermutation, globalBatchIndices, stepsPerEpoch } from '@gradsync/core/data';
 import { type EvalSummary, type MetricRecord, RunMetricsFiles } from '@gradsync/core/metrics';
 import { buildModel, saveLayersModel } from '@gradsync/core/model';
-import { createPlateauState, type EvalSums, gatherSamples, plateauStep, Replica } from '@gradsync/core/train';
+import { createPlateauState, evalSummary, gatherSamples, plateauStep, Replica, trainingSplits } from '@gradsync/core/train';
 import { EpochProgress } from '@gradsync/core/progress';
 import { ProcessUsageSampler } from './process-usage';
 
@@ -16,23 +16,6 @@ export interface LocalRunResult {
   test: EvalSummary;
   imagesPerSec: number;
   wallSec: number;
-}
-
-export function summarize(sums: EvalSums): EvalSummary {
-  return {
-    loss: sums.count ? sums.lossSum / sums.count : 0,
-    accuracy: sums.count ? sums.correct / sums.count : 0,
-    count: sums.count,
-    confusion: sums.confusion,
-  };
-}
-
-/** Training data after the validation split and the optional limit. */
-export function trainingSplits(data: Cifar10, config: RunConfig): { train: CifarSplit; validation: CifarSplit } {
-  const { train, validation } = splitValidation(data.train, config.validationCount);
-  if (config.limitTrain === null || config.limitTrain >= train.count) return { train, validation };
-  const n = config.limitTrain;
-  return { train: { images: train.images.subarray(0, n * 3072), labels: train.labels.subarray(0, n), count: n }, validation };
 }
 
 /**
@@ -52,7 +35,7 @@ export async function trainLocally(
   const metrics = new RunMetricsFiles(runDir);
   const emit = (r: MetricRecord) => metrics.append(r);
 
-  const { train, validation } = trainingSplits(data, config);
+  const { train, validation } = trainingSplits(data.train, config);
   const steps = stepsPerEpoch(train.count, config.batchSize);
   emit({
     kind: 'run',
@@ -116,7 +99,7 @@ export async function trainLocally(
     }
     progress.stop();
     const epochSec = (performance.now() - epochStart) / 1000;
-    validationSummary = validation.count > 0 ? summarize(await replica.evaluate(validation.images, validation.labels)) : null;
+    validationSummary = validation.count > 0 ? evalSummary(await replica.evaluate(validation.images, validation.labels)) : null;
     const lr = plateau.lr;
     if (validationSummary) plateau = plateauStep(plateau, validationSummary.loss, config.plateau);
     emit({
@@ -141,7 +124,7 @@ export async function trainLocally(
     );
   }
 
-  const test = summarize(await replica.evaluate(data.test.images, data.test.labels));
+  const test = evalSummary(await replica.evaluate(data.test.images, data.test.labels));
   const wallSec = (performance.now() - runStart) / 1000;
   emit({ kind: 'end', t: Date.now(), status: 'completed', epochs: config.epochs, steps: globalStep, wallSec, test });
   await saveLayersModel(replica.model, path.join(runDir, 'model'), {

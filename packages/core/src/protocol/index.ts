@@ -3,3 +3,4 @@ export * from './peer';
 export * from './messages';
 export * from './dataset';
 export * from './close';
+export * from './replica-state';

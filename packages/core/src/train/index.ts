@@ -3,3 +3,4 @@ export * from './plateau';
 export * from './weight-layout';
 export * from './replica';
 export * from './batch';
+export * from './training-splits';

@@ -211,6 +211,11 @@ function writeSlots(slots: WeightSlot[], flat: Float32Array): void {
 }
 
 /** Adds evaluation sums from several shards. */
+/** Mean loss and accuracy of summed evaluation results (0 for an empty split). */
+export function evalSummary(s: EvalSums): { loss: number; accuracy: number; count: number; confusion: number[] } {
+  return { loss: s.count ? s.lossSum / s.count : 0, accuracy: s.count ? s.correct / s.count : 0, count: s.count, confusion: s.confusion };
+}
+
 export function addEvalSums(parts: readonly EvalSums[]): EvalSums {
   const total: EvalSums = { lossSum: 0, correct: 0, count: 0, confusion: new Array(NUM_CLASSES * NUM_CLASSES).fill(0) };
   for (const p of parts) {

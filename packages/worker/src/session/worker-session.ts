@@ -5,10 +5,9 @@ import { type RunConfig, validateRunConfig } from '@gradsync/core/config';
 import type { CifarSplit } from '@gradsync/core/data';
 import { buildModel } from '@gradsync/core/model';
 import { type CoordinatorMessage, floatsFromBytes, isRefusal, floatsToBytes, indicesFromBytes } from '@gradsync/core/protocol';
-import { gatherSamples, Replica, sliceSamples } from '@gradsync/core/train';
+import { gatherSamples, Replica, sliceSamples, trainingSplits } from '@gradsync/core/train';
 import type { CoordinatorLink } from '../coordinator-link';
 import { ProcessUsageSampler } from '../process-usage';
-import { trainingSplits } from '../train-local';
 import { type AllReducer } from '../allreduce/index';
 import { DatasetReceiver } from './dataset-receiver';
 import { StarClient } from './star-client';
@@ -164,7 +163,7 @@ export class WorkerSession {
     receiver.add(m.part, m.offset, m.data);
     if (!receiver.complete) return;
     const data = receiver.finish();
-    this.splits = { ...trainingSplits(data, this.need(this.config, 'config')), test: data.test };
+    this.splits = { ...trainingSplits(data.train, this.need(this.config, 'config')), test: data.test };
     this.receiver = null;
     this.send({ type: 'ready', phase: 'data' });
   }

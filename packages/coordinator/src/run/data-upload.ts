@@ -1,0 +1,30 @@
+import type { RunConfig } from '@gradsync/core/config';
+import type { Cifar10 } from '@gradsync/core/data';
+import { PROTOCOL_VERSION } from '@gradsync/core/protocol';
+import type { Member } from './member';
+
+/** Data travels in frames of this size: large enough to stream fast, small enough to interleave with heartbeats. */
+export const CHUNK_BYTES = 4 << 20;
+
+/** Welcomes an admitted worker and streams it the whole data set; it answers `ready` (phase data) once checked. */
+export function sendWelcomeAndData(member: Member, welcome: { runId: string; config: RunConfig; checksum: string }, data: Cifar10): void {
+  member.send({
+    type: 'welcome',
+    v: PROTOCOL_VERSION,
+    runId: welcome.runId,
+    rank: member.rank,
+    config: welcome.config as unknown as Record<string, unknown>,
+    dataset: { trainCount: data.train.count, testCount: data.test.count, classNames: data.classNames, checksum: welcome.checksum, source: data.source },
+  });
+  const parts = [
+    ['train-images', data.train.images],
+    ['train-labels', data.train.labels],
+    ['test-images', data.test.images],
+    ['test-labels', data.test.labels],
+  ] as const;
+  for (const [part, bytes] of parts) {
+    for (let offset = 0; offset < bytes.length; offset += CHUNK_BYTES) {
+      member.send({ type: 'data', part, offset, data: bytes.subarray(offset, Math.min(bytes.length, offset + CHUNK_BYTES)) });
+    }
+  }
+}

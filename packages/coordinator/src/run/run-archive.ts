@@ -1,0 +1,59 @@
+import path from 'node:path';
+import type { RunConfig } from '@gradsync/core/config';
+import { buildModel, saveLayersModel } from '@gradsync/core/model';
+import type { PlateauState, ReplicaState } from '@gradsync/core/train';
+import { Replica } from '@gradsync/core/train';
+import { type Checkpoint, writeCheckpoint } from '../checkpoint';
+
+/**
+ * The coordinator's own replica, which never trains: it holds the initial (or resumed) weights,
+ * takes the group's state before each checkpoint and at the end, and writes checkpoints and the
+ * exported model into the run folder.
+ */
+export class RunArchive {
+  readonly replica: Replica;
+
+  constructor(
+    private readonly config: RunConfig,
+    private readonly runDir: string,
+    private readonly classNames: string[],
+    resume: Checkpoint | null,
+  ) {
+    this.replica = new Replica(buildModel(config.model, config.seed, config.init));
+    if (resume) this.replica.setState(resume.state);
+  }
+
+  /** Floats in one full state vector (weights + statistics): sizes the frames that carry it. */
+  get bufferFloats(): number {
+    return this.replica.bufferLength;
+  }
+
+  initialState(): ReplicaState {
+    return this.replica.getState();
+  }
+
+  adopt(state: ReplicaState): void {
+    this.replica.setState(state);
+  }
+
+  /** Writes checkpoints/<step> (state, metadata, a loadable model); returns its folder. */
+  checkpoint(meta: { nextEpoch: number; step: number; plateau: PlateauState }): Promise<string> {
+    return writeCheckpoint(this.runDir, { runName: this.config.runName, model: this.config.model, ...meta }, this.replica.getState(), (tmp) =>
+      saveLayersModel(this.replica.model, path.join(tmp, 'model'), { classNames: this.classNames }),
+    );
+  }
+
+  /** Writes runs/<name>/model, the final model with its metadata; returns the folder and weights hash. */
+  async exportModel(): Promise<{ dir: string; weightsHash: string }> {
+    const dir = path.join(this.runDir, 'model');
+    const weightsHash = this.replica.weightsHash();
+    await saveLayersModel(this.replica.model, dir, {
+      classNames: this.classNames,
+      input: 'float32 NHWC [n, 32, 32, 3], RGB scaled to [0, 1]',
+      output: 'logits over classNames',
+      config: this.config,
+      weightsHash,
+    });
+    return { dir, weightsHash };
+  }
+}
