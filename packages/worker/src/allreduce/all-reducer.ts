@@ -8,7 +8,8 @@
  * timeout) rejects with a GradsyncError and leaves the reducer unusable: the group must be rebuilt.
  */
 export interface AllReducer {
-  readonly algorithm: 'ring' | 'star';
+  /** 'solo': a group of one, nothing to reduce; 'none': a stand-in while there is no group. */
+  readonly algorithm: 'ring' | 'star' | 'solo' | 'none';
   allReduceSum(data: Float32Array, opId: number): Promise<Float32Array>;
   close(): Promise<void>;
 }
