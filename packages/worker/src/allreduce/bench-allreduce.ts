@@ -45,7 +45,10 @@ export interface BenchOptions {
   raw?: boolean;
   /** Also measure N concurrent streams around a ring (default false). */
   ringCeiling?: boolean;
-  /** Send RFC-masked client frames (default false), to measure what masking costs. */
+  /**
+   * Send RFC-masked client frames on ring and raw links (default false), to measure what masking
+   * costs. Star always masks: its links are coordinator links, WebSocket clients as in training.
+   */
   maskFrames?: boolean;
   quick?: boolean;
   /** Progress lines (default: none). */

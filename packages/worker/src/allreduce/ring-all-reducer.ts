@@ -1,5 +1,7 @@
 /**
  * Ring all-reduce over WebSocket links (the transport; the schedule is core's RingOperation).
+ * (~420 lines: listening, linking and the data path share one lifecycle and the running
+ * operation; what is pure lives in ring-lifecycle.ts and core's RingOperation.)
  *
  * Each rank listens (port 0 by default: the OS picks), is told every rank's URL, dials rank+1 and
  * admits rank−1. Data flows one way around the ring: segments go out on the dialed link and come
@@ -32,7 +34,7 @@ import {
   type Frame,
   type PeerHello,
 } from '@gradsync/core/protocol';
-import { MAX_OP_ID, type AllReducer } from './all-reducer';
+import { badOperationArgs, type AllReducer } from './all-reducer';
 import { dialPeer, readHello } from './peer-handshake';
 import { closeLink } from './peer-socket';
 import { checkGroup, type InboundLink, type Lifecycle, refusalFor, type RingGroup } from './ring-lifecycle';
@@ -206,10 +208,8 @@ export class RingAllReducer implements AllReducer {
   }
 
   allReduceSum(data: Float32Array, opId: number): Promise<Float32Array> {
-    if (!(data instanceof Float32Array)) return Promise.reject(new GradsyncError('E_ALLREDUCE_ARG', 'allReduceSum needs a Float32Array'));
-    if (!Number.isInteger(opId) || opId < 0 || opId > MAX_OP_ID) {
-      return Promise.reject(new GradsyncError('E_ALLREDUCE_ARG', `operation id must be an integer in 0..${MAX_OP_ID}, got ${opId}`));
-    }
+    const badArgs = badOperationArgs(data, opId);
+    if (badArgs) return Promise.reject(badArgs);
     const life = this.life;
     if (life.state === 'closed') return Promise.reject(new GradsyncError('E_ALLREDUCE_CLOSED', `ring all-reduce op ${opId}: the reducer is closed`));
     if (life.state === 'failed') return Promise.reject(life.error);

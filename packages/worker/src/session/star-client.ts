@@ -9,7 +9,7 @@
  */
 import { GradsyncError } from '@gradsync/core';
 import { floatsToBytes, type WorkerMessage } from '@gradsync/core/protocol';
-import { MAX_OP_ID, type AllReducer } from '../allreduce/all-reducer';
+import { badOperationArgs, type AllReducer } from '../allreduce/all-reducer';
 
 export interface StarClientOptions {
   /** Sends a message to the coordinator (the link drops it if the link is down). */
@@ -52,10 +52,8 @@ export class StarClient implements AllReducer {
   }
 
   allReduceSum(data: Float32Array, opId: number): Promise<Float32Array> {
-    if (!(data instanceof Float32Array)) return Promise.reject(new GradsyncError('E_ALLREDUCE_ARG', 'allReduceSum needs a Float32Array'));
-    if (!Number.isInteger(opId) || opId < 0 || opId > MAX_OP_ID) {
-      return Promise.reject(new GradsyncError('E_ALLREDUCE_ARG', `operation id must be an integer in 0..${MAX_OP_ID}, got ${opId}`));
-    }
+    const badArgs = badOperationArgs(data, opId);
+    if (badArgs) return Promise.reject(badArgs);
     const state = this.current;
     switch (state.phase) {
       case 'closed':
