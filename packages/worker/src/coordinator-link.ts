@@ -4,8 +4,8 @@ import { finalTlsFailure, type ServerCheck, wsTlsOptions } from '@gradsync/core/
 import { CLOSE, closeReason, type CoordinatorMessage, encodeMessage, isProtocolError, parseCoordinatorMessage, type WorkerMessage } from '@gradsync/core/protocol';
 
 export interface CoordinatorLink {
+  /** Encodes and sends at once (the message is not held); dropped when the link is not open. */
   send(message: WorkerMessage): void;
-  /** Raw frame send, for large pre-encoded payloads. */
   close(code?: number, reason?: string): void;
   readonly closed: Promise<{ code: number; reason: string }>;
 }

@@ -1,6 +1,8 @@
 /**
  * Messages on the all-reduce data plane: the peer links of the ring, and the float frames that
- * ring segments and star contributions/results travel in.
+ * ring segments travel in. The star kinds (2, 3) are defined and checked but no link carries them
+ * now: the star all-reduce goes over the coordinator link as `star-part` / `star-sum` messages
+ * (messages.ts); the benchmark-only star that used them was deleted in issue 13.
  *
  * ## Handshake (MessagePack, see codec.ts)
  * The rank that dials (rank r dials rank r+1) sends `peer-hello`; the listener checks the run id,

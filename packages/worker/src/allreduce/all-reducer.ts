@@ -1,3 +1,5 @@
+import { GradsyncError } from '@gradsync/core';
+
 /**
  * What the training step needs from a reduction (the process group, in PyTorch DDP's terms):
  * the element-wise sum of `data` over all ranks, the same bytes on every rank.
@@ -8,10 +10,18 @@
  * timeout) rejects with a GradsyncError and leaves the reducer unusable: the group must be rebuilt.
  */
 export interface AllReducer {
-  readonly algorithm: 'ring' | 'star';
+  /** 'solo': a group of one, nothing to reduce; 'none': a stand-in while there is no group. */
+  readonly algorithm: 'ring' | 'star' | 'solo' | 'none';
   allReduceSum(data: Float32Array, opId: number): Promise<Float32Array>;
   close(): Promise<void>;
 }
 
 /** Largest operation id (ids travel as u32). */
 export const MAX_OP_ID = 0xffffffff;
+
+/** Why `allReduceSum(data, opId)` cannot start whatever the reducer's state (null: the arguments are fine). */
+export function badOperationArgs(data: unknown, opId: number): GradsyncError | null {
+  if (!(data instanceof Float32Array)) return new GradsyncError('E_ALLREDUCE_ARG', 'allReduceSum needs a Float32Array');
+  if (!Number.isInteger(opId) || opId < 0 || opId > MAX_OP_ID) return new GradsyncError('E_ALLREDUCE_ARG', `operation id must be an integer in 0..${MAX_OP_ID}, got ${opId}`);
+  return null;
+}

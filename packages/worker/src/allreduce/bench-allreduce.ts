@@ -48,7 +48,10 @@ export interface BenchOptions {
   ringCeiling?: boolean;
   /** Also measure the ring over TLS with 2 ranks (kind ring-tls; default false). */
   tlsRing?: boolean;
-  /** Send RFC-masked client frames (default false), to measure what masking costs. */
+  /**
+   * Send RFC-masked client frames on ring and raw links (default false), to measure what masking
+   * costs. Star always masks: its links are coordinator links, WebSocket clients as in training.
+   */
   maskFrames?: boolean;
   quick?: boolean;
   /** Progress lines (default: none). */

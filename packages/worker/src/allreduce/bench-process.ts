@@ -3,8 +3,8 @@
  * role, driven by its parent over the IPC channel:
  *
  *   ring      a RingAllReducer rank
- *   star      a StarAllReducer rank, linked to the hub
- *   star-hub  the coordinator's side: a StarHubServer
+ *   star      a StarClient rank over a coordinator link, as in training (bench-star.ts)
+ *   star-hub  the coordinator's side, as in training: a WorkerHub feeding a StarRelay
  *   raw       a plain WebSocket stream with the same framing (24-byte header message, then the
  *             raw float bytes; receiver copies each payload into place), to measure what the link
  *             itself can carry; optionally dials the next raw process, and listens for the previous
@@ -25,9 +25,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { encodeFrameHeader, FrameReader, ProtocolError } from '@gradsync/core/protocol';
 import type { AllReducer } from './all-reducer';
 import { RingAllReducer } from './ring-all-reducer';
-import { StarAllReducer } from './star-all-reducer';
-import { StarHubServer } from './star-hub-server';
-import { wsFrameChannel } from './ws-frame-channel';
+import { joinStarCoordinator, listenStarCoordinator, type StarCoordinator, type StarRank } from './bench-star';
 import { zeroMask } from './peer-socket';
 
 export type BenchRole = 'ring' | 'star' | 'star-hub' | 'raw';
@@ -72,6 +70,11 @@ function isExactSum(x: Float32Array, world: number): boolean {
     if (x[i] !== s) return false;
   }
   return true;
+}
+
+/** Diagnostics from the links go to stderr, which the parent passes through. */
+function logLine(line: string): void {
+  process.stderr.write(`[bench ${process.pid}] ${line}\n`);
 }
 
 function send(message: ChildMessage): void {
@@ -172,15 +175,16 @@ async function main(): Promise<void> {
   let init: Extract<ParentMessage, { type: 'init' }> | null = null;
   let reducer: AllReducer | null = null;
   let ring: RingAllReducer | null = null;
-  let hub: StarHubServer | null = null;
+  let hub: StarCoordinator | null = null;
+  let star: StarRank | null = null;
   let raw: RawStream | null = null;
   let input = new Float32Array(0);
   let data = new Float32Array(0);
   const barrier = new Float32Array(1);
   const release = async () => {
-    await Promise.race([Promise.all([reducer?.close(), hub?.close()]), new Promise((r) => setTimeout(r, 2000))]);
+    await Promise.race([Promise.all([star?.close() ?? reducer?.close(), hub?.close()]), new Promise((r) => setTimeout(r, 2000))]);
     raw?.close();
-    reducer = ring = hub = raw = null;
+    reducer = ring = hub = star = raw = null;
     input = data = new Float32Array(0);
   };
 
@@ -194,7 +198,7 @@ async function main(): Promise<void> {
           reducer = ring;
           send({ type: 'listening', url: ring.url });
         } else if (msg.role === 'star-hub') {
-          hub = await StarHubServer.listen({ world: msg.world });
+          hub = await listenStarCoordinator(msg.world, logLine);
           send({ type: 'listening', url: hub.url });
         } else if (msg.role === 'raw') {
           raw = new RawStream(msg.segmentBytes, msg.maskFrames);
@@ -209,12 +213,10 @@ async function main(): Promise<void> {
         if (i.role === 'ring') {
           await ring!.connect({ rank: i.rank, world: i.world, peers: msg.peers, runId: 'bench' });
         } else if (i.role === 'star') {
-          const ws = new WebSocket(`${msg.hubUrl}/?rank=${i.rank}`, { perMessageDeflate: false, generateMask: i.maskFrames ? undefined : zeroMask, maxPayload: 2 ** 30 });
-          await new Promise((resolve, reject) => {
-            ws.once('open', resolve);
-            ws.once('error', reject);
-          });
-          reducer = new StarAllReducer({ rank: i.rank, world: i.world, channel: wsFrameChannel(ws), timeoutMs: i.timeoutMs });
+          star = await joinStarCoordinator(msg.hubUrl ?? '', { timeoutMs: i.timeoutMs, log: logLine });
+          reducer = star.reducer;
+        } else if (i.role === 'star-hub') {
+          await hub?.formed;
         } else if (i.role === 'raw') {
           await raw!.dial(msg.next);
         }

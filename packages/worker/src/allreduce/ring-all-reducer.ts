@@ -1,5 +1,7 @@
 /**
  * Ring all-reduce over WebSocket links (the transport; the schedule is core's RingOperation).
+ * (~420 lines: listening, linking and the data path share one lifecycle and the running
+ * operation; what is pure lives in ring-lifecycle.ts and core's RingOperation.)
  *
  * Each rank listens (port 0 by default: the OS picks), is told every rank's URL, dials rank+1 and
  * admits rank−1. Data flows one way around the ring: segments go out on the dialed link and come
@@ -17,7 +19,7 @@ import https from 'node:https';
 import WebSocket, { WebSocketServer } from 'ws';
 import { GradsyncError } from '@gradsync/core';
 import { type AllowList, refuseOutsiders, type TlsIdentity } from '@gradsync/core/cluster';
-import { MAX_WORLD, RingOperation, ringNext, ringPrev, segmentElementsForBytes, type SegmentTransfer } from '@gradsync/core/allreduce';
+import { RingOperation, ringNext, ringPrev, segmentElementsForBytes, type SegmentTransfer } from '@gradsync/core/allreduce';
 import {
   CLOSE,
   encodeFrameHeader,
@@ -33,10 +35,13 @@ import {
   type Frame,
   type PeerHello,
 } from '@gradsync/core/protocol';
-import { MAX_OP_ID, type AllReducer } from './all-reducer';
-import { dialPeer, readHello, refusalReason } from './peer-handshake';
+import { badOperationArgs, type AllReducer } from './all-reducer';
+import { dialPeer, readHello } from './peer-handshake';
 import { certificateRefusal, clientFingerprint, peerUrlWithFingerprint, splitPeerUrl } from './ring-tls';
 import { closeLink } from './peer-socket';
+import { checkGroup, type InboundLink, type Lifecycle, refusalFor, type RingGroup } from './ring-lifecycle';
+
+export type { RingGroup } from './ring-lifecycle';
 
 export interface RingAllReducerOptions {
   /** Interface to listen on (default 127.0.0.1). */
@@ -66,16 +71,6 @@ export interface RingAllReducerOptions {
   tls?: TlsIdentity;
 }
 
-/** The group as the coordinator announces it. */
-export interface RingGroup {
-  rank: number;
-  world: number;
-  /** WebSocket URL of every rank, indexed by rank. */
-  peers: readonly string[];
-  runId: string;
-  token?: string;
-}
-
 export const DEFAULT_SEGMENT_BYTES = 1024 * 1024;
 
 type Settings = Required<Omit<RingAllReducerOptions, 'host' | 'port' | 'advertiseHost' | 'allow' | 'onRefused' | 'tls'>> & { tls?: TlsIdentity };
@@ -84,6 +79,9 @@ interface RunningOp {
   readonly id: number;
   readonly data: Float32Array;
   readonly ring: RingOperation;
+  /** The link to rank+1, which every segment of this operation goes out on. */
+  readonly next: WebSocket;
+  readonly nextRank: number;
   pendingSends: number;
   readonly resolve: (data: Float32Array) => void;
   readonly reject: (err: Error) => void;
@@ -110,20 +108,13 @@ export class RingAllReducer implements AllReducer {
   private readonly maxEarlyBytes: number;
   private readonly maskFrames: boolean;
   private readonly tls: TlsIdentity | undefined;
-  private group: RingGroup | null = null;
-  private next: WebSocket | null = null;
-  private prev: WebSocket | null = null;
-  private connected = false;
+  private life: Lifecycle = { state: 'listening' };
   private readonly parked: Arrival[] = [];
   private readonly sockets = new Set<WebSocket>();
-  private prevAdmitted: ((ws: WebSocket) => void) | null = null;
   private lastRefusal: string | null = null;
-  private reader: FrameReader | null = null;
   private op: RunningOp | null = null;
   private early: Frame[] = [];
   private earlyBytes = 0;
-  private failure: GradsyncError | null = null;
-  private closed = false;
 
   private constructor(httpServer: http.Server, server: WebSocketServer, url: string, options: Settings) {
     this.httpServer = httpServer;
@@ -191,17 +182,17 @@ export class RingAllReducer implements AllReducer {
    * size checked). Resolves when both links are up. A world of one needs no links.
    */
   async connect(group: RingGroup): Promise<void> {
-    if (this.closed) throw new GradsyncError('E_ALLREDUCE_CLOSED', 'ring all-reduce is closed');
-    if (this.group) throw new GradsyncError('E_ALLREDUCE_STATE', 'connect() was already called');
+    if (this.life.state === 'closed') throw new GradsyncError('E_ALLREDUCE_CLOSED', 'ring all-reduce is closed');
+    if (this.life.state !== 'listening') throw new GradsyncError('E_ALLREDUCE_STATE', 'connect() was already called');
     checkGroup(group);
-    this.group = { ...group, peers: [...group.peers] };
+    const known = { ...group, peers: [...group.peers] };
     if (group.world === 1) {
-      this.connected = true;
+      this.life = { state: 'linked', group: known, links: null };
       return;
     }
     const nextRank = ringNext(group.rank, group.world);
     const prevRank = ringPrev(group.rank, group.world);
-    const admitted = new Promise<WebSocket>((resolve) => (this.prevAdmitted = resolve));
+    const admitted = new Promise<WebSocket>((resolve) => (this.life = { state: 'connecting', group: known, prev: null, admitted: resolve }));
     for (const arrival of this.parked.splice(0)) this.admit(arrival);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
@@ -220,14 +211,9 @@ export class RingAllReducer implements AllReducer {
         tls: fingerprint ? { fingerprint, identity: this.tls } : undefined,
       });
       // If connect() fails first, a link dialed later must not linger or raise an unhandled rejection.
-      dialed.then((ws) => (this.failure || this.closed ? ws.terminate() : undefined), () => {});
+      dialed.then((ws) => (this.life.state === 'failed' || this.life.state === 'closed' ? ws.terminate() : undefined), () => {});
       const [next] = await Promise.race([Promise.all([dialed, admitted]), deadline]);
-      if (this.closed) {
-        next.terminate();
-        throw new GradsyncError('E_ALLREDUCE_CLOSED', 'ring all-reduce was closed while connecting');
-      }
-      this.attachNext(next, nextRank);
-      this.connected = true;
+      this.linkUp(next, nextRank);
     } catch (err) {
       const error = err instanceof GradsyncError ? err : new GradsyncError('E_PEER_CONNECT', String(err), { cause: err });
       this.fail(error);
@@ -238,17 +224,16 @@ export class RingAllReducer implements AllReducer {
   }
 
   allReduceSum(data: Float32Array, opId: number): Promise<Float32Array> {
-    if (!(data instanceof Float32Array)) return Promise.reject(new GradsyncError('E_ALLREDUCE_ARG', 'allReduceSum needs a Float32Array'));
-    if (!Number.isInteger(opId) || opId < 0 || opId > MAX_OP_ID) {
-      return Promise.reject(new GradsyncError('E_ALLREDUCE_ARG', `operation id must be an integer in 0..${MAX_OP_ID}, got ${opId}`));
-    }
-    if (this.closed) return Promise.reject(new GradsyncError('E_ALLREDUCE_CLOSED', `ring all-reduce op ${opId}: the reducer is closed`));
-    if (this.failure) return Promise.reject(this.failure);
-    const group = this.group;
-    if (!group || !this.connected) {
+    const badArgs = badOperationArgs(data, opId);
+    if (badArgs) return Promise.reject(badArgs);
+    const life = this.life;
+    if (life.state === 'closed') return Promise.reject(new GradsyncError('E_ALLREDUCE_CLOSED', `ring all-reduce op ${opId}: the reducer is closed`));
+    if (life.state === 'failed') return Promise.reject(life.error);
+    if (life.state !== 'linked') {
       return Promise.reject(new GradsyncError('E_ALLREDUCE_STATE', `ring all-reduce op ${opId}: connect() has not completed`));
     }
-    if (group.world === 1) return Promise.resolve(data);
+    const { group, links } = life;
+    if (links === null) return Promise.resolve(data);
     if (this.op) {
       return Promise.reject(new GradsyncError('E_ALLREDUCE_BUSY', `ring all-reduce op ${opId}: op ${this.op.id} is still running (one at a time)`));
     }
@@ -264,15 +249,16 @@ export class RingAllReducer implements AllReducer {
           ),
         );
       }, this.timeoutMs);
-      const op: RunningOp = { id: opId, data, ring, pendingSends: 0, resolve, reject, timer };
+      const op: RunningOp = { id: opId, data, ring, next: links.next, nextRank: ringNext(group.rank, group.world), pendingSends: 0, resolve, reject, timer };
       this.op = op;
       for (const t of ring.initialSends) this.sendSegment(op, t);
       // Frames that arrived before this call; any left once the operation has all it needs belong
       // to the next one.
-      while (this.early.length > 0 && this.op === op && !ring.done) {
-        const frame = this.early.shift()!;
+      while (this.op === op && !ring.done) {
+        const frame = this.early.shift();
+        if (frame === undefined) break;
         this.earlyBytes -= frame.payload.byteLength;
-        this.applyFrame(op, frame);
+        this.applyFrame(op, links.prev, frame);
       }
       this.maybeFinish(op);
     });
@@ -280,8 +266,8 @@ export class RingAllReducer implements AllReducer {
 
   /** Closes the links and the listener; a running operation rejects. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.life.state === 'closed') return;
+    this.life = { state: 'closed', group: this.groupOrNull() };
     this.finishOp(new GradsyncError('E_ALLREDUCE_CLOSED', `ring all-reduce op ${this.op?.id}: the reducer was closed`));
     await Promise.all([...this.sockets].map((ws) => closeLink(ws, CLOSE.normal, 'ring all-reduce closed')));
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -300,7 +286,7 @@ export class RingAllReducer implements AllReducer {
   private onInbound(ws: WebSocket, certificate: string | undefined): void {
     this.track(ws);
     ws.binaryType = 'nodebuffer';
-    if (this.closed) {
+    if (this.life.state === 'closed') {
       void closeLink(ws, CLOSE.normal, 'ring all-reduce closed');
       return;
     }
@@ -315,53 +301,58 @@ export class RingAllReducer implements AllReducer {
 
   /** Admits rank−1 or refuses with the reason; parks the hello until the group is known. */
   private admit({ ws, hello, certificate }: Arrival): void {
-    const group = this.group;
-    if (!group) {
+    const life = this.life;
+    if (life.state === 'listening') {
       this.parked.push({ ws, hello, certificate });
       return;
     }
     const reason =
-      this.closed || this.failure
-        ? 'ring all-reduce is closed'
-        : this.prev
-          ? `rank ${group.rank} already has its link from rank ${ringPrev(group.rank, group.world)}`
-          : (certificateRefusal(splitPeerUrl(group.peers[ringPrev(group.rank, group.world)]).fingerprint, certificate, hello.rank) ??
-            refusalReason(hello, { runId: group.runId, expectedRank: ringPrev(group.rank, group.world), token: group.token, segmentBytes: this.segmentBytes }));
-    if (reason) {
+      refusalFor(life, hello, this.segmentBytes) ??
+      (life.state === 'connecting' ? certificateRefusal(splitPeerUrl(life.group.peers[ringPrev(life.group.rank, life.group.world)] ?? '').fingerprint, certificate, hello.rank) : null);
+    if (reason !== null || life.state !== 'connecting') {
       this.lastRefusal = reason;
-      void closeLink(ws, CLOSE.policy, reason);
+      void closeLink(ws, CLOSE.policy, reason ?? 'ring all-reduce is closed');
       return;
     }
-    this.prev = ws;
-    this.reader = new FrameReader(`ring link from rank ${hello.rank}`);
-    ws.on('message', (data: Buffer, isBinary: boolean) => this.onPrevMessage(data, isBinary));
+    const { group } = life;
+    const prev: InboundLink = { ws, reader: new FrameReader(`ring link from rank ${hello.rank}`), fromRank: hello.rank };
+    this.life = { ...life, prev };
+    ws.on('message', (data: Buffer, isBinary: boolean) => this.onPrevMessage(prev, data, isBinary));
     ws.once('close', (code: number, why: Buffer) => this.onLinkClosed(`from rank ${hello.rank}`, code, why));
     ws.send(encode(peerWelcome({ runId: group.runId, rank: group.rank })));
-    this.prevAdmitted?.(ws);
+    life.admitted(ws);
   }
 
-  private attachNext(ws: WebSocket, rank: number): void {
-    this.track(ws);
-    this.next = ws;
-    ws.on('message', () => this.fail(new ProtocolError(`ring link to rank ${rank} sent data on a send-only link; closed the link`)));
-    ws.once('close', (code: number, why: Buffer) => this.onLinkClosed(`to rank ${rank}`, code, why));
+  /** Both links are up: the dialed one to rank+1 becomes the send link. */
+  private linkUp(next: WebSocket, nextRank: number): void {
+    const life = this.life;
+    if (life.state !== 'connecting' || life.prev === null) {
+      // Closed or failed while dialing: connect() still resolves (operations reject with the reason).
+      next.terminate();
+      if (life.state === 'closed') throw new GradsyncError('E_ALLREDUCE_CLOSED', 'ring all-reduce was closed while connecting');
+      return;
+    }
+    this.track(next);
+    this.life = { state: 'linked', group: life.group, links: { prev: life.prev, next } };
+    next.on('message', () => this.fail(new ProtocolError(`ring link to rank ${nextRank} sent data on a send-only link; closed the link`)));
+    next.once('close', (code: number, why: Buffer) => this.onLinkClosed(`to rank ${nextRank}`, code, why));
   }
 
   private onLinkClosed(which: string, code: number, why: Buffer): void {
-    if (this.closed) return;
+    if (this.life.state === 'closed') return;
     const reason = why.toString('utf8');
     this.fail(new GradsyncError('E_PEER_LINK_CLOSED', `ring link ${which} closed (code ${code}${reason ? `: ${reason}` : ''})${this.op ? ` during op ${this.op.id}` : ''}`));
   }
 
   // ---- data path ----
 
-  private onPrevMessage(data: Buffer, isBinary: boolean): void {
-    if (this.failure || this.closed) return;
+  private onPrevMessage(prev: InboundLink, data: Buffer, isBinary: boolean): void {
+    if (this.life.state === 'failed' || this.life.state === 'closed') return;
     if (!isBinary) {
-      this.fail(new ProtocolError(`ring link from rank ${this.prevRank()} sent a text message; closed the link`));
+      this.fail(new ProtocolError(`ring link from rank ${prev.fromRank} sent a text message; closed the link`));
       return;
     }
-    const out = this.reader!.push(data);
+    const out = prev.reader.push(data);
     if (out === null) return;
     if (out instanceof ProtocolError) {
       this.fail(new ProtocolError(`${this.opPrefix()}${out.message}; closed the link`));
@@ -369,19 +360,19 @@ export class RingAllReducer implements AllReducer {
     }
     const op = this.op;
     if (op && !op.ring.done) {
-      this.applyFrame(op, out);
+      this.applyFrame(op, prev, out);
       this.maybeFinish(op);
       return;
     }
     this.earlyBytes += out.payload.byteLength;
     if (this.earlyBytes > this.maxEarlyBytes) {
-      this.fail(new ProtocolError(`ring link from rank ${this.prevRank()} sent ${this.earlyBytes} bytes ahead of any operation here; closed the link`));
+      this.fail(new ProtocolError(`ring link from rank ${prev.fromRank} sent ${this.earlyBytes} bytes ahead of any operation here; closed the link`));
       return;
     }
     this.early.push(out);
   }
 
-  private applyFrame(op: RunningOp, frame: Frame): void {
+  private applyFrame(op: RunningOp, prev: InboundLink, frame: Frame): void {
     const t = op.ring.expected;
     const err = validateRingSegment(frame.header, t && {
       opId: op.id,
@@ -392,7 +383,7 @@ export class RingAllReducer implements AllReducer {
       floatCount: t.end - t.start,
     });
     if (err) {
-      this.fail(new ProtocolError(`${this.opPrefix()}ring link from rank ${this.prevRank()}: ${err.message} (do all ranks pass the same op id and length?); closed the link`));
+      this.fail(new ProtocolError(`${this.opPrefix()}ring link from rank ${prev.fromRank}: ${err.message} (do all ranks pass the same op id and length?); closed the link`));
       return;
     }
     const forward = op.ring.accept(floatsFromBytes(frame.payload, 'ring segment'));
@@ -400,7 +391,7 @@ export class RingAllReducer implements AllReducer {
   }
 
   private sendSegment(op: RunningOp, t: SegmentTransfer): void {
-    const next = this.next!;
+    const { next } = op;
     const floatCount = t.end - t.start;
     next.send(encodeFrameHeader({ kind: 'ring-segment', opId: op.id, phase: t.phase, step: t.step, chunk: t.chunk, segment: t.segment, floatCount }));
     op.pendingSends++;
@@ -408,7 +399,7 @@ export class RingAllReducer implements AllReducer {
     next.send(payload, (err) => {
       op.pendingSends--;
       if (err) {
-        if (this.op === op) this.fail(new GradsyncError('E_PEER_LINK_CLOSED', `${this.opPrefix()}sending to rank ${this.nextRank()} failed: ${err.message}`));
+        if (this.op === op) this.fail(new GradsyncError('E_PEER_LINK_CLOSED', `${this.opPrefix()}sending to rank ${op.nextRank} failed: ${err.message}`));
         return;
       }
       this.maybeFinish(op);
@@ -430,8 +421,8 @@ export class RingAllReducer implements AllReducer {
 
   /** Any failure is final: links close with the reason, the running operation rejects. */
   private fail(err: GradsyncError): void {
-    if (this.failure || this.closed) return;
-    this.failure = err;
+    if (this.life.state === 'failed' || this.life.state === 'closed') return;
+    this.life = { state: 'failed', group: this.groupOrNull(), error: err };
     this.finishOp(err);
     const code = err instanceof ProtocolError ? CLOSE.protocolError : CLOSE.internal;
     for (const ws of this.sockets) void closeLink(ws, code, err.message);
@@ -439,30 +430,12 @@ export class RingAllReducer implements AllReducer {
     this.earlyBytes = 0;
   }
 
+  private groupOrNull(): RingGroup | null {
+    return this.life.state === 'listening' ? null : this.life.group;
+  }
+
   private opPrefix(): string {
-    return this.op ? `ring all-reduce op ${this.op.id} on rank ${this.group?.rank}: ` : `ring all-reduce on rank ${this.group?.rank}: `;
-  }
-
-  private prevRank(): number {
-    const g = this.group!;
-    return ringPrev(g.rank, g.world);
-  }
-
-  private nextRank(): number {
-    const g = this.group!;
-    return ringNext(g.rank, g.world);
+    const rank = this.groupOrNull()?.rank;
+    return this.op ? `ring all-reduce op ${this.op.id} on rank ${rank}: ` : `ring all-reduce on rank ${rank}: `;
   }
 }
-
-function checkGroup(group: RingGroup): void {
-  const bad = (what: string) => {
-    throw new GradsyncError('E_ALLREDUCE_ARG', `ring group: ${what}`);
-  };
-  if (!Number.isInteger(group.world) || group.world < 1 || group.world > MAX_WORLD) bad(`world must be an integer in 1..${MAX_WORLD}, got ${group.world}`);
-  if (!Number.isInteger(group.rank) || group.rank < 0 || group.rank >= group.world) bad(`rank must be in 0..${group.world - 1}, got ${group.rank}`);
-  if (!Array.isArray(group.peers) || group.peers.length !== group.world) bad(`peers must list ${group.world} URLs, got ${group.peers?.length}`);
-  for (const url of group.peers) if (typeof url !== 'string' || !/^wss?:\/\//.test(url)) bad(`peer URL ${JSON.stringify(url)} is not a ws:// URL`);
-  if (typeof group.runId !== 'string' || group.runId.length === 0) bad('runId must be a non-empty string');
-  if (group.token !== undefined && typeof group.token !== 'string') bad('token must be a string');
-}
-

@@ -1,12 +1,9 @@
 /** Helpers shared by the all-reduce tests and the benchmark: groups of reducers on loopback. */
-import WebSocket from 'ws';
 import { mulberry32 } from '@gradsync/core';
 import type { TlsIdentity } from '@gradsync/core/cluster';
+import type { StarClient } from '../session/star-client';
+import { joinStarCoordinator, listenStarCoordinator } from './bench-star';
 import { RingAllReducer, type RingAllReducerOptions } from './ring-all-reducer';
-import { StarAllReducer } from './star-all-reducer';
-import { StarHubServer } from './star-hub-server';
-import { wsFrameChannel } from './ws-frame-channel';
-import { zeroMask } from './peer-socket';
 
 /** `world` ring reducers on 127.0.0.1, linked into one ring. */
 export async function ringGroup(
@@ -20,26 +17,17 @@ export async function ringGroup(
   return reducers;
 }
 
-/** A star hub and `world` star reducers connected to it over WebSocket. */
-export async function starGroup(world: number, timeoutMs?: number): Promise<{ hub: StarHubServer; reducers: StarAllReducer[]; close(): Promise<void> }> {
-  const hub = await StarHubServer.listen({ world });
-  const sockets = await Promise.all(
-    Array.from({ length: world }, (_, rank) => {
-      const ws = new WebSocket(`${hub.url}/?rank=${rank}`, { perMessageDeflate: false, generateMask: zeroMask, maxPayload: 2 ** 30 });
-      return new Promise<WebSocket>((resolve, reject) => {
-        ws.once('open', () => resolve(ws));
-        ws.once('error', reject);
-      });
-    }),
-  );
-  const reducers = sockets.map((ws, rank) => new StarAllReducer({ rank, world, channel: wsFrameChannel(ws), timeoutMs }));
+/** The training path's star group in one process: a coordinator (WorkerHub + StarRelay) and `world` StarClients, indexed by rank. */
+export async function starGroup(world: number, timeoutMs = 60_000): Promise<{ reducers: StarClient[]; close(): Promise<void> }> {
+  const log = () => {};
+  const coordinator = await listenStarCoordinator(world, log);
+  const ranks = await Promise.all(Array.from({ length: world }, () => joinStarCoordinator(coordinator.url, { timeoutMs, log })));
+  ranks.sort((a, b) => a.rank - b.rank);
   return {
-    hub,
-    reducers,
+    reducers: ranks.map((r) => r.reducer),
     async close() {
-      await Promise.all(reducers.map((r) => r.close()));
-      for (const ws of sockets) ws.close();
-      await hub.close();
+      await Promise.all(ranks.map((r) => r.close()));
+      await coordinator.close();
     },
   };
 }

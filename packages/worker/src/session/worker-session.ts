@@ -2,7 +2,6 @@ import { hostname } from 'node:os';
 import { GradsyncError } from '@gradsync/core';
 import { augmentParamsFor } from '@gradsync/core/augment';
 import { type RunConfig, validateRunConfig } from '@gradsync/core/config';
-import type { CifarSplit } from '@gradsync/core/data';
 import { buildModel } from '@gradsync/core/model';
 import { type CoordinatorMessage, floatsFromBytes, isRefusal, floatsToBytes, indicesFromBytes } from '@gradsync/core/protocol';
 import { gatherSamples, Replica, sliceSamples, trainingSplits } from '@gradsync/core/train';
@@ -10,7 +9,10 @@ import type { CoordinatorLink } from '../coordinator-link';
 import { ProcessUsageSampler } from '../process-usage';
 import { type AllReducer } from '../allreduce/index';
 import { DatasetReceiver } from './dataset-receiver';
+import { expectPhase, type GroupState, reducerOf, type SessionEnd, type SessionPhase, soloReducer, WITH_DATA, WITH_RUN } from './session-phase';
 import { StarClient } from './star-client';
+
+export type { SessionEnd } from './session-phase';
 
 /** How a worker joins a ring: where it listens, and how it links up once it knows its neighbours. */
 export interface RingProvider {
@@ -21,11 +23,14 @@ export interface RingProvider {
   join(setup: { rank: number; world: number; peers: string[]; runId: string }): Promise<AllReducer>;
 }
 
-export interface SessionEnd {
-  ok: boolean;
-  reason: string;
-  /** The coordinator vanished (not refused, not finished): worth reconnecting. */
-  coordinatorLost: boolean;
+export interface WorkerSessionOptions {
+  ring: RingProvider;
+  log: (line: string) => void;
+  backend: string;
+  device: string;
+  token?: string;
+  /** A star all-reduce with no sum after this long fails the step (default: StarClient's). */
+  starTimeoutMs?: number;
 }
 
 function allFinite(xs: Float32Array): boolean {
@@ -33,51 +38,32 @@ function allFinite(xs: Float32Array): boolean {
   return true;
 }
 
-/** Stands in between an abort and the next group: any use fails at once. */
-function brokenReducer(reason: string): AllReducer {
-  return {
-    algorithm: 'star',
-    allReduceSum: async () => {
-      throw new GradsyncError('E_ALLREDUCE', `no all-reduce group (${reason})`);
-    },
-    close: async () => {},
-  };
-}
-
-/** Identity reduction for a group of one. */
-const soloReducer: AllReducer = { algorithm: 'star', allReduceSum: async (data) => data, close: async () => {} };
-
 type Msg<T extends CoordinatorMessage['type']> = Extract<CoordinatorMessage, { type: T }>;
 
 /**
  * A worker's side of a run, driven by the coordinator's messages, which are handled strictly in
- * order (star sums excepted: they complete an all-reduce the current step is waiting for).
+ * order (star sums and aborts excepted: they concern the all-reduce the current step waits on).
+ * Where the session stands is one value, `phase` (session-phase.ts).
  */
 export class WorkerSession {
   private link: CoordinatorLink | null = null;
-  private runId = '';
-  private config: RunConfig | null = null;
-  private receiver: DatasetReceiver | null = null;
-  private splits: { train: CifarSplit; validation: CifarSplit; test: CifarSplit } | null = null;
-  private replica: Replica | null = null;
-  private reducer: AllReducer = soloReducer;
-  /** Last global step whose update the replica holds. */
-  private appliedStep = -1;
-  private star: StarClient | null = null;
+  private phase: SessionPhase = { name: 'connecting' };
   private queue: Promise<void> = Promise.resolve();
   private lastReportAt = performance.now();
   private readonly usage = new ProcessUsageSampler();
-  private endResolve!: (end: SessionEnd) => void;
+  private endResolve: (end: SessionEnd) => void = () => {};
   readonly ended: Promise<SessionEnd> = new Promise((r) => (this.endResolve = r));
-  private isOver = false;
-  rank = -1;
 
-  constructor(private readonly opts: { ring: RingProvider; log: (line: string) => void; backend: string; device: string; token?: string }) {}
+  constructor(private readonly opts: WorkerSessionOptions) {}
+
+  /** The current phase's name, for tests and logs. */
+  get phaseName(): SessionPhase['name'] {
+    return this.phase.name;
+  }
 
   /** Binds the session to its coordinator link and says hello. */
   attach(link: CoordinatorLink): void {
     this.link = link;
-    this.star = new StarClient((m) => link.send(m));
     link.send({
       type: 'hello',
       v: 1,
@@ -97,20 +83,16 @@ export class WorkerSession {
     if (message.type === 'abort') {
       // Out of band: the step waiting on this all-reduce must fail now, not after a timeout.
       this.opts.log(`all-reduce aborted: ${message.reason}`);
-      const reducer = this.reducer;
-      this.reducer = brokenReducer(message.reason);
-      void reducer.close().catch(() => {});
+      void this.leaveGroup(message.reason);
       return;
     }
     if (message.type === 'star-sum') {
-      try {
-        this.star?.deliver(message.op, message.data);
-      } catch (err) {
-        this.fail(err);
-      }
+      const star = this.phase.name === 'in-group' ? this.phase.group.star : null;
+      const delivery = star ? star.deliver(message.op, message.data) : { ok: false as const, reason: `star sum for op ${message.op} dropped: no star group` };
+      if (!delivery.ok) this.opts.log(delivery.reason);
       return;
     }
-    this.queue = this.queue.then(() => (this.isOver ? undefined : this.process(message))).catch((err) => this.fail(err));
+    this.queue = this.queue.then(() => (this.phase.name === 'ended' ? undefined : this.process(message))).catch((err) => this.fail(err));
   }
 
   private async process(m: CoordinatorMessage): Promise<void> {
@@ -120,8 +102,7 @@ export class WorkerSession {
       case 'data':
         return this.onData(m);
       case 'prepare-group': {
-        await this.reducer.close().catch(() => {});
-        this.reducer = brokenReducer('between groups');
+        await this.leaveGroup('between groups');
         const peerUrl = await this.opts.ring.prepare();
         this.send({ type: 'endpoint', groupId: m.groupId, peerUrl });
         return;
@@ -135,8 +116,9 @@ export class WorkerSession {
       case 'eval':
         return this.onEval(m);
       case 'get-state': {
-        const s = this.need(this.replica, 'get-state before welcome').getState();
-        this.send({ type: 'state', reqId: m.reqId, appliedStep: this.appliedStep, params: floatsToBytes(s.params), state: floatsToBytes(s.state), adamM: floatsToBytes(s.adam.m), adamV: floatsToBytes(s.adam.v), adamT: s.adam.t });
+        const { run } = expectPhase(this.phase, WITH_RUN, 'get-state');
+        const s = run.replica.getState();
+        this.send({ type: 'state', reqId: m.reqId, appliedStep: run.appliedStep, params: floatsToBytes(s.params), state: floatsToBytes(s.state), adamM: floatsToBytes(s.adam.m), adamV: floatsToBytes(s.adam.v), adamT: s.adam.t });
         return;
       }
       case 'done':
@@ -150,60 +132,82 @@ export class WorkerSession {
   }
 
   private onWelcome(m: Msg<'welcome'>): void {
-    this.runId = m.runId;
-    this.rank = m.rank;
-    this.config = validateRunConfig(m.config as unknown as RunConfig);
-    this.receiver = new DatasetReceiver(m.dataset);
-    this.replica = new Replica(buildModel(this.config.model, this.config.seed, this.config.init));
+    expectPhase(this.phase, ['connecting'], 'welcome');
+    const config = validateRunConfig(m.config as unknown as RunConfig);
+    const replica = new Replica(buildModel(config.model, config.seed, config.init));
+    this.phase = { name: 'receiving-data', run: { runId: m.runId, config, replica, appliedStep: -1 }, receiver: new DatasetReceiver(m.dataset) };
     this.opts.log(`joined run ${m.runId} as rank ${m.rank}; receiving ${m.dataset.trainCount + m.dataset.testCount} images`);
   }
 
   private onData(m: Msg<'data'>): void {
-    const receiver = this.need(this.receiver, 'data before welcome');
+    const { run, receiver } = expectPhase(this.phase, ['receiving-data'], 'data');
     receiver.add(m.part, m.offset, m.data);
     if (!receiver.complete) return;
     const data = receiver.finish();
-    this.splits = { ...trainingSplits(data.train, this.need(this.config, 'config')), test: data.test };
-    this.receiver = null;
+    this.phase = { name: 'ready', run, splits: { ...trainingSplits(data.train, run.config), test: data.test }, why: 'no group yet' };
     this.send({ type: 'ready', phase: 'data' });
   }
 
   private onSetState(m: Msg<'set-state'>): void {
-    const replica = this.need(this.replica, 'set-state before welcome');
-    replica.setState({
+    const { run } = expectPhase(this.phase, WITH_RUN, 'set-state');
+    run.replica.setState({
       params: floatsFromBytes(m.params, 'params'),
       state: floatsFromBytes(m.state, 'state'),
       adam: { m: floatsFromBytes(m.adamM, 'adam m'), v: floatsFromBytes(m.adamV, 'adam v'), t: m.adamT },
     });
-    this.appliedStep = m.appliedStep;
-    if (m.reason === 'repair') this.opts.log(`weights replaced by the group's copy (hash ${replica.weightsHash()}, step ${m.appliedStep})`);
+    run.appliedStep = m.appliedStep;
+    if (m.reason === 'repair') this.opts.log(`weights replaced by the group's copy (hash ${run.replica.weightsHash()}, step ${m.appliedStep})`);
   }
 
   private async onGroup(m: Msg<'group'>): Promise<void> {
-    await this.reducer.close().catch(() => {});
-    this.rank = m.rank;
-    if (m.world === 1) this.reducer = soloReducer;
-    else if (m.algorithm === 'star') this.reducer = this.need(this.star, 'star client');
-    else this.reducer = await this.opts.ring.join({ rank: m.rank, world: m.world, peers: m.peers, runId: this.runId });
+    await this.leaveGroup('between groups');
+    const { run, splits } = expectPhase(this.phase, WITH_DATA, 'group');
+    const group = await this.joinGroup(m, run.runId);
+    this.phase = { name: 'in-group', run, splits, group };
     this.opts.log(`group ${m.groupId}: rank ${m.rank} of ${m.world}, ${m.world === 1 ? 'no all-reduce needed' : `${m.algorithm} all-reduce`}`);
     this.send({ type: 'ready', phase: 'group', groupId: m.groupId });
     this.lastReportAt = performance.now();
   }
 
+  /** A fresh reducer for every group: a star client or ring reducer that failed once stays failed. */
+  private async joinGroup(m: Msg<'group'>, runId: string): Promise<GroupState> {
+    const base = { id: m.groupId, rank: m.rank };
+    if (m.world === 1) return { ...base, reducer: soloReducer, star: null };
+    if (m.algorithm === 'star') {
+      const star = new StarClient({ send: (message) => this.send(message), timeoutMs: this.opts.starTimeoutMs });
+      return { ...base, reducer: star, star };
+    }
+    return { ...base, reducer: await this.opts.ring.join({ rank: m.rank, world: m.world, peers: m.peers, runId }), star: null };
+  }
+
+  /** Leaves the group, if in one: its reducer is closed (a step waiting on it fails at once). */
+  private async leaveGroup(why: string): Promise<void> {
+    const phase = this.phase;
+    if (phase.name !== 'in-group') return;
+    this.phase = { name: 'ready', run: phase.run, splits: phase.splits, why };
+    await this.closeReducer(phase.group.reducer);
+  }
+
+  private async closeReducer(reducer: AllReducer): Promise<void> {
+    // Closing only ends links that are being abandoned; a failure there changes nothing for the
+    // run, but it is worth a line in the log.
+    await reducer.close().catch((err: unknown) => this.opts.log(`closing the ${reducer.algorithm} all-reduce failed: ${err instanceof Error ? err.message : String(err)}`));
+  }
+
   private async onStep(m: Msg<'step'>): Promise<void> {
-    const replica = this.need(this.replica, 'step before welcome');
-    const config = this.need(this.config, 'config');
-    const { train } = this.need(this.splits, 'step before the data set');
+    const { run, splits } = expectPhase(this.phase, WITH_DATA, 'step');
+    const { replica, config } = run;
     const waitMs = performance.now() - this.lastReportAt;
     const t0 = performance.now();
     const indices = indicesFromBytes(m.indices);
-    const batch = gatherSamples(train, indices);
+    const batch = gatherSamples(splits.train, indices);
     const augment = Array.from(indices, (i) => augmentParamsFor(config.augment, config.seed, m.epoch, i));
     const out = await replica.computeStep({ ...batch, augment });
     const t1 = performance.now();
     let sum: Float32Array;
     try {
-      sum = await this.reducer.allReduceSum(out.buffer, m.op);
+      // The phase now, not at the start: an abort during the compute left the group.
+      sum = await reducerOf(this.phase).allReduceSum(out.buffer, m.op);
     } catch (err) {
       // A member left mid-reduction: nothing is applied; the coordinator regroups and redoes the step.
       this.send({ type: 'step-aborted', step: m.step, op: m.op, reason: (err as Error).message.slice(0, 1900) });
@@ -215,7 +219,7 @@ export class WorkerSession {
     const applied = allFinite(sum);
     if (applied) {
       replica.applySummed(sum, m.globalCount, m.lr);
-      this.appliedStep = m.step;
+      run.appliedStep = m.step;
     } else {
       this.opts.log(`step ${m.step}: the summed gradient holds NaN or Inf; update skipped on every rank`);
     }
@@ -237,16 +241,15 @@ export class WorkerSession {
   }
 
   private async onEval(m: Msg<'eval'>): Promise<void> {
-    const replica = this.need(this.replica, 'eval before welcome');
-    const splits = this.need(this.splits, 'eval before the data set');
+    const { run, splits } = expectPhase(this.phase, WITH_DATA, 'eval');
     const split = m.split === 'validation' ? splits.validation : splits.test;
     if (m.end > split.count || m.start > m.end) throw new GradsyncError('E_PROTOCOL', `eval range ${m.start}..${m.end} outside the ${m.split} split of ${split.count}`);
     const part = sliceSamples(split, m.start, m.end);
-    const sums = await replica.evaluate(part.images, part.labels);
+    const sums = await run.replica.evaluate(part.images, part.labels);
     let preview: { predictions: number[]; confidences: number[] } | undefined;
     if (m.preview && m.preview.length > 0) {
       const batch = gatherSamples(split, m.preview);
-      const probs = await replica.predictProbabilities(batch.images, m.preview.length);
+      const probs = await run.replica.predictProbabilities(batch.images, m.preview.length);
       preview = { predictions: [], confidences: [] };
       for (let i = 0; i < m.preview.length; i++) {
         const row = probs.subarray(i * 10, i * 10 + 10);
@@ -264,25 +267,21 @@ export class WorkerSession {
     this.link?.send(message);
   }
 
-  private need<T>(value: T | null, what: string): T {
-    if (value === null) throw new GradsyncError('E_PROTOCOL', `out of order: ${what}`);
-    return value;
-  }
-
   private fail(err: unknown): void {
     const message = err instanceof Error ? err.message : String(err);
-    if (this.isOver) return;
+    if (this.phase.name === 'ended') return;
     this.opts.log(`worker failed: ${message}`);
     this.send({ type: 'failure', message: message.slice(0, 3900) });
     void this.end(false, message);
   }
 
   private async end(ok: boolean, reason: string, coordinatorLost = false): Promise<void> {
-    if (this.isOver) return;
-    this.isOver = true;
-    await this.reducer.close().catch(() => {});
-    await this.star?.close();
+    const phase = this.phase;
+    if (phase.name === 'ended') return;
+    const end = { ok, reason, coordinatorLost };
+    this.phase = { name: 'ended', end };
+    if (phase.name === 'in-group') await this.closeReducer(phase.group.reducer);
     this.link?.close(1000, ok ? 'done' : 'worker stopping');
-    this.endResolve({ ok, reason, coordinatorLost });
+    this.endResolve(end);
   }
 }
