@@ -1,8 +1,9 @@
 /** Worker CLI processes on this machine: started, their stderr prefixed, stopped together. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 
-export const WORKER_CLI = fileURLToPath(new URL('../../worker/src/cli/worker.ts', import.meta.url));
+/** The worker's CLI, found through the worker package's exports. */
+export const WORKER_CLI = createRequire(import.meta.url).resolve('@gradsync/worker/cli/worker');
 
 export interface WorkerExit {
   index: number;

@@ -65,7 +65,7 @@ function openOnce(url: string, maxPayload: number, timeoutMs: number, tls: Serve
 export async function connectToCoordinator(options: ConnectOptions): Promise<CoordinatorLink> {
   const deadline = Date.now() + options.connectTimeoutMs;
   let delay = 250;
-  let lastError = '';
+  let lastError: string;
   let ws: WebSocket | null = null;
   for (let attempt = 1; ws === null; attempt++) {
     try {

@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { Option } from 'commander';
 import { gradsyncProgram, runCli, setQuiet } from '@gradsync/core';
 import { backendRequests, nodeBackendHost } from '@gradsync/core/backend';
@@ -10,9 +9,9 @@ import { quickRunData, quickRunOverrides, quickRunPreset } from '../quick-run';
 import { addJoinOptions, joinCoordinator, refusePeerFlagsWithoutJoin } from '../join-workers';
 import { planLocalWorkers } from '../local-workers';
 import { visibleGpus } from '../visible-gpus';
+import { WORKER_CLI } from '../worker-processes';
 import { addRunOptions, coordinatorLog, launchOptionsFrom } from './run-options';
 
-const WORKER_CLI = fileURLToPath(new URL('../../../worker/src/cli/worker.ts', import.meta.url));
 
 /**
  * CPU workers when --workers is not given. With onednn one worker on every core beats two

@@ -71,7 +71,7 @@ describe('codec', () => {
       try {
         decode(bytes);
       } catch (err) {
-        if (!(err instanceof ProtocolError)) throw new Error(`non-protocol error for ${Buffer.from(bytes).toString('hex')}: ${String(err)}`);
+        if (!(err instanceof ProtocolError)) throw new Error(`non-protocol error for ${Buffer.from(bytes).toString('hex')}: ${String(err)}`, { cause: err });
       }
     }
   });

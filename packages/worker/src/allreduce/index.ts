@@ -1,3 +1,4 @@
 export * from './all-reducer';
 export * from './ring-all-reducer';
 export { tokensMatch } from './peer-handshake';
+export { zeroMask } from './peer-socket';

@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { GradsyncError } from '@gradsync/core';
-import { simulateRingAllReduce } from '@gradsync/core/allreduce';
+import { rankOrderSum, simulateRingAllReduce } from '@gradsync/core/allreduce';
 import { decode, encode, encodeFrameHeader, peerHello, peerWelcome, validatePeerHello } from '@gradsync/core/protocol';
 import { DEFAULT_SEGMENT_BYTES, RingAllReducer } from './ring-all-reducer';
-import { randomInputs, ringGroup, sameBytes, starGroup } from './test-support';
+import { randomInputs, sameBytes } from '@gradsync/core/test-support';
+import { ringGroup } from './test-support';
 import { zeroMask } from './peer-socket';
 import { tokensMatch } from './peer-handshake';
 
@@ -32,28 +33,26 @@ async function rejection(p: Promise<unknown>): Promise<GradsyncError> {
 describe('RingAllReducer', () => {
   const SEGMENT_BYTES = 4096;
   for (const world of [2, 3, 4]) {
-    it(`world ${world}: lengths 1, 7, 1e5 end bit-identical, equal to the simulated ring and close to the star result`, async () => {
+    it(`world ${world}: lengths 1, 7, 1e5 end bit-identical, equal to the simulated ring and close to the rank-ordered sum (the star's result)`, async () => {
       const reducers = await ring(world, { segmentBytes: SEGMENT_BYTES });
-      const star = await starGroup(world);
-      cleanup.push(() => star.close());
       let opId = 0;
       for (const length of [1, 7, 100_000]) {
         const xs = randomInputs(world, length, world * 31 + length);
         opId++;
         const ringOut = await Promise.all(reducers.map((r, rank) => r.allReduceSum(Float32Array.from(xs[rank]), opId)));
-        const starOut = await Promise.all(star.reducers.map((r, rank) => r.allReduceSum(Float32Array.from(xs[rank]), opId)));
+        // The star path sums in rank order, bit for bit (packages/bench's star test checks that over real links).
+        const starSum = rankOrderSum(xs);
         const simulated = simulateRingAllReduce(xs, { segmentElements: SEGMENT_BYTES / 4 });
         for (const out of ringOut) {
           expect(out.length).toBe(length);
           expect(sameBytes(out, ringOut[0])).toBe(true);
         }
-        for (const out of starOut) expect(sameBytes(out, starOut[0])).toBe(true);
         expect(sameBytes(ringOut[0], simulated[0])).toBe(true);
         let worst = 0;
         for (let i = 0; i < length; i++) {
           let magnitude = 0;
           for (const x of xs) magnitude += Math.abs(x[i]);
-          worst = Math.max(worst, Math.abs(ringOut[0][i] - starOut[0][i]) / (2 * world * 2 ** -24 * magnitude));
+          worst = Math.max(worst, Math.abs(ringOut[0][i] - starSum[i]) / (2 * world * 2 ** -24 * magnitude));
         }
         expect(worst).toBeLessThanOrEqual(1);
       }

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { BenchReport } from '../bench/bench-report';
+import type { BenchReport } from '../training/bench-report';
 
 const BENCH_CLI = fileURLToPath(new URL('./bench.ts', import.meta.url));
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -106,7 +106,7 @@ describe('pnpm bench --quick --json', () => {
     expect(run.stderr).toMatch(/^machine: .+ backend /m);
     expect(run.stderr).toMatch(/busbw\/raw/);
     expect(run.stderr).toMatch(/2 workers: .* of 2 × solo/);
-    expect(run.stderr).toMatch(/weak scaling .*\n  2 workers: .* of 2 × solo/);
+    expect(run.stderr).toMatch(/weak scaling .*\n {2}2 workers: .* of 2 × solo/);
     expect(run.stderr).toMatch(/2 process\(es\) × batch 32: .* of 2 × solo/);
     expect(run.stderr).toMatch(/2 workers end to end reach .* of the 2 × batch 32 ceiling/);
   });

@@ -23,10 +23,8 @@ import { createHash } from 'node:crypto';
 import { ephemeralIdentity } from '@gradsync/core/cluster';
 import WebSocket, { WebSocketServer } from 'ws';
 import { encodeFrameHeader, FrameReader, ProtocolError } from '@gradsync/core/protocol';
-import type { AllReducer } from './all-reducer';
-import { RingAllReducer } from './ring-all-reducer';
+import { type AllReducer, RingAllReducer, zeroMask } from '@gradsync/worker';
 import { joinStarCoordinator, listenStarCoordinator, type StarCoordinator, type StarRank } from './bench-star';
-import { zeroMask } from './peer-socket';
 
 export type BenchRole = 'ring' | 'star' | 'star-hub' | 'raw';
 

@@ -21,18 +21,18 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { parseArgs } from 'node:util';
-import { selectBackend } from './select-backend';
+import { selectBackend } from '../backend/select-backend';
 import { isNativeKernel, lastRun, ONEDNN_BACKEND } from '@gradsync/backend-onednn';
 import { buildModel } from '../model/index';
 import { Replica } from '../train/index';
 import { augmentParamsFor, SEED_AUGMENT } from '../augment/index';
-import type { BackendRequest } from './select-backend';
+import type { BackendRequest } from '../backend/select-backend';
 import {
   registerWasmTrainingKernels,
   unregisterWasmTrainingKernels,
   wasmTrainingKernels,
-} from './kernels/register-training-kernels';
-import { registerTrainingGradients, unregisterTrainingGradients } from './gradients/register-training-gradients';
+} from '../backend/kernels/register-training-kernels';
+import { registerTrainingGradients, unregisterTrainingGradients } from '../backend/gradients/register-training-gradients';
 import { median } from '../stats/index';
 
 interface ProfileConfig {

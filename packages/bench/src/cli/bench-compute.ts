@@ -1,6 +1,6 @@
 import { gradsyncProgram, runCli } from '@gradsync/core';
 import { intListOption, intOption } from '@gradsync/core/config';
-import { benchComputeBackends, COMPUTE_BENCH_BACKENDS, formatComputeTable, machineInfo } from '../compute-bench';
+import { benchComputeBackends, COMPUTE_BENCH_BACKENDS, formatComputeTable, machineInfo } from '../compute/compute-bench';
 
 await runCli(async () => {
   const program = gradsyncProgram('pnpm bench:compute')

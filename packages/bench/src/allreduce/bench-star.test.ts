@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { rankOrderSum } from '@gradsync/core/allreduce';
-import { randomInputs, sameBytes, starGroup } from './test-support';
+import { randomInputs, sameBytes } from '@gradsync/core/test-support';
+import { starGroup } from './star-group';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

@@ -8,7 +8,7 @@ import { selectBackend } from '@gradsync/core/backend';
 import { buildModel } from '@gradsync/core/model';
 import { Replica } from '@gradsync/core/train';
 import { benchAllReduce } from '../allreduce/bench-allreduce';
-import { benchComputeBackends, COMPUTE_BENCH_BACKENDS, machineInfo } from '../compute-bench';
+import { benchComputeBackends, COMPUTE_BENCH_BACKENDS, machineInfo } from '../compute/compute-bench';
 import { type BenchReport, checkTargets } from './bench-report';
 import { benchParallelCompute } from './parallel-compute';
 import { benchTraining, scalingOf } from './training-bench';

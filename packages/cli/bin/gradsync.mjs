@@ -5,18 +5,19 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+// Each command's file, found through its package's exports (no path into another package).
 const COMMANDS = {
-  start: ['../src/cli/start.ts', 'a coordinator and local workers in one command; with --join, only this node\'s workers for a coordinator elsewhere'],
-  coordinator: ['../src/cli/coordinator.ts', 'a coordinator alone; workers join it from anywhere'],
-  worker: ['../../worker/src/cli/worker.ts', 'one training worker (flags or GRADSYNC_* variables)'],
-  dashboard: ['../src/cli/dashboard.ts', "serve a run's metrics to the web dashboard"],
-  train: ['../../worker/src/cli/train.ts', 'train in one process, no coordinator'],
-  predict: ['../../worker/src/cli/predict.ts', 'classify images with an exported model'],
-  bench: ['../../worker/src/cli/bench.ts', 'compute, all-reduce and end-to-end training benchmarks'],
-  'bench-compute': ['../../worker/src/cli/bench-compute.ts', 'train and predict img/s of each backend'],
-  profile: ['../../core/src/backend/profile-step.ts', 'per-op profile of one training step'],
-  'make-synthetic': ['../../core/src/cli/make-synthetic.ts', 'write a synthetic CIFAR-10-shaped data set'],
-  'bundle-gpu-check': ['../../core/src/cli/bundle-gpu-check.ts', 'write a folder that checks the webgpu backend on a GPU machine'],
+  start: ['@gradsync/coordinator/cli/start', 'a coordinator and local workers in one command; with --join, only this node\'s workers for a coordinator elsewhere'],
+  coordinator: ['@gradsync/coordinator/cli/coordinator', 'a coordinator alone; workers join it from anywhere'],
+  worker: ['@gradsync/worker/cli/worker', 'one training worker (flags or GRADSYNC_* variables)'],
+  dashboard: ['@gradsync/coordinator/cli/dashboard', "serve a run's metrics to the web dashboard"],
+  train: ['@gradsync/worker/cli/train', 'train in one process, no coordinator'],
+  predict: ['@gradsync/worker/cli/predict', 'classify images with an exported model'],
+  bench: ['@gradsync/bench/cli/bench', 'compute, all-reduce and end-to-end training benchmarks'],
+  'bench-compute': ['@gradsync/bench/cli/bench-compute', 'train and predict img/s of each backend'],
+  profile: ['@gradsync/core/cli/profile-step', 'per-op profile of one training step'],
+  'make-synthetic': ['@gradsync/core/cli/make-synthetic', 'write a synthetic CIFAR-10-shaped data set'],
+  'bundle-gpu-check': ['@gradsync/core/cli/bundle-gpu-check', 'write a folder that checks the webgpu backend on a GPU machine'],
 };
 
 function usage() {
@@ -35,7 +36,7 @@ if (!Object.hasOwn(COMMANDS, name)) {
   process.exit(1);
 }
 
-const script = fileURLToPath(new URL(COMMANDS[name][0], import.meta.url));
+const script = fileURLToPath(import.meta.resolve(COMMANDS[name][0]));
 const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), script, ...args], { stdio: 'inherit' });
 // A scheduler stops a job by signalling this process; Ctrl-C already reaches the child through
 // the terminal's process group, so SIGINT is not passed on (the child would see it twice).

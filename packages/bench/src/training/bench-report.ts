@@ -4,8 +4,8 @@
  */
 import type { BenchResult } from '../allreduce/bench-allreduce';
 import { formatBenchTable } from '../allreduce/bench-allreduce';
-import type { ComputeSuiteResult, MachineInfo } from '../compute-bench';
-import { formatComputeTable, THREADED_BACKENDS } from '../compute-bench';
+import type { ComputeSuiteResult, MachineInfo } from '../compute/compute-bench';
+import { formatComputeTable, THREADED_BACKENDS } from '../compute/compute-bench';
 import type { ParallelComputeResult } from './parallel-compute';
 import type { ScalingResult, TrainingBenchResult, TrainingRunResult } from './training-bench';
 

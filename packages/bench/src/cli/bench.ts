@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { GradsyncError, gradsyncProgram, runCli } from '@gradsync/core';
 import { intOption } from '@gradsync/core/config';
-import { type BenchReport, formatBenchReport } from '../bench/bench-report';
-import { BENCH_PARTS, type BenchPart, runBench } from '../bench/run-bench';
+import { type BenchReport, formatBenchReport } from '../training/bench-report';
+import { BENCH_PARTS, type BenchPart, runBench } from '../training/run-bench';
 
 await runCli(async () => {
   const program = gradsyncProgram('pnpm bench')

@@ -5,9 +5,11 @@
  * the N-worker figure compares with N times the 1-worker ("solo") figure.
  */
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { GradsyncError } from '@gradsync/core';
 import { threadsPerProcess } from '@gradsync/core/config';
 import { makeSyntheticCifar10, writeCifar10Binary } from '@gradsync/core/data';
@@ -15,8 +17,9 @@ import { readJsonl, type RunRecord, type StepRecord, type WorkerRecord } from '@
 import { steadyState, type SteadyState } from './steady-state';
 import { tsxCliArgs } from './tsx-cli';
 
-/** `pnpm start`: spawned by path, as start.ts spawns the worker CLI; the packages never import each other. */
-const START_CLI = new URL('../../../coordinator/src/cli/start.ts', import.meta.url);
+/** `pnpm start`, found through the coordinator package's exports and spawned as a process. */
+/** `pnpm start`, found through the coordinator package's exports. */
+const START_CLI = pathToFileURL(createRequire(import.meta.url).resolve('@gradsync/coordinator/cli/start'));
 
 export interface TrainingBenchOptions {
   model: string;
