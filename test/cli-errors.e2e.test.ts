@@ -56,23 +56,49 @@ afterAll(() => {
   silent?.close();
 });
 
-const coordinatorArgs = (...extra: string[]) => () => ['--port', '0', '--runs-dir', runsDir, ...extra];
+const coordinatorArgs =
+  (...extra: string[]) =>
+  () => ['--port', '0', '--runs-dir', runsDir, ...extra];
 
 const CASES: Case[] = [
   { name: 'coordinator: unknown flag', cli: COORDINATOR_CLI, args: () => ['--bogus'], error: /^error: unknown option '--bogus'/, exit: 2 },
   { name: 'worker: unknown flag', cli: WORKER_CLI, args: () => ['--bogus'], error: /^error: unknown option '--bogus'/, exit: 2 },
   { name: 'coordinator: --epochs 0', cli: COORDINATOR_CLI, args: () => ['--epochs', '0'], error: /^error: --epochs must be an integer ≥ 1, got "0"$/, exit: 2 },
   { name: 'coordinator: --lr -1', cli: COORDINATOR_CLI, args: () => ['--lr', '-1'], error: /^error: --lr must be a positive number, got "-1"$/, exit: 2 },
-  { name: 'coordinator: --batch-size x', cli: COORDINATOR_CLI, args: () => ['--batch-size', 'x'], error: /^error: --batch-size must be an integer ≥ 1, got "x"$/, exit: 2 },
-  { name: 'coordinator: --port 99999', cli: COORDINATOR_CLI, args: () => ['--port', '99999'], error: /^error: --port must be an integer from 0 to 65535, got "99999"$/, exit: 2 },
+  {
+    name: 'coordinator: --batch-size x',
+    cli: COORDINATOR_CLI,
+    args: () => ['--batch-size', 'x'],
+    error: /^error: --batch-size must be an integer ≥ 1, got "x"$/,
+    exit: 2,
+  },
+  {
+    name: 'coordinator: --port 99999',
+    cli: COORDINATOR_CLI,
+    args: () => ['--port', '99999'],
+    error: /^error: --port must be an integer from 0 to 65535, got "99999"$/,
+    exit: 2,
+  },
   { name: 'worker: --threads 0', cli: WORKER_CLI, args: () => ['--threads', '0'], error: /^error: --threads must be an integer ≥ 1, got "0"$/, exit: 2 },
   { name: 'worker: --threads abc', cli: WORKER_CLI, args: () => ['--threads', 'abc'], error: /^error: --threads must be an integer ≥ 1, got "abc"$/, exit: 2 },
   { name: 'start: --threads 0', cli: START_CLI, args: () => ['--threads', '0'], error: /^error: --threads must be an integer ≥ 1, got "0"$/, exit: 2 },
   { name: 'start: --threads abc', cli: START_CLI, args: () => ['--threads', 'abc'], error: /^error: --threads must be an integer ≥ 1, got "abc"$/, exit: 2 },
-  { name: 'start: --validation abc', cli: START_CLI, args: () => ['--validation', 'abc'], error: /^error: --validation must be an integer ≥ 0 or "auto", got "abc"$/, exit: 2 },
+  {
+    name: 'start: --validation abc',
+    cli: START_CLI,
+    args: () => ['--validation', 'abc'],
+    error: /^error: --validation must be an integer ≥ 0 or "auto", got "abc"$/,
+    exit: 2,
+  },
   { name: 'worker: --gpu 0 --cpu', cli: WORKER_CLI, args: () => ['--gpu', '0', '--cpu'], error: /^error: --gpu and --cpu contradict each other/, exit: 2 },
   { name: 'coordinator: empty --token', cli: COORDINATOR_CLI, args: () => ['--token', ''], error: /^error: --token must not be empty/, exit: 2 },
-  { name: 'coordinator: data dir without CIFAR-10', cli: COORDINATOR_CLI, args: () => coordinatorArgs('--data-dir', emptyDir)(), error: /^error: CIFAR-10 files missing in .*: data_batch_1\.bin/, exit: 1 },
+  {
+    name: 'coordinator: data dir without CIFAR-10',
+    cli: COORDINATOR_CLI,
+    args: () => coordinatorArgs('--data-dir', emptyDir)(),
+    error: /^error: CIFAR-10 files missing in .*: data_batch_1\.bin/,
+    exit: 1,
+  },
   {
     name: 'coordinator: truncated data file',
     cli: COORDINATOR_CLI,
@@ -80,7 +106,13 @@ const CASES: Case[] = [
     error: /^error: .*data_batch_3\.bin: size 5000 bytes is not a whole number of 3073-byte CIFAR-10 records.*truncated/,
     exit: 1,
   },
-  { name: 'coordinator: truncated .bin.gz', cli: COORDINATOR_CLI, args: () => coordinatorArgs('--data-dir', truncatedGz)(), error: /^error: .*test_batch\.bin\.gz: truncated or corrupt gzip file/, exit: 1 },
+  {
+    name: 'coordinator: truncated .bin.gz',
+    cli: COORDINATOR_CLI,
+    args: () => coordinatorArgs('--data-dir', truncatedGz)(),
+    error: /^error: .*test_batch\.bin\.gz: truncated or corrupt gzip file/,
+    exit: 1,
+  },
   {
     name: 'worker: nothing listening at --coordinator (--connect-timeout 2)',
     cli: WORKER_CLI,

@@ -45,7 +45,10 @@ describe.skipIf(skipBrowser)('compare view of a runs folder', () => {
     await waitForAttribute(page, 'compare-status', 'data-shown', (v) => v === '2', 30_000);
 
     // The picker and the table list both runs; the table's figures are the runs' own.
-    expect(await page.locator('[data-testid="run-picker"] label[data-run]').evaluateAll((ls) => ls.map((l) => l.getAttribute('data-run')))).toEqual(['fast-lr', 'slow-lr']);
+    expect(await page.locator('[data-testid="run-picker"] label[data-run]').evaluateAll((ls) => ls.map((l) => l.getAttribute('data-run')))).toEqual([
+      'fast-lr',
+      'slow-lr',
+    ]);
     for (const r of runs) {
       const records = readMetrics(path.join(runsDir, r.name));
       const end = endOf(records) as EndRecord;
@@ -69,12 +72,20 @@ describe.skipIf(skipBrowser)('compare view of a runs folder', () => {
     // The CSV download holds one column per line and one row per x, with the runs' real losses.
     const [download] = await Promise.all([page.waitForEvent('download'), byTestId(page, 'compare-loss-chart-csv').click()]);
     expect(download.suggestedFilename()).toMatch(/^loss.*-by-step\.csv$/);
-    const csv = readFileSync((await download.path())!, 'utf8').trim().split('\n');
+    const csv = readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\n');
     expect(csv[0].split(',')).toEqual(['step', 'fast-lr', 'fast-lr validation', 'slow-lr', 'slow-lr validation']);
     // 4 steps an epoch: fast-lr ran 12 steps (0..11), validated at steps 4, 8 and 12.
     expect(csv.slice(1).map((l) => Number(l.split(',')[0]))).toEqual(Array.from({ length: 13 }, (_, i) => i));
     const fastVal = epochs(readMetrics(path.join(runsDir, 'fast-lr'))).map((e) => e.validation!.loss);
-    expect(csv.slice(1).map((l) => l.split(',')[2]).filter((c) => c !== '').map(Number)).toEqual(fastVal);
+    expect(
+      csv
+        .slice(1)
+        .map((l) => l.split(',')[2])
+        .filter((c) => c !== '')
+        .map(Number),
+    ).toEqual(fastVal);
 
     // Wall-time axis and log scale.
     await byTestId(page, 'x-axis').selectOption('wall');

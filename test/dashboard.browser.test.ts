@@ -68,14 +68,22 @@ describe.skipIf(skipBrowser)('dashboard in a browser', () => {
 
     // The run starts; two workers join.
     await publishOverTime(feed, script.start());
-    await waitUntil(() => page.locator('[data-testid="worker-table"] tr[data-rank]').count(), (n) => n === 2, 'two worker rows');
+    await waitUntil(
+      () => page.locator('[data-testid="worker-table"] tr[data-rank]').count(),
+      (n) => n === 2,
+      'two worker rows',
+    );
     expect(await page.locator('[data-testid="worker-table"] tr[data-status="joining"]').count()).toBe(2);
     expect(await byTestId(page, 'run-config').textContent()).toContain('seed-cnn');
 
     // Steps arrive: the loss chart grows, the workers are training.
     await publishOverTime(feed, script.steps(300));
     const early = await waitForNumber(page, 'loss-chart', 'data-points', (n) => n >= 300);
-    await waitUntil(() => page.locator('[data-testid="worker-table"] tr[data-status="training"]').count(), (n) => n === 2, 'two training workers');
+    await waitUntil(
+      () => page.locator('[data-testid="worker-table"] tr[data-status="training"]').count(),
+      (n) => n === 2,
+      'two training workers',
+    );
     expect(await page.locator('[data-testid="worker-table"] tr[data-rank="1"] td').nth(1).textContent()).toContain('gpu-node-1');
     expect(await page.locator('[data-testid="worker-table"] tr[data-rank="1"] td[data-col="gpu"]').textContent()).toMatch(/^3(\.\d)? GiB$/);
     expect(await byTestId(page, 'confusion-matrix').getAttribute('data-total')).toBe('0');
@@ -118,8 +126,27 @@ describe.skipIf(skipBrowser)('dashboard in a browser', () => {
     server = await startDashboardServer({ host: '127.0.0.1', port, feed: restarted });
     await waitForAttribute(page, 'connection-status', 'data-status', (s) => s === 'live', 20_000);
     await waitForAttribute(page, 'loss-chart', 'data-steps', (s) => s === '2300');
-    restarted.publish({ kind: 'worker', t: Date.now(), rank: 1, host: 'gpu-node-1', pid: 41_201, backend: 'tensorflow (tfjs-node-gpu)', device: 'GPU 1', status: 'gone', reason: 'run finished' });
-    restarted.publish({ kind: 'end', t: Date.now(), status: 'stopped', reason: 'stopped by the user (Ctrl-C)', epochs: 3, steps: 2300, wallSec: 115, test: null });
+    restarted.publish({
+      kind: 'worker',
+      t: Date.now(),
+      rank: 1,
+      host: 'gpu-node-1',
+      pid: 41_201,
+      backend: 'tensorflow (tfjs-node-gpu)',
+      device: 'GPU 1',
+      status: 'gone',
+      reason: 'run finished',
+    });
+    restarted.publish({
+      kind: 'end',
+      t: Date.now(),
+      status: 'stopped',
+      reason: 'stopped by the user (Ctrl-C)',
+      epochs: 3,
+      steps: 2300,
+      wallSec: 115,
+      test: null,
+    });
     await waitForAttribute(page, 'end-status', 'data-status', (s) => s === 'stopped');
     await waitForAttribute(page, 'connection-status', 'data-status', (s) => s === 'ended');
     expect(await page.locator('[data-testid="worker-table"] tr[data-rank="1"]').getAttribute('data-status')).toBe('gone');
@@ -140,73 +167,102 @@ describe.skipIf(skipBrowser)('dashboard of a real run (pnpm start, 2 CPU workers
     await run?.stop();
   });
 
-  it('plots the loss as it trains, shows 2 training workers, fills the confusion matrix after validation, and the run completes', async () => {
-    ensureDashboardBuilt();
-    // 768 images, the last 128 validate: 640 train = 10 steps of 64 per epoch, 4 epochs.
-    const dataDir = await syntheticDataDir(768, 128);
-    const runsDir = tempDir('runs');
-    run = startCliStreaming(START_CLI, [
-      '--workers', '2',
-      '--data-dir', dataDir,
-      '--validation', '128',
-      '--epochs', '4',
-      '--model', 'seed-cnn',
-      '--port', '0',
-      '--runs-dir', runsDir,
-      '--run-name', 'browser-live',
-    ]);
-    const url = (await run.waitForLine(/dashboard: (http:\/\/\S+)/, 120_000))[1];
+  it(
+    'plots the loss as it trains, shows 2 training workers, fills the confusion matrix after validation, and the run completes',
+    async () => {
+      ensureDashboardBuilt();
+      // 768 images, the last 128 validate: 640 train = 10 steps of 64 per epoch, 4 epochs.
+      const dataDir = await syntheticDataDir(768, 128);
+      const runsDir = tempDir('runs');
+      run = startCliStreaming(START_CLI, [
+        '--workers',
+        '2',
+        '--data-dir',
+        dataDir,
+        '--validation',
+        '128',
+        '--epochs',
+        '4',
+        '--model',
+        'seed-cnn',
+        '--port',
+        '0',
+        '--runs-dir',
+        runsDir,
+        '--run-name',
+        'browser-live',
+      ]);
+      const url = (await run.waitForLine(/dashboard: (http:\/\/\S+)/, 120_000))[1];
 
-    browser = await launchBrowser({ width: 1440, height: 900 });
-    const { page } = browser;
-    await page.goto(url);
-    await waitForAttribute(page, 'connection-status', 'data-status', (s) => s === 'live', 30_000);
-    await waitUntil(async () => (await byTestId(page, 'run-config').textContent()) ?? '', (t) => t.includes('seed-cnn'), 'the run configuration', 60_000);
+      browser = await launchBrowser({ width: 1440, height: 900 });
+      const { page } = browser;
+      await page.goto(url);
+      await waitForAttribute(page, 'connection-status', 'data-status', (s) => s === 'live', 30_000);
+      await waitUntil(
+        async () => (await byTestId(page, 'run-config').textContent()) ?? '',
+        (t) => t.includes('seed-cnn'),
+        'the run configuration',
+        60_000,
+      );
 
-    // Training: the loss chart gets points, then more of them; both workers are training.
-    const workerRows = page.locator('[data-testid="worker-table"] tr[data-rank]');
-    const training = page.locator('[data-testid="worker-table"] tr[data-status="training"]');
-    const first = await waitForNumber(page, 'loss-chart', 'data-points', (n) => n > 0, RUN_TIMEOUT_MS);
-    await waitUntil(() => training.count(), (n) => n === 2, 'two training workers', RUN_TIMEOUT_MS);
-    expect(await workerRows.count()).toBe(2);
-    // Each worker's own CPU and memory, as it reported them with its steps.
-    for (const rank of [0, 1]) {
-      const cell = (col: string) => page.locator(`[data-testid="worker-table"] tr[data-rank="${rank}"] td[data-col="${col}"]`).textContent();
-      await waitUntil(() => cell('rss'), (t) => /^\d+(\.\d+)? (MiB|GiB)$/.test(t ?? ''), `rank ${rank} RSS`, RUN_TIMEOUT_MS);
-      expect(await cell('cpu')).toMatch(/^\d+%$/);
-    }
-    const later = await waitForNumber(page, 'loss-chart', 'data-points', (n) => n > first, RUN_TIMEOUT_MS);
-    expect(later).toBeGreaterThan(first);
+      // Training: the loss chart gets points, then more of them; both workers are training.
+      const workerRows = page.locator('[data-testid="worker-table"] tr[data-rank]');
+      const training = page.locator('[data-testid="worker-table"] tr[data-status="training"]');
+      const first = await waitForNumber(page, 'loss-chart', 'data-points', (n) => n > 0, RUN_TIMEOUT_MS);
+      await waitUntil(
+        () => training.count(),
+        (n) => n === 2,
+        'two training workers',
+        RUN_TIMEOUT_MS,
+      );
+      expect(await workerRows.count()).toBe(2);
+      // Each worker's own CPU and memory, as it reported them with its steps.
+      for (const rank of [0, 1]) {
+        const cell = (col: string) => page.locator(`[data-testid="worker-table"] tr[data-rank="${rank}"] td[data-col="${col}"]`).textContent();
+        await waitUntil(
+          () => cell('rss'),
+          (t) => /^\d+(\.\d+)? (MiB|GiB)$/.test(t ?? ''),
+          `rank ${rank} RSS`,
+          RUN_TIMEOUT_MS,
+        );
+        expect(await cell('cpu')).toMatch(/^\d+%$/);
+      }
+      const later = await waitForNumber(page, 'loss-chart', 'data-points', (n) => n > first, RUN_TIMEOUT_MS);
+      expect(later).toBeGreaterThan(first);
 
-    // The first epoch's validation: the confusion matrix counts the 128 held-out images; previews appear.
-    const total = await waitForNumber(page, 'confusion-matrix', 'data-total', (n) => n > 0, RUN_TIMEOUT_MS);
-    expect(total).toBe(128);
-    expect(await page.locator('[data-testid="confusion-matrix"] tbody tr').count()).toBe(10);
-    const previews = await waitForNumber(page, 'preview-grid', 'data-count', (n) => n > 0, RUN_TIMEOUT_MS);
-    expect(await page.locator('[data-testid="preview-grid"] canvas').count()).toBe(previews);
-    const epoch = Number(await byTestId(page, 'epoch-progress').getAttribute('data-epoch'));
-    expect(epoch).toBeGreaterThanOrEqual(1);
+      // The first epoch's validation: the confusion matrix counts the 128 held-out images; previews appear.
+      const total = await waitForNumber(page, 'confusion-matrix', 'data-total', (n) => n > 0, RUN_TIMEOUT_MS);
+      expect(total).toBe(128);
+      expect(await page.locator('[data-testid="confusion-matrix"] tbody tr').count()).toBe(10);
+      const previews = await waitForNumber(page, 'preview-grid', 'data-count', (n) => n > 0, RUN_TIMEOUT_MS);
+      expect(await page.locator('[data-testid="preview-grid"] canvas').count()).toBe(previews);
+      const epoch = Number(await byTestId(page, 'epoch-progress').getAttribute('data-epoch'));
+      expect(epoch).toBeGreaterThanOrEqual(1);
 
-    // The picture, taken while the run is still going (unless it already finished, which the log notes).
-    const stillRunning = run.child.exitCode === null && run.child.signalCode === null;
-    await page.waitForTimeout(300);
-    mkdirSync(path.dirname(LIVE_SCREENSHOT), { recursive: true });
-    await page.screenshot({ path: LIVE_SCREENSHOT, fullPage: true });
-    if (!stillRunning) process.stderr.write('dashboard-live-run.png was taken after the run had ended\n');
+      // The picture, taken while the run is still going (unless it already finished, which the log notes).
+      const stillRunning = run.child.exitCode === null && run.child.signalCode === null;
+      await page.waitForTimeout(300);
+      mkdirSync(path.dirname(LIVE_SCREENSHOT), { recursive: true });
+      await page.screenshot({ path: LIVE_SCREENSHOT, fullPage: true });
+      if (!stillRunning) process.stderr.write('dashboard-live-run.png was taken after the run had ended\n');
 
-    expect(browser.errors).toEqual([]);
+      expect(browser.errors).toEqual([]);
 
-    // The run completes on its own, and the page says so.
-    const exit = await Promise.race([
-      run.exited,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`run still going after ${RUN_TIMEOUT_MS} ms:\n${run!.output().slice(-3000)}`)), RUN_TIMEOUT_MS)),
-    ]);
-    if (exit.code !== 0) throw new Error(`run exited ${exit.code ?? exit.signal}:\n${run.output().slice(-3000)}`);
-    await waitForAttribute(page, 'end-status', 'data-status', (s) => s === 'completed', 30_000);
-    await waitForAttribute(page, 'loss-chart', 'data-steps', (s) => s === '40', 30_000);
-    expect(await waitForNumber(page, 'loss-chart', 'data-points', (n) => n >= later)).toBeGreaterThanOrEqual(later);
-    // Once the coordinator has exited the page keeps retrying its feed (a resumed run may come back
-    // on the same port); those refused connections are the only errors allowed.
-    expect(browser.errors.filter((e) => !/WebSocket connection to '\S+\/feed' failed/.test(e))).toEqual([]);
-  }, RUN_TIMEOUT_MS * 2 + 120_000);
+      // The run completes on its own, and the page says so.
+      const exit = await Promise.race([
+        run.exited,
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error(`run still going after ${RUN_TIMEOUT_MS} ms:\n${run!.output().slice(-3000)}`)), RUN_TIMEOUT_MS),
+        ),
+      ]);
+      if (exit.code !== 0) throw new Error(`run exited ${exit.code ?? exit.signal}:\n${run.output().slice(-3000)}`);
+      await waitForAttribute(page, 'end-status', 'data-status', (s) => s === 'completed', 30_000);
+      await waitForAttribute(page, 'loss-chart', 'data-steps', (s) => s === '40', 30_000);
+      expect(await waitForNumber(page, 'loss-chart', 'data-points', (n) => n >= later)).toBeGreaterThanOrEqual(later);
+      // Once the coordinator has exited the page keeps retrying its feed (a resumed run may come back
+      // on the same port); those refused connections are the only errors allowed.
+      expect(browser.errors.filter((e) => !/WebSocket connection to '\S+\/feed' failed/.test(e))).toEqual([]);
+    },
+    RUN_TIMEOUT_MS * 2 + 120_000,
+  );
 });

@@ -20,8 +20,24 @@ describe.skipIf(!disk.ok)('a run whose disk fills up', () => {
     const dataDir = await syntheticDataDir(192, 32, 5);
     const runDir = path.join(runsDir, 'full');
     const run = startCliStreaming(START_CLI, [
-      '--workers', '2', '--data-dir', dataDir, '--validation', '64', '--limit-train', '128', '--model', 'tiny-cnn',
-      '--epochs', '20', '--port', '0', '--runs-dir', runsDir, '--run-name', 'full',
+      '--workers',
+      '2',
+      '--data-dir',
+      dataDir,
+      '--validation',
+      '64',
+      '--limit-train',
+      '128',
+      '--model',
+      'tiny-cnn',
+      '--epochs',
+      '20',
+      '--port',
+      '0',
+      '--runs-dir',
+      runsDir,
+      '--run-name',
+      'full',
     ]);
     await run.waitForLine(/checkpoint written: .*checkpoints\/00000002/, 180_000);
     fillUp(runsDir);
@@ -29,7 +45,10 @@ describe.skipIf(!disk.ok)('a run whose disk fills up', () => {
     const out = run.output();
     expect(code, out.slice(-3000)).not.toBe(0);
 
-    const m = /\nerror: cannot write (\S+): no space left on device \(ENOSPC\)\. Nothing is half-written; the newest good checkpoint is (\S+) \(after epoch (\d+) of 20, step (\d+)\)\. Free space on the disk holding (\S+), then continue the run with: (.+)\n/.exec(out);
+    const m =
+      /\nerror: cannot write (\S+): no space left on device \(ENOSPC\)\. Nothing is half-written; the newest good checkpoint is (\S+) \(after epoch (\d+) of 20, step (\d+)\)\. Free space on the disk holding (\S+), then continue the run with: (.+)\n/.exec(
+        out,
+      );
     expect(m, out.slice(-3000)).not.toBeNull();
     const [, file, checkpointDir, epoch, step, heldBy, command] = m!;
     expect(file!.startsWith(`${runDir}/`)).toBe(true);

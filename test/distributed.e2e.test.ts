@@ -83,7 +83,18 @@ describe('single-node distributed training', () => {
     const common = ['--workers', '2', '--model', 'tiny-cnn', '--lr', '0.005', '--seed', '9'];
     const whole = await start('whole', [...common, '--epochs', '3']);
     await start('parted', [...common, '--epochs', '1']);
-    const resumed = await runCli(START_CLI, ['--resume', path.join(runsDir, 'parted'), '--epochs', '3', '--data-dir', dataDir, '--port', '0', '--workers', '2']);
+    const resumed = await runCli(START_CLI, [
+      '--resume',
+      path.join(runsDir, 'parted'),
+      '--epochs',
+      '3',
+      '--data-dir',
+      dataDir,
+      '--port',
+      '0',
+      '--workers',
+      '2',
+    ]);
     expect(resumed.code, resumed.stderr.slice(-2000)).toBe(0);
     expect(resumed.stderr).toMatch(/resuming .*parted.* \(epoch 2, step 10\)/);
     // The wasm backend is deterministic and tiny-cnn has no dropout: bit-identical.

@@ -33,7 +33,23 @@ afterEach(async () => {
 });
 
 function coordinator(name: string, args: string[]): StreamingProcess {
-  const p = startCliStreaming(COORDINATOR_CLI, ['--data-dir', dataDir, '--validation', '128', '--port', '0', '--runs-dir', runsDir, '--run-name', name, '--model', 'tiny-cnn', '--lr', '0.005', ...args]);
+  const p = startCliStreaming(COORDINATOR_CLI, [
+    '--data-dir',
+    dataDir,
+    '--validation',
+    '128',
+    '--port',
+    '0',
+    '--runs-dir',
+    runsDir,
+    '--run-name',
+    name,
+    '--model',
+    'tiny-cnn',
+    '--lr',
+    '0.005',
+    ...args,
+  ]);
   running.push(p);
   return p;
 }
@@ -137,8 +153,26 @@ describe('faults', () => {
 
   it('gradients that turn NaN/Inf are skipped on every rank, counted, and stop the run after K in a row', async () => {
     const r = await runCli(COORDINATOR_CLI.replace('coordinator.ts', 'start.ts'), [
-      '--workers', '2', '--data-dir', dataDir, '--validation', '128', '--port', '0', '--runs-dir', runsDir, '--run-name', 'nan1',
-      '--model', 'linear', '--lr', '1e38', '--epochs', '2', '--max-nonfinite', '3',
+      '--workers',
+      '2',
+      '--data-dir',
+      dataDir,
+      '--validation',
+      '128',
+      '--port',
+      '0',
+      '--runs-dir',
+      runsDir,
+      '--run-name',
+      'nan1',
+      '--model',
+      'linear',
+      '--lr',
+      '1e38',
+      '--epochs',
+      '2',
+      '--max-nonfinite',
+      '3',
     ]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/3 steps in a row had NaN or Inf gradients.*lower --lr/);

@@ -38,7 +38,20 @@ beforeAll(async () => {
 
 const offlineEnv = () => ({ XDG_CACHE_HOME: cacheHome, GRADSYNC_CIFAR10_URL: unreachableUrl, GRADSYNC_TOKEN: '' });
 /** The quick preset, shortened for the test: a tiny model, 256 images, 2 epochs (the preset's 2 workers stay). */
-const quickArgs = (runsDir: string, ...extra: string[]) => ['--quick', '--model', 'tiny-cnn', '--limit-train', '256', '--epochs', '2', '--port', '0', '--runs-dir', runsDir, ...extra];
+const quickArgs = (runsDir: string, ...extra: string[]) => [
+  '--quick',
+  '--model',
+  'tiny-cnn',
+  '--limit-train',
+  '256',
+  '--epochs',
+  '2',
+  '--port',
+  '0',
+  '--runs-dir',
+  runsDir,
+  ...extra,
+];
 /** The same with more epochs, so that the run is still going while a browser loads the page. */
 const longerQuickArgs = (runsDir: string) => ['--quick', '--model', 'tiny-cnn', '--limit-train', '256', '--epochs', '40', '--port', '0', '--runs-dir', runsDir];
 const onlyRun = (runsDir: string) => {
@@ -51,58 +64,82 @@ describe('pnpm start --quick without access to the CIFAR-10 host', () => {
   const syntheticDir = () => path.join(cacheHome, 'gradsync', 'synthetic-quick-11000-2000-seed1');
   let firstRunDir: string;
 
-  it('says why, trains 2 workers on synthetic data written into the cache, serves the page at the URL it prints, and completes', async () => {
-    const runsDir = tempDir('quick-runs');
-    const run = startCliStreaming(START_CLI, quickArgs(runsDir), { env: offlineEnv() });
-    try {
-      const url = (await run.waitForLine(/dashboard: (http:\/\/\S+)/, 120_000))[1]!;
-      const page = await fetch(url);
-      expect(page.status).toBe(200);
-      expect(page.headers.get('content-type')).toMatch(/text\/html/);
-      expect(await page.text()).toMatch(/<script[^>]+src=/);
-      const exit = await Promise.race([run.exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`quick run still going:\n${run.output().slice(-3000)}`)), RUN_TIMEOUT_MS))]);
-      expect(exit.code, run.output().slice(-3000)).toBe(0);
-    } finally {
-      await run.stop();
-    }
-    const out = run.output();
-    expect(out).toContain(`cannot download CIFAR-10 from ${unreachableUrl}`);
-    expect(out).toMatch(/The quick run goes on with synthetic images instead .*set GRADSYNC_CIFAR10_URL to a mirror/);
-    expect(out).toMatch(/quick run quick-\d{8}-\d{6}: 2 workers, 2 epochs on 256 synthetic training images/);
-    expect(readdirSync(syntheticDir()).sort()).toEqual(['batches.meta.txt', 'data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin']);
+  it(
+    'says why, trains 2 workers on synthetic data written into the cache, serves the page at the URL it prints, and completes',
+    async () => {
+      const runsDir = tempDir('quick-runs');
+      const run = startCliStreaming(START_CLI, quickArgs(runsDir), { env: offlineEnv() });
+      try {
+        const url = (await run.waitForLine(/dashboard: (http:\/\/\S+)/, 120_000))[1]!;
+        const page = await fetch(url);
+        expect(page.status).toBe(200);
+        expect(page.headers.get('content-type')).toMatch(/text\/html/);
+        expect(await page.text()).toMatch(/<script[^>]+src=/);
+        const exit = await Promise.race([
+          run.exited,
+          new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`quick run still going:\n${run.output().slice(-3000)}`)), RUN_TIMEOUT_MS)),
+        ]);
+        expect(exit.code, run.output().slice(-3000)).toBe(0);
+      } finally {
+        await run.stop();
+      }
+      const out = run.output();
+      expect(out).toContain(`cannot download CIFAR-10 from ${unreachableUrl}`);
+      expect(out).toMatch(/The quick run goes on with synthetic images instead .*set GRADSYNC_CIFAR10_URL to a mirror/);
+      expect(out).toMatch(/quick run quick-\d{8}-\d{6}: 2 workers, 2 epochs on 256 synthetic training images/);
+      expect(readdirSync(syntheticDir()).sort()).toEqual([
+        'batches.meta.txt',
+        'data_batch_1.bin',
+        'data_batch_2.bin',
+        'data_batch_3.bin',
+        'data_batch_4.bin',
+        'data_batch_5.bin',
+        'test_batch.bin',
+      ]);
 
-    firstRunDir = onlyRun(runsDir);
-    expect(path.basename(firstRunDir)).toMatch(/^quick-\d{8}-\d{6}$/);
-    const config = JSON.parse(readFileSync(path.join(firstRunDir, 'config.json'), 'utf8')) as Record<string, unknown>;
-    expect(config).toMatchObject({ model: 'tiny-cnn', epochs: 2, limitTrain: 256, validationCount: 'auto' });
-    const records = readMetrics(firstRunDir);
-    const runRecord = records.find((r): r is RunRecord => r.kind === 'run')!;
-    // 'auto' holds out 10% of the 11,000 synthetic training images.
-    expect(runRecord).toMatchObject({ trainCount: 256, validationCount: 1100, testCount: 2000 });
-    expect(new Set(steps(records).flatMap((s) => s.workers.map((w) => w.rank)))).toEqual(new Set([0, 1]));
-    expect(endOf(records)?.status).toBe('completed');
-    expect(existsSync(path.join(firstRunDir, 'model', 'model.json'))).toBe(true);
+      firstRunDir = onlyRun(runsDir);
+      expect(path.basename(firstRunDir)).toMatch(/^quick-\d{8}-\d{6}$/);
+      const config = JSON.parse(readFileSync(path.join(firstRunDir, 'config.json'), 'utf8')) as Record<string, unknown>;
+      expect(config).toMatchObject({ model: 'tiny-cnn', epochs: 2, limitTrain: 256, validationCount: 'auto' });
+      const records = readMetrics(firstRunDir);
+      const runRecord = records.find((r): r is RunRecord => r.kind === 'run')!;
+      // 'auto' holds out 10% of the 11,000 synthetic training images.
+      expect(runRecord).toMatchObject({ trainCount: 256, validationCount: 1100, testCount: 2000 });
+      expect(new Set(steps(records).flatMap((s) => s.workers.map((w) => w.rank)))).toEqual(new Set([0, 1]));
+      expect(endOf(records)?.status).toBe('completed');
+      expect(existsSync(path.join(firstRunDir, 'model', 'model.json'))).toBe(true);
 
-    // Every line the coordinator and the workers log carries a timestamp ("[worker i] " is start's prefix).
-    const logLines = out.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('  '));
-    expect(logLines.length).toBeGreaterThan(10);
-    for (const line of logLines) expect(line.replace(/^\[worker \d+\] /, '')).toMatch(TIMESTAMP);
-  }, RUN_TIMEOUT_MS + 60_000);
+      // Every line the coordinator and the workers log carries a timestamp ("[worker i] " is start's prefix).
+      const logLines = out.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('  '));
+      expect(logLines.length).toBeGreaterThan(10);
+      for (const line of logLines) expect(line.replace(/^\[worker \d+\] /, '')).toMatch(TIMESTAMP);
+    },
+    RUN_TIMEOUT_MS + 60_000,
+  );
 
-  it('--quiet: only the warning, the quick-run line, the URL and the result; the synthetic data is reused, not rewritten', async () => {
-    const before = statSync(path.join(syntheticDir(), 'test_batch.bin')).mtimeMs;
-    const runsDir = tempDir('quick-quiet');
-    const r = await runCli(START_CLI, quickArgs(runsDir, '--quiet'), { env: offlineEnv(), timeoutMs: RUN_TIMEOUT_MS });
-    expect(r.code, r.stderr).toBe(0);
-    const lines = r.stderr.split('\n').filter((l) => TIMESTAMP.test(l));
-    const said = lines.map((l) => l.replace(TIMESTAMP, ''));
-    const expected = [/^warning: cannot download CIFAR-10 from /, /^quick run quick-\d+-\d+: 2 workers/, /^dashboard: http:\/\/127\.0\.0\.1:\d+\/$/, /^run completed in [\d.]+ s; test accuracy/];
-    expect(said, r.stderr).toHaveLength(expected.length);
-    said.forEach((line, i) => expect(line).toMatch(expected[i]!));
-    expect(r.stderr).not.toContain('[worker');
-    expect(statSync(path.join(syntheticDir(), 'test_batch.bin')).mtimeMs).toBe(before);
-    expect(endOf(readMetrics(onlyRun(runsDir)))?.status).toBe('completed');
-  }, RUN_TIMEOUT_MS + 30_000);
+  it(
+    '--quiet: only the warning, the quick-run line, the URL and the result; the synthetic data is reused, not rewritten',
+    async () => {
+      const before = statSync(path.join(syntheticDir(), 'test_batch.bin')).mtimeMs;
+      const runsDir = tempDir('quick-quiet');
+      const r = await runCli(START_CLI, quickArgs(runsDir, '--quiet'), { env: offlineEnv(), timeoutMs: RUN_TIMEOUT_MS });
+      expect(r.code, r.stderr).toBe(0);
+      const lines = r.stderr.split('\n').filter((l) => TIMESTAMP.test(l));
+      const said = lines.map((l) => l.replace(TIMESTAMP, ''));
+      const expected = [
+        /^warning: cannot download CIFAR-10 from /,
+        /^quick run quick-\d+-\d+: 2 workers/,
+        /^dashboard: http:\/\/127\.0\.0\.1:\d+\/$/,
+        /^run completed in [\d.]+ s; test accuracy/,
+      ];
+      expect(said, r.stderr).toHaveLength(expected.length);
+      said.forEach((line, i) => expect(line).toMatch(expected[i]!));
+      expect(r.stderr).not.toContain('[worker');
+      expect(statSync(path.join(syntheticDir(), 'test_batch.bin')).mtimeMs).toBe(before);
+      expect(endOf(readMetrics(onlyRun(runsDir)))?.status).toBe('completed');
+    },
+    RUN_TIMEOUT_MS + 30_000,
+  );
 
   it('predict --json classifies an image with the model the quick run exported', async () => {
     // A 40x24 PNG of the synthetic "airplane" colour, written with pngjs (the decoder's own library).
@@ -110,9 +147,13 @@ describe('pnpm start --quick without access to the CIFAR-10 host', () => {
     for (let i = 0; i < 40 * 24; i++) png.data.set([230, 40, 40, 255], i * 4);
     const image = path.join(tempDir('predict'), 'red.png');
     writeFileSync(image, PNG.sync.write(png));
-    const r = await runCli(PREDICT_CLI, ['--model', path.join(firstRunDir, 'model'), '--image', image, '--top', '4', '--json', '--quiet'], { timeoutMs: 60_000 });
+    const r = await runCli(PREDICT_CLI, ['--model', path.join(firstRunDir, 'model'), '--image', image, '--top', '4', '--json', '--quiet'], {
+      timeoutMs: 60_000,
+    });
     expect(r.code, r.stderr).toBe(0);
-    const answer = JSON.parse(r.stdout) as { images: { file: string; width: number; height: number; top: { classIndex: number; className: string; probability: number }[] }[] };
+    const answer = JSON.parse(r.stdout) as {
+      images: { file: string; width: number; height: number; top: { classIndex: number; className: string; probability: number }[] }[];
+    };
     expect(answer.images).toHaveLength(1);
     const [only] = answer.images;
     expect(only).toMatchObject({ file: image, width: 40, height: 24 });
@@ -120,7 +161,8 @@ describe('pnpm start --quick without access to the CIFAR-10 host', () => {
     const probabilities = only!.top.map((t) => t.probability);
     expect([...probabilities].sort((a, b) => b - a)).toEqual(probabilities);
     expect(probabilities.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(1 + 1e-6);
-    for (const t of only!.top) expect(t.className).toBe(['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'][t.classIndex]);
+    for (const t of only!.top)
+      expect(t.className).toBe(['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'][t.classIndex]);
   }, 90_000);
 });
 
@@ -134,28 +176,49 @@ describe.skipIf(skipBrowser)('the quick run in Chromium', () => {
     await stop?.();
   });
 
-  it('the page at the printed URL goes live and shows the quick run', async () => {
-    const runsDir = tempDir('quick-browser');
-    const run = startCliStreaming(START_CLI, longerQuickArgs(runsDir), { env: offlineEnv() });
-    const browser = await launchBrowser();
-    stop = async () => {
-      await browser.close();
-      await run.stop();
-    };
-    const url = (await run.waitForLine(/dashboard: (http:\/\/\S+)/, 120_000))[1]!;
-    await browser.page.goto(url);
-    await waitForAttribute(browser.page, 'connection-status', 'data-status', (s) => s === 'live', 30_000);
-    await waitUntil(async () => (await byTestId(browser.page, 'run-config').textContent()) ?? '', (t) => t.includes('quick-'), 'the quick run in the configuration panel', 60_000);
-    expect(browser.errors).toEqual([]);
-  }, RUN_TIMEOUT_MS);
+  it(
+    'the page at the printed URL goes live and shows the quick run',
+    async () => {
+      const runsDir = tempDir('quick-browser');
+      const run = startCliStreaming(START_CLI, longerQuickArgs(runsDir), { env: offlineEnv() });
+      const browser = await launchBrowser();
+      stop = async () => {
+        await browser.close();
+        await run.stop();
+      };
+      const url = (await run.waitForLine(/dashboard: (http:\/\/\S+)/, 120_000))[1]!;
+      await browser.page.goto(url);
+      await waitForAttribute(browser.page, 'connection-status', 'data-status', (s) => s === 'live', 30_000);
+      await waitUntil(
+        async () => (await byTestId(browser.page, 'run-config').textContent()) ?? '',
+        (t) => t.includes('quick-'),
+        'the quick run in the configuration panel',
+        60_000,
+      );
+      expect(browser.errors).toEqual([]);
+    },
+    RUN_TIMEOUT_MS,
+  );
 });
 
 describe('every command', () => {
-  const CLIS = { start: START_CLI, coordinator: COORDINATOR_CLI, worker: WORKER_CLI, train: TRAIN_CLI, predict: PREDICT_CLI, dashboard: DASHBOARD_CLI, 'make-synthetic': MAKE_SYNTHETIC_CLI };
+  const CLIS = {
+    start: START_CLI,
+    coordinator: COORDINATOR_CLI,
+    worker: WORKER_CLI,
+    train: TRAIN_CLI,
+    predict: PREDICT_CLI,
+    dashboard: DASHBOARD_CLI,
+    'make-synthetic': MAKE_SYNTHETIC_CLI,
+  };
 
-  it.each(Object.entries(CLIS))('%s --version prints the version and exits 0', async (_name, cli) => {
-    const r = await runCli(cli, ['--version'], { timeoutMs: 60_000 });
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout.trim()).toBe(`gradsync ${VERSION}`);
-  }, 70_000);
+  it.each(Object.entries(CLIS))(
+    '%s --version prints the version and exits 0',
+    async (_name, cli) => {
+      const r = await runCli(cli, ['--version'], { timeoutMs: 60_000 });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.trim()).toBe(`gradsync ${VERSION}`);
+    },
+    70_000,
+  );
 });

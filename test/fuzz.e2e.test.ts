@@ -2,7 +2,18 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConnectionOutcome, coordinatorScenario, Rng, ringScenario, throwRawTcp, throwScenario } from './helpers/fuzz';
-import { COORDINATOR_CLI, endOf, epochs, readMetrics, startCliStreaming, steps, type StreamingProcess, syntheticDataDir, tempDir, WORKER_CLI } from './helpers/runs';
+import {
+  COORDINATOR_CLI,
+  endOf,
+  epochs,
+  readMetrics,
+  startCliStreaming,
+  steps,
+  type StreamingProcess,
+  syntheticDataDir,
+  tempDir,
+  WORKER_CLI,
+} from './helpers/runs';
 
 // A real run (a coordinator and 2 worker processes on loopback) while a seeded fuzzer throws
 // frames at the coordinator's /worker endpoint and at both workers' ring ports.

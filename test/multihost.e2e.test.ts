@@ -3,7 +3,19 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { netnsUnavailable, VirtualLan } from './helpers/netns';
-import { COORDINATOR_CLI, endOf, GRADSYNC_BIN, readMetrics, runCli, startCliStreaming, steps, syntheticDataDir, tempDir, WORKER_CLI, type StreamingProcess } from './helpers/runs';
+import {
+  COORDINATOR_CLI,
+  endOf,
+  GRADSYNC_BIN,
+  readMetrics,
+  runCli,
+  startCliStreaming,
+  steps,
+  syntheticDataDir,
+  tempDir,
+  WORKER_CLI,
+  type StreamingProcess,
+} from './helpers/runs';
 
 // Three "machines" on a private LAN of network namespaces: the coordinator on 10.213.1.1, a
 // one-worker node configured only through GRADSYNC_* variables on .2, a two-worker node
@@ -67,7 +79,11 @@ describe.skipIf(skip !== null)('a run across network namespaces (real hosts, add
     // ... it cannot join the coordinator even with the right token, and a wrong token from an
     // allowed address is turned away at the hello.
     const [outsider, wrongToken] = await Promise.all([
-      runCli(WORKER_CLI, ['--coordinator', COORDINATOR, '--cpu', '--connect-timeout', '3'], { launcher: lan.on('out'), env: { GRADSYNC_TOKEN: TOKEN }, timeoutMs: 90_000 }),
+      runCli(WORKER_CLI, ['--coordinator', COORDINATOR, '--cpu', '--connect-timeout', '3'], {
+        launcher: lan.on('out'),
+        env: { GRADSYNC_TOKEN: TOKEN },
+        timeoutMs: 90_000,
+      }),
       runCli(WORKER_CLI, ['--coordinator', COORDINATOR, '--cpu'], { launcher: lan.on('a'), env: { GRADSYNC_TOKEN: 'not-the-token' }, timeoutMs: 90_000 }),
     ]);
     expect(outsider.code, outsider.stderr).toBe(1);
@@ -78,10 +94,15 @@ describe.skipIf(skip !== null)('a run across network namespaces (real hosts, add
     expect(coordinator.output()).toMatch(/connection \d+ from 10\.213\.1\.2:\d+: wrong token/);
 
     // Node B: one launcher (the gradsync bin), two local workers, each on the next free port of the range.
-    const nodeB = start('b', GRADSYNC_BIN, ['start', '--join', COORDINATOR, '--workers', '2', '--worker-backend', 'auto', '--peer-port', '7100-7101', '--allow', ALLOW], {
-      GRADSYNC_TOKEN: TOKEN,
-      GRADSYNC_ADVERTISE_HOST: '10.213.1.3',
-    });
+    const nodeB = start(
+      'b',
+      GRADSYNC_BIN,
+      ['start', '--join', COORDINATOR, '--workers', '2', '--worker-backend', 'auto', '--peer-port', '7100-7101', '--allow', ALLOW],
+      {
+        GRADSYNC_TOKEN: TOKEN,
+        GRADSYNC_ADVERTISE_HOST: '10.213.1.3',
+      },
+    );
     expect(await coordinator.exited).toEqual({ code: 0, signal: null });
     expect(await nodeA.exited, nodeA.output().slice(-2000)).toEqual({ code: 0, signal: null });
     expect(await nodeB.exited, nodeB.output().slice(-2000)).toEqual({ code: 0, signal: null });

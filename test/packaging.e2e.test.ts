@@ -32,7 +32,15 @@ describe('the gradsync bin', () => {
     const out = tempDir('bin-synthetic');
     const r = await gradsync(['make-synthetic', '--out', out, '--train', '5', '--test', '2']);
     expect(r.code, r.stderr).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['batches.meta.txt', 'data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin']);
+    expect(readdirSync(out).sort()).toEqual([
+      'batches.meta.txt',
+      'data_batch_1.bin',
+      'data_batch_2.bin',
+      'data_batch_3.bin',
+      'data_batch_4.bin',
+      'data_batch_5.bin',
+      'test_batch.bin',
+    ]);
     const failed = await gradsync(['worker', '--peer-port', '99999']);
     expect(failed.code).toBe(2); // a usage error
     expect(failed.stderr.trim()).toMatch(/^error: --peer-port must be a port or a range FIRST-LAST .*got "99999": out of range$/);
@@ -40,7 +48,7 @@ describe('the gradsync bin', () => {
 });
 
 describe('package exports', () => {
-  it('every package\'s exports name files that exist', () => {
+  it("every package's exports name files that exist", () => {
     const packages = readdirSync(path.join(ROOT, 'packages'));
     let checked = 0;
     for (const name of packages) {

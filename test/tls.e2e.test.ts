@@ -20,7 +20,12 @@ beforeAll(async () => {
   runsDir = tempDir('tls-runs');
   const dir = tempDir('tls-certs');
   [pki, other] = await Promise.all([makeTestPki(['127.0.0.1']), makeTestPki(['127.0.0.1'])]);
-  for (const [name, text] of Object.entries({ 'server.pem': pki.server.cert, 'server.key': pki.server.key, 'ca.pem': pki.ca.cert, 'other-ca.pem': other.ca.cert })) {
+  for (const [name, text] of Object.entries({
+    'server.pem': pki.server.cert,
+    'server.key': pki.server.key,
+    'ca.pem': pki.ca.cert,
+    'other-ca.pem': other.ca.cert,
+  })) {
     files[name] = path.join(dir, name);
     writeFileSync(files[name], text);
   }
@@ -50,11 +55,15 @@ const errorLines = (stderr: string) => stderr.split('\n').filter((l) => l.starts
 
 describe('TLS and the viewer token beyond loopback', () => {
   it('refuses the dashboard without the viewer token, bad certificates and plain text with clear errors, then trains over TLS', async () => {
-    const coordinator = startCliStreaming(COORDINATOR_CLI, [
-      ...['--host', '0.0.0.0', '--port', '0', '--token', 'worker-s3cret', '--tls-cert', files['server.pem'], '--tls-key', files['server.key']],
-      ...['--workers', '2', '--allreduce', 'ring', '--data-dir', dataDir, '--validation', '0', '--epochs', '1', '--batch-size', '32'],
-      ...['--model', 'tiny-cnn', '--runs-dir', runsDir, '--run-name', 'tls'],
-    ], { env: { GRADSYNC_TOKEN: '', GRADSYNC_VIEWER_TOKEN: '' } });
+    const coordinator = startCliStreaming(
+      COORDINATOR_CLI,
+      [
+        ...['--host', '0.0.0.0', '--port', '0', '--token', 'worker-s3cret', '--tls-cert', files['server.pem'], '--tls-key', files['server.key']],
+        ...['--workers', '2', '--allreduce', 'ring', '--data-dir', dataDir, '--validation', '0', '--epochs', '1', '--batch-size', '32'],
+        ...['--model', 'tiny-cnn', '--runs-dir', runsDir, '--run-name', 'tls'],
+      ],
+      { env: { GRADSYNC_TOKEN: '', GRADSYNC_VIEWER_TOKEN: '' } },
+    );
     try {
       const port = (await coordinator.waitForLine(/workers connect to wss:\/\/0\.0\.0\.0:(\d+)\/worker/, 90_000))[1];
       const viewerToken = decodeURIComponent((await coordinator.waitForLine(/dashboard: https:\/\/0\.0\.0\.0:\d+\/\?token=(\S+)/))[1]);
@@ -63,7 +72,10 @@ describe('TLS and the viewer token beyond loopback', () => {
 
       // The dashboard: nothing without the viewer token, not even with the worker token.
       for (const route of ['', 'api/records', 'assets/x.js']) expect((await get(`${base}${route}`)).status, route).toBe(401);
-      expect(await get(`${base}api/records`, { authorization: 'Bearer worker-s3cret' })).toMatchObject({ status: 401, body: expect.stringMatching(/wrong viewer token/) });
+      expect(await get(`${base}api/records`, { authorization: 'Bearer worker-s3cret' })).toMatchObject({
+        status: 401,
+        body: expect.stringMatching(/wrong viewer token/),
+      });
       expect(await feedClose(`wss://127.0.0.1:${port}/feed`)).toMatch(/^4001 refused: no viewer token/);
       const exchange = await get(`${base}?token=${encodeURIComponent(viewerToken)}`);
       expect(exchange.status).toBe(303);
@@ -75,9 +87,19 @@ describe('TLS and the viewer token beyond loopback', () => {
       const env = { GRADSYNC_TOKEN: '', GRADSYNC_CA: '', GRADSYNC_TLS_FINGERPRINT: '' };
       const [asViewer, wrongPin, wrongCa, plain] = await Promise.all([
         runCli(WORKER_CLI, ['--coordinator', wss, '--cpu', '--ca', files['ca.pem'], '--token', viewerToken], { env, timeoutMs: 60_000 }),
-        runCli(WORKER_CLI, ['--coordinator', wss, '--cpu', '--tls-fingerprint', other.server.fingerprint, '--token', 'worker-s3cret', '--connect-timeout', '600'], { env, timeoutMs: 60_000 }),
-        runCli(WORKER_CLI, ['--coordinator', wss, '--cpu', '--ca', files['other-ca.pem'], '--token', 'worker-s3cret', '--connect-timeout', '600'], { env, timeoutMs: 60_000 }),
-        runCli(WORKER_CLI, ['--coordinator', `ws://127.0.0.1:${port}`, '--cpu', '--token', 'worker-s3cret', '--connect-timeout', '600'], { env, timeoutMs: 60_000 }),
+        runCli(
+          WORKER_CLI,
+          ['--coordinator', wss, '--cpu', '--tls-fingerprint', other.server.fingerprint, '--token', 'worker-s3cret', '--connect-timeout', '600'],
+          { env, timeoutMs: 60_000 },
+        ),
+        runCli(WORKER_CLI, ['--coordinator', wss, '--cpu', '--ca', files['other-ca.pem'], '--token', 'worker-s3cret', '--connect-timeout', '600'], {
+          env,
+          timeoutMs: 60_000,
+        }),
+        runCli(WORKER_CLI, ['--coordinator', `ws://127.0.0.1:${port}`, '--cpu', '--token', 'worker-s3cret', '--connect-timeout', '600'], {
+          env,
+          timeoutMs: 60_000,
+        }),
       ]);
       // A viewer can watch, never join.
       expect(asViewer.code, asViewer.stderr).toBe(1);
@@ -85,18 +107,27 @@ describe('TLS and the viewer token beyond loopback', () => {
       // Bad certificates and plain text end at once (no retrying until --connect-timeout) with the reason.
       expect(wrongPin.code, wrongPin.stderr).toBe(1);
       expect(errorLines(wrongPin.stderr)).toEqual([
-        expect.stringMatching(/^error: the coordinator presented a certificate with SHA-256 fingerprint [0-9A-F:]{95}, not the expected [0-9A-F:]{95}; check --tls-fingerprint$/),
+        expect.stringMatching(
+          /^error: the coordinator presented a certificate with SHA-256 fingerprint [0-9A-F:]{95}, not the expected [0-9A-F:]{95}; check --tls-fingerprint$/,
+        ),
       ]);
       expect(wrongCa.code, wrongCa.stderr).toBe(1);
-      expect(errorLines(wrongCa.stderr)[0]).toMatch(/^error: the coordinator at wss:\/\/127\.0\.0\.1:\d+\/worker has a certificate this side does not trust \(\w+: .*\); give its CA with --ca FILE, or pin it with --tls-fingerprint SHA256$/);
+      expect(errorLines(wrongCa.stderr)[0]).toMatch(
+        /^error: the coordinator at wss:\/\/127\.0\.0\.1:\d+\/worker has a certificate this side does not trust \(\w+: .*\); give its CA with --ca FILE, or pin it with --tls-fingerprint SHA256$/,
+      );
       expect(plain.code, plain.stderr).toBe(1);
-      expect(errorLines(plain.stderr)[0]).toMatch(/^error: the coordinator at ws:\/\/127\.0\.0\.1:\d+\/worker answered HTTP 400: this port speaks TLS only: use https:\/\/ for the dashboard and wss:\/\/ for workers$/);
+      expect(errorLines(plain.stderr)[0]).toMatch(
+        /^error: the coordinator at ws:\/\/127\.0\.0\.1:\d+\/worker answered HTTP 400: this port speaks TLS only: use https:\/\/ for the dashboard and wss:\/\/ for workers$/,
+      );
       expect(coordinator.output()).toMatch(/refused a plain-text connection from 127\.0\.0\.1: this port speaks TLS only/);
 
       // One worker trusts the CA, the other pins the certificate; their ring links are TLS too.
       const [byCa, byPin] = await Promise.all([
         runCli(WORKER_CLI, ['--coordinator', wss, '--cpu', '--ca', files['ca.pem']], { env: { ...env, GRADSYNC_TOKEN: 'worker-s3cret' }, timeoutMs: 150_000 }),
-        runCli(WORKER_CLI, ['--coordinator', wss, '--cpu'], { env: { ...env, GRADSYNC_TOKEN: 'worker-s3cret', GRADSYNC_TLS_FINGERPRINT: pki.server.fingerprint }, timeoutMs: 150_000 }),
+        runCli(WORKER_CLI, ['--coordinator', wss, '--cpu'], {
+          env: { ...env, GRADSYNC_TOKEN: 'worker-s3cret', GRADSYNC_TLS_FINGERPRINT: pki.server.fingerprint },
+          timeoutMs: 150_000,
+        }),
       ]);
       expect(byCa.code, byCa.stderr).toBe(0);
       expect(byPin.code, byPin.stderr).toBe(0);

@@ -93,7 +93,21 @@ function nastyValue(rng: Rng): unknown {
     () => ({ type: 'x'.repeat(100_000) }),
     () => JSON.parse('{"__proto__": {"polluted": 1}, "type": "ready", "phase": "data"}'),
     () => ({ type: 'step-done', step: -1, loss: NaN, correct: 2 ** 40, count: -5, computeMs: -1, allreduceMs: Infinity, waitMs: 0 }),
-    () => ({ type: 'step-done', step: 1, op: 1, loss: 1, correct: 1, count: 1, computeMs: 1, allreduceMs: 1, waitMs: 0, applied: true, cpuPercent: rng.pick([-1, Infinity, '50', 1e9]), rssBytes: rng.pick([-1, 0.5, 2 ** 60]), gpuBytes: rng.pick([NaN, {}, -3]) }),
+    () => ({
+      type: 'step-done',
+      step: 1,
+      op: 1,
+      loss: 1,
+      correct: 1,
+      count: 1,
+      computeMs: 1,
+      allreduceMs: 1,
+      waitMs: 0,
+      applied: true,
+      cpuPercent: rng.pick([-1, Infinity, '50', 1e9]),
+      rssBytes: rng.pick([-1, 0.5, 2 ** 60]),
+      gpuBytes: rng.pick([NaN, {}, -3]),
+    }),
     () => ({ type: 'hello', v: 1, host: 'h'.repeat(10_000), pid: 1, backend: 'x', device: 'y', peerUrl: null }),
     () => ({ type: 'hello', v: 1, token: 't'.repeat(5000), host: 'h', pid: 1, backend: 'x', device: 'y', peerUrl: null }),
     () => ({ type: 'hello', v: 1, host: 'h', pid: 1, backend: 'x', device: 'y', peerUrl: 'ws://127.0.0.1:1', extra: true }),
@@ -184,7 +198,21 @@ function outOfOrder(rng: Rng): unknown {
   return rng.pick<() => unknown>([
     () => ({ type: 'ready', phase: rng.pick(['data', 'group']) }),
     () => ({ type: 'step-done', step: rng.int(100), loss: 2.3, correct: 3, count: 32, computeMs: 1, allreduceMs: 1, waitMs: 0, hash: 'deadbeef' }),
-    () => ({ type: 'step-done', step: rng.int(100), op: rng.int(100), loss: 2.3, correct: 3, count: 32, computeMs: 1, allreduceMs: 1, waitMs: 0, applied: true, cpuPercent: 99.5, rssBytes: 2 ** 33, gpuBytes: 0 }),
+    () => ({
+      type: 'step-done',
+      step: rng.int(100),
+      op: rng.int(100),
+      loss: 2.3,
+      correct: 3,
+      count: 32,
+      computeMs: 1,
+      allreduceMs: 1,
+      waitMs: 0,
+      applied: true,
+      cpuPercent: 99.5,
+      rssBytes: 2 ** 33,
+      gpuBytes: 0,
+    }),
     () => ({ type: 'star-part', op: rng.int(100), data: rng.bytes(4 * rng.int(16)) }),
     () => ({ type: 'eval-done', evalId: rng.int(10), lossSum: 1, correct: 1, count: 1, confusion: new Array(100).fill(0) }),
     () => ({ type: 'state', reqId: rng.int(10), params: rng.bytes(8), state: rng.bytes(0), adamM: rng.bytes(8), adamV: rng.bytes(8), adamT: 1 }),
@@ -366,11 +394,19 @@ export function throwScenario(url: string, scenario: Scenario, waitMs = 3_000): 
 export function throwRawTcp(port: number, rng: Rng): Promise<void> {
   const payloads = [
     () => rng.bytes(1 + rng.int(2000)),
-    () => Buffer.from('GET /worker HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 99\r\nSec-WebSocket-Key: nope\r\n\r\n'),
+    () =>
+      Buffer.from(
+        'GET /worker HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 99\r\nSec-WebSocket-Key: nope\r\n\r\n',
+      ),
     () => Buffer.from('GET /worker HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n'),
     () => Buffer.from(`GET /${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`),
     () => Buffer.from('POST /worker HTTP/1.1\r\nContent-Length: 999999999\r\n\r\nabc'),
-    () => Buffer.from('GET /worker HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n\x82\xff' + '\xff'.repeat(8), 'latin1'),
+    () =>
+      Buffer.from(
+        'GET /worker HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n\x82\xff' +
+          '\xff'.repeat(8),
+        'latin1',
+      ),
   ];
   const data = rng.pick(payloads)();
   return new Promise((resolve) => {

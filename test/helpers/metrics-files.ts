@@ -22,7 +22,10 @@ export interface DecodedEvent {
 
 export function readEventFiles(runDir: string): DecodedEvent[] {
   const dir = path.join(runDir, 'tb');
-  const files = readdirSync(dir).filter((f) => f.startsWith('events.out.tfevents.')).sort().map((f) => path.join(dir, f));
+  const files = readdirSync(dir)
+    .filter((f) => f.startsWith('events.out.tfevents.'))
+    .sort()
+    .map((f) => path.join(dir, f));
   return execFileSync('python3', [READER, ...files], { encoding: 'utf8' })
     .trim()
     .split('\n')
@@ -69,7 +72,12 @@ export function expectEventsMatchJsonl(events: DecodedEvent[], records: MetricRe
   const epochEvents = scalarsAt('epoch/');
   for (const r of records) {
     if (r.kind === 'step') {
-      expect(stepEvents.get(r.step), `step ${r.step}`).toEqual({ 'step/loss': f(r.loss), 'step/accuracy': f(r.accuracy), 'step/lr': f(r.lr), 'step/images_per_sec': f(r.imagesPerSec) });
+      expect(stepEvents.get(r.step), `step ${r.step}`).toEqual({
+        'step/loss': f(r.loss),
+        'step/accuracy': f(r.accuracy),
+        'step/lr': f(r.lr),
+        'step/images_per_sec': f(r.imagesPerSec),
+      });
     } else if (r.kind === 'epoch') {
       const got = epochEvents.get(r.step)!;
       expect(got['epoch/loss']).toBe(f(r.trainLoss));

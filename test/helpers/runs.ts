@@ -43,7 +43,11 @@ function command(cli: string, args: string[], launcher: string[] = []): [string,
   return [line[0], line.slice(1)];
 }
 
-export function runCli(cli: string, args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; launcher?: string[] } = {}): Promise<ProcessResult> {
+export function runCli(
+  cli: string,
+  args: string[],
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; launcher?: string[] } = {},
+): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(...command(cli, args, options.launcher), { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -98,7 +102,12 @@ export interface StreamingProcess {
 /** Starts a TypeScript CLI as a real process (through tsx) whose output can be waited on while it runs. */
 export function startCliStreaming(cli: string, args: string[], options: { env?: NodeJS.ProcessEnv; launcher?: string[] } = {}): StreamingProcess {
   // Its own process group, so stop() can take the worker processes down with it.
-  const child = spawn(...command(cli, args, options.launcher), { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(...command(cli, args, options.launcher), {
+    cwd: ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let out = '';
   const listeners = new Set<() => void>();
   const onData = (d: Buffer) => {
@@ -128,7 +137,10 @@ export function startCliStreaming(cli: string, args: string[], options: { env?: 
           if (m) finish(() => resolve(m));
           else if (done) finish(() => reject(new Error(`process exited before printing ${pattern}:\n${out.slice(-3000)}`)));
         };
-        const timer = setTimeout(() => finish(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${pattern}:\n${out.slice(-3000)}`))), timeoutMs);
+        const timer = setTimeout(
+          () => finish(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${pattern}:\n${out.slice(-3000)}`))),
+          timeoutMs,
+        );
         const finish = (f: () => void) => {
           clearTimeout(timer);
           listeners.delete(check);

@@ -60,8 +60,8 @@ if (existsSync(target) && !process.argv.includes('--force')) {
 const compiler = process.env.CXX ? which(process.env.CXX) : which('g++') || which('c++');
 if (!compiler) give_up(process.env.CXX ? `the C++ compiler CXX=${process.env.CXX} was not found` : 'no C++ compiler (g++)');
 
-const nodeInclude = [join(dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node', '/usr/local/include/node'].find(
-  (dir) => existsSync(join(dir, 'node_api.h')),
+const nodeInclude = [join(dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node', '/usr/local/include/node'].find((dir) =>
+  existsSync(join(dir, 'node_api.h')),
 );
 if (!nodeInclude) give_up(`Node's headers (node_api.h) are not next to ${process.execPath}`);
 
@@ -78,14 +78,26 @@ try {
 }
 
 const flags = [
-  '-std=c++17', '-fPIC', '-fopenmp', '-Wall', '-Wextra', '-Werror', '-Wno-unused-parameter',
-  '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS', '-DNODE_ADDON_API_DISABLE_DEPRECATED',
-  `-I${nodeInclude}`, `-I${addonApiInclude}`, `-I${dnnlInclude}`,
+  '-std=c++17',
+  '-fPIC',
+  '-fopenmp',
+  '-Wall',
+  '-Wextra',
+  '-Werror',
+  '-Wno-unused-parameter',
+  '-DNAPI_VERSION=8',
+  '-DNAPI_CPP_EXCEPTIONS',
+  '-DNODE_ADDON_API_DISABLE_DEPRECATED',
+  `-I${nodeInclude}`,
+  `-I${addonApiInclude}`,
+  `-I${dnnlInclude}`,
   // The addon is compiled on the machine that runs it (at install), so it may use all of this
   // CPU's vector units (AVX2 / AVX-512) in the element-wise loops; oneDNN picks its own at run time.
   ...(asan ? ['-O1', '-g', '-fsanitize=address', '-fno-omit-frame-pointer'] : ['-O3', '-march=native']),
 ];
-const sources = readdirSync(join(packageDir, 'native')).filter((f) => f.endsWith('.cc')).sort();
+const sources = readdirSync(join(packageDir, 'native'))
+  .filter((f) => f.endsWith('.cc'))
+  .sort();
 const objDir = join(outDir, 'obj');
 rmSync(objDir, { recursive: true, force: true });
 mkdirSync(objDir, { recursive: true });
@@ -102,7 +114,10 @@ function run(args) {
 }
 
 const quiet = process.argv.includes('--quiet');
-if (!quiet) console.log(`@gradsync/backend-onednn: compiling ${sources.length} files with ${compiler} against oneDNN in ${dnnlInclude}${asan ? ' (AddressSanitizer)' : ''}`);
+if (!quiet)
+  console.log(
+    `@gradsync/backend-onednn: compiling ${sources.length} files with ${compiler} against oneDNN in ${dnnlInclude}${asan ? ' (AddressSanitizer)' : ''}`,
+  );
 const queue = [...sources];
 const failures = [];
 await Promise.all(

@@ -8,8 +8,22 @@ import { lastRun } from './register';
 // native kernel ran (not its cpu fallback), so a kernel that silently stops taking a case fails.
 noteSkipWithoutAddon('onednn kernels against the cpu backend (packages/backend-onednn/src/kernels.test.ts)');
 
-const t4 = (shape: [number, number, number, number], seed: number) => tf.tensor4d(seeded(shape.reduce((a, b) => a * b), seed), shape);
-const t = (shape: number[], seed: number) => tf.tensor(seeded(shape.reduce((a, b) => a * b, 1), seed), shape);
+const t4 = (shape: [number, number, number, number], seed: number) =>
+  tf.tensor4d(
+    seeded(
+      shape.reduce((a, b) => a * b),
+      seed,
+    ),
+    shape,
+  );
+const t = (shape: number[], seed: number) =>
+  tf.tensor(
+    seeded(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+    ),
+    shape,
+  );
 
 async function expectSame(compute: () => tf.Tensor | tf.Tensor[], nativeKernels: string[], tolerance = 1e-5) {
   lastRun.clear();
@@ -23,7 +37,14 @@ async function expectSame(compute: () => tf.Tensor | tf.Tensor[], nativeKernels:
 describe.skipIf(!probe.ok)('onednn kernels match the cpu backend', () => {
   beforeAll(initBackends);
 
-  const convCases: [string, [number, number, number, number], [number, number, number, number], number | [number, number], 'valid' | 'same' | number, number][] = [
+  const convCases: [
+    string,
+    [number, number, number, number],
+    [number, number, number, number],
+    number | [number, number],
+    'valid' | 'same' | number,
+    number,
+  ][] = [
     ['seed conv1', [4, 32, 32, 3], [3, 3, 3, 32], 1, 'valid', 1],
     ['seed conv2', [1, 30, 30, 32], [3, 3, 32, 32], 1, 'valid', 1],
     ['same padding', [2, 9, 7, 5], [3, 3, 5, 6], 1, 'same', 1],
@@ -39,7 +60,8 @@ describe.skipIf(!probe.ok)('onednn kernels match the cpu backend', () => {
       if (dilation !== 1) return; // tfjs has no gradient for dilated convolutions
       const kernels = ['Conv2DBackpropInput', 'Conv2DBackpropFilter'];
       await expectSame(() => {
-        const x = t4(xs, 1), f = t4(fs, 2);
+        const x = t4(xs, 1),
+          f = t4(fs, 2);
         const y = tf.conv2d(x, f, strides, pad);
         const dy = tf.tensor(seeded(y.size, 3), y.shape);
         const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, strides, pad), dy)));
@@ -113,9 +135,19 @@ describe.skipIf(!probe.ok)('onednn kernels match the cpu backend', () => {
   it('unary ops, including NaN, infinities and zero', async () => {
     const special = () => tf.concat([t([200], 9), tf.tensor1d([NaN, Infinity, -Infinity, 0, -0, 1e-30])]);
     const positive = () => tf.abs(special());
-    await expectSame(() => [tf.relu(special()), tf.relu6(tf.mul(special(), 10)), tf.step(special(), 0.3), tf.square(special()), tf.neg(special())], ['Relu', 'Relu6', 'Step']);
-    await expectSame(() => [tf.sqrt(positive()), tf.rsqrt(positive()), tf.log(positive()), tf.exp(special()), tf.floor(tf.mul(special(), 3))], ['Sqrt', 'Rsqrt', 'Log', 'Exp', 'Floor']);
-    await expectSame(() => [tf.abs(special()), tf.reciprocal(special()), tf.sigmoid(special()), tf.tanh(special())], ['Abs', 'Reciprocal', 'Sigmoid', 'Tanh'], 1e-6);
+    await expectSame(
+      () => [tf.relu(special()), tf.relu6(tf.mul(special(), 10)), tf.step(special(), 0.3), tf.square(special()), tf.neg(special())],
+      ['Relu', 'Relu6', 'Step'],
+    );
+    await expectSame(
+      () => [tf.sqrt(positive()), tf.rsqrt(positive()), tf.log(positive()), tf.exp(special()), tf.floor(tf.mul(special(), 3))],
+      ['Sqrt', 'Rsqrt', 'Log', 'Exp', 'Floor'],
+    );
+    await expectSame(
+      () => [tf.abs(special()), tf.reciprocal(special()), tf.sigmoid(special()), tf.tanh(special())],
+      ['Abs', 'Reciprocal', 'Sigmoid', 'Tanh'],
+      1e-6,
+    );
   });
 
   for (const [label, shape, axis, keepDims] of [
@@ -128,7 +160,12 @@ describe.skipIf(!probe.ok)('onednn kernels match the cpu backend', () => {
     it(`reductions: ${label}`, async () => {
       const a = axis == null ? undefined : (axis as number | number[]);
       await expectSame(
-        () => [tf.sum(t([...shape], 3), a, keepDims), tf.mean(t([...shape], 3), a, keepDims), tf.max(t([...shape], 3), a, keepDims), tf.min(t([...shape], 3), a, keepDims)],
+        () => [
+          tf.sum(t([...shape], 3), a, keepDims),
+          tf.mean(t([...shape], 3), a, keepDims),
+          tf.max(t([...shape], 3), a, keepDims),
+          tf.min(t([...shape], 3), a, keepDims),
+        ],
         ['Sum', 'Mean', 'Max', 'Min'],
         2e-6,
       );
@@ -153,7 +190,12 @@ describe.skipIf(!probe.ok)('onednn kernels match the cpu backend', () => {
 
   it('transform (the augmentation)', async () => {
     // cpu's Transform handles only the first image of a batch correctly: compare one image at a time.
-    for (const [interpolation, fillMode] of [['bilinear', 'reflect'], ['nearest', 'constant'], ['bilinear', 'wrap'], ['nearest', 'nearest']] as const) {
+    for (const [interpolation, fillMode] of [
+      ['bilinear', 'reflect'],
+      ['nearest', 'constant'],
+      ['bilinear', 'wrap'],
+      ['nearest', 'nearest'],
+    ] as const) {
       const zoomOut = [1.2, 0, -3.2, 0, 1.2, -3.2, 0, 0];
       const flipZoomIn = [-0.9, 0, 30.5, 0, 0.9, 1.6, 0, 0];
       for (const transform of [zoomOut, flipZoomIn]) {
@@ -166,7 +208,18 @@ describe.skipIf(!probe.ok)('onednn kernels match the cpu backend', () => {
     const { onednn } = await onCpuAndOneDnn(() => {
       const image = t4([1, 8, 8, 1], 2);
       const batch = tf.concat([image, image]);
-      return [tf.image.transform(batch, tf.tensor2d([[1, 0, 0, 0, 1, 0, 0, 0], [-1, 0, 7, 0, 1, 0, 0, 0]]), 'nearest', 'constant'), tf.reverse(image, 2)];
+      return [
+        tf.image.transform(
+          batch,
+          tf.tensor2d([
+            [1, 0, 0, 0, 1, 0, 0, 0],
+            [-1, 0, 7, 0, 1, 0, 0, 0],
+          ]),
+          'nearest',
+          'constant',
+        ),
+        tf.reverse(image, 2),
+      ];
     });
     const [both, flipped] = onednn.values;
     expect(both!.subarray(64)).toEqual(flipped);
@@ -176,7 +229,7 @@ describe.skipIf(!probe.ok)('onednn kernels match the cpu backend', () => {
 describe.skipIf(!probe.ok)('the fused training kernels', () => {
   beforeAll(initBackends);
 
-  it('batch norm in training: output and gradients equal tfjs-layers\' moments + batchNorm on cpu', async () => {
+  it("batch norm in training: output and gradients equal tfjs-layers' moments + batchNorm on cpu", async () => {
     const eps = 1e-3;
     const shape: [number, number, number, number] = [4, 6, 6, 5];
     const dy = () => t(shape, 9);
@@ -185,15 +238,20 @@ describe.skipIf(!probe.ok)('the fused training kernels', () => {
       return tf.sum(tf.mul(tf.batchNorm(x, mean, variance, beta, gamma, eps), dy()));
     };
     const cpu = await onCpuAndOneDnn(() => {
-      const x = t4(shape, 1), gamma = t([5], 2), beta = t([5], 3);
+      const x = t4(shape, 1),
+        gamma = t([5], 2),
+        beta = t([5], 3);
       const { mean, variance } = tf.moments(x, [0, 1, 2]);
       return [tf.batchNorm(x, mean, variance, beta, gamma, eps), mean, variance, ...tf.grads(lossOf)([x, gamma, beta])];
     });
     lastRun.clear();
     const fused = await onCpuAndOneDnn(() => {
-      const x = t4(shape, 1), gamma = t([5], 2), beta = t([5], 3);
+      const x = t4(shape, 1),
+        gamma = t([5], 2),
+        beta = t([5], 3);
       if (tf.getBackend() === 'cpu') return [tf.zeros([1])];
-      const run = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.engine().runKernel('GradsyncBatchNormTraining', { x: a, gamma: g, beta: b }, { epsilon: eps }) as tf.Tensor[];
+      const run = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+        tf.engine().runKernel('GradsyncBatchNormTraining', { x: a, gamma: g, beta: b }, { epsilon: eps }) as tf.Tensor[];
       const [y, mean, variance] = run(x, gamma, beta);
       const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(run(a, g, b)[0]!, dy())))([x, gamma, beta]);
       return [y!, mean!, variance!, ...grads];
@@ -209,7 +267,10 @@ describe.skipIf(!probe.ok)('the fused training kernels', () => {
       return tf.mul(dy, tf.step(x));
     });
     lastRun.clear();
-    const onednn = await runOn('onednn', () => tf.engine().runKernel('GradsyncReluGrad', { dy: t([303], 2), x: tf.concat([t([300], 1), tf.tensor1d([0, -0, NaN])]) }) as tf.Tensor);
+    const onednn = await runOn(
+      'onednn',
+      () => tf.engine().runKernel('GradsyncReluGrad', { dy: t([303], 2), x: tf.concat([t([300], 1), tf.tensor1d([0, -0, NaN])]) }) as tf.Tensor,
+    );
     expect(lastRun.get('GradsyncReluGrad')).toBe('onednn');
     expect(relativeDiff(onednn.values[0]!, reference.cpu.values[0]!)).toBe(0);
     expect(Number.isNaN(onednn.values[0]![302]!)).toBe(true);
@@ -280,7 +341,8 @@ describe.skipIf(!probe.ok)('the fused conv + bias + ReLU training kernel', () =>
       lastRun.clear();
       const fused = await runOn('onednn', () => {
         const [x, f, b] = inputs();
-        const run = (a: tf.Tensor, g: tf.Tensor, c: tf.Tensor) => tf.engine().runKernel('GradsyncConv2DBiasRelu', { x: a, filter: g, bias: c }, { strides: s, pad }) as tf.Tensor;
+        const run = (a: tf.Tensor, g: tf.Tensor, c: tf.Tensor) =>
+          tf.engine().runKernel('GradsyncConv2DBiasRelu', { x: a, filter: g, bias: c }, { strides: s, pad }) as tf.Tensor;
         const y = run(x, f, b);
         const dy = t(y.shape, 4);
         return [y, ...tf.grads((a: tf.Tensor, g: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(run(a, g, c), dy)))([x, f, b])];

@@ -13,18 +13,46 @@ noteSkipWithoutAddon('the oneDNN addon at the JS/C++ boundary (packages/backend-
 describe.skipIf(!probe.ok)('the addon checks every argument', () => {
   const b = probe.ok ? probe.binding : (null as never);
   const f = (n: number) => new Float32Array(n);
-  const geometry = (x: number[], w: number[], y: number[]): [number[], number[], number[], number[], number[], number[], number[]] => [x, w, y, [1, 1], [1, 1], [0, 0], [0, 0]];
+  const geometry = (x: number[], w: number[], y: number[]): [number[], number[], number[], number[], number[], number[], number[]] => [
+    x,
+    w,
+    y,
+    [1, 1],
+    [1, 1],
+    [0, 0],
+    [0, 0],
+  ];
 
   const cases: [string, () => unknown, RegExp][] = [
     ['a Float64Array for a float32 tensor', () => b.unary('Relu', new Float64Array(4) as never, f(4), 0), /x must be a Float32Array/],
     ['an output of the wrong length', () => b.unary('Relu', f(4), f(3), 0), /output has 3 elements, its shape needs 4/],
     ['an unknown op', () => b.unary('Explode', f(4), f(4), 0), /unknown op 'Explode'/],
     ['too few arguments', () => (b.unary as (...a: unknown[]) => void)('Relu', f(4)), /unary takes 4 arguments, got 2/],
-    ['a conv input shorter than its shape', () => b.conv2d(f(10), f(27), null, f(2 * 6 * 6 * 1), ...geometry([2, 8, 8, 1], [3, 3, 1, 1], [2, 6, 6, 1]), false), /input has 10 elements, its shape needs 128/],
-    ['a filter whose channels differ from the input', () => b.conv2d(f(128), f(18), null, f(72), ...geometry([2, 8, 8, 1], [3, 3, 2, 1], [2, 6, 6, 1]), false), /input channels differ/],
-    ['an output shape that does not follow', () => b.conv2d(f(128), f(9), null, f(98), ...geometry([2, 8, 8, 1], [3, 3, 1, 1], [2, 7, 7, 1]), false), /do not follow from strides and padding/],
-    ['a filter larger than the input', () => b.conv2d(f(8), f(25), null, f(1), ...geometry([2, 2, 2, 1], [5, 5, 1, 1], [2, 1, 1, 1]), false), /larger than the padded input/],
-    ['a negative stride', () => b.conv2d(f(128), f(9), null, f(72), [2, 8, 8, 1], [3, 3, 1, 1], [2, 6, 6, 1], [-1, 1], [1, 1], [0, 0], [0, 0], false), /strides\[0\] must be >= 1/],
+    [
+      'a conv input shorter than its shape',
+      () => b.conv2d(f(10), f(27), null, f(2 * 6 * 6 * 1), ...geometry([2, 8, 8, 1], [3, 3, 1, 1], [2, 6, 6, 1]), false),
+      /input has 10 elements, its shape needs 128/,
+    ],
+    [
+      'a filter whose channels differ from the input',
+      () => b.conv2d(f(128), f(18), null, f(72), ...geometry([2, 8, 8, 1], [3, 3, 2, 1], [2, 6, 6, 1]), false),
+      /input channels differ/,
+    ],
+    [
+      'an output shape that does not follow',
+      () => b.conv2d(f(128), f(9), null, f(98), ...geometry([2, 8, 8, 1], [3, 3, 1, 1], [2, 7, 7, 1]), false),
+      /do not follow from strides and padding/,
+    ],
+    [
+      'a filter larger than the input',
+      () => b.conv2d(f(8), f(25), null, f(1), ...geometry([2, 2, 2, 1], [5, 5, 1, 1], [2, 1, 1, 1]), false),
+      /larger than the padded input/,
+    ],
+    [
+      'a negative stride',
+      () => b.conv2d(f(128), f(9), null, f(72), [2, 8, 8, 1], [3, 3, 1, 1], [2, 6, 6, 1], [-1, 1], [1, 1], [0, 0], [0, 0], false),
+      /strides\[0\] must be >= 1/,
+    ],
     ['a non-integer dimension', () => b.maxPool(f(8), f(2), [2, 2, 2, 1.5], [2, 1, 1, 1], [2, 2], [2, 2], [0, 0]), /must be an integer/],
     ['a shape that is not an array', () => b.tile(f(2), 'oops' as never, f(4), [4]), /x shape must be a shape/],
     ['shapes that do not broadcast', () => b.binary('Add', f(6), [2, 3], f(4), [2, 2], f(6), [2, 3]), /do not broadcast/],
@@ -69,7 +97,10 @@ describe('loading the addon', () => {
 
   it('says what to install when it was not built, quoting the build step', () => {
     const dir = mkdtempSync(join(tmpdir(), 'onednn-'));
-    writeFileSync(join(dir, 'status.json'), JSON.stringify({ ok: false, why: 'oneDNN headers (dnnl.hpp, Debian package libdnnl-dev) not found; install it with `apt-get install g++ libdnnl-dev`' }));
+    writeFileSync(
+      join(dir, 'status.json'),
+      JSON.stringify({ ok: false, why: 'oneDNN headers (dnnl.hpp, Debian package libdnnl-dev) not found; install it with `apt-get install g++ libdnnl-dev`' }),
+    );
     const result = loadOneDnnBinding(join(dir, 'gradsync_onednn.node'));
     expect(result.ok).toBe(false);
     expect(!result.ok && result.why).toMatch(/libdnnl-dev/);
@@ -90,7 +121,7 @@ describe('loading the addon', () => {
     expect(!result.ok && result.why).toMatch(/built for another Node version \(ABI 1/);
   });
 
-  it('a file that is not a loadable addon is reported with the loader\'s reason', () => {
+  it("a file that is not a loadable addon is reported with the loader's reason", () => {
     const dir = mkdtempSync(join(tmpdir(), 'onednn-'));
     writeFileSync(join(dir, 'gradsync_onednn.node'), 'not a shared object');
     const result = loadOneDnnBinding(join(dir, 'gradsync_onednn.node'));

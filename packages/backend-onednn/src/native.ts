@@ -10,51 +10,113 @@ export interface OneDnnBinding {
   getThreads(): number;
   describe(): { version: string; cpuRuntime: string; threads: number; isa: string; cachedPrimitives: number };
   conv2d(
-    x: Float32Array, filter: Float32Array, bias: Float32Array | null, out: Float32Array,
-    xShape: number[], filterShape: number[], outShape: number[],
-    strides: number[], dilations: number[], padTopLeft: number[], padBottomRight: number[], relu: boolean,
+    x: Float32Array,
+    filter: Float32Array,
+    bias: Float32Array | null,
+    out: Float32Array,
+    xShape: number[],
+    filterShape: number[],
+    outShape: number[],
+    strides: number[],
+    dilations: number[],
+    padTopLeft: number[],
+    padBottomRight: number[],
+    relu: boolean,
   ): void;
   conv2dBackpropInput(
-    dy: Float32Array, filter: Float32Array, dx: Float32Array,
-    xShape: number[], filterShape: number[], dyShape: number[],
-    strides: number[], dilations: number[], padTopLeft: number[], padBottomRight: number[],
+    dy: Float32Array,
+    filter: Float32Array,
+    dx: Float32Array,
+    xShape: number[],
+    filterShape: number[],
+    dyShape: number[],
+    strides: number[],
+    dilations: number[],
+    padTopLeft: number[],
+    padBottomRight: number[],
   ): void;
   conv2dBackpropFilter(
-    x: Float32Array, dy: Float32Array, dw: Float32Array,
-    xShape: number[], filterShape: number[], dyShape: number[],
-    strides: number[], dilations: number[], padTopLeft: number[], padBottomRight: number[],
+    x: Float32Array,
+    dy: Float32Array,
+    dw: Float32Array,
+    xShape: number[],
+    filterShape: number[],
+    dyShape: number[],
+    strides: number[],
+    dilations: number[],
+    padTopLeft: number[],
+    padBottomRight: number[],
   ): void;
   maxPool(x: Float32Array, out: Float32Array, xShape: number[], outShape: number[], window: number[], strides: number[], padTopLeft: number[]): void;
   maxPoolGrad(
-    dy: Float32Array, x: Float32Array, dx: Float32Array, xShape: number[], dyShape: number[],
-    window: number[], strides: number[], padTopLeft: number[],
+    dy: Float32Array,
+    x: Float32Array,
+    dx: Float32Array,
+    xShape: number[],
+    dyShape: number[],
+    window: number[],
+    strides: number[],
+    padTopLeft: number[],
   ): void;
   matMul(
-    a: Float32Array, b: Float32Array, out: Float32Array, aShape: number[], bShape: number[],
-    transposeA: boolean, transposeB: boolean, bias: Float32Array | null, activation: string,
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array,
+    aShape: number[],
+    bShape: number[],
+    transposeA: boolean,
+    transposeB: boolean,
+    bias: Float32Array | null,
+    activation: string,
   ): void;
   binary(op: string, a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], out: Float32Array | Uint8Array, outShape: number[]): void;
   unary(op: string, x: Float32Array, out: Float32Array, alpha: number): void;
   batchNorm(
-    x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null,
-    scale: Float32Array | null, out: Float32Array, epsilon: number,
+    x: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    offset: Float32Array | null,
+    scale: Float32Array | null,
+    out: Float32Array,
+    epsilon: number,
   ): void;
   tile(x: Float32Array, xShape: number[], out: Float32Array, outShape: number[]): void;
   batchNormTrain(
-    x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array,
-    variance: Float32Array, channels: number, epsilon: number,
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    y: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    channels: number,
+    epsilon: number,
   ): void;
   batchNormTrainGrad(
-    x: Float32Array, dy: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array,
-    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, channels: number, epsilon: number,
+    x: Float32Array,
+    dy: Float32Array,
+    gamma: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+    channels: number,
+    epsilon: number,
   ): void;
   reluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   reluGradBiasSum(dy: Float32Array, y: Float32Array, dx: Float32Array, dbias: Float32Array, channels: number): void;
   dropout(x: Float32Array, y: Float32Array, mask: Float32Array, rate: number, seed: number): void;
   reduce(op: string, x: Float32Array, out: Float32Array, outer: number, reduced: number, inner: number): void;
   transform(
-    image: Float32Array, transforms: Float32Array, out: Float32Array, imageShape: number[],
-    outHeight: number, outWidth: number, interpolation: string, fillMode: string, fillValue: number,
+    image: Float32Array,
+    transforms: Float32Array,
+    out: Float32Array,
+    imageShape: number[],
+    outHeight: number,
+    outWidth: number,
+    interpolation: string,
+    fillMode: string,
+    fillValue: number,
   ): void;
 }
 
@@ -98,7 +160,10 @@ export function loadOneDnnBinding(path = addonPath()): BindingProbe {
     }
     const status = buildStatus(path);
     if (status?.nodeAbi != null && status.nodeAbi !== process.versions.modules) {
-      return { ok: false, why: `the oneDNN addon was built for another Node version (ABI ${status.nodeAbi}, this is ${process.versions.modules}); run \`${ONEDNN_REBUILD}\`` };
+      return {
+        ok: false,
+        why: `the oneDNN addon was built for another Node version (ABI ${status.nodeAbi}, this is ${process.versions.modules}); run \`${ONEDNN_REBUILD}\``,
+      };
     }
     let binding: OneDnnBinding;
     try {

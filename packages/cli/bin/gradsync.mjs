@@ -7,7 +7,10 @@ import { fileURLToPath } from 'node:url';
 
 // Each command's file, found through its package's exports (no path into another package).
 const COMMANDS = {
-  start: ['@gradsync/coordinator/cli/start', 'a coordinator and local workers in one command; with --join, only this node\'s workers for a coordinator elsewhere'],
+  start: [
+    '@gradsync/coordinator/cli/start',
+    "a coordinator and local workers in one command; with --join, only this node's workers for a coordinator elsewhere",
+  ],
   coordinator: ['@gradsync/coordinator/cli/coordinator', 'a coordinator alone; workers join it from anywhere'],
   worker: ['@gradsync/worker/cli/worker', 'one training worker (flags or GRADSYNC_* variables)'],
   dashboard: ['@gradsync/coordinator/cli/dashboard', "serve a run's metrics to the web dashboard"],

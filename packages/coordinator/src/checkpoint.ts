@@ -73,8 +73,10 @@ async function readCheckpoint(dir: string): Promise<Checkpoint> {
   });
   const { params, state } = meta.sizes;
   const expected = (params * 3 + state) * 4;
-  if (bytes.length !== expected) throw new GradsyncError('E_CHECKPOINT', `${path.join(dir, STATE_FILE)} has ${bytes.length} bytes, expected ${expected}: truncated`);
-  if (createHash('sha256').update(bytes).digest('hex') !== meta.sha256) throw new GradsyncError('E_CHECKPOINT', `${path.join(dir, STATE_FILE)} does not match its checksum: corrupt`);
+  if (bytes.length !== expected)
+    throw new GradsyncError('E_CHECKPOINT', `${path.join(dir, STATE_FILE)} has ${bytes.length} bytes, expected ${expected}: truncated`);
+  if (createHash('sha256').update(bytes).digest('hex') !== meta.sha256)
+    throw new GradsyncError('E_CHECKPOINT', `${path.join(dir, STATE_FILE)} does not match its checksum: corrupt`);
   const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   let o = 0;
   const take = (n: number) => floats.slice(o, (o += n));
@@ -87,7 +89,10 @@ async function readCheckpoint(dir: string): Promise<Checkpoint> {
  */
 export async function loadLatestCheckpoint(runDir: string, warn: (line: string) => void): Promise<Checkpoint | null> {
   const root = path.join(runDir, 'checkpoints');
-  const names = (await readdir(root).catch(() => [] as string[])).filter((n) => /^\d+$/.test(n)).sort().reverse();
+  const names = (await readdir(root).catch(() => [] as string[]))
+    .filter((n) => /^\d+$/.test(n))
+    .sort()
+    .reverse();
   for (const name of names) {
     try {
       return await readCheckpoint(path.join(root, name));

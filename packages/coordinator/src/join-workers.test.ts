@@ -19,7 +19,17 @@ function startFlags(args: string[]): Command {
 
 describe('planJoin', () => {
   it('plans one worker command line per local worker with the ring-link flags; GPUs first', () => {
-    const program = startFlags(['--join', 'ws://10.0.0.1:7070', '--peer-port', '7100-7103', '--advertise-host', 'node-b', '--allow', '10.0.0.0/24', '10.0.1.5']);
+    const program = startFlags([
+      '--join',
+      'ws://10.0.0.1:7070',
+      '--peer-port',
+      '7100-7103',
+      '--advertise-host',
+      'node-b',
+      '--allow',
+      '10.0.0.0/24',
+      '10.0.1.5',
+    ]);
     const plan = planJoin(program, { workers: 3, gpus: 1, env: {}, cores: 6 });
     expect(plan.url).toBe('ws://10.0.0.1:7070/worker');
     const tail = ['--peer-port', '7100-7103', '--advertise-host', 'node-b', '--allow', '10.0.0.0/24', '10.0.1.5'];

@@ -36,7 +36,10 @@ export function planJoin(program: Command, o: { workers: number; gpus: number; e
   const ignored = program.options.filter((opt) => !JOIN_FLAGS.has(opt.attributeName()) && program.getOptionValueSource(opt.attributeName()) === 'cli');
   if (ignored.length > 0) {
     const names = ignored.map((opt) => opt.long).join(', ');
-    throw new GradsyncError('E_FLAG', `${names} ${ignored.length === 1 ? 'has' : 'have'} no effect with --join: the coordinator sets up the run (give ${ignored.length === 1 ? 'it' : 'them'} to the coordinator)`);
+    throw new GradsyncError(
+      'E_FLAG',
+      `${names} ${ignored.length === 1 ? 'has' : 'have'} no effect with --join: the coordinator sets up the run (give ${ignored.length === 1 ? 'it' : 'them'} to the coordinator)`,
+    );
   }
   const fromEnv = flags.join === true;
   const raw = fromEnv ? (o.env ?? process.env)[CLUSTER_ENV.coordinator] : (flags.join as string);
@@ -46,7 +49,10 @@ export function planJoin(program: Command, o: { workers: number; gpus: number; e
   const peerPort = peerPortFrom(program);
   const portCount = peerPort ? peerPort.last - peerPort.first + 1 : Infinity;
   if (portCount < o.workers) {
-    throw new GradsyncError('E_FLAG', `--peer-port ${formatPortRange(peerPort!)} has ${portCount} port(s) for ${o.workers} local workers: give a range of at least ${o.workers} (e.g. ${peerPort!.first}-${peerPort!.first + o.workers - 1})`);
+    throw new GradsyncError(
+      'E_FLAG',
+      `--peer-port ${formatPortRange(peerPort!)} has ${portCount} port(s) for ${o.workers} local workers: give a range of at least ${o.workers} (e.g. ${peerPort!.first}-${peerPort!.first + o.workers - 1})`,
+    );
   }
   const allow = allowListFrom(program);
   const peerHost = stringFrom(program, 'peerHost');
@@ -63,10 +69,16 @@ export function planJoin(program: Command, o: { workers: number; gpus: number; e
 }
 
 /** Runs the planned workers until all have exited; fails naming every worker that did not finish cleanly. */
-export async function joinCoordinator(program: Command, o: { workers: number; gpus: number; log: (level: 'info' | 'warn', line: string) => void }): Promise<void> {
+export async function joinCoordinator(
+  program: Command,
+  o: { workers: number; gpus: number; log: (level: 'info' | 'warn', line: string) => void },
+): Promise<void> {
   const plan = planJoin(program, o);
   const token = runToken(program.opts().token);
-  o.log('info', `joining ${plan.url} with ${o.workers} local worker(s) (${o.gpus > 0 ? `${o.gpus} GPU(s) visible` : 'no GPU visible: CPU workers'}; ${plan.threadsWhy})`);
+  o.log(
+    'info',
+    `joining ${plan.url} with ${o.workers} local worker(s) (${o.gpus > 0 ? `${o.gpus} GPU(s) visible` : 'no GPU visible: CPU workers'}; ${plan.threadsWhy})`,
+  );
   // The token travels in the environment, never on a command line others can read.
   const workers = spawnWorkers(plan.args, { ...process.env, GRADSYNC_TOKEN: token ?? '' });
   const onSignal = (signal: NodeJS.Signals) => {
@@ -78,7 +90,9 @@ export async function joinCoordinator(program: Command, o: { workers: number; gp
   const exits = await workers.exited;
   const failed = exits.filter((e) => e.code !== 0);
   if (failed.length > 0) {
-    const what = failed.map((e) => `worker ${e.index} ${e.signal ? `killed by ${e.signal}` : e.code === null ? 'could not start' : `exited with code ${e.code}`}`);
+    const what = failed.map(
+      (e) => `worker ${e.index} ${e.signal ? `killed by ${e.signal}` : e.code === null ? 'could not start' : `exited with code ${e.code}`}`,
+    );
     throw new GradsyncError('E_RUN', `${failed.length} of ${o.workers} local worker(s) failed: ${what.join(', ')}`);
   }
   o.log('info', `all ${o.workers} local worker(s) finished`);
@@ -89,6 +103,9 @@ export function refusePeerFlagsWithoutJoin(program: Command): void {
   const given = ['peerPort', 'peerHost', 'advertiseHost'].filter((k) => program.getOptionValueSource(k) === 'cli');
   if (given.length > 0) {
     const names = program.options.filter((opt) => given.includes(opt.attributeName())).map((opt) => opt.long);
-    throw new GradsyncError('E_FLAG', `${names.join(', ')} only ${names.length === 1 ? 'applies' : 'apply'} with --join (workers for a coordinator on another machine); here the workers link over loopback`);
+    throw new GradsyncError(
+      'E_FLAG',
+      `${names.join(', ')} only ${names.length === 1 ? 'applies' : 'apply'} with --join (workers for a coordinator on another machine); here the workers link over loopback`,
+    );
   }
 }

@@ -59,21 +59,32 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 /** Loads the data, opens the port, and runs a coordinator until the run ends. */
 export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoordinator> {
   if (!LOOPBACK.has(o.host) && !o.token) {
-    throw new GradsyncError('E_TOKEN_REQUIRED', `listening on ${o.host} exposes the run beyond this machine: set a shared secret with --token or GRADSYNC_TOKEN`);
+    throw new GradsyncError(
+      'E_TOKEN_REQUIRED',
+      `listening on ${o.host} exposes the run beyond this machine: set a shared secret with --token or GRADSYNC_TOKEN`,
+    );
   }
   const viewerToken = o.viewerToken ?? (LOOPBACK.has(o.host) ? undefined : randomSecret());
   if (viewerToken !== undefined && o.token !== undefined && secretsEqual(o.token, viewerToken)) {
     throw new GradsyncError('E_FLAG', '--viewer-token must differ from --token: a viewer may watch the run, never join it');
   }
   if (!LOOPBACK.has(o.host) && !o.tls) {
-    o.log('warn', `no TLS: the worker token, the viewer token and every metric cross the network from ${o.host} in clear text; give --tls-cert and --tls-key (README, Security)`);
+    o.log(
+      'warn',
+      `no TLS: the worker token, the viewer token and every metric cross the network from ${o.host} in clear text; give --tls-cert and --tls-key (README, Security)`,
+    );
   }
   // The coordinator only builds, checkpoints and exports models: the plain CPU backend is enough.
   await selectBackend({ backend: 'cpu' });
   const runDir = path.resolve(o.resumeDir ?? path.join(o.runsDir, o.config.runName));
   const resume = o.resumeDir ? await loadLatestCheckpoint(runDir, (l) => o.log('warn', l)) : null;
   if (o.resumeDir) {
-    o.log('info', resume ? `resuming ${runDir} from ${resume.dir} (epoch ${resume.meta.nextEpoch + 1}, step ${resume.meta.step})` : `no usable checkpoint in ${runDir}: starting it from the beginning`);
+    o.log(
+      'info',
+      resume
+        ? `resuming ${runDir} from ${resume.dir} (epoch ${resume.meta.nextEpoch + 1}, step ${resume.meta.step})`
+        : `no usable checkpoint in ${runDir}: starting it from the beginning`,
+    );
   }
   mkdirSync(runDir, { recursive: true });
   writeFileSync(path.join(runDir, 'config.json'), `${JSON.stringify(o.config, null, 2)}\n`);
@@ -104,9 +115,20 @@ export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoord
     stepsPerEpoch: coordinator.stepsPerEpoch,
   });
   const { allow } = o;
-  const refusals = refusalReporter((line) => o.log('warn', line), (address) => `refused a connection from ${address}: not in --allow ${allow?.ranges.join(' ')}`);
-  const plaintext = refusalReporter((line) => o.log('warn', line), (address) => `refused a plain-text connection from ${address}: this port speaks TLS only`, { what: 'plain-text connection(s)' });
-  const viewers = refusalReporter((line) => o.log('warn', line), (who) => `refused a dashboard request from ${who}`, { what: 'dashboard request(s) without a viewer credential' });
+  const refusals = refusalReporter(
+    (line) => o.log('warn', line),
+    (address) => `refused a connection from ${address}: not in --allow ${allow?.ranges.join(' ')}`,
+  );
+  const plaintext = refusalReporter(
+    (line) => o.log('warn', line),
+    (address) => `refused a plain-text connection from ${address}: this port speaks TLS only`,
+    { what: 'plain-text connection(s)' },
+  );
+  const viewers = refusalReporter(
+    (line) => o.log('warn', line),
+    (who) => `refused a dashboard request from ${who}`,
+    { what: 'dashboard request(s) without a viewer credential' },
+  );
   const port_ = openHttpPort({ tls: o.tls, allow, onOutsider: (a) => refusals.refused(a), onPlaintext: (a) => plaintext.refused(a) });
   const { server } = port_;
   if (allow) o.log('info', `accepting connections only from ${allow.ranges.join(' ')} and loopback`);
@@ -118,19 +140,28 @@ export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoord
   const hub = new WorkerHub(
     server,
     { onHello: (c) => coordinator.onHello(c), onMessage: (c, m) => coordinator.onMessage(c, m), onGone: (c, r) => coordinator.onGone(c, r), log: o.log },
-    { token: o.token, maxPayload: RunCoordinator.maxPayloadFor(coordinator.bufferFloats), heartbeatTimeoutMs: o.heartbeatTimeoutMs ?? 10_000, stepAllowanceMs: () => coordinator.heartbeatAllowanceMs() },
+    {
+      token: o.token,
+      maxPayload: RunCoordinator.maxPayloadFor(coordinator.bufferFloats),
+      heartbeatTimeoutMs: o.heartbeatTimeoutMs ?? 10_000,
+      stepAllowanceMs: () => coordinator.heartbeatAllowanceMs(),
+    },
   );
   let port: number;
   try {
     port = await port_.listen(o.port, o.host);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new GradsyncError('E_LISTEN', `cannot listen on ${o.host}:${o.port}: ${code === 'EADDRINUSE' ? 'the port is in use (choose another with --port)' : (err as Error).message}`);
+    throw new GradsyncError(
+      'E_LISTEN',
+      `cannot listen on ${o.host}:${o.port}: ${code === 'EADDRINUSE' ? 'the port is in use (choose another with --port)' : (err as Error).message}`,
+    );
   }
   const hostForUrl = o.host.includes(':') ? `[${o.host}]` : o.host;
   const workerUrl = `${o.tls ? 'wss' : 'ws'}://${hostForUrl}:${port}${WORKER_PATH}`;
   const httpUrl = `${port_.scheme}://${hostForUrl}:${port}/`;
-  if (o.tls) o.log('info', `TLS on: certificate SHA-256 ${showFingerprint(o.tls.fingerprint)} (workers pin it with --tls-fingerprint, or trust its CA with --ca)`);
+  if (o.tls)
+    o.log('info', `TLS on: certificate SHA-256 ${showFingerprint(o.tls.fingerprint)} (workers pin it with --tls-fingerprint, or trust its CA with --ca)`);
   const dashboardUrl = viewerToken === undefined ? httpUrl : `${httpUrl}?token=${encodeURIComponent(viewerToken)}`;
   const close = async () => {
     coordinator.stop('the coordinator is shutting down');
@@ -144,12 +175,14 @@ export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoord
   return { workerUrl, httpUrl, dashboardUrl, runDir, done, close };
 }
 
-
 /** Reads a finished or interrupted run's configuration (for --resume). */
 export function readRunConfig(runDir: string): RunConfig {
   try {
     return JSON.parse(readFileSync(path.join(runDir, 'config.json'), 'utf8')) as RunConfig;
   } catch (err) {
-    throw new GradsyncError('E_RESUME', `cannot resume ${runDir}: its config.json is ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unreadable'}`);
+    throw new GradsyncError(
+      'E_RESUME',
+      `cannot resume ${runDir}: its config.json is ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unreadable'}`,
+    );
   }
 }

@@ -36,10 +36,13 @@ export function planLocalWorkers(o: LocalWorkersOptions): LocalWorkersPlan {
   const threads = o.threads ?? threadsPerProcess(o.workers, cores);
   const threadsWhy = o.threads != null ? '--threads' : `${cores} core(s) / ${o.workers} worker(s)`;
   const args = Array.from({ length: o.workers }, (_, i) => [
-    '--coordinator', o.workerUrl,
-    '--backend', o.backend,
+    '--coordinator',
+    o.workerUrl,
+    '--backend',
+    o.backend,
     ...(i < o.gpus ? ['--gpu', String(i)] : ['--cpu']),
-    '--threads', String(threads),
+    '--threads',
+    String(threads),
   ]);
   return { threads, threadsWhy, args };
 }

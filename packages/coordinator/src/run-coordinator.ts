@@ -128,7 +128,10 @@ export class RunCoordinator {
     conn.rank = admission.provisionalRank;
     const h = conn.hello;
     if (!h) return; // the hub calls onHello only after a valid hello
-    this.opts.log('info', `worker joined: ${JSON.stringify(h.host)} (pid ${h.pid}), ${JSON.stringify(h.backend)} on ${JSON.stringify(h.device)}${this.lastGroupId > 0 ? '; it takes part from the next step' : ''}`);
+    this.opts.log(
+      'info',
+      `worker joined: ${JSON.stringify(h.host)} (pid ${h.pid}), ${JSON.stringify(h.backend)} on ${JSON.stringify(h.device)}${this.lastGroupId > 0 ? '; it takes part from the next step' : ''}`,
+    );
     this.recordWorker(conn, 'joining');
     sendWelcomeAndData(conn, { runId: this.opts.runId, config: this.config, checksum: this.checksum }, this.data);
   }
@@ -271,7 +274,11 @@ export class RunCoordinator {
       workers: summary.workers,
       hashes: reportHash ? summary.workers.map((x) => hashes.get(x.rank) ?? '') : undefined,
     });
-    this.progress.update(inEpoch + 1, { ips: (tally.seen * 1000) / (now - tally.started), loss: tally.lossSum / Math.max(1, tally.seen), acc: tally.correct / Math.max(1, tally.seen) });
+    this.progress.update(inEpoch + 1, {
+      ips: (tally.seen * 1000) / (now - tally.started),
+      loss: tally.lossSum / Math.max(1, tally.seen),
+      acc: tally.correct / Math.max(1, tally.seen),
+    });
     return reportHash ? this.checkReplicasAgree(hashes, step) : done(undefined);
   }
 
@@ -323,9 +330,16 @@ export class RunCoordinator {
   }
 
   private async evaluate(split: 'validation' | 'test', count: number, previewFrom: CifarSplit | null): Promise<Outcome<EvalSummary>> {
-    const result = await evaluateSharded(this.replies, this.membership.members, { evalId: this.nextReq++, split, count, previewFrom, deadlineMs: DEADLINES.evaluation });
+    const result = await evaluateSharded(this.replies, this.membership.members, {
+      evalId: this.nextReq++,
+      split,
+      count,
+      previewFrom,
+      deadlineMs: DEADLINES.evaluation,
+    });
     if (!result.ok) return BROKE;
-    if (result.preview) this.record({ kind: 'preview', t: Date.now(), epoch: Math.max(0, Math.floor((this.globalStep - 1) / this.stepsPerEpoch)), ...result.preview });
+    if (result.preview)
+      this.record({ kind: 'preview', t: Date.now(), epoch: Math.max(0, Math.floor((this.globalStep - 1) / this.stepsPerEpoch)), ...result.preview });
     return done(result.summary);
   }
 
@@ -429,7 +443,10 @@ export class RunCoordinator {
     if (!(await ready).ok) return BROKE;
     this.phase = { kind: 'grouped', groupId, star: algorithm === 'star' ? new StarRelay(members) : null };
     if (groupId > 1) this.stats.regroups++;
-    this.opts.log('info', `group ${groupId}: ${world} worker(s), ${world === 1 ? 'no all-reduce needed' : `${algorithm} all-reduce`}, from step ${this.globalStep}`);
+    this.opts.log(
+      'info',
+      `group ${groupId}: ${world} worker(s), ${world === 1 ? 'no all-reduce needed' : `${algorithm} all-reduce`}, from step ${this.globalStep}`,
+    );
     for (const w of members) this.recordWorker(w, 'training');
     return done(undefined);
   }
@@ -509,7 +526,17 @@ export class RunCoordinator {
   private recordWorker(w: Member, status: 'joining' | 'training' | 'gone', reason?: string): void {
     const h = w.hello;
     if (!h) return;
-    this.record({ kind: 'worker', t: Date.now(), rank: w.rank, host: h.host, pid: h.pid, backend: h.backend, device: h.device, status, ...(reason === undefined ? {} : { reason }) });
+    this.record({
+      kind: 'worker',
+      t: Date.now(),
+      rank: w.rank,
+      host: h.host,
+      pid: h.pid,
+      backend: h.backend,
+      device: h.device,
+      status,
+      ...(reason === undefined ? {} : { reason }),
+    });
   }
 
   /**

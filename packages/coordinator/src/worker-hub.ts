@@ -1,7 +1,15 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import WebSocket, { WebSocketServer } from 'ws';
-import { CLOSE, closeReason, type CoordinatorMessage, encodeMessage, parseWorkerMessage, type WorkerHelloMsg, type WorkerMessage } from '@gradsync/core/protocol';
+import {
+  CLOSE,
+  closeReason,
+  type CoordinatorMessage,
+  encodeMessage,
+  parseWorkerMessage,
+  type WorkerHelloMsg,
+  type WorkerMessage,
+} from '@gradsync/core/protocol';
 
 export const WORKER_PATH = '/worker';
 
@@ -207,9 +215,13 @@ export class WorkerHub {
       pending = false;
       clearTimeout(helloTimer);
     };
-    const helloTimer = setTimeout(() => refuse('hello timeout', 1008, `no hello within ${(this.options.helloTimeoutMs ?? HELLO_TIMEOUT_MS) / 1000} s`), this.options.helloTimeoutMs ?? HELLO_TIMEOUT_MS);
+    const helloTimer = setTimeout(
+      () => refuse('hello timeout', 1008, `no hello within ${(this.options.helloTimeoutMs ?? HELLO_TIMEOUT_MS) / 1000} s`),
+      this.options.helloTimeoutMs ?? HELLO_TIMEOUT_MS,
+    );
     helloTimer.unref();
-    if (this.pending > MAX_PENDING_CONNECTIONS) refuse('too many pending', 1013, `more than ${MAX_PENDING_CONNECTIONS} connections are waiting to say hello; try again later`);
+    if (this.pending > MAX_PENDING_CONNECTIONS)
+      refuse('too many pending', 1013, `more than ${MAX_PENDING_CONNECTIONS} connections are waiting to say hello; try again later`);
 
     ws.on('message', (data, isBinary) => {
       if (conn.closedBecause !== null) return; // already refused: the rest of its frames are ignored

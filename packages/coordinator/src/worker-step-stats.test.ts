@@ -2,12 +2,24 @@ import { encode, parseWorkerMessage, type StepDoneMsg } from '@gradsync/core/pro
 import { describe, expect, it } from 'vitest';
 import { workerStepStats } from './worker-step-stats';
 
-const parse = (m: object) => parseWorkerMessage(encode({ type: 'step-done', step: 4, op: 1, loss: 0.7, correct: 5, count: 8, computeMs: 12, allreduceMs: 3, waitMs: 1, applied: true, ...m })) as StepDoneMsg;
+const parse = (m: object) =>
+  parseWorkerMessage(
+    encode({ type: 'step-done', step: 4, op: 1, loss: 0.7, correct: 5, count: 8, computeMs: 12, allreduceMs: 3, waitMs: 1, applied: true, ...m }),
+  ) as StepDoneMsg;
 
 describe('workerStepStats', () => {
   it('copies the figures of a decoded step-done, resources included', () => {
     expect(workerStepStats(2, parse({ cpuPercent: 95.5, rssBytes: 300_000_000, gpuBytes: 1024 }))).toEqual({
-      rank: 2, loss: 0.7, correct: 5, count: 8, computeMs: 12, allreduceMs: 3, waitMs: 1, cpuPercent: 95.5, rssBytes: 300_000_000, gpuBytes: 1024,
+      rank: 2,
+      loss: 0.7,
+      correct: 5,
+      count: 8,
+      computeMs: 12,
+      allreduceMs: 3,
+      waitMs: 1,
+      cpuPercent: 95.5,
+      rssBytes: 300_000_000,
+      gpuBytes: 1024,
     });
   });
 

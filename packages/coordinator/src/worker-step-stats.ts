@@ -3,7 +3,15 @@ import type { StepDoneMsg } from '@gradsync/core/protocol';
 
 /** One rank's share of a step record, from its step-done answer; resource figures only where the worker sent them. */
 export function workerStepStats(rank: number, d: StepDoneMsg): WorkerStepStats {
-  const stats: WorkerStepStats = { rank, loss: d.loss, correct: d.correct, count: d.count, computeMs: d.computeMs, allreduceMs: d.allreduceMs, waitMs: d.waitMs };
+  const stats: WorkerStepStats = {
+    rank,
+    loss: d.loss,
+    correct: d.correct,
+    count: d.count,
+    computeMs: d.computeMs,
+    allreduceMs: d.allreduceMs,
+    waitMs: d.waitMs,
+  };
   if (d.cpuPercent !== undefined) stats.cpuPercent = d.cpuPercent;
   if (d.rssBytes !== undefined) stats.rssBytes = d.rssBytes;
   if (d.gpuBytes !== undefined) stats.gpuBytes = d.gpuBytes;

@@ -8,7 +8,9 @@ const cmd = 'pnpm start --data-dir /d --resume /runs/r';
 describe('writeFailureAdvice', () => {
   it('a full disk: the file, the newest good checkpoint, where to free space and the exact command', () => {
     const failure = new WriteFailure('/runs/r/metrics.jsonl', enospc);
-    expect(writeFailureAdvice({ failure, runDir: '/runs/r', epochs: 6, newest: { dir: '/runs/r/checkpoints/00000004', nextEpoch: 2, step: 4 }, resumeCommand: cmd })).toBe(
+    expect(
+      writeFailureAdvice({ failure, runDir: '/runs/r', epochs: 6, newest: { dir: '/runs/r/checkpoints/00000004', nextEpoch: 2, step: 4 }, resumeCommand: cmd }),
+    ).toBe(
       'cannot write /runs/r/metrics.jsonl: no space left on device (ENOSPC). Nothing is half-written; the newest good checkpoint is ' +
         '/runs/r/checkpoints/00000004 (after epoch 2 of 6, step 4). Free space on the disk holding /runs/r, then continue the run with: ' +
         'pnpm start --data-dir /d --resume /runs/r',

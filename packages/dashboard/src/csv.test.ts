@@ -11,7 +11,13 @@ describe('csv', () => {
   });
 
   it('writes a header and one row per x, empty where a line has no point', () => {
-    const csv = tableToCsv('step', ['run a', 'run, b'], { x: [0, 5], columns: [[1.5, null], [null, 2]] });
+    const csv = tableToCsv('step', ['run a', 'run, b'], {
+      x: [0, 5],
+      columns: [
+        [1.5, null],
+        [null, 2],
+      ],
+    });
     expect(csv).toBe('step,run a,"run, b"\n0,1.5,\n5,,2\n');
   });
 

@@ -16,6 +16,10 @@ export function tableToCsv(xLabel: string, labels: readonly string[], table: Ali
 
 /** "Loss" + "step" → "loss-by-step.csv": a file name that says what the chart was. */
 export function csvFileName(title: string, xLabel: string): string {
-  const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  const slug = (s: string) =>
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '');
   return `${slug(title)}-by-${slug(xLabel)}.csv`;
 }

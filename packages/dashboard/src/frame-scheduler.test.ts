@@ -19,7 +19,12 @@ describe('FrameScheduler', () => {
 
   it('coalesces many requests into one draw per frame', () => {
     const draw = vi.fn();
-    const s = new FrameScheduler(draw, 250, (cb) => frames.push(cb), () => clock);
+    const s = new FrameScheduler(
+      draw,
+      250,
+      (cb) => frames.push(cb),
+      () => clock,
+    );
     for (let i = 0; i < 1000; i++) s.request(true);
     expect(frames).toHaveLength(1);
     flush();
@@ -29,7 +34,12 @@ describe('FrameScheduler', () => {
 
   it('redraws charts at most once per interval, catching up later', () => {
     const draw = vi.fn();
-    const s = new FrameScheduler(draw, 250, (cb) => frames.push(cb), () => clock);
+    const s = new FrameScheduler(
+      draw,
+      250,
+      (cb) => frames.push(cb),
+      () => clock,
+    );
     s.request(true);
     flush();
     clock = 100;

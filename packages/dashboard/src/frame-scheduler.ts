@@ -34,10 +34,13 @@ export class FrameScheduler {
     }
     this.draw(chartsDue);
     if (this.chartsWanted && this.timer === undefined) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.request();
-      }, Math.max(0, this.chartIntervalMs - (t - this.lastCharts)));
+      this.timer = setTimeout(
+        () => {
+          this.timer = undefined;
+          this.request();
+        },
+        Math.max(0, this.chartIntervalMs - (t - this.lastCharts)),
+      );
     }
   }
 }

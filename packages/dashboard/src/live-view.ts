@@ -24,10 +24,12 @@ export function startLiveView(): void {
   const config = new ConfigPanel();
   const status = new StatusPanel();
 
-  document.getElementById('app')!.replaceChildren(
-    header.root,
-    h('main', { class: 'grid' }, progress.root, charts.root, workers.root, confusion.root, preview.root, config.root, status.root),
-  );
+  document
+    .getElementById('app')!
+    .replaceChildren(
+      header.root,
+      h('main', { class: 'grid' }, progress.root, charts.root, workers.root, confusion.root, preview.root, config.root, status.root),
+    );
 
   let tick = false;
   let connection: FeedStatus = 'connecting';

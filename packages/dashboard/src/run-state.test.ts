@@ -107,7 +107,18 @@ describe('RunState: workers', () => {
 
   it('keeps the latest CPU and memory figures; none from a worker that never sent them', () => {
     const s = new RunState();
-    const usage = (rank: number, cpuPercent: number, rssBytes: number, gpuBytes?: number) => ({ rank, loss: 2, correct: 4, count: 32, computeMs: 1, allreduceMs: 1, waitMs: 1, cpuPercent, rssBytes, gpuBytes });
+    const usage = (rank: number, cpuPercent: number, rssBytes: number, gpuBytes?: number) => ({
+      rank,
+      loss: 2,
+      correct: 4,
+      count: 32,
+      computeMs: 1,
+      allreduceMs: 1,
+      waitMs: 1,
+      cpuPercent,
+      rssBytes,
+      gpuBytes,
+    });
     s.apply(stepRecord(0, { workers: [usage(0, 90, 100), usage(1, 50, 200, 7)] }));
     s.apply(stepRecord(1, { workers: [usage(0, 120, 300)] }));
     s.apply(stepRecord(2, { workers: [{ rank: 2, loss: 2, correct: 4, count: 32, computeMs: 1, allreduceMs: 1, waitMs: 1 }] }));

@@ -208,7 +208,9 @@ export class RunState {
     return [...this.workers.values()]
       .sort((a, b) => a.rank - b.rank)
       .map(({ statusT: _s, recent: _r, sums: _m, ...view }) =>
-        ended && view.status !== 'gone' ? { ...view, status: 'gone' as const, reason: `the run ${ended.status === 'completed' ? 'completed' : ended.status}` } : view,
+        ended && view.status !== 'gone'
+          ? { ...view, status: 'gone' as const, reason: `the run ${ended.status === 'completed' ? 'completed' : ended.status}` }
+          : view,
       );
   }
 
@@ -289,7 +291,8 @@ export class RunState {
       w.lastSeen = Math.max(w.lastSeen, r.t);
       if (w.status === 'joining' || (w.status === 'gone' && r.t > w.statusT)) w.status = 'training';
       w.steps++;
-      if (ws.cpuPercent !== undefined && ws.rssBytes !== undefined) w.usage = { cpuPercent: ws.cpuPercent, rssBytes: ws.rssBytes, gpuBytes: ws.gpuBytes ?? null };
+      if (ws.cpuPercent !== undefined && ws.rssBytes !== undefined)
+        w.usage = { cpuPercent: ws.cpuPercent, rssBytes: ws.rssBytes, gpuBytes: ws.gpuBytes ?? null };
       const ips = workerImagesPerSec(ws, r);
       addSample(w, { ips: ips ?? Number.NaN, computeMs: finite(ws.computeMs), allreduceMs: finite(ws.allreduceMs), waitMs: finite(ws.waitMs) });
       let series = s.workerImagesPerSec.get(ws.rank);

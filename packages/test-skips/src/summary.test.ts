@@ -4,7 +4,12 @@ import type { SkipNote } from './skip-note';
 
 const chromium: SkipNote = { suite: 'dashboard in a browser', why: 'no Chromium', apt: ['chromium'] };
 const mesa: SkipNote = { suite: 'webgpu training', why: 'no WebGPU adapter', apt: ['libegl1', 'libgles2'] };
-const onednnA: SkipNote = { suite: 'onednn kernels', why: 'addon not built', apt: ['g++', 'libdnnl-dev'], then: 'pnpm --filter @gradsync/backend-onednn build:addon' };
+const onednnA: SkipNote = {
+  suite: 'onednn kernels',
+  why: 'addon not built',
+  apt: ['g++', 'libdnnl-dev'],
+  then: 'pnpm --filter @gradsync/backend-onednn build:addon',
+};
 const onednnB: SkipNote = { ...onednnA, suite: 'training on onednn' };
 const bundle: SkipNote = { suite: 'the GPU check folder', why: 'opt-in', optIn: 'GRADSYNC_BUNDLE_TEST=1' };
 

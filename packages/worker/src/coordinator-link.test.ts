@@ -29,7 +29,14 @@ afterEach(async () => {
 async function linkTo(url: string, extra: Partial<ConnectOptions> = {}) {
   const messages: CoordinatorMessage[] = [];
   const logs: string[] = [];
-  const link = await connectToCoordinator({ url, connectTimeoutMs: 5_000, maxPayload: 1 << 20, log: (l) => logs.push(l), onMessage: (m) => messages.push(m), ...extra });
+  const link = await connectToCoordinator({
+    url,
+    connectTimeoutMs: 5_000,
+    maxPayload: 1 << 20,
+    log: (l) => logs.push(l),
+    onMessage: (m) => messages.push(m),
+    ...extra,
+  });
   cleanup.push(async () => link.close());
   return { link, messages, logs };
 }
@@ -77,7 +84,10 @@ describe('connectToCoordinator', () => {
   it('gives up with E_CONNECT when nothing listens', async () => {
     const c = await fakeCoordinator();
     await c.close();
-    const err = await linkTo(c.url, { connectTimeoutMs: 300 }).then(() => null, (e: unknown) => e);
+    const err = await linkTo(c.url, { connectTimeoutMs: 300 }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(GradsyncError);
     expect((err as GradsyncError).code).toBe('E_CONNECT');
     expect((err as GradsyncError).message).toMatch(/cannot reach the coordinator/);

@@ -1,7 +1,15 @@
 import WebSocket from 'ws';
 import { GradsyncError } from '@gradsync/core';
 import { finalTlsFailure, type ServerCheck, wsTlsOptions } from '@gradsync/core/cluster';
-import { CLOSE, closeReason, type CoordinatorMessage, encodeMessage, isProtocolError, parseCoordinatorMessage, type WorkerMessage } from '@gradsync/core/protocol';
+import {
+  CLOSE,
+  closeReason,
+  type CoordinatorMessage,
+  encodeMessage,
+  isProtocolError,
+  parseCoordinatorMessage,
+  type WorkerMessage,
+} from '@gradsync/core/protocol';
 
 export interface CoordinatorLink {
   /** Encodes and sends at once (the message is not held); dropped when the link is not open. */
@@ -29,7 +37,12 @@ class FinalConnectError extends Error {}
 /** One attempt; `timeoutMs` bounds the TCP connect and the HTTP upgrade (a host that accepts and stays silent). */
 function openOnce(url: string, maxPayload: number, timeoutMs: number, tls: ServerCheck | undefined): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload, handshakeTimeout: Math.max(1, timeoutMs), ...(url.startsWith('wss:') ? wsTlsOptions(tls) : {}) });
+    const ws = new WebSocket(url, {
+      perMessageDeflate: false,
+      maxPayload,
+      handshakeTimeout: Math.max(1, timeoutMs),
+      ...(url.startsWith('wss:') ? wsTlsOptions(tls) : {}),
+    });
     ws.binaryType = 'nodebuffer';
     const fail = (err: Error) => {
       ws.removeAllListeners();
@@ -52,7 +65,9 @@ function openOnce(url: string, maxPayload: number, timeoutMs: number, tls: Serve
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c.slice(0, 500)));
-      res.on('end', () => fail(new FinalConnectError(`the coordinator at ${url} answered HTTP ${status}${body.trim() ? `: ${body.trim().slice(0, 300)}` : ''}`)));
+      res.on('end', () =>
+        fail(new FinalConnectError(`the coordinator at ${url} answered HTTP ${status}${body.trim() ? `: ${body.trim().slice(0, 300)}` : ''}`)),
+      );
       res.on('error', () => fail(new FinalConnectError(`the coordinator at ${url} answered HTTP ${status}`)));
     });
   });

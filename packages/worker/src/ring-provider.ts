@@ -26,7 +26,11 @@ export async function createRingProvider(o: RingProviderOptions): Promise<RingPr
   const refusals = refusalReporter(o.log, (address) => `refused a ring connection from ${address}: not in --allow ${o.allow?.ranges.join(' ')}`);
   const onRefused = (address: string) => refusals.refused(address);
   const listen = () =>
-    listenInRange(o.portRange, (port) => RingAllReducer.listen({ host: o.listenHost, port, advertiseHost, allow: o.allow, onRefused, tls: o.tls }), `ring links on ${o.listenHost}`);
+    listenInRange(
+      o.portRange,
+      (port) => RingAllReducer.listen({ host: o.listenHost, port, advertiseHost, allow: o.allow, onRefused, tls: o.tls }),
+      `ring links on ${o.listenHost}`,
+    );
   let current = await listen();
   let used = false;
   o.log(`ring endpoint ${current.url}`);

@@ -49,7 +49,16 @@ export async function trainLocally(
     stepsPerEpoch: steps,
   });
   if (options.backend) {
-    emit({ kind: 'worker', t: Date.now(), rank: 0, host: hostname(), pid: process.pid, backend: options.backend.name, device: options.backend.device, status: 'training' });
+    emit({
+      kind: 'worker',
+      t: Date.now(),
+      rank: 0,
+      host: hostname(),
+      pid: process.pid,
+      backend: options.backend.name,
+      device: options.backend.device,
+      status: 'training',
+    });
   }
   options.log(`training ${config.model} on ${train.count} images (${validation.count} for validation, ${data.test.count} test), ${steps} steps/epoch`);
 

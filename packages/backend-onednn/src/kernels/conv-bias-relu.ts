@@ -18,11 +18,17 @@ export interface Conv2DBiasReluAttrs {
 }
 
 function geometry(x: number[], filter: number[], attrs: Conv2DBiasReluAttrs) {
-  const info = backend_util.computeConv2DInfo(
-    x as [number, number, number, number], filter as [number, number, number, number], attrs.strides, 1, attrs.pad,
-  );
+  const info = backend_util.computeConv2DInfo(x as [number, number, number, number], filter as [number, number, number, number], attrs.strides, 1, attrs.pad);
   const p = info.padInfo;
-  return { info, args: [[info.strideHeight, info.strideWidth], [1, 1], [p.top, p.left], [p.bottom, p.right]] as const };
+  return {
+    info,
+    args: [
+      [info.strideHeight, info.strideWidth],
+      [1, 1],
+      [p.top, p.left],
+      [p.bottom, p.right],
+    ] as const,
+  };
 }
 
 /** Inputs x (NHWC), filter (HWIO), bias [C]; output relu(conv(x, filter) + bias). */
@@ -35,8 +41,18 @@ export const conv2DBiasReluKernel: NativeKernel = {
     const [strides, dilations, padTL, padBR] = args;
     return backend.output(info.outShape, 'float32', (out) =>
       backend.binding.conv2d(
-        data[0]!, data[1]!, data[2]!, out as Float32Array, x!.shape, filter!.shape, info.outShape,
-        [...strides], [...dilations], [...padTL], [...padBR], true,
+        data[0]!,
+        data[1]!,
+        data[2]!,
+        out as Float32Array,
+        x!.shape,
+        filter!.shape,
+        info.outShape,
+        [...strides],
+        [...dilations],
+        [...padTL],
+        [...padBR],
+        true,
       ),
     );
   },
@@ -63,7 +79,8 @@ export const conv2DBiasReluGradConfig: GradConfig = {
     const [dAct, dBias] = tf.engine().runKernel(RELU_GRAD_BIAS_SUM, { dy: dy as Tensor, y: y! }) as Tensor[];
     return {
       x: () => tf.conv2dTranspose(dAct as Tensor4D, filter as Tensor4D, x!.shape as [number, number, number, number], strides, pad),
-      filter: () => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: x!, dy: dAct! }, { strides, pad, dataFormat: 'NHWC', filterShape: filter!.shape }) as Tensor,
+      filter: () =>
+        tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: x!, dy: dAct! }, { strides, pad, dataFormat: 'NHWC', filterShape: filter!.shape }) as Tensor,
       bias: () => dBias!,
     };
   },

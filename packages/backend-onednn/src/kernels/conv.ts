@@ -1,7 +1,5 @@
 import { backend_util, Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, FusedConv2D } from '@tensorflow/tfjs-core';
-import type {
-  Conv2DAttrs, Conv2DBackpropFilterAttrs, Conv2DBackpropInputAttrs, FusedConv2DAttrs, TensorInfo,
-} from '@tensorflow/tfjs-core';
+import type { Conv2DAttrs, Conv2DBackpropFilterAttrs, Conv2DBackpropInputAttrs, FusedConv2DAttrs, TensorInfo } from '@tensorflow/tfjs-core';
 import { float32Inputs } from './native-kernel';
 import type { NativeKernel } from './native-kernel';
 
@@ -25,8 +23,14 @@ function geometry(info: ConvInfo): [number[], number[], number[], number[], numb
 function convInfo(xShape: number[], filterShape: number[], attrs: Partial<Conv2DAttrs>, dilations: number | [number, number] = 1): ConvInfo {
   const dataFormat = backend_util.convertConv2DDataFormat(attrs.dataFormat ?? 'NHWC');
   return backend_util.computeConv2DInfo(
-    xShape as [number, number, number, number], filterShape as [number, number, number, number],
-    attrs.strides!, dilations, attrs.pad!, attrs.dimRoundingMode, false, dataFormat,
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides!,
+    dilations,
+    attrs.pad!,
+    attrs.dimRoundingMode,
+    false,
+    dataFormat,
   );
 }
 
@@ -57,9 +61,7 @@ export const fusedConv2DKernel: NativeKernel = {
       biasData = backend.float32(bias as TensorInfo);
       if (biasData == null || biasData.length !== info.outChannels) return null;
     }
-    return backend.output(g[2], 'float32', (out) =>
-      backend.binding.conv2d(data[0]!, data[1]!, biasData, out as Float32Array, ...g, a.activation === 'relu'),
-    );
+    return backend.output(g[2], 'float32', (out) => backend.binding.conv2d(data[0]!, data[1]!, biasData, out as Float32Array, ...g, a.activation === 'relu'));
   },
 };
 

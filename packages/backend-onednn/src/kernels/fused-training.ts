@@ -70,11 +70,13 @@ export const batchNormTrainingGradConfig: GradConfig = {
   gradFunc: (dy, saved, attrs) => {
     const [x, gamma, mean, variance] = saved as Tensor[];
     const dys = Array.isArray(dy) ? dy : [dy];
-    const [dx, dgamma, dbeta] = tf.engine().runKernel(
-      BATCH_NORM_TRAINING_GRAD,
-      { x: x!, dy: dys[0]!, gamma: gamma!, mean: mean!, variance: variance! },
-      attrs as unknown as tf.NamedAttrMap,
-    ) as Tensor[];
+    const [dx, dgamma, dbeta] = tf
+      .engine()
+      .runKernel(
+        BATCH_NORM_TRAINING_GRAD,
+        { x: x!, dy: dys[0]!, gamma: gamma!, mean: mean!, variance: variance! },
+        attrs as unknown as tf.NamedAttrMap,
+      ) as Tensor[];
     return { x: () => dx!, gamma: () => dgamma!, beta: () => dbeta! };
   },
 };

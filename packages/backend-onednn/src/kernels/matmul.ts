@@ -13,14 +13,20 @@ function as3d(shape: number[]): number[] {
 }
 
 function matMul(
-  { a, b }: NamedTensorInfoMap, transposeA: boolean, transposeB: boolean, backend: OneDnnBackend,
-  bias: TensorInfo | undefined, activation: string,
+  { a, b }: NamedTensorInfoMap,
+  transposeA: boolean,
+  transposeB: boolean,
+  backend: OneDnnBackend,
+  bias: TensorInfo | undefined,
+  activation: string,
 ): TensorInfo | null {
   const data = float32Inputs(backend, a!, b!);
   if (data == null || a!.shape.length < 2 || b!.shape.length < 2) return null;
-  const batchA = a!.shape.slice(0, -2), batchB = b!.shape.slice(0, -2);
+  const batchA = a!.shape.slice(0, -2),
+    batchB = b!.shape.slice(0, -2);
   const batchShape = backend_util.assertAndGetBroadcastShape(batchA, batchB);
-  const aShape = as3d(a!.shape), bShape = as3d(b!.shape);
+  const aShape = as3d(a!.shape),
+    bShape = as3d(b!.shape);
   // The same batch on both sides, or a single matrix on one side: what the addon's loop supports.
   if (!util.arraysEqual(batchA, batchB) && aShape[0] !== 1 && bShape[0] !== 1) return null;
   let biasData: Float32Array | null = null;

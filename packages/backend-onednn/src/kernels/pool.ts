@@ -4,9 +4,7 @@ import { float32Inputs } from './native-kernel';
 import type { NativeKernel } from './native-kernel';
 
 function poolInfo(xShape: number[], attrs: MaxPoolAttrs | MaxPoolGradAttrs): backend_util.Conv2DInfo {
-  return backend_util.computePool2DInfo(
-    xShape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode,
-  );
+  return backend_util.computePool2DInfo(xShape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
 }
 
 function windowArgs(info: backend_util.Conv2DInfo): [number[], number[], number[]] {

@@ -18,15 +18,14 @@ function reduceKernel(kernelName: string): NativeKernel {
       const axes = util.parseAxisParam(axisParam, x!.shape).sort((p, q) => p - q);
       if (axes.length === 0 || axes.some((axis, i) => axis !== axes[0]! + i)) return null;
       const shape = x!.shape;
-      const first = axes[0]!, last = axes[axes.length - 1]!;
+      const first = axes[0]!,
+        last = axes[axes.length - 1]!;
       const outer = util.sizeFromShape(shape.slice(0, first));
       const reduced = util.sizeFromShape(shape.slice(first, last + 1));
       const inner = util.sizeFromShape(shape.slice(last + 1));
       const [outShape] = backend_util.computeOutAndReduceShapes(shape, axes);
       const finalShape = a.keepDims ? backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
-      return backend.output(finalShape, 'float32', (out) =>
-        backend.binding.reduce(kernelName, data[0]!, out as Float32Array, outer, reduced, inner),
-      );
+      return backend.output(finalShape, 'float32', (out) => backend.binding.reduce(kernelName, data[0]!, out as Float32Array, outer, reduced, inner));
     },
   };
 }

@@ -10,7 +10,8 @@ export const fusedBatchNormKernel: NativeKernel = {
     const data = float32Inputs(backend, x!, mean!, variance!);
     if (data == null) return null;
     const optional = (t: TensorInfo | undefined) => (t == null ? null : backend.float32(t));
-    const offsetData = optional(offset), scaleData = optional(scale);
+    const offsetData = optional(offset),
+      scaleData = optional(scale);
     if ((offset != null && offsetData == null) || (scale != null && scaleData == null)) return null;
     // Parameters repeat along x; the addon needs every length to divide the longest.
     const lengths = [data[1]!, data[2]!, offsetData, scaleData].filter((p) => p != null).map((p) => p.length);

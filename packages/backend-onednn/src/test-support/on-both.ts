@@ -62,7 +62,8 @@ export function relativeDiff(a: Float32Array, b: Float32Array): number {
   let max = 0;
   let scale = 1;
   for (let i = 0; i < a.length; i++) {
-    const x = a[i]!, y = b[i]!;
+    const x = a[i]!,
+      y = b[i]!;
     if (Object.is(x, y) || x === y || (Number.isNaN(x) && Number.isNaN(y))) continue;
     const d = Math.abs(x - y);
     max = Number.isFinite(d) ? Math.max(max, d) : Infinity;

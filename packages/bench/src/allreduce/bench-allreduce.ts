@@ -371,19 +371,44 @@ function parseArgs(argv: string[]): BenchOptions & { json: boolean } {
       return v;
     };
     switch (arg) {
-      case '--quick': options.quick = true; break;
-      case '--json': options.json = true; break;
-      case '--mask': options.maskFrames = true; break;
-      case '--tls': options.tlsRing = true; break;
-      case '--ring-ceiling': options.ringCeiling = true; break;
-      case '--no-raw': options.raw = false; break;
-      case '--sizes': options.sizesBytes = value().split(',').map(parseSize); break;
-      case '--worlds': options.worlds = value().split(',').map(Number); break;
-      case '--algorithms': options.algorithms = value().split(',') as ('ring' | 'star')[]; break;
-      case '--segment': options.segmentBytes = parseSize(value()); break;
-      case '--repeats': options.repeats = Number(value()); break;
-      case '--warmup': options.warmup = Number(value()); break;
-      default: throw new GradsyncError('E_BENCH_ARG', `unknown option ${arg}`);
+      case '--quick':
+        options.quick = true;
+        break;
+      case '--json':
+        options.json = true;
+        break;
+      case '--mask':
+        options.maskFrames = true;
+        break;
+      case '--tls':
+        options.tlsRing = true;
+        break;
+      case '--ring-ceiling':
+        options.ringCeiling = true;
+        break;
+      case '--no-raw':
+        options.raw = false;
+        break;
+      case '--sizes':
+        options.sizesBytes = value().split(',').map(parseSize);
+        break;
+      case '--worlds':
+        options.worlds = value().split(',').map(Number);
+        break;
+      case '--algorithms':
+        options.algorithms = value().split(',') as ('ring' | 'star')[];
+        break;
+      case '--segment':
+        options.segmentBytes = parseSize(value());
+        break;
+      case '--repeats':
+        options.repeats = Number(value());
+        break;
+      case '--warmup':
+        options.warmup = Number(value());
+        break;
+      default:
+        throw new GradsyncError('E_BENCH_ARG', `unknown option ${arg}`);
     }
   }
   return options;
@@ -394,12 +419,18 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     const { json, ...options } = parseArgs(process.argv.slice(2));
     const segment = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     process.stdout.write(
-      `all-reduce benchmark: node ${process.version}, ${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ` +
-        `segment ${formatSize(segment)}${options.maskFrames ? ', masked frames' : ''}\n`,
+      `all-reduce benchmark: node ${process.version}, ${cpus().length} CPUs, load ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}, ` + `segment ${formatSize(segment)}${options.maskFrames ? ', masked frames' : ''}\n`,
     );
     if (!json) process.stdout.write(`${HEADER.map((h, i) => h.padStart(WIDTHS[i])).join('  ')}\n`);
     const results = await benchAllReduce({ ...options, log: json ? undefined : (line) => process.stdout.write(`${line}\n`) });
     if (json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-    else process.stdout.write(`\nsorted:\n${formatBenchTable(results)}\nload after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+    else
+      process.stdout.write(
+        `\nsorted:\n${formatBenchTable(results)}\nload after: ${loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' ')}\n`,
+      );
   });
 }

@@ -29,7 +29,16 @@ import { joinStarCoordinator, listenStarCoordinator, type StarCoordinator, type 
 export type BenchRole = 'ring' | 'star' | 'star-hub' | 'raw';
 
 export type ParentMessage =
-  | { type: 'init'; role: BenchRole; rank: number; world: number; segmentBytes: number; maskFrames: boolean; timeoutMs: number; /** ring over TLS with a certificate made here */ tls?: boolean }
+  | {
+      type: 'init';
+      role: BenchRole;
+      rank: number;
+      world: number;
+      segmentBytes: number;
+      maskFrames: boolean;
+      timeoutMs: number;
+      /** ring over TLS with a certificate made here */ tls?: boolean;
+    }
   | { type: 'group'; peers: string[]; hubUrl?: string; next?: string | null }
   | { type: 'prepare'; bytes: number; sendBytes?: number; expectBytes?: number }
   | { type: 'go'; rep: number; opId: number }
@@ -92,7 +101,10 @@ class RawStream {
   private reader = new FrameReader('raw stream');
   private onProgress: (() => void) | null = null;
 
-  constructor(private readonly segmentBytes: number, private readonly maskFrames: boolean) {}
+  constructor(
+    private readonly segmentBytes: number,
+    private readonly maskFrames: boolean,
+  ) {}
 
   listen(): Promise<string> {
     return new Promise((resolve) => {
@@ -250,7 +262,9 @@ async function main(): Promise<void> {
         const end = now();
         const cpu = cpuMs() - cpu0;
         if (msg.rep === 0) {
-          const digest = createHash('sha1').update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)).digest('hex');
+          const digest = createHash('sha1')
+            .update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+            .digest('hex');
           send({ type: 'done', rep: msg.rep, start, end, cpuMs: cpu, exact: isExactSum(data, i.world), digest });
         } else {
           send({ type: 'done', rep: msg.rep, start, end, cpuMs: cpu });
@@ -276,10 +290,12 @@ async function main(): Promise<void> {
   // Messages are handled strictly in order.
   let chain = Promise.resolve();
   process.on('message', (msg: ParentMessage) => {
-    chain = chain.then(() => handle(msg)).catch((err: Error) => {
-      send({ type: 'error', message: err.message });
-      setTimeout(() => process.exit(1), 100);
-    });
+    chain = chain
+      .then(() => handle(msg))
+      .catch((err: Error) => {
+        send({ type: 'error', message: err.message });
+        setTimeout(() => process.exit(1), 100);
+      });
   });
   process.on('disconnect', () => process.exit(0));
 }

@@ -12,7 +12,11 @@ describe('the star path over real links (WorkerHub + StarRelay, StarClients on c
   it('sums rank-ordered, bit-identical on every rank, in place', async () => {
     const group = await starGroup(3);
     cleanup.push(() => group.close());
-    for (const [op, length] of [[1, 0], [2, 5], [3, 50_000]] as const) {
+    for (const [op, length] of [
+      [1, 0],
+      [2, 5],
+      [3, 50_000],
+    ] as const) {
       const xs = randomInputs(3, length, op);
       const inputs = xs.map((x) => Float32Array.from(x));
       const out = await Promise.all(group.reducers.map((r, rank) => r.allReduceSum(inputs[rank], op)));

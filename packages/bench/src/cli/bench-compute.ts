@@ -11,7 +11,11 @@ await runCli(async () => {
     .option('--reps <n>', 'timed steps per backend', intOption('--reps', 1), 15)
     .option('--warmup <n>', 'untimed steps first', intOption('--warmup', 0), 3)
     .option('--backends <list>', 'comma-separated backends to try', COMPUTE_BENCH_BACKENDS.join(','))
-    .option('--threads <list>', 'comma-separated CPU thread counts to measure onednn at, once each; other backends are measured once (default: 1 and all cores)', intListOption('--threads', 1))
+    .option(
+      '--threads <list>',
+      'comma-separated CPU thread counts to measure onednn at, once each; other backends are measured once (default: 1 and all cores)',
+      intListOption('--threads', 1),
+    )
     .option('--quick', 'a smoke run: 1 warm-up and 2 timed steps each');
   program.parse();
   const o = program.opts();

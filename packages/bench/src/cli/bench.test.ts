@@ -57,7 +57,8 @@ describe('pnpm bench --quick --json', () => {
     const allreduce = report.allreduce!.results;
     expect(new Set(allreduce.map((r) => r.kind))).toEqual(new Set(['raw', 'ring', 'star']));
     for (const r of allreduce) {
-      for (const key of ['medianMs', 'algbwGBps', 'busbwGBps', 'rawGBps', 'busbwOverRaw'] as const) expectFigure(r[key], `${r.kind} ${r.bytes} B × ${r.world} ${key}`);
+      for (const key of ['medianMs', 'algbwGBps', 'busbwGBps', 'rawGBps', 'busbwOverRaw'] as const)
+        expectFigure(r[key], `${r.kind} ${r.bytes} B × ${r.world} ${key}`);
       expect(r.verified).toBe(true);
     }
 
@@ -68,7 +69,8 @@ describe('pnpm bench --quick --json', () => {
     expect(training.runs.map((r) => r.threads)).toEqual([cores, Math.max(1, Math.floor(cores / 2))]);
     for (const run of training.runs) {
       const s = run.steady;
-      for (const key of ['steps', 'globalBatch', 'medianImagesPerSec', 'meanImagesPerSec', 'medianStepMs'] as const) expectFigure(s[key], `${run.workers} workers ${key}`);
+      for (const key of ['steps', 'globalBatch', 'medianImagesPerSec', 'meanImagesPerSec', 'medianStepMs'] as const)
+        expectFigure(s[key], `${run.workers} workers ${key}`);
       expect(s.ranks.map((k) => k.rank)).toEqual(Array.from({ length: run.workers }, (_, i) => i));
       for (const k of s.ranks) {
         for (const key of ['samples', 'computeMs', 'waitMs'] as const) expectFigure(k[key], `${run.workers} workers rank ${k.rank} ${key}`);
@@ -90,12 +92,19 @@ describe('pnpm bench --quick --json', () => {
 
     // Compute ceiling: one process alone, two side by side at the solo batch and at half of it.
     const { solo, sameBatch, splitBatch } = report.ceiling!;
-    expect([solo, sameBatch, splitBatch].map((c) => [c.processes, c.batchSize])).toEqual([[1, 64], [2, 64], [2, 32]]);
+    expect([solo, sameBatch, splitBatch].map((c) => [c.processes, c.batchSize])).toEqual([
+      [1, 64],
+      [2, 64],
+      [2, 32],
+    ]);
     for (const c of [solo, sameBatch, splitBatch]) {
       expect(c.threads).toBe(Math.max(1, Math.floor(cores / c.processes)));
       expect(c.perProcess).toHaveLength(c.processes);
       c.perProcess.forEach((x, i) => expectFigure(x, `${c.processes} × batch ${c.batchSize} process ${i}`));
-      expect(c.total).toBeCloseTo(c.perProcess.reduce((a, b) => a + b, 0), 6);
+      expect(c.total).toBeCloseTo(
+        c.perProcess.reduce((a, b) => a + b, 0),
+        6,
+      );
     }
 
     // Targets: the scaling one is measured even in quick mode; the 16 MiB × 4 one is not.

@@ -13,7 +13,16 @@ describe('thread counts of bench:compute', () => {
   });
 
   it('shows the thread count in the table', () => {
-    const row = { device: 'CPU', model: 'linear', batchSize: 64, trainImagesPerSec: 10, predictImagesPerSec: 20, trainReps: 1, predictReps: 1, trainStepMs: [1] };
+    const row = {
+      device: 'CPU',
+      model: 'linear',
+      batchSize: 64,
+      trainImagesPerSec: 10,
+      predictImagesPerSec: 20,
+      trainReps: 1,
+      predictReps: 1,
+      trainStepMs: [1],
+    };
     const suite: ComputeSuiteResult = {
       model: 'linear',
       batchSize: 64,

@@ -85,7 +85,10 @@ export function formatBenchReport(r: BenchReport): string {
 
   if (r.compute) {
     const c = r.compute;
-    out.push('', `compute: ${c.model}, batch ${c.batchSize}, one process; median of ${c.reps} steps after ${c.warmup} warm-up (train = augment, forward, backward, pack, Adam)`);
+    out.push(
+      '',
+      `compute: ${c.model}, batch ${c.batchSize}, one process; median of ${c.reps} steps after ${c.warmup} warm-up (train = augment, forward, backward, pack, Adam)`,
+    );
     out.push(formatComputeTable(c));
   }
 
@@ -111,7 +114,15 @@ export function formatBenchReport(r: BenchReport): string {
     for (const run of t.runs) {
       out.push(
         cells(
-          [String(run.workers), run.allreduce, THREADED_BACKENDS.includes(run.backend) && run.threads != null ? `${run.backend}×${run.threads}` : run.backend, String(run.steady.steps), run.steady.medianImagesPerSec.toFixed(1), run.steady.meanImagesPerSec.toFixed(1), run.steady.medianStepMs.toFixed(1)],
+          [
+            String(run.workers),
+            run.allreduce,
+            THREADED_BACKENDS.includes(run.backend) && run.threads != null ? `${run.backend}×${run.threads}` : run.backend,
+            String(run.steady.steps),
+            run.steady.medianImagesPerSec.toFixed(1),
+            run.steady.meanImagesPerSec.toFixed(1),
+            run.steady.medianStepMs.toFixed(1),
+          ],
           w1,
         ),
       );
@@ -119,24 +130,41 @@ export function formatBenchReport(r: BenchReport): string {
     out.push(
       '',
       'step split, median per step and rank: compute includes applying the summed gradient; all-reduce includes waiting for the slower rank;',
-      'wait = the coordinator\'s round trip between steps; all-reduce share = least all-reduce ms of any rank / step ms (the transfer alone):',
+      "wait = the coordinator's round trip between steps; all-reduce share = least all-reduce ms of any rank / step ms (the transfer alone):",
     );
     const w2 = [7, 4, 7, 10, 13, 7, 16];
     out.push(cells(['workers', 'rank', 'samples', 'compute ms', 'all-reduce ms', 'wait ms', 'all-reduce share'], w2));
     for (const run of t.runs) {
       for (const k of run.steady.ranks) {
-        out.push(cells([String(run.workers), String(k.rank), String(k.samples), k.computeMs.toFixed(1), k.allreduceMs.toFixed(2), k.waitMs.toFixed(1), k.rank === 0 ? pct(run.steady.allreduceShare) : ''], w2));
+        out.push(
+          cells(
+            [
+              String(run.workers),
+              String(k.rank),
+              String(k.samples),
+              k.computeMs.toFixed(1),
+              k.allreduceMs.toFixed(2),
+              k.waitMs.toFixed(1),
+              k.rank === 0 ? pct(run.steady.allreduceShare) : '',
+            ],
+            w2,
+          ),
+        );
       }
     }
     out.push('', `scaling (median per-step global img/s; solo = a 1-worker run at the same global batch ${t.batchSize}, on the same data, run just before):`);
     for (const s of t.scaling) {
-      out.push(`  ${s.workers} workers: ${s.imagesPerSec.toFixed(1)} img/s = ${pct(s.ratio)} of ${s.workers} × solo (${s.sumOfSolo.toFixed(1)} img/s); by images / time: ${pct(s.meanRatio)}`);
+      out.push(
+        `  ${s.workers} workers: ${s.imagesPerSec.toFixed(1)} img/s = ${pct(s.ratio)} of ${s.workers} × solo (${s.sumOfSolo.toFixed(1)} img/s); by images / time: ${pct(s.meanRatio)}`,
+      );
     }
   }
 
   if (r.weakScaling) {
     const w = r.weakScaling;
-    const split = w.run.steady.ranks.map((k) => `rank ${k.rank}: compute ${k.computeMs.toFixed(1)}, all-reduce ${k.allreduceMs.toFixed(2)}, wait ${k.waitMs.toFixed(1)} ms`).join('; ');
+    const split = w.run.steady.ranks
+      .map((k) => `rank ${k.rank}: compute ${k.computeMs.toFixed(1)}, all-reduce ${k.allreduceMs.toFixed(2)}, wait ${k.waitMs.toFixed(1)} ms`)
+      .join('; ');
     out.push(
       '',
       `weak scaling (${w.globalBatch / w.workers} images per worker, global batch ${w.globalBatch}, median of ${w.run.steady.steps} steps):`,
@@ -148,10 +176,16 @@ export function formatBenchReport(r: BenchReport): string {
     const { solo, sameBatch, splitBatch } = r.ceiling;
     const row = (c: ParallelComputeResult) =>
       `  ${c.processes} process(es) × batch ${c.batchSize}: ${c.perProcess.map((x) => x.toFixed(1)).join(' + ')} = ${c.total.toFixed(1)} img/s = ${pct(c.total / (c.processes * solo.total))} of ${c.processes} × solo${c.threads != null && THREADED_BACKENDS.includes(r.machine.backend) ? `; --threads ${c.threads} each` : ''}`;
-    out.push('', `compute ceiling (compute-only processes started together, no sockets; median train img/s of each; solo = 1 process × batch ${solo.batchSize} in this measurement):`);
+    out.push(
+      '',
+      `compute ceiling (compute-only processes started together, no sockets; median train img/s of each; solo = 1 process × batch ${solo.batchSize} in this measurement):`,
+    );
     out.push(row(solo), row(sameBatch), row(splitBatch));
     const two = r.training?.scaling.find((s) => s.workers === 2);
-    if (two) out.push(`  2 workers end to end reach ${pct(two.imagesPerSec / splitBatch.total)} of the 2 × batch ${splitBatch.batchSize} ceiling (${two.imagesPerSec.toFixed(1)} of ${splitBatch.total.toFixed(1)} img/s)`);
+    if (two)
+      out.push(
+        `  2 workers end to end reach ${pct(two.imagesPerSec / splitBatch.total)} of the 2 × batch ${splitBatch.batchSize} ceiling (${two.imagesPerSec.toFixed(1)} of ${splitBatch.total.toFixed(1)} img/s)`,
+      );
   }
 
   out.push('', 'targets:');

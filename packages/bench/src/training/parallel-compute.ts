@@ -35,8 +35,19 @@ export interface ParallelComputeResult {
 
 function benchComputeProcess(o: ParallelComputeOptions & { threads: number }): Promise<number> {
   const args = [
-    '--json', '--model', o.model, '--backends', o.backend, '--threads', String(o.threads),
-    '--batch-size', String(o.batchSize), '--reps', String(o.reps), '--warmup', String(o.warmup),
+    '--json',
+    '--model',
+    o.model,
+    '--backends',
+    o.backend,
+    '--threads',
+    String(o.threads),
+    '--batch-size',
+    String(o.batchSize),
+    '--reps',
+    String(o.reps),
+    '--warmup',
+    String(o.warmup),
   ];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, tsxCliArgs(BENCH_COMPUTE_CLI, args), { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -53,7 +64,12 @@ function benchComputeProcess(o: ParallelComputeOptions & { threads: number }): P
         // Not JSON: reported below with the process's stderr.
       }
       if (!result) {
-        reject(new GradsyncError('E_BENCH', `bench:compute on ${o.backend} (batch ${o.batchSize}) ${code === 0 ? 'measured nothing' : `exited with code ${code}`}: ${stderr}`));
+        reject(
+          new GradsyncError(
+            'E_BENCH',
+            `bench:compute on ${o.backend} (batch ${o.batchSize}) ${code === 0 ? 'measured nothing' : `exited with code ${code}`}: ${stderr}`,
+          ),
+        );
         return;
       }
       resolve(result.trainImagesPerSec);

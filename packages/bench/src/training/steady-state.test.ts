@@ -20,11 +20,26 @@ function step(stepIndex: number, ms: number, workers: [number, number, number][]
 
 describe('steadyState', () => {
   const records = [
-    step(0, 2000, [[1900, 50, 50], [1950, 40, 10]]), // warm-up: slow
-    step(1, 400, [[350, 30, 20], [360, 20, 20]]),
-    step(2, 200, [[170, 10, 20], [175, 5, 20]]),
-    step(3, 200, [[170, 10, 20], [175, 5, 20]]),
-    step(4, 100, [[80, 10, 10], [90, 5, 5]]),
+    step(0, 2000, [
+      [1900, 50, 50],
+      [1950, 40, 10],
+    ]), // warm-up: slow
+    step(1, 400, [
+      [350, 30, 20],
+      [360, 20, 20],
+    ]),
+    step(2, 200, [
+      [170, 10, 20],
+      [175, 5, 20],
+    ]),
+    step(3, 200, [
+      [170, 10, 20],
+      [175, 5, 20],
+    ]),
+    step(4, 100, [
+      [80, 10, 10],
+      [90, 5, 5],
+    ]),
   ];
 
   it('skips the warm-up steps and takes medians of the rest', () => {

@@ -136,9 +136,28 @@ export async function benchTraining(o: TrainingBenchOptions): Promise<TrainingBe
       const threads = threadsPerProcess(workers);
       log(`training: pnpm start --workers ${workers} --threads ${threads}, ${o.trainImages - o.validationImages} images × ${o.epochs} epoch(s)...`);
       const args = [
-        '--workers', String(workers), '--threads', String(threads), '--allreduce', o.allreduce, '--model', o.model, '--batch-size', String(o.batchSize),
-        '--epochs', String(o.epochs), '--validation', String(o.validationImages), '--data-dir', dataDir,
-        '--runs-dir', runsDir, '--run-name', name, '--port', '0',
+        '--workers',
+        String(workers),
+        '--threads',
+        String(threads),
+        '--allreduce',
+        o.allreduce,
+        '--model',
+        o.model,
+        '--batch-size',
+        String(o.batchSize),
+        '--epochs',
+        String(o.epochs),
+        '--validation',
+        String(o.validationImages),
+        '--data-dir',
+        dataDir,
+        '--runs-dir',
+        runsDir,
+        '--run-name',
+        name,
+        '--port',
+        '0',
       ];
       const out = await runStart(args, o.timeoutMs);
       if (out.code !== 0) {

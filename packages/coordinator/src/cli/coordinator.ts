@@ -19,5 +19,8 @@ await runCli(async () => {
   if (page.ok) coordinatorLog('notice', `dashboard: ${launched.dashboardUrl}`);
   else coordinatorLog('warn', `no dashboard page: ${page.why}. Training goes on; its metrics are in ${launched.runDir}/metrics.jsonl`);
   const end = await launched.done;
-  coordinatorLog('notice', `run ${end.status} in ${end.wallSec.toFixed(1)} s; test accuracy ${end.test ? end.test.accuracy.toFixed(4) : 'n/a'}; run folder ${launched.runDir}`);
+  coordinatorLog(
+    'notice',
+    `run ${end.status} in ${end.wallSec.toFixed(1)} s; test accuracy ${end.test ? end.test.accuracy.toFixed(4) : 'n/a'}; run folder ${launched.runDir}`,
+  );
 });

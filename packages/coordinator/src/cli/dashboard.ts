@@ -25,9 +25,16 @@ await runCli(async () => {
   const loopback = ['127.0.0.1', 'localhost', '::1'].includes(o.host);
   // Beyond loopback the run's metrics and images are for those given the token, as on the coordinator.
   const viewerToken = security.viewerToken ?? (loopback ? undefined : randomSecret());
-  if (!loopback && !security.tls) warn(`no TLS: the viewer token and every metric cross the network from ${o.host} in clear text; give --tls-cert and --tls-key`);
+  if (!loopback && !security.tls)
+    warn(`no TLS: the viewer token and every metric cross the network from ${o.host} in clear text; give --tls-cert and --tls-key`);
   const refusals = refusalReporter(warn, (who) => `refused a dashboard request from ${who}`, { what: 'dashboard request(s) refused' });
-  const serverOptions = { host: o.host, port: o.port, tls: security.tls, viewerToken, onRefused: (a: string, why: string) => refusals.refused(`${a} (${why})`) };
+  const serverOptions = {
+    host: o.host,
+    port: o.port,
+    tls: security.tls,
+    viewerToken,
+    onRefused: (a: string, why: string) => refusals.refused(`${a} (${why})`),
+  };
 
   const page = await ensureDashboardBuilt(log);
   if (!page.ok) throw new GradsyncError('E_DASHBOARD', `no dashboard page: ${page.why}`);

@@ -45,11 +45,21 @@ export function addRunOptions(program: Command): Command {
     .option('--max-workers <n>', 'refuse workers beyond this many', intOption('--max-workers', 1), 1024)
     .option('--heartbeat-timeout <s>', 'declare a silent worker gone after this many seconds', positiveNumberOption('--heartbeat-timeout'), 10)
     .option(QUIET_FLAGS, QUIET_HELP)
-    .option('--max-nonfinite <n>', 'stop after this many steps in a row with NaN/Inf gradients', intOption('--max-nonfinite', 1), SEED_RECIPE.maxNonFiniteSteps);
+    .option(
+      '--max-nonfinite <n>',
+      'stop after this many steps in a row with NaN/Inf gradients',
+      intOption('--max-nonfinite', 1),
+      SEED_RECIPE.maxNonFiniteSteps,
+    );
 }
 
 /** Builds the validated run configuration and launch options from parsed flags. */
-export function launchOptionsFrom(program: Command, workers: number, log: LaunchOptions['log'], argv: readonly string[] = process.argv.slice(2)): LaunchOptions {
+export function launchOptionsFrom(
+  program: Command,
+  workers: number,
+  log: LaunchOptions['log'],
+  argv: readonly string[] = process.argv.slice(2),
+): LaunchOptions {
   const o = program.opts();
   let config: RunConfig;
   if (o.resume) {

@@ -12,7 +12,6 @@ import { visibleGpus } from '../visible-gpus';
 import { WORKER_CLI } from '../worker-processes';
 import { addRunOptions, coordinatorLog, launchOptionsFrom } from './run-options';
 
-
 /**
  * CPU workers when --workers is not given. With onednn one worker on every core beats two
  * one-thread workers (measured on 2 cores: 585 against 467 img/s end to end, seed-cnn, batch 64):
@@ -24,14 +23,23 @@ function defaultCpuWorkers(backend: string): number {
 }
 
 await runCli(async () => {
-  const program = addJoinOptions(addRunOptions(
-    gradsyncProgram('pnpm start')
-      .description('Single-node mode: a coordinator and local worker processes in one command (or, with --join, local workers for a coordinator elsewhere).')
-      .option('--workers <n>', 'local worker processes (default: one per visible GPU; else one CPU worker on every core with the onednn backend, measured faster here than two workers of one thread each; 2 CPU workers without it)', intOption('--workers', 1))
-      .addOption(new Option('--worker-backend <name>', 'backend for the workers').choices(backendRequests).default('auto'))
-      .option('--threads <n>', 'CPU threads of each local worker for the onednn backend (default: cores / workers, at least 1)', intOption('--threads', 1))
-      .option('--quick', 'a first run of a few minutes: 2 workers, 3 epochs on 10,000 CIFAR-10 training images (synthetic images when CIFAR-10 cannot be had); flags you give win'),
-  ));
+  const program = addJoinOptions(
+    addRunOptions(
+      gradsyncProgram('pnpm start')
+        .description('Single-node mode: a coordinator and local worker processes in one command (or, with --join, local workers for a coordinator elsewhere).')
+        .option(
+          '--workers <n>',
+          'local worker processes (default: one per visible GPU; else one CPU worker on every core with the onednn backend, measured faster here than two workers of one thread each; 2 CPU workers without it)',
+          intOption('--workers', 1),
+        )
+        .addOption(new Option('--worker-backend <name>', 'backend for the workers').choices(backendRequests).default('auto'))
+        .option('--threads <n>', 'CPU threads of each local worker for the onednn backend (default: cores / workers, at least 1)', intOption('--threads', 1))
+        .option(
+          '--quick',
+          'a first run of a few minutes: 2 workers, 3 epochs on 10,000 CIFAR-10 training images (synthetic images when CIFAR-10 cannot be had); flags you give win',
+        ),
+    ),
+  );
   program.parse();
   if (program.opts().quick) {
     const overrides = quickRunOverrides(quickRunPreset(), (option) => program.getOptionValueSource(option) === 'cli');
@@ -47,7 +55,10 @@ await runCli(async () => {
   if (o.quick) {
     const quick = await quickRunData({ dataDir: launch.dataDir, cacheDir: launch.cacheDir, log: coordinatorLog });
     launch.dataDir = quick.dataDir;
-    coordinatorLog('notice', `quick run ${launch.config.runName}: ${workers} workers, ${launch.config.epochs} epochs on ${(launch.config.limitTrain ?? 0).toLocaleString('en-US')} ${quick.synthetic ? 'synthetic' : 'CIFAR-10'} training images (the full recipe: \`pnpm start\` without --quick)`);
+    coordinatorLog(
+      'notice',
+      `quick run ${launch.config.runName}: ${workers} workers, ${launch.config.epochs} epochs on ${(launch.config.limitTrain ?? 0).toLocaleString('en-US')} ${quick.synthetic ? 'synthetic' : 'CIFAR-10'} training images (the full recipe: \`pnpm start\` without --quick)`,
+    );
   }
   const page = await ensureDashboardBuilt((line) => coordinatorLog('info', line));
   const launched = await launchCoordinator(launch);
@@ -100,7 +111,10 @@ await runCli(async () => {
   try {
     const end = await launched.done;
     await waitForChildren();
-    coordinatorLog('notice', `run ${end.status} in ${end.wallSec.toFixed(1)} s; test accuracy ${end.test ? end.test.accuracy.toFixed(4) : 'n/a'}; run folder ${launched.runDir}`);
+    coordinatorLog(
+      'notice',
+      `run ${end.status} in ${end.wallSec.toFixed(1)} s; test accuracy ${end.test ? end.test.accuracy.toFixed(4) : 'n/a'}; run folder ${launched.runDir}`,
+    );
   } catch (err) {
     stopping = true;
     stopChildren('SIGTERM');

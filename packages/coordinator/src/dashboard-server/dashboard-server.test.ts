@@ -171,7 +171,10 @@ describe('dashboard server', () => {
     const feed = new MetricsFeed({ writer: new RunMetricsFiles(path.dirname(file), history), history });
     feed.publish(message('a', 1));
     feed.publish(message('b', 2));
-    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toEqual([message('a', 1), message('b', 2)]);
     expect(feed.records).toHaveLength(3);
   });

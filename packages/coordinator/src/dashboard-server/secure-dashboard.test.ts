@@ -72,7 +72,15 @@ describe('dashboard behind a viewer token', () => {
     writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>gradsync</title>');
     writeFileSync(path.join(dir, 'assets', 'app.js'), 'console.log(1)');
     const feed = new MetricsFeed({ history: [{ kind: 'message', t: 1, level: 'info', text: 'hi' }] });
-    server = await startDashboardServer({ host: '127.0.0.1', port: 0, feed, distDir: dir, viewerToken: TOKEN, tls: o.tls, onRefused: (a, why) => refused.push(`${a} ${why}`) });
+    server = await startDashboardServer({
+      host: '127.0.0.1',
+      port: 0,
+      feed,
+      distDir: dir,
+      viewerToken: TOKEN,
+      tls: o.tls,
+      onRefused: (a, why) => refused.push(`${a} ${why}`),
+    });
     return server;
   };
 
@@ -86,7 +94,10 @@ describe('dashboard behind a viewer token', () => {
       expect(r.headers['www-authenticate']).toMatch(/^Bearer/);
     }
     expect(await feedOutcome(`${s.url.replace('http', 'ws')}feed`)).toMatch(/^close 4001 refused: no viewer token/);
-    expect(await request(`${s.url}api/records`, { authorization: 'Bearer nope' })).toMatchObject({ status: 401, body: expect.stringMatching(/wrong viewer token/) });
+    expect(await request(`${s.url}api/records`, { authorization: 'Bearer nope' })).toMatchObject({
+      status: 401,
+      body: expect.stringMatching(/wrong viewer token/),
+    });
     expect(await request(`${s.url}?token=nope`)).toMatchObject({ status: 401 });
     expect(refused).toHaveLength(9);
     expect(refused[0]).toMatch(/^127\.0\.0\.1 no viewer token$/);

@@ -72,7 +72,8 @@ function listenError(err: unknown, host: string, port: number): Error {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE') return new GradsyncError('E_PORT_IN_USE', `port ${port} on ${host} is already in use; choose another with --port`, { cause: err });
   if (code === 'EACCES') return new GradsyncError('E_PORT_DENIED', `not allowed to listen on ${host}:${port}; use a port above 1023`, { cause: err });
-  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new GradsyncError('E_BAD_HOST', `cannot listen on ${host}: no such local address`, { cause: err });
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+    return new GradsyncError('E_BAD_HOST', `cannot listen on ${host}: no such local address`, { cause: err });
   return err instanceof Error ? err : new Error(String(err));
 }
 

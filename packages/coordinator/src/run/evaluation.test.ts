@@ -5,7 +5,14 @@ import { fakeMember } from './fake-member';
 import { ReplyCollector } from './reply-collector';
 
 const confusion = (cell: number, n: number) => Array.from({ length: 100 }, (_, i) => (i === cell ? n : 0));
-const evalDone = (evalId: number, lossSum: number, correct: number, count: number, cell: number): EvalDoneMsg => ({ type: 'eval-done', evalId, lossSum, correct, count, confusion: confusion(cell, count) });
+const evalDone = (evalId: number, lossSum: number, correct: number, count: number, cell: number): EvalDoneMsg => ({
+  type: 'eval-done',
+  evalId,
+  lossSum,
+  correct,
+  count,
+  confusion: confusion(cell, count),
+});
 
 describe('evaluateSharded', () => {
   it('gives each rank a contiguous shard and adds their sums exactly', async () => {

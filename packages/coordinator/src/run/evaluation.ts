@@ -42,6 +42,11 @@ export async function evaluateSharded(
   return {
     ok: true,
     summary,
-    preview: { pixelsBase64: pixels.toString('base64'), labels: previewIdx.map((j) => source.labels[j]!), predictions: predicted.predictions, confidences: predicted.confidences },
+    preview: {
+      pixelsBase64: pixels.toString('base64'),
+      labels: previewIdx.map((j) => source.labels[j]!),
+      predictions: predicted.predictions,
+      confidences: predicted.confidences,
+    },
   };
 }

@@ -32,7 +32,12 @@ export class ReplyCollector {
   private fatal: Error | null = null;
 
   /** Waits for one answer of `types` matching `key` from each of `from`. */
-  gather<T extends WorkerMessage['type']>(types: readonly T[], key: (m: WorkerMessageOf<T>) => boolean, from: readonly Member[], deadlineMs: number): Promise<Gathered<WorkerMessageOf<T>>> {
+  gather<T extends WorkerMessage['type']>(
+    types: readonly T[],
+    key: (m: WorkerMessageOf<T>) => boolean,
+    from: readonly Member[],
+    deadlineMs: number,
+  ): Promise<Gathered<WorkerMessageOf<T>>> {
     if (this.fatal) return Promise.reject(this.fatal);
     if (from.length === 0) return Promise.resolve({ ok: true, answers: new Map() });
     return new Promise((resolve, reject) => {

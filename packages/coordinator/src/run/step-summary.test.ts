@@ -32,15 +32,35 @@ describe('summarizeStep', () => {
   });
 
   it('not applied when any rank skipped the update; an empty set of answers is loss 0', () => {
-    expect(summarizeStep([[0, doneMsg({})], [1, doneMsg({ applied: false })]]).applied).toBe(false);
+    expect(
+      summarizeStep([
+        [0, doneMsg({})],
+        [1, doneMsg({ applied: false })],
+      ]).applied,
+    ).toBe(false);
     expect(summarizeStep([])).toMatchObject({ samples: 0, loss: 0, correct: 0 });
   });
 });
 
 describe('divergedRanks', () => {
   it("names the ranks whose hash differs from rank 0's", () => {
-    expect(divergedRanks(new Map([[0, 'aa'], [1, 'aa']])).differ).toEqual([]);
-    expect(divergedRanks(new Map([[0, 'aa'], [1, 'bb'], [2, 'aa']]))).toEqual({ reference: 'aa', differ: [{ rank: 1, hash: 'bb' }] });
+    expect(
+      divergedRanks(
+        new Map([
+          [0, 'aa'],
+          [1, 'aa'],
+        ]),
+      ).differ,
+    ).toEqual([]);
+    expect(
+      divergedRanks(
+        new Map([
+          [0, 'aa'],
+          [1, 'bb'],
+          [2, 'aa'],
+        ]),
+      ),
+    ).toEqual({ reference: 'aa', differ: [{ rank: 1, hash: 'bb' }] });
   });
 });
 

@@ -3,7 +3,14 @@ import { ringChunkBounds, ringNext, ringOwnedChunk, ringPrev, ringSchedule, ring
 
 describe('ringChunkBounds', () => {
   it.each([
-    [0, 1], [0, 4], [3, 4], [4, 4], [10, 3], [1_000_001, 8], [7, 7], [1, 8],
+    [0, 1],
+    [0, 4],
+    [3, 4],
+    [4, 4],
+    [10, 3],
+    [1_000_001, 8],
+    [7, 7],
+    [1, 8],
   ])('length %i over %i ranks: contiguous, covering, sizes differ by at most one', (length, world) => {
     const b = ringChunkBounds(length, world);
     expect(b).toHaveLength(world);

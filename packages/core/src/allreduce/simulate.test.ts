@@ -57,7 +57,10 @@ describe('ring and star all-reduce simulations', () => {
         const xs = inputs(world, length, world * 1000 + length);
         const segmentElements = length >= 1_000_000 ? 16_384 : 3;
         const ring = simulateRingAllReduce(xs, { segmentElements, deliverySeed: world + length });
-        const star = simulateStarAllReduce(xs, xs.map((_, r) => world - 1 - r));
+        const star = simulateStarAllReduce(
+          xs,
+          xs.map((_, r) => world - 1 - r),
+        );
         expect(ring).toHaveLength(world);
         for (const r of ring) expect(r.length).toBe(length);
         expectBitIdentical(ring);

@@ -20,12 +20,7 @@ export const SEED_AUGMENT: AugmentConfig = { flip: true, zoomRange: 0.1 };
 const FLIP_STREAM = 1;
 const ZOOM_STREAM = 2;
 
-export function augmentParamsFor(
-  config: AugmentConfig,
-  runSeed: number,
-  epoch: number,
-  sampleIndex: number,
-): AugmentParams {
+export function augmentParamsFor(config: AugmentConfig, runSeed: number, epoch: number, sampleIndex: number): AugmentParams {
   const flip = config.flip && uniformFor(runSeed, epoch, sampleIndex, FLIP_STREAM) < 0.5;
   const u = uniformFor(runSeed, epoch, sampleIndex, ZOOM_STREAM);
   const zoom = 1 + config.zoomRange * (2 * u - 1);

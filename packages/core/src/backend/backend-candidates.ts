@@ -42,12 +42,16 @@ export interface BackendCandidate {
 
 export { BackendUnavailable } from './backend-unavailable';
 
-export const GPU_REQUIREMENTS =
-  'tfjs-node-gpu 4.x needs Linux x64, an NVIDIA driver, and CUDA 11.2 with cuDNN 8.1 on the library path';
+export const GPU_REQUIREMENTS = 'tfjs-node-gpu 4.x needs Linux x64, an NVIDIA driver, and CUDA 11.2 with cuDNN 8.1 on the library path';
 
 function firstLine(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
-  return message.split('\n').find((line) => line.trim() !== '')?.trim() ?? message;
+  return (
+    message
+      .split('\n')
+      .find((line) => line.trim() !== '')
+      ?.trim() ?? message
+  );
 }
 
 async function activateNative(packageName: NativePackage, context: BackendContext, before?: () => void): Promise<void> {
@@ -99,8 +103,7 @@ export const tensorflowGpuCandidate: BackendCandidate = {
  * with a Vulkan driver, no CUDA. Without a GPU it can run on Mesa's llvmpipe over OpenGL ES (slow;
  * accepted only when asked for by name, labelled as software). See webgpu-device.ts.
  */
-export const WEBGPU_REQUIREMENTS =
-  'webgpu needs the Vulkan loader (libvulkan.so.1) and the GPU driver\'s Vulkan ICD (NVIDIA: part of the driver)';
+export const WEBGPU_REQUIREMENTS = "webgpu needs the Vulkan loader (libvulkan.so.1) and the GPU driver's Vulkan ICD (NVIDIA: part of the driver)";
 
 export const webgpuCandidate: BackendCandidate = {
   id: 'webgpu',

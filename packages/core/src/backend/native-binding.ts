@@ -4,9 +4,7 @@ import type { BackendHost } from './backend-host';
 /** The native packages: both load `lib/napi-v{N}/tfjs_binding.node`, which links libtensorflow. */
 export type NativePackage = '@tensorflow/tfjs-node' | '@tensorflow/tfjs-node-gpu';
 
-export type NativeBindingProbe =
-  | { found: true; bindingPath: string }
-  | { found: false; why: string; bindingPath?: string };
+export type NativeBindingProbe = { found: true; bindingPath: string } | { found: false; why: string; bindingPath?: string };
 
 /**
  * The command that really runs the package's install script in this workspace. pnpm skips the

@@ -12,7 +12,12 @@ import { augmentParamsFor, SEED_AUGMENT } from '../augment/index';
 const addon = loadOneDnnBinding();
 const built = addon.ok;
 if (!addon.ok) {
-  noteSkip({ suite: 'training on onednn (packages/core/src/backend/onednn-training.test.ts)', why: addon.why, apt: ['g++', 'libdnnl-dev'], then: ONEDNN_REBUILD });
+  noteSkip({
+    suite: 'training on onednn (packages/core/src/backend/onednn-training.test.ts)',
+    why: addon.why,
+    apt: ['g++', 'libdnnl-dev'],
+    then: ONEDNN_REBUILD,
+  });
 }
 
 /** Loss and every gradient of one training step (dropout off: the two backends draw alike, but exactness is the point). */
@@ -21,8 +26,17 @@ async function seedCnnStep(backend: 'onednn' | 'cpu', batch: number, weights: Fl
   const model = buildModel('seed-cnn', 3);
   for (const layer of model.layers) if (layer instanceof tfl.layers.Layer && 'rate' in layer) (layer as unknown as { rate: number }).rate = 0;
   if (weights != null) model.setWeights(weights.map((w, i) => tf.tensor(w, model.getWeights()[i]!.shape)));
-  const x = tf.tensor4d(seededValues(batch * 32 * 32 * 3, 1).map((v) => (v + 1) / 2), [batch, 32, 32, 3]);
-  const labels = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => (i * 7) % 10), 'int32'), 10);
+  const x = tf.tensor4d(
+    seededValues(batch * 32 * 32 * 3, 1).map((v) => (v + 1) / 2),
+    [batch, 32, 32, 3],
+  );
+  const labels = tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: batch }, (_, i) => (i * 7) % 10),
+      'int32',
+    ),
+    10,
+  );
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const { value, grads } = tf.variableGrads(() => {
     const logits = model.apply(x, { training: true }) as tf.Tensor;
@@ -40,7 +54,7 @@ async function seedCnnStep(backend: 'onednn' | 'cpu', batch: number, weights: Fl
 }
 
 describe.skipIf(!built)('training on onednn', () => {
-  it('gives the seed CNN the cpu backend\'s loss, gradients and BatchNorm statistics (float32 noise)', async () => {
+  it("gives the seed CNN the cpu backend's loss, gradients and BatchNorm statistics (float32 noise)", async () => {
     const start = await (async () => {
       await selectBackend({ backend: 'cpu' });
       const m = buildModel('seed-cnn', 3);

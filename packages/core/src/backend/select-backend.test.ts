@@ -39,11 +39,7 @@ function fakeHost(options: { withBinding?: string[]; gpuDevice?: boolean; load?:
     loadModule: (name) => {
       loaded.push({ name, cudaVisibleDevices: env.CUDA_VISIBLE_DEVICES });
       if (options.load) return options.load(name);
-      tf.registerBackend(
-        'tensorflow',
-        () => Object.assign(new MathBackendCPU(), { isUsingGpuDevice: options.gpuDevice ?? false }),
-        3,
-      );
+      tf.registerBackend('tensorflow', () => Object.assign(new MathBackendCPU(), { isUsingGpuDevice: options.gpuDevice ?? false }), 3);
       void tf.setBackend('tensorflow');
     },
     napiVersion: 9,
@@ -67,7 +63,9 @@ describe('selectBackend', () => {
     expect(selection.skipped.map((s) => s.backend)).toEqual(['tensorflow-gpu', 'webgpu', 'tensorflow', 'onednn']);
     expect(selection.skipped[0]!.why).toBe('no --gpu given');
     expect(selection.skipped[1]!.why).toBe('no --gpu given');
-    expect(selection.skipped[2]!.why).toMatch(/native binding .* is missing.*`pnpm rebuild --filter @gradsync\/core --config\.dangerously-allow-all-builds=true @tensorflow\/tfjs-node`/);
+    expect(selection.skipped[2]!.why).toMatch(
+      /native binding .* is missing.*`pnpm rebuild --filter @gradsync\/core --config\.dangerously-allow-all-builds=true @tensorflow\/tfjs-node`/,
+    );
     expect(selection.skipped[3]!.why).toBe('the oneDNN addon is not built (fake host)');
     expect(selection.summary).not.toContain('\n');
     expect(selection.summary).toMatch(
@@ -77,7 +75,13 @@ describe('selectBackend', () => {
   });
 
   const addon = loadOneDnnBinding();
-  if (!addon.ok) noteSkip({ suite: 'selectBackend: auto takes onednn (packages/core/src/backend/select-backend.test.ts)', why: addon.why, apt: ['g++', 'libdnnl-dev'], then: ONEDNN_REBUILD });
+  if (!addon.ok)
+    noteSkip({
+      suite: 'selectBackend: auto takes onednn (packages/core/src/backend/select-backend.test.ts)',
+      why: addon.why,
+      apt: ['g++', 'libdnnl-dev'],
+      then: ONEDNN_REBUILD,
+    });
   it.skipIf(!addon.ok)('auto: takes onednn when its addon loads, with the threads asked for', async () => {
     const { host } = fakeHost({ onednn: loadOneDnnBinding() });
     const selection = await selectBackend({ backend: 'auto', threads: 1 }, host);
@@ -123,7 +127,9 @@ describe('selectBackend', () => {
     const error = (await selectBackend({ backend: 'auto', gpu: 0 }, host).catch((e: unknown) => e)) as GradsyncError;
     expect(error).toBeInstanceOf(GradsyncError);
     expect(error.code).toBe('BACKEND_UNAVAILABLE');
-    expect(error.message).toMatch(/^--gpu 0: no GPU backend can run: tensorflow-gpu - .*CUDA 11\.2 with cuDNN 8\.1.*; webgpu - Vulkan: no Vulkan loader \(libvulkan\.so\.1/);
+    expect(error.message).toMatch(
+      /^--gpu 0: no GPU backend can run: tensorflow-gpu - .*CUDA 11\.2 with cuDNN 8\.1.*; webgpu - Vulkan: no Vulkan loader \(libvulkan\.so\.1/,
+    );
     expect(error.message).toMatch(/Not falling back to the CPU/);
     expect(tf.getBackend()).not.toBe('webgpu');
   });
@@ -143,7 +149,7 @@ describe('selectBackend', () => {
     expect(selection).toMatchObject({ name: 'tensorflow', device: 'GPU 3 (CUDA)', reason: '--gpu 3 given', skipped: [] });
   });
 
-  it('under a scheduler\'s CUDA_VISIBLE_DEVICES, --gpu N takes the N-th listed device (never physical GPU N)', async () => {
+  it("under a scheduler's CUDA_VISIBLE_DEVICES, --gpu N takes the N-th listed device (never physical GPU N)", async () => {
     const { host, loaded, env } = fakeHost({ withBinding: ['tfjs-node-gpu'], gpuDevice: true });
     env.CUDA_VISIBLE_DEVICES = '4,6';
     const selection = await selectBackend({ backend: 'auto', gpu: 1 }, host);
@@ -151,7 +157,7 @@ describe('selectBackend', () => {
     expect(selection.device).toBe('GPU 1 (CUDA device 6, entry 1 of CUDA_VISIBLE_DEVICES=4,6)');
   });
 
-  it('--gpu past the scheduler\'s CUDA_VISIBLE_DEVICES is an error before anything loads', async () => {
+  it("--gpu past the scheduler's CUDA_VISIBLE_DEVICES is an error before anything loads", async () => {
     const { host, loaded, env } = fakeHost({ withBinding: ['tfjs-node-gpu'], gpuDevice: true });
     env.CUDA_VISIBLE_DEVICES = '4,6';
     await expect(selectBackend({ backend: 'tensorflow-gpu', gpu: 2 }, host)).rejects.toThrow('--gpu 2: CUDA_VISIBLE_DEVICES=4,6 makes only 2 GPU(s) visible');
@@ -160,9 +166,7 @@ describe('selectBackend', () => {
 
   it('refuses a tfjs-node-gpu that loaded but sees no GPU (it would quietly run on the CPU)', async () => {
     const { host } = fakeHost({ withBinding: ['tfjs-node-gpu'], gpuDevice: false });
-    await expect(selectBackend({ backend: 'tensorflow-gpu', gpu: 0 }, host)).rejects.toThrow(
-      /no usable GPU \(CUDA_VISIBLE_DEVICES=0\).*CUDA 11\.2/,
-    );
+    await expect(selectBackend({ backend: 'tensorflow-gpu', gpu: 0 }, host)).rejects.toThrow(/no usable GPU \(CUDA_VISIBLE_DEVICES=0\).*CUDA 11\.2/);
   });
 
   it('reports a binding that fails to load with the first line of its error', async () => {

@@ -44,10 +44,7 @@ export interface BackendSelection {
 
 function validate(options: BackendOptions): void {
   if (!backendRequests.includes(options.backend)) {
-    throw new GradsyncError(
-      'BACKEND_UNKNOWN',
-      `unknown backend '${String(options.backend)}'; expected one of ${backendRequests.join(', ')}`,
-    );
+    throw new GradsyncError('BACKEND_UNKNOWN', `unknown backend '${String(options.backend)}'; expected one of ${backendRequests.join(', ')}`);
   }
   const { gpu, threads } = options;
   if (threads != null && (!Number.isInteger(threads) || threads < 1)) {
@@ -58,10 +55,7 @@ function validate(options: BackendOptions): void {
     throw new GradsyncError('BACKEND_BAD_GPU', `--gpu must be a GPU index (0, 1, ...), got ${gpu}`);
   }
   if (options.backend !== 'auto' && !gpuBackendIds.includes(options.backend)) {
-    throw new GradsyncError(
-      'BACKEND_CONFLICT',
-      `--gpu ${gpu} needs --backend auto, tensorflow-gpu or webgpu, not '${options.backend}'`,
-    );
+    throw new GradsyncError('BACKEND_CONFLICT', `--gpu ${gpu} needs --backend auto, tensorflow-gpu or webgpu, not '${options.backend}'`);
   }
 }
 
@@ -87,10 +81,7 @@ function summarize(name: string, device: string, reason: string, skipped: Skippe
  * gradients that train faster on any backend (gradients/), so call it after importing tfjs-layers.
  * `host` is replaceable for tests.
  */
-export async function selectBackend(
-  options: BackendOptions,
-  host: BackendHost = nodeBackendHost,
-): Promise<BackendSelection> {
+export async function selectBackend(options: BackendOptions, host: BackendHost = nodeBackendHost): Promise<BackendSelection> {
   validate(options);
   const { backend, gpu } = options;
   const auto = backend === 'auto';
@@ -106,7 +97,11 @@ export async function selectBackend(
     // Asking for a GPU never silently trains on the CPU.
     if (auto && !onGpu && gpu != null) break;
     try {
-      const { device, note, softwareRasteriser = false } = await candidate.activate({
+      const {
+        device,
+        note,
+        softwareRasteriser = false,
+      } = await candidate.activate({
         gpu,
         host,
         requireHardware: auto,

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  chooseAdapter,
-  dawnBackendOrder,
-  featureLevelFor,
-  isSoftwareAdapter,
-  parseDawnAdapterList,
-  requiredLimitsFrom,
-} from './webgpu-adapters';
+import { chooseAdapter, dawnBackendOrder, featureLevelFor, isSoftwareAdapter, parseDawnAdapterList, requiredLimitsFrom } from './webgpu-adapters';
 
 // The rejection Dawn's Node binding gives for `adapter=<a name nothing has>` (GPU.cpp).
 const dawnRejection = [
@@ -46,9 +39,7 @@ describe('chooseAdapter', () => {
   it('an index past the end names the adapters there are', () => {
     const choice = chooseAdapter(list, 2, true);
     expect(choice.ok).toBe(false);
-    expect(!choice.ok && choice.why).toBe(
-      "no adapter 2: Dawn lists 2 Vulkan adapters (0 'NVIDIA GeForce RTX 4090', 1 'NVIDIA RTX A6000')",
-    );
+    expect(!choice.ok && choice.why).toBe("no adapter 2: Dawn lists 2 Vulkan adapters (0 'NVIDIA GeForce RTX 4090', 1 'NVIDIA RTX A6000')");
   });
 
   it('refuses the second of two identical GPUs (Dawn selects by name only)', () => {
@@ -60,9 +51,7 @@ describe('chooseAdapter', () => {
   });
 
   it('refuses an adapter whose name is contained in an earlier one (the name match is a substring match)', () => {
-    const nested = parseDawnAdapterList(
-      "Available adapters:\n * backend: 'vulkan', name: 'NVIDIA A100-SXM4-80GB'\n * backend: 'vulkan', name: 'NVIDIA A100'",
-    );
+    const nested = parseDawnAdapterList("Available adapters:\n * backend: 'vulkan', name: 'NVIDIA A100-SXM4-80GB'\n * backend: 'vulkan', name: 'NVIDIA A100'");
     expect(chooseAdapter(nested, 1, true).ok).toBe(false);
   });
 

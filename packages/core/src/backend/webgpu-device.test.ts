@@ -62,7 +62,10 @@ function deps(o: { vulkanLoader?: boolean; warnings?: Record<string, string[]>; 
 }
 
 async function failure(promise: Promise<unknown>): Promise<string> {
-  const err = await promise.then(() => null, (e: unknown) => e);
+  const err = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(BackendUnavailable);
   return (err as Error).message;
 }
@@ -85,21 +88,15 @@ describe('acquireWebGpuDevice', () => {
 
   it('a Vulkan loader without a driver: names the ICD and the container capability', async () => {
     const warnings = { vulkan: ['vkCreateInstance: Found no drivers!', 'vkCreateInstance failed with VK_ERROR_INCOMPATIBLE_DRIVER'] };
-    const message = await failure(
-      acquireWebGpuDevice({ requireHardware: true, gpu: 0, env: { DAWNNODE_BACKEND: 'vulkan' } }, deps({ warnings })),
-    );
+    const message = await failure(acquireWebGpuDevice({ requireHardware: true, gpu: 0, env: { DAWNNODE_BACKEND: 'vulkan' } }, deps({ warnings })));
     expect(message).toMatch(/^Vulkan: no Vulkan driver: the Vulkan loader found no ICD for this GPU \(Dawn: vkCreateInstance: Found no drivers!/);
     expect(message).toMatch(/nvidia_icd\.json.*NVIDIA_DRIVER_CAPABILITIES must include graphics/);
   });
 
   it('an adapter Dawn refuses (lavapipe): quotes the features it lacks', async () => {
     const warnings = { vulkan: ['Vulkan shaderUniform*ArrayDynamicIndexing required.'] };
-    const message = await failure(
-      acquireWebGpuDevice({ requireHardware: false, env: { DAWNNODE_BACKEND: 'vulkan' } }, deps({ warnings })),
-    );
-    expect(message).toBe(
-      'Vulkan: Dawn refused the Vulkan adapter: it lacks features WebGPU needs (Dawn: Vulkan shaderUniform*ArrayDynamicIndexing required.)',
-    );
+    const message = await failure(acquireWebGpuDevice({ requireHardware: false, env: { DAWNNODE_BACKEND: 'vulkan' } }, deps({ warnings })));
+    expect(message).toBe('Vulkan: Dawn refused the Vulkan adapter: it lacks features WebGPU needs (Dawn: Vulkan shaderUniform*ArrayDynamicIndexing required.)');
   });
 
   it('--gpu N selects entry N of the list by its name, and raises the limits tfjs needs on it', async () => {
@@ -166,7 +163,7 @@ describe('acquireWebGpuDevice', () => {
   });
 
   it('a webgpu package that does not load is reported as such', async () => {
-    const broken: WebGpuDeps = { ...deps(), loadDawn: () => Promise.reject(new Error('/lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.34\' not found')) };
+    const broken: WebGpuDeps = { ...deps(), loadDawn: () => Promise.reject(new Error("/lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.34' not found")) };
     const message = await failure(acquireWebGpuDevice({ requireHardware: false, env: {} }, broken));
     expect(message).toMatch(/^the webgpu package \(Dawn's dawn\.node\) did not load: .*GLIBC_2\.34/);
   });

@@ -92,7 +92,12 @@ export const VULKAN_LOADER = 'libvulkan.so.1';
 
 function firstLine(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
-  return message.split('\n').find((line) => line.trim() !== '')?.trim() ?? message;
+  return (
+    message
+      .split('\n')
+      .find((line) => line.trim() !== '')
+      ?.trim() ?? message
+  );
 }
 
 /** Lists Dawn's adapters for one backend by asking for a name none has (see webgpu-adapters.ts). */
@@ -156,9 +161,7 @@ export async function acquireWebGpuDevice(request: WebGpuRequest, deps: WebGpuDe
     const featureLevel = featureLevelFor(dawnBackend);
     const options = { featureLevel, powerPreference: 'high-performance' };
     if (dawnBackend === 'vulkan' && process.platform === 'linux' && !deps.canLoadSharedLibrary(VULKAN_LOADER)) {
-      passedOver.push(
-        `${api}: no Vulkan loader (${VULKAN_LOADER} is not on the library path; Debian/Ubuntu: apt-get install libvulkan1)`,
-      );
+      passedOver.push(`${api}: no Vulkan loader (${VULKAN_LOADER} is not on the library path; Debian/Ubuntu: apt-get install libvulkan1)`);
       continue;
     }
     // Mesa's EGL needs a platform; without a display only 'surfaceless' works.

@@ -84,8 +84,7 @@ function reportDeviceErrors(device: DawnDevice, adapterName: string): void {
 export async function activateWebGpuBackend(
   request: WebGpuRequest,
   deps: WebGpuDeps = nodeWebGpuDeps,
-  loadTfjsWebGpu: () => Promise<TfjsWebGpuModule> = async () =>
-    (await import('@tensorflow/tfjs-backend-webgpu')) as unknown as TfjsWebGpuModule,
+  loadTfjsWebGpu: () => Promise<TfjsWebGpuModule> = async () => (await import('@tensorflow/tfjs-backend-webgpu')) as unknown as TfjsWebGpuModule,
 ): Promise<WebGpuSetup> {
   const key = `${request.gpu ?? 'first'}/${request.requireHardware}`;
   if (active != null && active.key === key && 'webgpu' in tf.engine().registryFactory) {

@@ -90,7 +90,10 @@ function expectSameTraining(webgpu: Trace, wasm: Trace, replica: Replica) {
     for (const slot of slots) {
       const a = buffer.subarray(slot.offset, slot.offset + slot.size);
       const b = wasm.buffers[step]!.subarray(slot.offset, slot.offset + slot.size);
-      const scale = Math.max(1e-6, b.reduce((m, v) => Math.max(m, Math.abs(v)), 0));
+      const scale = Math.max(
+        1e-6,
+        b.reduce((m, v) => Math.max(m, Math.abs(v)), 0),
+      );
       expect(maxAbsDiff(a, b) / scale, `step ${step}, ${slot.variable.name}`).toBeLessThan(GRAD_TOL);
     }
   });

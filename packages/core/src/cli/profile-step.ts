@@ -27,11 +27,7 @@ import { buildModel } from '../model/index';
 import { Replica } from '../train/index';
 import { augmentParamsFor, SEED_AUGMENT } from '../augment/index';
 import type { BackendRequest } from '../backend/select-backend';
-import {
-  registerWasmTrainingKernels,
-  unregisterWasmTrainingKernels,
-  wasmTrainingKernels,
-} from '../backend/kernels/register-training-kernels';
+import { registerWasmTrainingKernels, unregisterWasmTrainingKernels, wasmTrainingKernels } from '../backend/kernels/register-training-kernels';
 import { registerTrainingGradients, unregisterTrainingGradients } from '../backend/gradients/register-training-gradients';
 import { median } from '../stats/index';
 
@@ -110,10 +106,7 @@ function describe(batch: number, timings: StepTiming[]): string {
   const best = Math.min(...timings.map((t) => t.wallMs));
   const cpu = median(timings.map((t) => t.cpuMs));
   const rate = (ms: number) => ((1000 * batch) / ms).toFixed(1);
-  return (
-    `median ${wall.toFixed(0)} ms/step = ${rate(wall)} img/s, best ${best.toFixed(0)} ms = ${rate(best)} img/s, ` +
-    `CPU ${cpu.toFixed(0)} ms/step`
-  );
+  return `median ${wall.toFixed(0)} ms/step = ${rate(wall)} img/s, best ${best.toFixed(0)} ms = ${rate(best)} img/s, ` + `CPU ${cpu.toFixed(0)} ms/step`;
 }
 
 /** Who ran a profiled kernel: the addon, the cpu fallback, or (for `name__op`) a composite op. */
@@ -221,7 +214,9 @@ async function main(): Promise<void> {
     `\nper profiled step: ${wallMs.toFixed(1)} ms wall, ${kernelMs.toFixed(1)} ms in kernels ` +
       `(the rest is JavaScript: tape, tidy, engine bookkeeping, profiling)`,
   );
-  console.log('\n(the column after the call count says which backend ran the kernel: on onednn, "onednn" is the addon,\n "cpu" the cpu backend\'s kernel on the same storage; "composite" is an op made of the kernels listed)');
+  console.log(
+    '\n(the column after the call count says which backend ran the kernel: on onednn, "onednn" is the addon,\n "cpu" the cpu backend\'s kernel on the same storage; "composite" is an op made of the kernels listed)',
+  );
   const table = (rows: Map<string, { ms: number; calls: number }>, title: string) => {
     console.log(`\n${title}`);
     const sorted = [...rows.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, config.top);

@@ -40,7 +40,9 @@ describe('parseAllowList', () => {
     ['10.0.0.0/8/9', /more than one/],
     ['example.com', /"example\.com" is not an IPv4 or IPv6 address/],
   ])('refuses %j naming the source and the entry', (entry, why) => {
-    expect(() => parseAllowList(['10.0.0.0/8', entry], 'GRADSYNC_ALLOW')).toThrow(new RegExp(`^GRADSYNC_ALLOW: "${entry.replace(/[./]/g, '\\$&')}" is not an address range: ${why.source}`));
+    expect(() => parseAllowList(['10.0.0.0/8', entry], 'GRADSYNC_ALLOW')).toThrow(
+      new RegExp(`^GRADSYNC_ALLOW: "${entry.replace(/[./]/g, '\\$&')}" is not an address range: ${why.source}`),
+    );
   });
 });
 

@@ -20,7 +20,12 @@ describe('cluster options from flags and the environment', () => {
   });
 
   it('the environment alone configures a node', () => {
-    const p = parse([], { GRADSYNC_PEER_PORT: '7100-7107', GRADSYNC_ALLOW: '10.1.0.0/16,10.2.0.0/16', GRADSYNC_ADVERTISE_HOST: 'node7', GRADSYNC_PEER_HOST: '0.0.0.0' });
+    const p = parse([], {
+      GRADSYNC_PEER_PORT: '7100-7107',
+      GRADSYNC_ALLOW: '10.1.0.0/16,10.2.0.0/16',
+      GRADSYNC_ADVERTISE_HOST: 'node7',
+      GRADSYNC_PEER_HOST: '0.0.0.0',
+    });
     expect(peerPortFrom(p)).toEqual({ first: 7100, last: 7107 });
     expect(allowListFrom(p)!.ranges).toEqual(['10.1.0.0/16', '10.2.0.0/16']);
     expect(stringFrom(p, 'advertiseHost')).toBe('node7');

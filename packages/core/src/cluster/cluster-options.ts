@@ -17,15 +17,32 @@ export const CLUSTER_ENV = {
 } as const;
 
 export function allowOption(what: string): Option {
-  return new Option('--allow <cidr...>', `accept ${what} only from these address ranges, e.g. 10.0.0.0/8 192.168.1.7 (loopback always); others are cut off before the handshake`).env(CLUSTER_ENV.allow);
+  return new Option(
+    '--allow <cidr...>',
+    `accept ${what} only from these address ranges, e.g. 10.0.0.0/8 192.168.1.7 (loopback always); others are cut off before the handshake`,
+  ).env(CLUSTER_ENV.allow);
 }
 
 /** --peer-host, --advertise-host and --peer-port: where this node's ring links listen. */
 export function addPeerOptions(program: Command): Command {
   return program
-    .addOption(new Option('--peer-host <addr>', 'address to accept ring links on (default: loopback when the coordinator is local, else all interfaces)').env(CLUSTER_ENV.peerHost))
-    .addOption(new Option('--advertise-host <name>', 'host name or address other workers use to reach this one (default: this machine\'s host name, or 127.0.0.1 when local)').env(CLUSTER_ENV.advertiseHost))
-    .addOption(new Option('--peer-port <ports>', 'port, or range FIRST-LAST, for ring links (for a firewall; workers of one node take the next free port of the range; default: any free port)').env(CLUSTER_ENV.peerPort));
+    .addOption(
+      new Option('--peer-host <addr>', 'address to accept ring links on (default: loopback when the coordinator is local, else all interfaces)').env(
+        CLUSTER_ENV.peerHost,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--advertise-host <name>',
+        "host name or address other workers use to reach this one (default: this machine's host name, or 127.0.0.1 when local)",
+      ).env(CLUSTER_ENV.advertiseHost),
+    )
+    .addOption(
+      new Option(
+        '--peer-port <ports>',
+        'port, or range FIRST-LAST, for ring links (for a firewall; workers of one node take the next free port of the range; default: any free port)',
+      ).env(CLUSTER_ENV.peerPort),
+    );
 }
 
 /** The flag's value, or the variable's when that is where it came from and it is not empty. */

@@ -10,7 +10,10 @@ import { GradsyncError } from '../errors/index';
 /** The entries of CUDA_VISIBLE_DEVICES; undefined when unset (all GPUs visible). */
 export function cudaVisibleList(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;
-  return value.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  return value
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
 }
 
 /** The value CUDA_VISIBLE_DEVICES must take for --gpu `gpu`, given its current value. */

@@ -11,7 +11,10 @@ export function normalizeFingerprint(text: string): string {
 export function parseFingerprint(text: string, source = '--tls-fingerprint'): string {
   const hex = normalizeFingerprint(text.replace(/^sha256[=:]/i, ''));
   if (!/^[0-9a-f]{64}$/.test(hex)) {
-    throw new GradsyncError('E_FLAG', `${source} must be a SHA-256 fingerprint (64 hex digits, colons allowed, as printed by \`openssl x509 -noout -fingerprint -sha256 -in cert.pem\`), got "${text}"`);
+    throw new GradsyncError(
+      'E_FLAG',
+      `${source} must be a SHA-256 fingerprint (64 hex digits, colons allowed, as printed by \`openssl x509 -noout -fingerprint -sha256 -in cert.pem\`), got "${text}"`,
+    );
   }
   return hex;
 }

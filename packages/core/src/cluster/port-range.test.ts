@@ -19,7 +19,9 @@ describe('parsePortRange', () => {
     ['7000-70000', /out of range/],
     ['7199-7100', /the range ends before it starts/],
   ])('refuses %j naming the source', (text, why) => {
-    expect(() => parsePortRange(text, 'GRADSYNC_PEER_PORT')).toThrow(new RegExp(`^GRADSYNC_PEER_PORT must be a port or a range FIRST-LAST .*got "${text}": ${why.source}`));
+    expect(() => parsePortRange(text, 'GRADSYNC_PEER_PORT')).toThrow(
+      new RegExp(`^GRADSYNC_PEER_PORT must be a port or a range FIRST-LAST .*got "${text}": ${why.source}`),
+    );
   });
 });
 

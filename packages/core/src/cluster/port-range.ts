@@ -10,8 +10,12 @@ const PORT = /^\d{1,5}$/;
 
 /** "7100" or "7100-7199" (both ends included); anything else is refused naming `source`. */
 export function parsePortRange(text: string, source = '--peer-port'): PortRange {
-  const parts = text.trim().split('-').map((p) => p.trim());
-  const bad = (why: string) => new GradsyncError('E_FLAG', `${source} must be a port or a range FIRST-LAST of ports from 1 to 65535 (e.g. 7100 or 7100-7199), got "${text}": ${why}`);
+  const parts = text
+    .trim()
+    .split('-')
+    .map((p) => p.trim());
+  const bad = (why: string) =>
+    new GradsyncError('E_FLAG', `${source} must be a port or a range FIRST-LAST of ports from 1 to 65535 (e.g. 7100 or 7100-7199), got "${text}": ${why}`);
   if (parts.length > 2 || parts.some((p) => !PORT.test(p))) throw bad('not a number or range');
   const [first, last] = [Number(parts[0]), Number(parts[parts.length - 1])];
   if (first < 1 || last > 65535) throw bad('out of range');
@@ -46,5 +50,8 @@ export async function listenInRange<T>(range: PortRange | undefined, listen: (po
     }
   }
   const n = range.last - range.first + 1;
-  throw new GradsyncError('E_PEER_LISTEN', `no free port for ${what} in ${formatPortRange(range)}: ${n === 1 ? 'it is' : `all ${n} are`} in use (widen --peer-port / GRADSYNC_PEER_PORT)`);
+  throw new GradsyncError(
+    'E_PEER_LISTEN',
+    `no free port for ${what} in ${formatPortRange(range)}: ${n === 1 ? 'it is' : `all ${n} are`} in use (widen --peer-port / GRADSYNC_PEER_PORT)`,
+  );
 }

@@ -12,7 +12,12 @@ export interface RefusalReporter {
 export function refusalReporter(
   log: (line: string) => void,
   describe: (address: string) => string,
-  o: { perWindow?: number; windowMs?: number; now?: () => number; /** The summary's words for what was refused (default: connections from outside --allow). */ what?: string } = {},
+  o: {
+    perWindow?: number;
+    windowMs?: number;
+    now?: () => number;
+    /** The summary's words for what was refused (default: connections from outside --allow). */ what?: string;
+  } = {},
 ): RefusalReporter {
   const perWindow = o.perWindow ?? 5;
   const windowMs = o.windowMs ?? 10_000;
@@ -23,8 +28,13 @@ export function refusalReporter(
   const flush = () => {
     if (untold.size === 0) return;
     const n = [...untold.values()].reduce((a, b) => a + b, 0);
-    const top = [...untold.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([a, c]) => `${a} (${c})`);
-    log(`refused ${n} more ${o.what ?? 'connection(s) from outside --allow'}: ${top.join(', ')}${untold.size > 5 ? `, and ${untold.size - 5} more address(es)` : ''}`);
+    const top = [...untold.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 5)
+      .map(([a, c]) => `${a} (${c})`);
+    log(
+      `refused ${n} more ${o.what ?? 'connection(s) from outside --allow'}: ${top.join(', ')}${untold.size > 5 ? `, and ${untold.size - 5} more address(es)` : ''}`,
+    );
     untold.clear();
   };
   return {

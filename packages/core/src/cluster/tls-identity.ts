@@ -20,9 +20,13 @@ function readPem(file: string, flag: string, what: string): string {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new GradsyncError('E_TLS_FILE', `${flag} ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
+    throw new GradsyncError(
+      'E_TLS_FILE',
+      `${flag} ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`,
+    );
   }
-  if (!text.includes('-----BEGIN')) throw new GradsyncError('E_TLS_FILE', `${flag} ${file} is not a PEM file (expected ${what} between -----BEGIN and -----END lines)`);
+  if (!text.includes('-----BEGIN'))
+    throw new GradsyncError('E_TLS_FILE', `${flag} ${file} is not a PEM file (expected ${what} between -----BEGIN and -----END lines)`);
   return text;
 }
 
@@ -42,7 +46,8 @@ export function loadTlsIdentity(certFile: string, keyFile: string, now = new Dat
   } catch (err) {
     throw new GradsyncError('E_TLS_FILE', `--tls-key ${keyFile} holds no readable private key (an encrypted key is not supported): ${(err as Error).message}`);
   }
-  if (!x509.checkPrivateKey(privateKey)) throw new GradsyncError('E_TLS_FILE', `--tls-key ${keyFile} is not the key of the certificate in --tls-cert ${certFile}`);
+  if (!x509.checkPrivateKey(privateKey))
+    throw new GradsyncError('E_TLS_FILE', `--tls-key ${keyFile} is not the key of the certificate in --tls-cert ${certFile}`);
   if (new Date(x509.validTo) < now) throw new GradsyncError('E_TLS_FILE', `--tls-cert ${certFile} expired on ${x509.validTo}`);
   return { cert, key, fingerprint: certFingerprint(cert) };
 }

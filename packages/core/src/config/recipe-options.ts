@@ -11,11 +11,19 @@ export function addRecipeOptions(program: Command): Command {
     .option('--batch-size <n>', 'global batch size (split across workers)', intOption('--batch-size', 1), SEED_RECIPE.batchSize)
     .option('--lr <x>', 'Adam learning rate', positiveNumberOption('--lr'), SEED_RECIPE.lr)
     .option('--seed <n>', 'seed for weights, shuffling and augmentation', intOption('--seed', 0), SEED_RECIPE.seed)
-    .option('--validation <n>', 'hold out the last N training images for validation ("auto": 10% of them, at most 5000: the recipe\'s 5000 on CIFAR-10)', validationOption, SEED_RECIPE.validationCount)
+    .option(
+      '--validation <n>',
+      'hold out the last N training images for validation ("auto": 10% of them, at most 5000: the recipe\'s 5000 on CIFAR-10)',
+      validationOption,
+      SEED_RECIPE.validationCount,
+    )
     .option('--limit-train <n>', 'train on only the first N training images', intOption('--limit-train', 1))
     .addOption(new Option('--model <name>', 'model').choices(MODEL_NAMES).default(SEED_RECIPE.model))
     .addOption(
-      new Option('--init <scheme>', "initial weights: pytorch (torch.nn's default, learns faster under the recipe's dropout) or keras (the tutorial's glorot_uniform, zero biases)")
+      new Option(
+        '--init <scheme>',
+        "initial weights: pytorch (torch.nn's default, learns faster under the recipe's dropout) or keras (the tutorial's glorot_uniform, zero biases)",
+      )
         .choices(INIT_SCHEMES)
         .default(SEED_RECIPE.init),
     )

@@ -10,7 +10,7 @@ describe('threadsPerProcess', () => {
     expect(threadsPerProcess(4, 2)).toBe(1);
     expect(threadsPerProcess(0, 2)).toBe(2);
   });
-  it('defaults to this machine\'s cores', () => {
+  it("defaults to this machine's cores", () => {
     expect(threadsPerProcess(1)).toBeGreaterThanOrEqual(1);
   });
 });

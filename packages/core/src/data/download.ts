@@ -107,8 +107,7 @@ async function downloadTo(url: string, dest: string, options: DownloadOptions): 
     if (!response.ok || !response.body) {
       throw new GradsyncError(
         'DATA_DOWNLOAD_FAILED',
-        `downloading ${url} failed: HTTP ${response.status} ${response.statusText}. ` +
-          `Fetch ${ARCHIVE_FILE_NAME} yourself and pass --data-dir`,
+        `downloading ${url} failed: HTTP ${response.status} ${response.statusText}. ` + `Fetch ${ARCHIVE_FILE_NAME} yourself and pass --data-dir`,
       );
     }
     const length = Number(response.headers.get('content-length'));
@@ -157,8 +156,7 @@ async function downloadTo(url: string, dest: string, options: DownloadOptions): 
 
 function networkError(url: string, err: unknown, received?: number): GradsyncError {
   const cause = (err as { cause?: unknown })?.cause;
-  const reason =
-    cause instanceof Error ? cause.message : err instanceof Error ? err.message : String(err ?? 'unknown error');
+  const reason = cause instanceof Error ? cause.message : err instanceof Error ? err.message : String(err ?? 'unknown error');
   const where = received === undefined ? '' : ` after ${received} bytes`;
   return new GradsyncError(
     'DATA_DOWNLOAD_FAILED',

@@ -55,7 +55,12 @@ describe('parseCifarRecords', () => {
   });
 
   it('rejects a label outside 0..9, naming file, record and label', () => {
-    const err = errorOf(() => parseCifarRecords(records(4, (i) => (i === 2 ? 10 : 1)), 'test_batch.bin'));
+    const err = errorOf(() =>
+      parseCifarRecords(
+        records(4, (i) => (i === 2 ? 10 : 1)),
+        'test_batch.bin',
+      ),
+    );
     expect(err.code).toBe('DATA_BAD_LABEL');
     expect(err.message).toContain('test_batch.bin: record 2 has label 10');
   });
@@ -75,7 +80,10 @@ describe('encodeCifarRecords', () => {
 describe('concatSplits', () => {
   it('joins splits in order', () => {
     const a = parseCifarRecords(records(2), 'a');
-    const b = parseCifarRecords(records(3, () => 7), 'b');
+    const b = parseCifarRecords(
+      records(3, () => 7),
+      'b',
+    );
     const all = concatSplits([a, b]);
     expect(all.count).toBe(5);
     expect([...all.labels]).toEqual([0, 1, 7, 7, 7]);

@@ -26,10 +26,7 @@ export function parseCifarRecords(bytes: Uint8Array, fileName: string): CifarSpl
     const rec = i * RECORD_BYTES;
     const label = bytes[rec];
     if (label >= NUM_CLASSES) {
-      throw new GradsyncError(
-        'DATA_BAD_LABEL',
-        `${fileName}: record ${i} has label ${label}; labels must be 0..${NUM_CLASSES - 1}`,
-      );
+      throw new GradsyncError('DATA_BAD_LABEL', `${fileName}: record ${i} has label ${label}; labels must be 0..${NUM_CLASSES - 1}`);
     }
     labels[i] = label;
     const r = rec + 1;
@@ -81,8 +78,7 @@ export function checkSplitShape(split: CifarSplit, what: string): void {
   if (labels.length !== count || images.length !== count * IMAGE_BYTES) {
     throw new GradsyncError(
       'DATA_BAD_SPLIT',
-      `${what}: count ${count} needs ${count} labels and ${count * IMAGE_BYTES} image bytes, ` +
-        `got ${labels.length} labels and ${images.length} image bytes`,
+      `${what}: count ${count} needs ${count} labels and ${count * IMAGE_BYTES} image bytes, ` + `got ${labels.length} labels and ${images.length} image bytes`,
     );
   }
 }

@@ -197,10 +197,7 @@ async function readClassNames(files: FileSet): Promise<string[]> {
     .map((line) => line.trim())
     .filter((line) => line.length > 0);
   if (names.length !== NUM_CLASSES) {
-    throw new GradsyncError(
-      'DATA_BAD_META',
-      `${files.label(META_FILE_NAME)} lists ${names.length} class names; expected ${NUM_CLASSES}, one per line`,
-    );
+    throw new GradsyncError('DATA_BAD_META', `${files.label(META_FILE_NAME)} lists ${names.length} class names; expected ${NUM_CLASSES}, one per line`);
   }
   return names;
 }
@@ -209,11 +206,7 @@ async function gunzipFile(bytes: Uint8Array, label: string): Promise<Uint8Array>
   try {
     return await gunzipAsync(bytes);
   } catch (err) {
-    throw new GradsyncError(
-      'DATA_CORRUPT_ARCHIVE',
-      `${label}: truncated or corrupt gzip file (${(err as Error).message})`,
-      { cause: err },
-    );
+    throw new GradsyncError('DATA_CORRUPT_ARCHIVE', `${label}: truncated or corrupt gzip file (${(err as Error).message})`, { cause: err });
   }
 }
 

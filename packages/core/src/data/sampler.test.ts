@@ -49,8 +49,7 @@ describe('globalBatchIndices', () => {
 
 describe('shardOfBatch', () => {
   it('splits as evenly as possible', () => {
-    const sizes = (b: number, w: number) =>
-      Array.from({ length: w }, (_, r) => shardOfBatch(b, w, r)).map(({ start, end }) => end - start);
+    const sizes = (b: number, w: number) => Array.from({ length: w }, (_, r) => shardOfBatch(b, w, r)).map(({ start, end }) => end - start);
     expect(sizes(64, 3)).toEqual([22, 21, 21]);
     expect(sizes(64, 4)).toEqual([16, 16, 16, 16]);
     expect(sizes(2, 4)).toEqual([1, 1, 0, 0]);

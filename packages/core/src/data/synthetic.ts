@@ -40,7 +40,10 @@ const STRIPE_PERIOD = 6;
 export function makeSyntheticCifar10(options: SyntheticOptions): Cifar10 {
   const { train, test, seed } = options;
   const noise = options.noise ?? 0.15;
-  for (const [name, value] of [['train', train], ['test', test]] as const) {
+  for (const [name, value] of [
+    ['train', train],
+    ['test', test],
+  ] as const) {
     if (!Number.isInteger(value) || value < 0) {
       throw new GradsyncError('DATA_BAD_ARGUMENT', `synthetic ${name} size must be a non-negative integer, got ${value}`);
     }

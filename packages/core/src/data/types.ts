@@ -28,18 +28,7 @@ export const NUM_CLASSES = 10;
 export const OFFICIAL_RECORDS_PER_FILE = 10_000;
 export const OFFICIAL_TRAIN_FILES = 5;
 
-export const CIFAR10_CLASS_NAMES: readonly string[] = Object.freeze([
-  'airplane',
-  'automobile',
-  'bird',
-  'cat',
-  'deer',
-  'dog',
-  'frog',
-  'horse',
-  'ship',
-  'truck',
-]);
+export const CIFAR10_CLASS_NAMES: readonly string[] = Object.freeze(['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']);
 
 /** Folder name inside the official archive. */
 export const BATCHES_FOLDER = 'cifar-10-batches-bin';

@@ -18,10 +18,7 @@ export function resolveValidationCount(requested: ValidationCount, trainImages: 
 }
 
 /** Splits off the LAST `requested` images as the validation set (copies, not views). */
-export function splitValidation(
-  train: CifarSplit,
-  requested: ValidationCount = 'auto',
-): { train: CifarSplit; validation: CifarSplit } {
+export function splitValidation(train: CifarSplit, requested: ValidationCount = 'auto'): { train: CifarSplit; validation: CifarSplit } {
   checkSplitShape(train, 'training split');
   const validationCount = resolveValidationCount(requested, train.count);
   if (!Number.isInteger(validationCount) || validationCount < 0 || validationCount >= train.count) {

@@ -37,12 +37,7 @@ describe('writeCifar10Binary', () => {
     const dir = join(root, 'gz');
     await writeCifar10Binary(dir, data, { trainFiles: 2 });
     await writeCifar10Binary(dir, data, { trainFiles: 2, gzip: true });
-    expect((await readdir(dir)).sort()).toEqual([
-      'batches.meta.txt',
-      'data_batch_1.bin.gz',
-      'data_batch_2.bin.gz',
-      'test_batch.bin.gz',
-    ]);
+    expect((await readdir(dir)).sort()).toEqual(['batches.meta.txt', 'data_batch_1.bin.gz', 'data_batch_2.bin.gz', 'test_batch.bin.gz']);
   });
 
   it('rejects more training files than images, an empty test split, and bad class names', async () => {

@@ -38,11 +38,7 @@ export interface WriteCifar10Options {
  * Writes data_batch_1..N.bin, test_batch.bin (or .bin.gz) and batches.meta.txt into `dir`
  * (created if needed). Returns the paths written.
  */
-export async function writeCifar10Binary(
-  dir: string,
-  data: Cifar10Data,
-  options: WriteCifar10Options = {},
-): Promise<string[]> {
+export async function writeCifar10Binary(dir: string, data: Cifar10Data, options: WriteCifar10Options = {}): Promise<string[]> {
   const trainFiles = options.trainFiles ?? OFFICIAL_TRAIN_FILES;
   checkSplitShape(data.train, 'train');
   checkSplitShape(data.test, 'test');
@@ -92,11 +88,7 @@ export async function writeCifar10Binary(
  * Writes the official archive layout, a gzipped tar holding `cifar-10-batches-bin/` with the
  * batch files, to `archivePath` (written to a temporary file, then renamed).
  */
-export async function writeCifar10Archive(
-  archivePath: string,
-  data: Cifar10Data,
-  options: Omit<WriteCifar10Options, 'gzip'> = {},
-): Promise<void> {
+export async function writeCifar10Archive(archivePath: string, data: Cifar10Data, options: Omit<WriteCifar10Options, 'gzip'> = {}): Promise<void> {
   await mkdir(dirname(archivePath), { recursive: true });
   const staging = await mkdtemp(join(dirname(archivePath), '.cifar10-staging-'));
   const partial = `${archivePath}.${process.pid}.part`;

@@ -57,9 +57,7 @@ await runCli(async () => {
   const dawn = await nodeWebGpuDeps.loadDawn();
   for (const backend of ['vulkan', 'opengles']) {
     if (featureLevelFor(backend) === 'compatibility' && !process.env.EGL_PLATFORM) process.env.EGL_PLATFORM = 'surfaceless';
-    const list = await listAdapters(dawn, backend, { featureLevel: featureLevelFor(backend), powerPreference: 'high-performance' }).catch(
-      (err: Error) => err,
-    );
+    const list = await listAdapters(dawn, backend, { featureLevel: featureLevelFor(backend), powerPreference: 'high-performance' }).catch((err: Error) => err);
     if (list instanceof Error) say(`  ${dawnBackendLabel(backend)}: ${list.message}`);
     else if (list.length === 0) say(`  ${dawnBackendLabel(backend)}: none`);
     else for (const e of list) say(`  ${dawnBackendLabel(backend)} ${e.index}: ${e.name}`);
@@ -71,8 +69,14 @@ await runCli(async () => {
   const selection = await selectBackend({ backend: 'webgpu', gpu });
   const setup = activeWebGpu()!;
   say(selection.summary);
-  say(`adapter: vendor '${setup.info.vendor}', architecture '${setup.info.architecture}', device '${setup.info.device}', description '${setup.info.description}'`);
-  say(`limits: ${Object.entries(setup.limits).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  say(
+    `adapter: vendor '${setup.info.vendor}', architecture '${setup.info.architecture}', device '${setup.info.device}', description '${setup.info.description}'`,
+  );
+  say(
+    `limits: ${Object.entries(setup.limits)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}`,
+  );
   say(`features: ${setup.features.join(', ') || 'none'}`);
   say();
 

@@ -13,7 +13,14 @@ export interface KernelCase {
   compute: () => tf.Tensor;
 }
 
-const t = (shape: number[], seed: number) => tf.tensor(seededValues(shape.reduce((a, b) => a * b, 1), seed), shape);
+const t = (shape: number[], seed: number) =>
+  tf.tensor(
+    seededValues(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+    ),
+    shape,
+  );
 
 /** Shapes of seed-cnn's second convolution block (batch `n`) and its first dense layer. */
 export function kernelCases(n = 8): KernelCase[] {
@@ -23,7 +30,13 @@ export function kernelCases(n = 8): KernelCase[] {
     return tf.grads((xx: tf.Tensor, ff: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(xx as tf.Tensor4D, ff as tf.Tensor4D, 1, 'valid'), dy)))([x, f]);
   };
   return [
-    { name: 'conv2d 3x3 (forward)', compute: () => { const { x, f } = conv(); return tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'valid'); } },
+    {
+      name: 'conv2d 3x3 (forward)',
+      compute: () => {
+        const { x, f } = conv();
+        return tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'valid');
+      },
+    },
     { name: 'conv2d input gradient (Conv2DBackpropInput)', compute: () => convGrads()[0]! },
     { name: 'conv2d filter gradient (Conv2DBackpropFilter)', compute: () => convGrads()[1]! },
     { name: 'matMul 2304x64 (dense forward)', compute: () => tf.matMul(t([n, 2304], 4) as tf.Tensor2D, t([2304, 64], 5) as tf.Tensor2D) },

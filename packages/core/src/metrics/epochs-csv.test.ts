@@ -49,7 +49,9 @@ describe('epochs.csv', () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'csv-')), 'epochs.csv');
     const first = sampleRun(3, 2);
     // The resumed process starts from a checkpoint after epoch 1: epochs 1 and 2 run again.
-    const again = epochsOf(sampleRun(3, 2, first[0].t + 60_000)).slice(1).map((e) => ({ ...e, trainLoss: e.trainLoss / 2 }));
+    const again = epochsOf(sampleRun(3, 2, first[0].t + 60_000))
+      .slice(1)
+      .map((e) => ({ ...e, trainLoss: e.trainLoss / 2 }));
     const writer = new EpochsCsvWriter(file, first);
     expect(readCsv(file).map((r) => r.epoch)).toEqual([0, 1, 2]);
     writer.append(again[0]);

@@ -41,7 +41,10 @@ export function summarizeRun(name: string, records: readonly MetricRecord[]): Ru
   }
   const latest = [...epochs.values()];
   const lastEnd = ends.at(-1) ?? null;
-  const lastTested = latest.filter((e) => e.test).sort((a, b) => a.epoch - b.epoch).at(-1);
+  const lastTested = latest
+    .filter((e) => e.test)
+    .sort((a, b) => a.epoch - b.epoch)
+    .at(-1);
   const validations = latest.flatMap((e) => (e.validation ? [e.validation.accuracy] : []));
   const rates = latest.map((e) => e.imagesPerSec).filter(Number.isFinite);
   const config = run?.config ?? {};

@@ -31,13 +31,21 @@ export function tensorBoardScalars(record: MetricRecord): ScalarPoint | null {
         { tag: 'epoch/lr', value: record.lr },
         { tag: 'epoch/images_per_sec', value: record.imagesPerSec },
       ];
-      if (record.validation) scalars.push({ tag: 'epoch/val_loss', value: record.validation.loss }, { tag: 'epoch/val_accuracy', value: record.validation.accuracy });
+      if (record.validation)
+        scalars.push({ tag: 'epoch/val_loss', value: record.validation.loss }, { tag: 'epoch/val_accuracy', value: record.validation.accuracy });
       if (record.test) scalars.push({ tag: 'epoch/test_loss', value: record.test.loss }, { tag: 'epoch/test_accuracy', value: record.test.accuracy });
       return { wallTime, step: record.step, scalars };
     }
     case 'end':
       return record.test
-        ? { wallTime, step: record.steps, scalars: [{ tag: 'final/test_loss', value: record.test.loss }, { tag: 'final/test_accuracy', value: record.test.accuracy }] }
+        ? {
+            wallTime,
+            step: record.steps,
+            scalars: [
+              { tag: 'final/test_loss', value: record.test.loss },
+              { tag: 'final/test_accuracy', value: record.test.accuracy },
+            ],
+          }
         : null;
     default:
       return null;

@@ -21,7 +21,9 @@ interface DecodedEvent {
 }
 
 function readEvents(dir: string): DecodedEvent[] {
-  const files = readdirSync(dir).sort().map((f) => path.join(dir, f));
+  const files = readdirSync(dir)
+    .sort()
+    .map((f) => path.join(dir, f));
   return execFileSync('python3', [READER, ...files], { encoding: 'utf8' })
     .trim()
     .split('\n')
@@ -53,7 +55,8 @@ describe('TensorBoard event files', () => {
       expect(event.scalars).toEqual(Object.fromEntries(expected[i].scalars.map((s) => [s.tag, Math.fround(s.value)])));
     });
     const tags = new Set(rest.flatMap((e) => Object.keys(e.scalars ?? {})));
-    for (const tag of ['step/loss', 'step/accuracy', 'step/lr', 'step/images_per_sec', 'epoch/val_accuracy', 'epoch/test_loss', 'final/test_accuracy']) expect(tags).toContain(tag);
+    for (const tag of ['step/loss', 'step/accuracy', 'step/lr', 'step/images_per_sec', 'epoch/val_accuracy', 'epoch/test_loss', 'final/test_accuracy'])
+      expect(tags).toContain(tag);
   });
 
   it('marks a resumed run with a session start at its first new step', () => {

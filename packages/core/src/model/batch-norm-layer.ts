@@ -32,17 +32,17 @@ export class SeedBatchNormalization extends BatchNormalization {
     const self = this as unknown as BatchNormInternals;
     const lastAxis = self.axis === -1 || self.axis === input.rank - 1;
     const fused =
-      kwargs['training'] === true && lastAxis && self.gamma != null && self.beta != null && input.dtype === 'float32' &&
-      hasKernel(BATCH_NORM_TRAINING);
+      kwargs['training'] === true && lastAxis && self.gamma != null && self.beta != null && input.dtype === 'float32' && hasKernel(BATCH_NORM_TRAINING);
     if (!fused) return super.call(inputs, kwargs);
     return tf.tidy(() => {
-      const [y, mean, variance] = tf.engine().runKernel(
-        BATCH_NORM_TRAINING,
-        { x: input, gamma: self.gamma!.read(), beta: self.beta!.read() },
-        { epsilon: self.epsilon },
-      ) as tf.Tensor[];
+      const [y, mean, variance] = tf
+        .engine()
+        .runKernel(BATCH_NORM_TRAINING, { x: input, gamma: self.gamma!.read(), beta: self.beta!.read() }, { epsilon: self.epsilon }) as tf.Tensor[];
       // Moving statistics as tfjs-layers updates them: v -= (v - batch value) * (1 - momentum).
-      for (const [variable, value] of [[self.movingMean, mean!], [self.movingVariance, variance!]] as const) {
+      for (const [variable, value] of [
+        [self.movingMean, mean!],
+        [self.movingVariance, variance!],
+      ] as const) {
         const old = variable.read();
         variable.write(tf.sub(old, tf.mul(tf.sub(old, value), 1 - self.momentum)));
       }

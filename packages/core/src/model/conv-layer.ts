@@ -32,15 +32,24 @@ export class SeedConv2D extends Conv2D {
     const input = Array.isArray(inputs) ? inputs[0]! : inputs;
     const self = this as unknown as Conv2DInternals;
     const fused =
-      kwargs['training'] === true && input.rank === 4 && input.dtype === 'float32' && self.useBias && self.bias != null &&
-      self.activation.getClassName() === 'relu' && self.dataFormat === 'channelsLast' &&
-      self.dilationRate.every((d) => d === 1) && (self.padding === 'valid' || self.padding === 'same') && hasKernel(CONV2D_BIAS_RELU);
+      kwargs['training'] === true &&
+      input.rank === 4 &&
+      input.dtype === 'float32' &&
+      self.useBias &&
+      self.bias != null &&
+      self.activation.getClassName() === 'relu' &&
+      self.dataFormat === 'channelsLast' &&
+      self.dilationRate.every((d) => d === 1) &&
+      (self.padding === 'valid' || self.padding === 'same') &&
+      hasKernel(CONV2D_BIAS_RELU);
     if (!fused) return super.call(inputs, kwargs);
-    return tf.engine().runKernel(
-      CONV2D_BIAS_RELU,
-      { x: input, filter: self.kernel.read(), bias: self.bias!.read() },
-      { strides: self.strides, pad: self.padding },
-    ) as tf.Tensor;
+    return tf
+      .engine()
+      .runKernel(
+        CONV2D_BIAS_RELU,
+        { x: input, filter: self.kernel.read(), bias: self.bias!.read() },
+        { strides: self.strides, pad: self.padding },
+      ) as tf.Tensor;
   }
 }
 

@@ -27,8 +27,7 @@ export class SeedDropout extends Dropout {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
     const input = Array.isArray(inputs) ? inputs[0]! : inputs;
     const { rate, noiseShape, seed } = this as unknown as DropoutInternals;
-    const fused =
-      kwargs['training'] === true && rate > 0 && rate < 1 && noiseShape == null && seed == null && input.dtype === 'float32' && hasKernel(DROPOUT);
+    const fused = kwargs['training'] === true && rate > 0 && rate < 1 && noiseShape == null && seed == null && input.dtype === 'float32' && hasKernel(DROPOUT);
     if (!fused) return super.call(inputs, kwargs);
     // Unseeded, as tfjs-layers' own dropout is: a fresh mask every call.
     const [y, mask] = tf.engine().runKernel(DROPOUT, { x: input }, { rate, seed: Math.floor(Math.random() * 2 ** 31) }) as tf.Tensor[];

@@ -20,10 +20,17 @@ function weightsOf(name: string, seed: number, init: 'pytorch' | 'keras') {
 const maxAbs = (v: Float32Array) => v.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
 
 describe('initial weights', () => {
-  it("pytorch: kernels and biases in U(±1/√fan_in), nearly filling the range", () => {
+  it('pytorch: kernels and biases in U(±1/√fan_in), nearly filling the range', () => {
     const weights = weightsOf('seed-cnn', 3, 'pytorch');
     const kernels = weights.filter((w) => w.name.includes('kernel'));
-    expect(kernels.map((k) => k.shape)).toEqual([[3, 3, 3, 32], [3, 3, 32, 32], [3, 3, 32, 64], [3, 3, 64, 64], [1600, 64], [64, 10]]);
+    expect(kernels.map((k) => k.shape)).toEqual([
+      [3, 3, 3, 32],
+      [3, 3, 32, 32],
+      [3, 3, 32, 64],
+      [3, 3, 64, 64],
+      [1600, 64],
+      [64, 10],
+    ]);
     for (const k of kernels) {
       const fanIn = k.shape.slice(0, -1).reduce((a, b) => a * b, 1);
       const bias = weights.find((w) => w.name === k.name.replace('kernel', 'bias'))!;

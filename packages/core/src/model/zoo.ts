@@ -86,10 +86,7 @@ function tinyCnn(seed: number, init: InitScheme): tfl.Sequential {
 function linear(seed: number, init: InitScheme): tfl.Sequential {
   return tfl.sequential({
     name: 'linear',
-    layers: [
-      tfl.layers.flatten({ inputShape: [...IMAGE_SHAPE] }),
-      tfl.layers.dense({ units: NUM_CLASSES, ...layerInit(init, seed, 1, 32 * 32 * 3) }),
-    ],
+    layers: [tfl.layers.flatten({ inputShape: [...IMAGE_SHAPE] }), tfl.layers.dense({ units: NUM_CLASSES, ...layerInit(init, seed, 1, 32 * 32 * 3) })],
   });
 }
 

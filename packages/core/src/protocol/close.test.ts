@@ -3,7 +3,8 @@ import { CLOSE, closeReason, isRefusal } from './close';
 
 describe('close codes', () => {
   it('a refusal is final (token, full, over, protocol or policy), a lost link or a normal end is not', () => {
-    for (const code of [CLOSE.wrongToken, CLOSE.runFull, CLOSE.runOver, CLOSE.protocolError, CLOSE.policy, CLOSE.tooBig, CLOSE.unsupportedData]) expect(isRefusal(code)).toBe(true);
+    for (const code of [CLOSE.wrongToken, CLOSE.runFull, CLOSE.runOver, CLOSE.protocolError, CLOSE.policy, CLOSE.tooBig, CLOSE.unsupportedData])
+      expect(isRefusal(code)).toBe(true);
     for (const code of [CLOSE.normal, CLOSE.goingAway, CLOSE.internal, 1006, 4999]) expect(isRefusal(code)).toBe(false);
   });
 });

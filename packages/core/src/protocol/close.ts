@@ -21,7 +21,15 @@ export const CLOSE = {
 
 export type CloseCode = (typeof CLOSE)[keyof typeof CLOSE];
 
-const REFUSALS: ReadonlySet<number> = new Set([CLOSE.protocolError, CLOSE.unsupportedData, CLOSE.policy, CLOSE.tooBig, CLOSE.wrongToken, CLOSE.runFull, CLOSE.runOver]);
+const REFUSALS: ReadonlySet<number> = new Set([
+  CLOSE.protocolError,
+  CLOSE.unsupportedData,
+  CLOSE.policy,
+  CLOSE.tooBig,
+  CLOSE.wrongToken,
+  CLOSE.runFull,
+  CLOSE.runOver,
+]);
 
 /** True for a close that says "you may not (or need not) come back": retrying would only be refused again. */
 export function isRefusal(code: number): boolean {

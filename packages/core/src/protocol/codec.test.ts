@@ -20,7 +20,18 @@ const rich = new Packr({ moreTypes: true, structuredClone: true, useRecords: fal
 
 describe('codec', () => {
   it('round-trips plain data and omits undefined fields', () => {
-    const msg = { type: 'x', v: PROTOCOL_VERSION, n: -3, f: 0.5, s: 'é', ok: true, none: null, list: [1, [2, { a: 'b' }]], bytes: new Uint8Array([1, 2, 3]), gone: undefined };
+    const msg = {
+      type: 'x',
+      v: PROTOCOL_VERSION,
+      n: -3,
+      f: 0.5,
+      s: 'é',
+      ok: true,
+      none: null,
+      list: [1, [2, { a: 'b' }]],
+      bytes: new Uint8Array([1, 2, 3]),
+      gone: undefined,
+    };
     const back = decode(encode(msg)) as Record<string, unknown>;
     expect(back).toEqual({ ...msg, bytes: back.bytes, gone: undefined });
     expect('gone' in back).toBe(false);

@@ -4,5 +4,7 @@ import { splitChecksum } from '../data/index';
 
 /** The checksum a worker compares after receiving the data set: both splits, labels and pixels. */
 export function datasetChecksum(data: Pick<Cifar10, 'train' | 'test'>): string {
-  return createHash('sha256').update(`${splitChecksum(data.train)}:${splitChecksum(data.test)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${splitChecksum(data.train)}:${splitChecksum(data.test)}`)
+    .digest('hex');
 }

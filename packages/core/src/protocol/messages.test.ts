@@ -42,7 +42,11 @@ describe('step-done resource figures', () => {
 
   it('carry CPU %, RSS beyond 4 GiB and GPU bytes', () => {
     const rss = 6 * 2 ** 30;
-    expect(parseWorkerMessage(encode({ ...done, cpuPercent: 187.5, rssBytes: rss, gpuBytes: 12345 }))).toMatchObject({ cpuPercent: 187.5, rssBytes: rss, gpuBytes: 12345 });
+    expect(parseWorkerMessage(encode({ ...done, cpuPercent: 187.5, rssBytes: rss, gpuBytes: 12345 }))).toMatchObject({
+      cpuPercent: 187.5,
+      rssBytes: rss,
+      gpuBytes: 12345,
+    });
   });
 
   it('are refused when negative, fractional bytes, infinite or of the wrong type, naming the field', () => {

@@ -7,7 +7,10 @@ import { z } from 'zod';
 import { decode, encode, PROTOCOL_VERSION, ProtocolError } from './codec';
 
 const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'must be bytes');
-const count = z.int().min(0).max(2 ** 31);
+const count = z
+  .int()
+  .min(0)
+  .max(2 ** 31);
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 const ms = z.number().min(0).refine(Number.isFinite, 'must be finite');
 const name = z.string().max(200);
@@ -105,7 +108,17 @@ export const StateReply = z.strictObject({ type: z.literal('state'), reqId: coun
 
 export const WorkerFailure = z.strictObject({ type: z.literal('failure'), message: z.string().max(4000) });
 
-export const WorkerMessage = z.discriminatedUnion('type', [WorkerHello, WorkerReady, GroupEndpoint, StepDone, StepAborted, StarPart, EvalDone, StateReply, WorkerFailure]);
+export const WorkerMessage = z.discriminatedUnion('type', [
+  WorkerHello,
+  WorkerReady,
+  GroupEndpoint,
+  StepDone,
+  StepAborted,
+  StarPart,
+  EvalDone,
+  StateReply,
+  WorkerFailure,
+]);
 export type WorkerMessage = z.infer<typeof WorkerMessage>;
 
 // ---- coordinator → worker ----
@@ -176,7 +189,19 @@ export const GetState = z.strictObject({ type: z.literal('get-state'), reqId: co
 
 export const Done = z.strictObject({ type: z.literal('done'), reason: z.string().max(2000), ok: z.boolean() });
 
-export const CoordinatorMessage = z.discriminatedUnion('type', [Welcome, DataChunk, SetState, PrepareGroup, GroupSetup, Abort, Step, StarSum, Evaluate, GetState, Done]);
+export const CoordinatorMessage = z.discriminatedUnion('type', [
+  Welcome,
+  DataChunk,
+  SetState,
+  PrepareGroup,
+  GroupSetup,
+  Abort,
+  Step,
+  StarSum,
+  Evaluate,
+  GetState,
+  Done,
+]);
 export type CoordinatorMessage = z.infer<typeof CoordinatorMessage>;
 
 export type WorkerHelloMsg = z.infer<typeof WorkerHello>;
@@ -190,7 +215,12 @@ function parseWith<T>(schema: z.ZodType<T>, frame: Uint8Array, side: string): T 
   if (!result.success) {
     const type = typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined;
     const issue = result.error.issues[0];
-    const where = issue.path.length ? ` at ${issue.path.slice(0, 8).map((p) => String(p).slice(0, 40)).join('.')}` : '';
+    const where = issue.path.length
+      ? ` at ${issue.path
+          .slice(0, 8)
+          .map((p) => String(p).slice(0, 40))
+          .join('.')}`
+      : '';
     // The type comes from the network: quoted and cut short, never converted by its own toString.
     const named = typeof type === 'string' ? ` ${JSON.stringify(type.slice(0, 40))}` : type === undefined ? '' : ` of type ${typeof type}`;
     throw new ProtocolError(`invalid ${side} message${named}: ${issue.message.slice(0, 200)}${where}`);

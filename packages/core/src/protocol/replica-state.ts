@@ -16,7 +16,14 @@ export interface ReplicaStateOnWire {
 }
 
 export function replicaStateToWire(s: ReplicaState, appliedStep: number): ReplicaStateOnWire {
-  return { appliedStep, params: floatsToBytes(s.params), state: floatsToBytes(s.state), adamM: floatsToBytes(s.adam.m), adamV: floatsToBytes(s.adam.v), adamT: s.adam.t };
+  return {
+    appliedStep,
+    params: floatsToBytes(s.params),
+    state: floatsToBytes(s.state),
+    adamM: floatsToBytes(s.adam.m),
+    adamV: floatsToBytes(s.adam.v),
+    adamT: s.adam.t,
+  };
 }
 
 /**
@@ -27,6 +34,10 @@ export function replicaStateFromWire(m: ReplicaStateOnWire, options: { copy: boo
   const floats = (bytes: Uint8Array, what: string) => (options.copy ? floatsFromBytes(bytes, what).slice() : floatsFromBytes(bytes, what));
   return {
     appliedStep: m.appliedStep,
-    state: { params: floats(m.params, 'params'), state: floats(m.state, 'state'), adam: { m: floats(m.adamM, 'adam m'), v: floats(m.adamV, 'adam v'), t: m.adamT } },
+    state: {
+      params: floats(m.params, 'params'),
+      state: floats(m.state, 'state'),
+      adam: { m: floats(m.adamM, 'adam m'), v: floats(m.adamV, 'adam v'), t: m.adamT },
+    },
   };
 }

@@ -22,7 +22,10 @@ export async function makeTestPki(ips: string[], dnsNames: string[] = ['localhos
     algorithm: 'sha256',
     notBeforeDate: days(-1),
     notAfterDate: days(2),
-    extensions: [{ name: 'basicConstraints', cA: true, critical: true }, { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true }],
+    extensions: [
+      { name: 'basicConstraints', cA: true, critical: true },
+      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    ],
   });
   const server = await selfsigned.generate([{ name: 'commonName', value: ips[0] ?? dnsNames[0] }], {
     keyType: 'ec',

@@ -23,13 +23,7 @@ export function createAdamState(size: number): AdamState {
 }
 
 /** Applies one Adam update to `params` in place. */
-export function adamStep(
-  params: Float32Array,
-  grad: Float32Array,
-  state: AdamState,
-  learningRate: number,
-  config: AdamConfig = KERAS_ADAM,
-): void {
+export function adamStep(params: Float32Array, grad: Float32Array, state: AdamState, learningRate: number, config: AdamConfig = KERAS_ADAM): void {
   if (grad.length !== params.length || state.m.length !== params.length) {
     throw new Error(`adamStep: gradient ${grad.length}, params ${params.length}, state ${state.m.length}`);
   }

@@ -10,5 +10,8 @@ export function trainingSplits(train: CifarSplit, config: Pick<RunConfig, 'valid
   const split = splitValidation(train, config.validationCount);
   const n = config.limitTrain;
   if (n === null || n >= split.train.count) return split;
-  return { train: { images: split.train.images.subarray(0, n * IMAGE_BYTES), labels: split.train.labels.subarray(0, n), count: n }, validation: split.validation };
+  return {
+    train: { images: split.train.images.subarray(0, n * IMAGE_BYTES), labels: split.train.labels.subarray(0, n), count: n },
+    validation: split.validation,
+  };
 }

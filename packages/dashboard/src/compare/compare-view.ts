@@ -11,14 +11,24 @@ import { RunsTable } from './runs-table';
 const RUN_COLORS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
 const SMOOTHING_KEY = 'gradsync.compareSmoothing';
 const percent = (v: number) => `${Number((v * 100).toFixed(1))}%`;
-const X_FORMAT: Record<XAxis, ((v: number) => string) | undefined> = { step: undefined, epoch: (v) => String(Number(v.toFixed(2))), wall: (v) => formatDuration(v) };
+const X_FORMAT: Record<XAxis, ((v: number) => string) | undefined> = {
+  step: undefined,
+  epoch: (v) => String(Number(v.toFixed(2))),
+  wall: (v) => formatDuration(v),
+};
 
 /**
  * `pnpm dashboard runs/`: pick runs, see their loss and accuracy curves overlaid (each run its
  * colour; solid = smoothed training, dashed dots = validation) and a table of their figures.
  */
 export function startCompareView(runs: RunSummary[]): void {
-  const colorOf = (name: string) => RUN_COLORS[Math.max(0, runs.findIndex((r) => r.name === name)) % RUN_COLORS.length];
+  const colorOf = (name: string) =>
+    RUN_COLORS[
+      Math.max(
+        0,
+        runs.findIndex((r) => r.name === name),
+      ) % RUN_COLORS.length
+    ];
   const picked = new Set(runs.map((r) => r.name));
   const curves = new Map<string, Promise<RunCurves>>();
   let xAxis: XAxis = 'step';
@@ -27,8 +37,23 @@ export function startCompareView(runs: RunSummary[]): void {
   let smoothing = saved !== null && Number(saved) >= 0 && Number(saved) < 1 ? Number(saved) : 0.95;
 
   const table = new RunsTable();
-  const loss = new LineChart({ title: 'Loss (training smoothed, validation dots)', testId: 'compare-loss-chart', lines: [], syncKey: 'compare', yFormat: formatNumber, height: 300 });
-  const accuracy = new LineChart({ title: 'Accuracy', testId: 'compare-accuracy-chart', lines: [], syncKey: 'compare', yFormat: percent, yBounds: [0, 1], height: 300 });
+  const loss = new LineChart({
+    title: 'Loss (training smoothed, validation dots)',
+    testId: 'compare-loss-chart',
+    lines: [],
+    syncKey: 'compare',
+    yFormat: formatNumber,
+    height: 300,
+  });
+  const accuracy = new LineChart({
+    title: 'Accuracy',
+    testId: 'compare-accuracy-chart',
+    lines: [],
+    syncKey: 'compare',
+    yFormat: percent,
+    yBounds: [0, 1],
+    height: 300,
+  });
   const status = h('span', { class: 'muted', testId: 'compare-status' });
 
   const picker = h('div', { class: 'run-picker', testId: 'run-picker' });
@@ -45,7 +70,11 @@ export function startCompareView(runs: RunSummary[]): void {
     picker.append(h('label', { class: 'run-pick', attrs: { 'data-run': r.name } }, box, swatch, r.name));
   }
 
-  const axisSelect = h('select', { testId: 'x-axis', attrs: { 'aria-label': 'x axis' } }, ...(['step', 'epoch', 'wall'] as const).map((x) => h('option', { text: X_LABELS[x], attrs: { value: x } })));
+  const axisSelect = h(
+    'select',
+    { testId: 'x-axis', attrs: { 'aria-label': 'x axis' } },
+    ...(['step', 'epoch', 'wall'] as const).map((x) => h('option', { text: X_LABELS[x], attrs: { value: x } })),
+  );
   axisSelect.addEventListener('change', () => {
     xAxis = axisSelect.value as XAxis;
     void redraw();
@@ -67,10 +96,19 @@ export function startCompareView(runs: RunSummary[]): void {
   const charts = card('Training curves', 'compare-curves', 'span-2');
   charts.body.append(h('div', { class: 'chart-grid' }, loss.root, accuracy.root));
 
-  document.getElementById('app')!.replaceChildren(
-    h('header', { class: 'top' }, h('span', { class: 'brand' }, h('span', { class: 'logo', text: '◆' }), 'gradsync'), h('span', { class: 'run-name', text: `${runs.length} runs` }), h('span', { class: 'spacer' }), status),
-    h('main', { class: 'grid' }, runsCard.root, table.root, charts.root),
-  );
+  document
+    .getElementById('app')!
+    .replaceChildren(
+      h(
+        'header',
+        { class: 'top' },
+        h('span', { class: 'brand' }, h('span', { class: 'logo', text: '◆' }), 'gradsync'),
+        h('span', { class: 'run-name', text: `${runs.length} runs` }),
+        h('span', { class: 'spacer' }),
+        status,
+      ),
+      h('main', { class: 'grid' }, runsCard.root, table.root, charts.root),
+    );
   document.title = `compare ${runs.length} runs · gradsync`;
 
   const curvesOf = (name: string) => {
@@ -86,7 +124,10 @@ export function startCompareView(runs: RunSummary[]): void {
   async function redraw(): Promise<void> {
     const ticket = ++drawing;
     const names = runs.map((r) => r.name).filter((n) => picked.has(n));
-    table.update(runs.filter((r) => picked.has(r.name)), colorOf);
+    table.update(
+      runs.filter((r) => picked.has(r.name)),
+      colorOf,
+    );
     status.textContent = 'loading…';
     delete status.dataset.shown;
     let shown: RunCurves[];
@@ -101,7 +142,10 @@ export function startCompareView(runs: RunSummary[]): void {
       { label: c.name, color: colorOf(c.name), width: 2 },
       { label: `${c.name} validation`, color: colorOf(c.name), width: 1, dash: [5, 4], points: true },
     ]);
-    for (const [chart, metric] of [[loss, 'loss'], [accuracy, 'accuracy']] as const) {
+    for (const [chart, metric] of [
+      [loss, 'loss'],
+      [accuracy, 'accuracy'],
+    ] as const) {
       chart.configure({ lines, xLabel: X_LABELS[xAxis], xFormat: X_FORMAT[xAxis] });
       chart.update(overlayTable(shown, metric, xAxis, smoothing));
     }

@@ -6,7 +6,7 @@ import { runCurves } from './run-curves';
 
 /** fixtures: 10 steps an epoch, t = 2000 + 500 × step. */
 function run(steps: number, over: { lossScale?: number; t0?: number } = {}): MetricRecord[] {
-  const shift = (over.t0 ?? 0);
+  const shift = over.t0 ?? 0;
   const out: MetricRecord[] = [{ ...runRecord({ stepsPerEpoch: 10 }), t: 1000 + shift }];
   for (let s = 0; s < steps; s++) {
     const r = stepRecord(s);
@@ -24,7 +24,10 @@ describe('runCurves', () => {
     const c = runCurves('a', run(20));
     expect(c.steps).toHaveLength(20);
     expect(c.steps[4]).toMatchObject({ step: 4, epoch: 0.5, wall: (stepRecord(4).t - 1000) / 1000 });
-    expect(c.validation.map((p) => [p.step, p.epoch])).toEqual([[10, 1], [20, 2]]);
+    expect(c.validation.map((p) => [p.step, p.epoch])).toEqual([
+      [10, 1],
+      [20, 2],
+    ]);
   });
 
   it('replaces repeated steps of a resumed run and leaves the pause out of wall time', () => {

@@ -15,7 +15,10 @@ export const MAX_POINTS_PER_RUN = 1500;
 export function overlayTable(runs: readonly RunCurves[], metric: Metric, x: XAxis, smoothing: number, maxPoints = MAX_POINTS_PER_RUN): AlignedTable {
   let table: AlignedTable = { x: [], columns: [] };
   for (const run of runs) {
-    const smoothed = smooth(run.steps.map((p) => p[metric]), smoothing);
+    const smoothed = smooth(
+      run.steps.map((p) => p[metric]),
+      smoothing,
+    );
     const keep = evenIndices(smoothed.length, maxPoints);
     const train: AlignedTable = { x: pick(run.steps, keep).map((p) => p[x]), columns: [pick(smoothed, keep)] };
     const validation: AlignedTable = { x: run.validation.map((p: CurvePoint) => p[x]), columns: [run.validation.map((p) => p[metric])] };

@@ -55,7 +55,15 @@ export class ChartsPanel {
       yFormat: formatNumber,
       yBounds: [0, Infinity],
     });
-    this.lr = new LineChart({ title: 'Learning rate', testId: 'lr-chart', lines: [{ label: 'lr', color: '#16a34a', width: 2 }], syncKey: sync, logY: true, yFormat: (v) => v.toExponential(0), height: 160 });
+    this.lr = new LineChart({
+      title: 'Learning rate',
+      testId: 'lr-chart',
+      lines: [{ label: 'lr', color: '#16a34a', width: 2 }],
+      syncKey: sync,
+      logY: true,
+      yFormat: (v) => v.toExponential(0),
+      height: 160,
+    });
     this.loss.root.dataset.points = '0';
 
     const c = card('Training curves', 'training-curves', 'span-2');

@@ -27,7 +27,10 @@ export class ConfigPanel {
     if (!run) return;
     const facts: [string, string][] = [
       ['run', run.runName],
-      ['images', `${run.trainCount.toLocaleString('en-US')} train · ${run.validationCount.toLocaleString('en-US')} validation · ${run.testCount.toLocaleString('en-US')} test`],
+      [
+        'images',
+        `${run.trainCount.toLocaleString('en-US')} train · ${run.validationCount.toLocaleString('en-US')} validation · ${run.testCount.toLocaleString('en-US')} test`,
+      ],
       ['steps per epoch', String(run.stepsPerEpoch)],
       ['classes', run.classNames.join(', ')],
     ];

@@ -67,9 +67,7 @@ export class ConfusionPanel {
     this.table.replaceChildren(h('thead', {}, head), h('tbody', {}, ...rows));
 
     const top = topConfusions(view, 3);
-    this.confusions.textContent = top.length
-      ? `most confused: ${top.map((t) => `${name(t.actual)} → ${name(t.predicted)} (${t.count})`).join(', ')}`
-      : '';
+    this.confusions.textContent = top.length ? `most confused: ${top.map((t) => `${name(t.actual)} → ${name(t.predicted)} (${t.count})`).join(', ')}` : '';
   }
 }
 

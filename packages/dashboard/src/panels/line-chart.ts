@@ -81,7 +81,11 @@ export class LineChart {
 
   /** The chart's points as drawn (smoothed and thinned as on screen), as CSV with the lines' labels. */
   csv(): string {
-    return tableToCsv(this.options.xLabel ?? 'step', this.lines.map((l) => l.label), this.table);
+    return tableToCsv(
+      this.options.xLabel ?? 'step',
+      this.lines.map((l) => l.label),
+      this.table,
+    );
   }
 
   /** Replaces the lines and the x axis (the compare view: other runs picked, another x). */
@@ -135,10 +139,20 @@ export class LineChart {
               : {},
         },
         axes: [
-          { ...AXIS, label: xLabel, labelSize: 16, labelFont: AXIS.font, size: 34, values: xFormat ? (_u, splits) => splits.map((v) => (v === null ? '' : xFormat(v))) : undefined },
+          {
+            ...AXIS,
+            label: xLabel,
+            labelSize: 16,
+            labelFont: AXIS.font,
+            size: 34,
+            values: xFormat ? (_u, splits) => splits.map((v) => (v === null ? '' : xFormat(v))) : undefined,
+          },
           { ...AXIS, size: 56, space: 24, values: yFormat ? (_u, splits) => splits.map((v) => (v === null ? '' : yFormat(v))) : undefined },
         ],
-        series: [{ label: xLabel, value: (u, v, _s, idx) => formatLegend(lastIfIdle(u, v, 0, idx), xFormat ?? String) }, ...this.lines.map((l) => this.seriesFor(l))],
+        series: [
+          { label: xLabel, value: (u, v, _s, idx) => formatLegend(lastIfIdle(u, v, 0, idx), xFormat ?? String) },
+          ...this.lines.map((l) => this.seriesFor(l)),
+        ],
         hooks: {
           drawAxes: [(u) => this.drawMarks(u)],
           setSelect: [

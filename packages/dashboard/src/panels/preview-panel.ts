@@ -42,7 +42,12 @@ export class PreviewPanel {
           'figure',
           { class: `sample ${img.correct ? 'right' : 'wrong'}`, attrs: { 'data-correct': String(img.correct) } },
           canvas,
-          h('figcaption', {}, h('span', { class: 'truth', text: name(img.label) }), h('span', { class: 'pred', text: `${img.correct ? '✓' : '✗'} ${name(img.prediction)}${conf}` })),
+          h(
+            'figcaption',
+            {},
+            h('span', { class: 'truth', text: name(img.label) }),
+            h('span', { class: 'pred', text: `${img.correct ? '✓' : '✗'} ${name(img.prediction)}${conf}` }),
+          ),
         );
       }),
     );

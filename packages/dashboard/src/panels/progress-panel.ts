@@ -51,7 +51,7 @@ export class ProgressPanel {
 
     const s = state.steps;
     const lastIps = s.imagesPerSec.length ? s.imagesPerSec[s.imagesPerSec.length - 1] : null;
-    const startT = state.run?.t ?? (s.t[0] ?? now);
+    const startT = state.run?.t ?? s.t[0] ?? now;
     const elapsed = ((ended ? state.end!.t : now) - startT) / 1000;
     const items: [string, string][] = [
       ['steps', s.step.length ? formatNumber(s.step[s.step.length - 1] + 1) : '0'],

@@ -37,7 +37,13 @@ export class StatusPanel {
     const shown = messages.slice(-50).reverse();
     this.log.replaceChildren(
       ...shown.map((m) =>
-        h('li', { class: `msg ${m.level}` }, h('time', { text: new Date(m.t).toLocaleTimeString([], { hour12: false }) }), h('span', { class: 'level', text: m.level }), h('span', { text: m.text })),
+        h(
+          'li',
+          { class: `msg ${m.level}` },
+          h('time', { text: new Date(m.t).toLocaleTimeString([], { hour12: false }) }),
+          h('span', { class: 'level', text: m.level }),
+          h('span', { text: m.text }),
+        ),
       ),
     );
   }

@@ -31,7 +31,16 @@ export class WorkerTable {
   constructor() {
     const c = card('Workers', undefined, 'span-2');
     c.aside.append(
-      h('span', { class: 'legend' }, h('i', { class: 'swatch compute' }), 'compute', h('i', { class: 'swatch allreduce' }), 'all-reduce', h('i', { class: 'swatch wait' }), 'waiting'),
+      h(
+        'span',
+        { class: 'legend' },
+        h('i', { class: 'swatch compute' }),
+        'compute',
+        h('i', { class: 'swatch allreduce' }),
+        'all-reduce',
+        h('i', { class: 'swatch wait' }),
+        'waiting',
+      ),
     );
     this.tbody = h('tbody');
     const head = ['rank', 'host', 'backend · device', 'status', 'last heartbeat', 'img/s', 'CPU', 'RSS', 'GPU mem', 'step time (mean of last 20 steps)'];

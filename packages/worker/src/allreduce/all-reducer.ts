@@ -22,6 +22,7 @@ export const MAX_OP_ID = 0xffffffff;
 /** Why `allReduceSum(data, opId)` cannot start whatever the reducer's state (null: the arguments are fine). */
 export function badOperationArgs(data: unknown, opId: number): GradsyncError | null {
   if (!(data instanceof Float32Array)) return new GradsyncError('E_ALLREDUCE_ARG', 'allReduceSum needs a Float32Array');
-  if (!Number.isInteger(opId) || opId < 0 || opId > MAX_OP_ID) return new GradsyncError('E_ALLREDUCE_ARG', `operation id must be an integer in 0..${MAX_OP_ID}, got ${opId}`);
+  if (!Number.isInteger(opId) || opId < 0 || opId > MAX_OP_ID)
+    return new GradsyncError('E_ALLREDUCE_ARG', `operation id must be an integer in 0..${MAX_OP_ID}, got ${opId}`);
   return null;
 }

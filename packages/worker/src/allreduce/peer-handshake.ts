@@ -129,9 +129,19 @@ export async function dialPeer(url: string, hello: PeerHello, expect: { runId: s
 function open(url: string, maxPayload: number, timeoutMs: number, maskFrames: boolean, tls: DialOptions['tls']): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const secure = tls
-      ? { ...wsTlsOptions({ fingerprint: tls.fingerprint, what: 'a ring peer', hint: 'its certificate is not the one the coordinator handed out' }), cert: tls.identity?.cert, key: tls.identity?.key }
+      ? {
+          ...wsTlsOptions({ fingerprint: tls.fingerprint, what: 'a ring peer', hint: 'its certificate is not the one the coordinator handed out' }),
+          cert: tls.identity?.cert,
+          key: tls.identity?.key,
+        }
       : {};
-    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload, generateMask: maskFrames ? undefined : zeroMask, handshakeTimeout: timeoutMs, ...secure });
+    const ws = new WebSocket(url, {
+      perMessageDeflate: false,
+      maxPayload,
+      generateMask: maskFrames ? undefined : zeroMask,
+      handshakeTimeout: timeoutMs,
+      ...secure,
+    });
     ws.binaryType = 'nodebuffer';
     const onError = (err: Error) => {
       ws.off('open', onOpen);
@@ -149,4 +159,3 @@ function open(url: string, maxPayload: number, timeoutMs: number, maskFrames: bo
     ws.once('open', onOpen);
   });
 }
-

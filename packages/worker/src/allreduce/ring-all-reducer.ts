@@ -204,14 +204,22 @@ export class RingAllReducer implements AllReducer {
     try {
       const hello = peerHello({ runId: group.runId, rank: group.rank, token: group.token, segmentBytes: this.segmentBytes });
       const { dialUrl, fingerprint } = splitPeerUrl(group.peers[nextRank]);
-      const dialed = dialPeer(dialUrl, hello, { runId: group.runId, rank: nextRank }, {
-        timeoutMs: this.connectTimeoutMs,
-        maxPayload: 65536,
-        maskFrames: this.maskFrames,
-        tls: fingerprint ? { fingerprint, identity: this.tls } : undefined,
-      });
+      const dialed = dialPeer(
+        dialUrl,
+        hello,
+        { runId: group.runId, rank: nextRank },
+        {
+          timeoutMs: this.connectTimeoutMs,
+          maxPayload: 65536,
+          maskFrames: this.maskFrames,
+          tls: fingerprint ? { fingerprint, identity: this.tls } : undefined,
+        },
+      );
       // If connect() fails first, a link dialed later must not linger or raise an unhandled rejection.
-      dialed.then((ws) => (this.life.state === 'failed' || this.life.state === 'closed' ? ws.terminate() : undefined), () => {});
+      dialed.then(
+        (ws) => (this.life.state === 'failed' || this.life.state === 'closed' ? ws.terminate() : undefined),
+        () => {},
+      );
       const [next] = await Promise.race([Promise.all([dialed, admitted]), deadline]);
       this.linkUp(next, nextRank);
     } catch (err) {
@@ -308,7 +316,9 @@ export class RingAllReducer implements AllReducer {
     }
     const reason =
       refusalFor(life, hello, this.segmentBytes) ??
-      (life.state === 'connecting' ? certificateRefusal(splitPeerUrl(life.group.peers[ringPrev(life.group.rank, life.group.world)] ?? '').fingerprint, certificate, hello.rank) : null);
+      (life.state === 'connecting'
+        ? certificateRefusal(splitPeerUrl(life.group.peers[ringPrev(life.group.rank, life.group.world)] ?? '').fingerprint, certificate, hello.rank)
+        : null);
     if (reason !== null || life.state !== 'connecting') {
       this.lastRefusal = reason;
       void closeLink(ws, CLOSE.policy, reason ?? 'ring all-reduce is closed');
@@ -341,7 +351,12 @@ export class RingAllReducer implements AllReducer {
   private onLinkClosed(which: string, code: number, why: Buffer): void {
     if (this.life.state === 'closed') return;
     const reason = why.toString('utf8');
-    this.fail(new GradsyncError('E_PEER_LINK_CLOSED', `ring link ${which} closed (code ${code}${reason ? `: ${reason}` : ''})${this.op ? ` during op ${this.op.id}` : ''}`));
+    this.fail(
+      new GradsyncError(
+        'E_PEER_LINK_CLOSED',
+        `ring link ${which} closed (code ${code}${reason ? `: ${reason}` : ''})${this.op ? ` during op ${this.op.id}` : ''}`,
+      ),
+    );
   }
 
   // ---- data path ----
@@ -374,16 +389,23 @@ export class RingAllReducer implements AllReducer {
 
   private applyFrame(op: RunningOp, prev: InboundLink, frame: Frame): void {
     const t = op.ring.expected;
-    const err = validateRingSegment(frame.header, t && {
-      opId: op.id,
-      phase: t.phase,
-      step: t.step,
-      chunk: t.chunk,
-      segment: t.segment,
-      floatCount: t.end - t.start,
-    });
+    const err = validateRingSegment(
+      frame.header,
+      t && {
+        opId: op.id,
+        phase: t.phase,
+        step: t.step,
+        chunk: t.chunk,
+        segment: t.segment,
+        floatCount: t.end - t.start,
+      },
+    );
     if (err) {
-      this.fail(new ProtocolError(`${this.opPrefix()}ring link from rank ${prev.fromRank}: ${err.message} (do all ranks pass the same op id and length?); closed the link`));
+      this.fail(
+        new ProtocolError(
+          `${this.opPrefix()}ring link from rank ${prev.fromRank}: ${err.message} (do all ranks pass the same op id and length?); closed the link`,
+        ),
+      );
       return;
     }
     const forward = op.ring.accept(floatsFromBytes(frame.payload, 'ring segment'));

@@ -60,4 +60,3 @@ export function checkGroup(group: RingGroup): void {
   if (typeof group.runId !== 'string' || group.runId.length === 0) bad('runId must be a non-empty string');
   if (group.token !== undefined && typeof group.token !== 'string') bad('token must be a string');
 }
-

@@ -58,7 +58,9 @@ describe('ring all-reduce over TLS (real sockets)', () => {
     const impostorAtRank1 = peerUrlWithFingerprint(splitPeerUrl(impostor.url).dialUrl.replace(/\/$/, ''), ids[1].fingerprint);
     await expect(rank0.connect({ rank: 0, world: 2, peers: [rank0.url, impostorAtRank1], runId: 'r' })).rejects.toMatchObject({
       code: 'E_PEER_TLS',
-      message: expect.stringMatching(/^a ring peer presented a certificate with SHA-256 fingerprint [0-9A-F:]+, not the expected [0-9A-F:]+; its certificate is not the one the coordinator handed out$/),
+      message: expect.stringMatching(
+        /^a ring peer presented a certificate with SHA-256 fingerprint [0-9A-F:]+, not the expected [0-9A-F:]+; its certificate is not the one the coordinator handed out$/,
+      ),
     });
   });
 
@@ -71,7 +73,9 @@ describe('ring all-reduce over TLS (real sockets)', () => {
     for (const [rank, r] of [rank1, rank2].entries()) r.connect({ rank: rank + 1, world: 3, peers, runId: 'r' }).catch(() => {});
     await expect(rank0.connect({ rank: 0, world: 3, peers, runId: 'r' })).rejects.toMatchObject({
       code: 'E_PEER_REFUSED',
-      message: expect.stringMatching(/^rank 1 at wss:\/\/127\.0\.0\.1:\d+\/ refused the link: .*rank 0 showed certificate [0-9A-F:]+\.\.\., not the one the coordinator handed out\)$/),
+      message: expect.stringMatching(
+        /^rank 1 at wss:\/\/127\.0\.0\.1:\d+\/ refused the link: .*rank 0 showed certificate [0-9A-F:]+\.\.\., not the one the coordinator handed out\)$/,
+      ),
     });
   });
 });

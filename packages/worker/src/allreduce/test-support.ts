@@ -8,7 +8,9 @@ export async function ringGroup(
   options: RingAllReducerOptions & { runId?: string; token?: string; /** One TLS identity per rank: links over mutual TLS. */ identities?: TlsIdentity[] } = {},
 ): Promise<RingAllReducer[]> {
   const { identities, ...listenOptions } = options;
-  const reducers = await Promise.all(Array.from({ length: world }, (_, rank) => RingAllReducer.listen({ host: '127.0.0.1', ...listenOptions, tls: identities?.[rank] })));
+  const reducers = await Promise.all(
+    Array.from({ length: world }, (_, rank) => RingAllReducer.listen({ host: '127.0.0.1', ...listenOptions, tls: identities?.[rank] })),
+  );
   const peers = reducers.map((r) => r.url);
   await Promise.all(reducers.map((r, rank) => r.connect({ rank, world, peers, runId: options.runId ?? 'test-run', token: options.token })));
   return reducers;

@@ -25,9 +25,15 @@ const log = logInfo;
 
 await runCli(async () => {
   const program = gradsyncProgram('pnpm worker')
-    .description('A training worker: connects to a coordinator and trains until the run ends. Every network setting can also come from a GRADSYNC_* variable (a flag wins).')
+    .description(
+      'A training worker: connects to a coordinator and trains until the run ends. Every network setting can also come from a GRADSYNC_* variable (a flag wins).',
+    )
     .addOption(new Option('--coordinator <url>', 'coordinator address').env(CLUSTER_ENV.coordinator).default('ws://127.0.0.1:7070'))
-    .option('--gpu <n>', 'train on this GPU (tfjs-node-gpu): GPU N of the machine, or the N-th entry of CUDA_VISIBLE_DEVICES when a scheduler set it', intOption('--gpu', 0))
+    .option(
+      '--gpu <n>',
+      'train on this GPU (tfjs-node-gpu): GPU N of the machine, or the N-th entry of CUDA_VISIBLE_DEVICES when a scheduler set it',
+      intOption('--gpu', 0),
+    )
     .option('--cpu', 'train on the CPU (never a GPU backend)')
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_CHOICES).default('auto'))
     .option('--threads <n>', THREADS_HELP, intOption('--threads', 1));
@@ -52,7 +58,8 @@ await runCli(async () => {
     local,
   };
   const serverCheck = serverCheckFrom(program);
-  if (serverCheck && url.protocol !== 'wss:') throw new GradsyncError('E_FLAG', `--ca and --tls-fingerprint check a TLS coordinator: use a wss:// --coordinator URL, got ${url.toString()}`);
+  if (serverCheck && url.protocol !== 'wss:')
+    throw new GradsyncError('E_FLAG', `--ca and --tls-fingerprint check a TLS coordinator: use a wss:// --coordinator URL, got ${url.toString()}`);
   const backend = await selectBackend({ backend: o.cpu && o.backend === 'auto' ? 'auto' : o.backend, gpu: o.cpu ? undefined : o.gpu, threads: o.threads });
   log(backend.summary);
   if (o.token !== undefined && o.token.trim() === '') throw new GradsyncError('E_FLAG', '--token must not be empty (leave it out when the run has no token)');

@@ -41,7 +41,10 @@ export class DatasetReceiver {
     };
     const sum = datasetChecksum(data);
     if (sum !== this.info.checksum) {
-      throw new GradsyncError('E_DATA_CHECKSUM', `the data set received from the coordinator has checksum ${sum.slice(0, 12)}…, expected ${this.info.checksum.slice(0, 12)}…`);
+      throw new GradsyncError(
+        'E_DATA_CHECKSUM',
+        `the data set received from the coordinator has checksum ${sum.slice(0, 12)}…, expected ${this.info.checksum.slice(0, 12)}…`,
+      );
     }
     return data;
   }

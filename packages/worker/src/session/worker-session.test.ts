@@ -45,10 +45,13 @@ function harness(options: { ringReducer?: AllReducer; starTimeoutMs?: number } =
   /** The next message of `type` sent after `from` messages. */
   const waitFor = async <T extends WorkerMessage['type']>(type: T, from = 0): Promise<Sent<T>> => {
     let found: WorkerMessage | undefined;
-    await vi.waitFor(() => {
-      found = sent.slice(from).find((m) => m.type === type);
-      if (!found) throw new Error(`no ${type} yet (sent: ${sent.map((m) => m.type).join(', ')})`);
-    }, { timeout: 10_000, interval: 5 });
+    await vi.waitFor(
+      () => {
+        found = sent.slice(from).find((m) => m.type === type);
+        if (!found) throw new Error(`no ${type} yet (sent: ${sent.map((m) => m.type).join(', ')})`);
+      },
+      { timeout: 10_000, interval: 5 },
+    );
     return found as Sent<T>;
   };
 
@@ -56,7 +59,13 @@ function harness(options: { ringReducer?: AllReducer; starTimeoutMs?: number } =
   const join = async () => {
     const data = dataset();
     const config = { ...SEED_RECIPE, runName: 'unit', model: 'linear', validationCount: 2 };
-    const info = { trainCount: TRAIN, testCount: TEST, classNames: Array.from({ length: 10 }, (_, i) => `c${i}`), checksum: datasetChecksum(data), source: 'unit test' };
+    const info = {
+      trainCount: TRAIN,
+      testCount: TEST,
+      classNames: Array.from({ length: 10 }, (_, i) => `c${i}`),
+      checksum: datasetChecksum(data),
+      source: 'unit test',
+    };
     deliver({ type: 'welcome', v: 1, runId: 'run-1', rank: 0, config, dataset: info });
     deliver({ type: 'data', part: 'train-images', offset: 0, data: data.train.images });
     deliver({ type: 'data', part: 'train-labels', offset: 0, data: data.train.labels });
@@ -88,7 +97,10 @@ describe('WorkerSession', () => {
     expect(h.session.phaseName).toBe('ready');
     await h.group('star', 2);
     expect(h.session.phaseName).toBe('in-group');
-    expect(h.sent.filter((m) => m.type === 'ready')).toEqual([{ type: 'ready', phase: 'data' }, { type: 'ready', phase: 'group', groupId: 1 }]);
+    expect(h.sent.filter((m) => m.type === 'ready')).toEqual([
+      { type: 'ready', phase: 'data' },
+      { type: 'ready', phase: 'group', groupId: 1 },
+    ]);
   });
 
   it('star step: sends its part, applies the sum that comes back and reports the step', async () => {

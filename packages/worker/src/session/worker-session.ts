@@ -74,9 +74,7 @@ export class WorkerSession {
       device: this.opts.device,
       peerUrl: this.opts.ring.peerUrl,
     });
-    void link.closed.then(({ code, reason }) =>
-      this.end(false, `the coordinator closed the link (${code}${reason ? `: ${reason}` : ''})`, !isRefusal(code)),
-    );
+    void link.closed.then(({ code, reason }) => this.end(false, `the coordinator closed the link (${code}${reason ? `: ${reason}` : ''})`, !isRefusal(code)));
   }
 
   onMessage(message: CoordinatorMessage): void {
@@ -118,7 +116,16 @@ export class WorkerSession {
       case 'get-state': {
         const { run } = expectPhase(this.phase, WITH_RUN, 'get-state');
         const s = run.replica.getState();
-        this.send({ type: 'state', reqId: m.reqId, appliedStep: run.appliedStep, params: floatsToBytes(s.params), state: floatsToBytes(s.state), adamM: floatsToBytes(s.adam.m), adamV: floatsToBytes(s.adam.v), adamT: s.adam.t });
+        this.send({
+          type: 'state',
+          reqId: m.reqId,
+          appliedStep: run.appliedStep,
+          params: floatsToBytes(s.params),
+          state: floatsToBytes(s.state),
+          adamM: floatsToBytes(s.adam.m),
+          adamV: floatsToBytes(s.adam.v),
+          adamT: s.adam.t,
+        });
         return;
       }
       case 'done':
@@ -191,7 +198,9 @@ export class WorkerSession {
   private async closeReducer(reducer: AllReducer): Promise<void> {
     // Closing only ends links that are being abandoned; a failure there changes nothing for the
     // run, but it is worth a line in the log.
-    await reducer.close().catch((err: unknown) => this.opts.log(`closing the ${reducer.algorithm} all-reduce failed: ${err instanceof Error ? err.message : String(err)}`));
+    await reducer
+      .close()
+      .catch((err: unknown) => this.opts.log(`closing the ${reducer.algorithm} all-reduce failed: ${err instanceof Error ? err.message : String(err)}`));
   }
 
   private async onStep(m: Msg<'step'>): Promise<void> {
@@ -243,7 +252,8 @@ export class WorkerSession {
   private async onEval(m: Msg<'eval'>): Promise<void> {
     const { run, splits } = expectPhase(this.phase, WITH_DATA, 'eval');
     const split = m.split === 'validation' ? splits.validation : splits.test;
-    if (m.end > split.count || m.start > m.end) throw new GradsyncError('E_PROTOCOL', `eval range ${m.start}..${m.end} outside the ${m.split} split of ${split.count}`);
+    if (m.end > split.count || m.start > m.end)
+      throw new GradsyncError('E_PROTOCOL', `eval range ${m.start}..${m.end} outside the ${m.split} split of ${split.count}`);
     const part = sliceSamples(split, m.start, m.end);
     const sums = await run.replica.evaluate(part.images, part.labels);
     let preview: { predictions: number[]; confidences: number[] } | undefined;

@@ -24,19 +24,35 @@ for (const pad of ['valid', 'same'] as const) {
   }
 }
 for (const c of [3, 6]) {
-  cases.push({ x: [2, 6, 7, c], filter: [3, 3, c, 2], stride: 1, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] });
-  cases.push({ x: [2, 9, 9, c], filter: [3, 3, c, 2], stride: 2, pad: [[0, 0], [2, 0], [1, 1], [0, 0]] });
+  cases.push({
+    x: [2, 6, 7, c],
+    filter: [3, 3, c, 2],
+    stride: 1,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  });
+  cases.push({
+    x: [2, 9, 9, c],
+    filter: [3, 3, c, 2],
+    stride: 2,
+    pad: [
+      [0, 0],
+      [2, 0],
+      [1, 1],
+      [0, 0],
+    ],
+  });
 }
 
 function runBackpropFilter(c: Case, seed: number): tf.Tensor {
   const info = tf.backend_util.computeConv2DInfo(c.x, c.filter, c.stride, 1, c.pad);
   const x = tf.tensor4d(seededValues(tf.util.sizeFromShape(c.x), seed), c.x);
   const dy = tf.tensor(seededValues(tf.util.sizeFromShape(info.outShape), seed + 1), info.outShape);
-  return tf.engine().runKernel(
-    'Conv2DBackpropFilter',
-    { x, dy },
-    { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter },
-  ) as tf.Tensor;
+  return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter }) as tf.Tensor;
 }
 
 describe('Conv2DBackpropFilter on wasm', () => {
@@ -75,12 +91,16 @@ describe('Conv2DBackpropFilter on wasm', () => {
     const x = tf.zeros([1, 3, 5, 5]);
     const dy = tf.zeros([1, 2, 3, 3]);
     const run = () =>
-      tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
-        strides: 1,
-        pad: 'valid',
-        dataFormat: 'NCHW',
-        filterShape: [3, 3, 3, 2],
-      });
+      tf.engine().runKernel(
+        'Conv2DBackpropFilter',
+        { x, dy },
+        {
+          strides: 1,
+          pad: 'valid',
+          dataFormat: 'NCHW',
+          filterShape: [3, 3, 3, 2],
+        },
+      );
     expect(run).toThrow(GradsyncError);
     expect(run).toThrow(/NHWC/);
     tf.dispose([x, dy]);

@@ -1,11 +1,5 @@
 import { backend_util, Conv2DBackpropFilter } from '@tensorflow/tfjs-core';
-import type {
-  Conv2DBackpropFilterAttrs,
-  Conv2DBackpropFilterInputs,
-  KernelConfig,
-  NamedAttrMap,
-  TensorInfo,
-} from '@tensorflow/tfjs-core';
+import type { Conv2DBackpropFilterAttrs, Conv2DBackpropFilterInputs, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { GradsyncError } from '@gradsync/core/errors';
 import { callWasmKernel, disposeIntermediates } from './wasm-kernel-call';
@@ -29,29 +23,15 @@ import type { WasmTrainingKernel } from './training-kernel';
  * instead of ~40 ms. With 32 input channels the nine crops cost more than they save, so those keep
  * the convolution.
  */
-export function conv2DBackpropFilterWasm(args: {
-  inputs: Conv2DBackpropFilterInputs;
-  attrs: Conv2DBackpropFilterAttrs;
-  backend: BackendWasm;
-}): TensorInfo {
+export function conv2DBackpropFilterWasm(args: { inputs: Conv2DBackpropFilterInputs; attrs: Conv2DBackpropFilterAttrs; backend: BackendWasm }): TensorInfo {
   const { inputs, attrs, backend } = args;
   const x = inputs.x as TensorInfo;
   const dy = inputs.dy as TensorInfo;
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs;
   if (dataFormat !== 'NHWC') {
-    throw new GradsyncError(
-      'WASM_KERNEL_UNSUPPORTED',
-      `Conv2DBackpropFilter on wasm supports dataFormat 'NHWC' only, got '${dataFormat}'`,
-    );
+    throw new GradsyncError('WASM_KERNEL_UNSUPPORTED', `Conv2DBackpropFilter on wasm supports dataFormat 'NHWC' only, got '${dataFormat}'`);
   }
-  const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  );
+  const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode);
   const { strideHeight, strideWidth, filterHeight, filterWidth, inHeight, inWidth, outHeight, outWidth } = info;
   const { top, left } = info.padInfo;
   if (dy.shape[1] !== outHeight || dy.shape[2] !== outWidth) {
@@ -73,7 +53,12 @@ export function conv2DBackpropFilterWasm(args: {
   const dyT = callWasmKernel('Transpose', { x: dy }, { perm: [1, 2, 0, 3] }, backend); // [OH,OW,N,F]
   const convAttrs: NamedAttrMap = {
     strides: [1, 1],
-    pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
+    pad: [
+      [0, 0],
+      [top, bottom],
+      [left, right],
+      [0, 0],
+    ],
     dataFormat: 'NHWC',
     dilations: [strideHeight, strideWidth],
   };
@@ -81,12 +66,7 @@ export function conv2DBackpropFilterWasm(args: {
   disposeIntermediates(backend, xT, dyT);
   let cropped = conv;
   if (conv.shape[1] !== filterHeight || conv.shape[2] !== filterWidth) {
-    cropped = callWasmKernel(
-      'Slice',
-      { x: conv },
-      { begin: [0, 0, 0, 0], size: [conv.shape[0], filterHeight, filterWidth, conv.shape[3]] },
-      backend,
-    );
+    cropped = callWasmKernel('Slice', { x: conv }, { begin: [0, 0, 0, 0], size: [conv.shape[0], filterHeight, filterWidth, conv.shape[3]] }, backend);
     disposeIntermediates(backend, conv);
   }
   const dW = callWasmKernel('Transpose', { x: cropped }, { perm: [1, 2, 0, 3] }, backend); // [fh,fw,C,F]
@@ -97,12 +77,7 @@ export function conv2DBackpropFilterWasm(args: {
 /** Largest fh*fw*C (rows of dW) computed as a matrix product rather than a convolution. */
 const MATMUL_MAX_ROWS = 32;
 
-function backpropFilterByMatMul(
-  x: TensorInfo,
-  dy: TensorInfo,
-  info: backend_util.Conv2DInfo,
-  backend: BackendWasm,
-): TensorInfo {
+function backpropFilterByMatMul(x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo, backend: BackendWasm): TensorInfo {
   const { filterHeight: fh, filterWidth: fw, inChannels: c, outChannels: f, batchSize: n } = info;
   const { strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow, inHeight: h, inWidth: w } = info;
   const { top, left } = info.padInfo;

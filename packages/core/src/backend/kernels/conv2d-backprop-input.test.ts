@@ -21,18 +21,34 @@ for (const pad of ['valid', 'same'] as const) {
     cases.push({ x: [1, 9, 10, 4], filter: [5, 3, 4, 3], stride, pad });
   }
 }
-cases.push({ x: [2, 6, 7, 3], filter: [3, 3, 3, 2], stride: 1, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] });
-cases.push({ x: [2, 6, 7, 3], filter: [3, 3, 3, 2], stride: 1, pad: [[0, 0], [3, 0], [0, 0], [0, 0]] });
+cases.push({
+  x: [2, 6, 7, 3],
+  filter: [3, 3, 3, 2],
+  stride: 1,
+  pad: [
+    [0, 0],
+    [1, 2],
+    [0, 1],
+    [0, 0],
+  ],
+});
+cases.push({
+  x: [2, 6, 7, 3],
+  filter: [3, 3, 3, 2],
+  stride: 1,
+  pad: [
+    [0, 0],
+    [3, 0],
+    [0, 0],
+    [0, 0],
+  ],
+});
 
 function runBackpropInput(c: Case, seed: number): tf.Tensor {
   const info = tf.backend_util.computeConv2DInfo(c.x, c.filter, c.stride, 1, c.pad);
   const filter = tf.tensor4d(seededValues(tf.util.sizeFromShape(c.filter), seed), c.filter);
   const dy = tf.tensor(seededValues(tf.util.sizeFromShape(info.outShape), seed + 1), info.outShape);
-  return tf.engine().runKernel(
-    'Conv2DBackpropInput',
-    { dy, filter },
-    { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x },
-  ) as tf.Tensor;
+  return tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x }) as tf.Tensor;
 }
 
 describe('Conv2DBackpropInput on wasm', () => {

@@ -1,10 +1,5 @@
 import { backend_util, Conv2DBackpropInput } from '@tensorflow/tfjs-core';
-import type {
-  Conv2DBackpropInputAttrs,
-  Conv2DBackpropInputInputs,
-  KernelConfig,
-  TensorInfo,
-} from '@tensorflow/tfjs-core';
+import type { Conv2DBackpropInputAttrs, Conv2DBackpropInputInputs, KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { callKernelConfig, callWasmKernel, disposeIntermediates } from './wasm-kernel-call';
 import type { WasmTrainingKernel } from './training-kernel';
@@ -52,7 +47,12 @@ function createConv2DBackpropInput(original: KernelConfig | undefined): KernelCo
       { x: dy, filter: swapped },
       {
         strides: [1, 1],
-        pad: [[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]],
+        pad: [
+          [0, 0],
+          [padTop, padBottom],
+          [padLeft, padRight],
+          [0, 0],
+        ],
         dataFormat: 'NHWC',
         dilations: [1, 1],
       },

@@ -25,16 +25,12 @@ describe('FusedBatchNorm on wasm', () => {
       const channels = c.x[c.x.length - 1]!;
       const stats = c.statsShape ?? [channels];
       const param = (seed: number, shift: number) =>
-        tf.tensor(seededValues(channels, seed).map((v) => v + shift), stats as [number]) as tf.Tensor1D;
+        tf.tensor(
+          seededValues(channels, seed).map((v) => v + shift),
+          stats as [number],
+        ) as tf.Tensor1D;
       const x = tf.tensor(seededValues(tf.util.sizeFromShape(c.x), i + 1), c.x);
-      return tf.batchNorm(
-        x,
-        param(i + 2, 0),
-        param(i + 3, 1.5),
-        c.withOffset ? param(i + 4, 0) : undefined,
-        c.withScale ? param(i + 5, 1) : undefined,
-        1e-3,
-      );
+      return tf.batchNorm(x, param(i + 2, 0), param(i + 3, 1.5), c.withOffset ? param(i + 4, 0) : undefined, c.withScale ? param(i + 5, 1) : undefined, 1e-3);
     });
     expect(wasm.shape).toEqual(cpu.shape);
     expect(maxAbsDiff(wasm.values, cpu.values)).toBeLessThanOrEqual(1e-4);

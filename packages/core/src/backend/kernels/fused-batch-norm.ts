@@ -24,13 +24,8 @@ function createFusedBatchNorm(original: KernelConfig | undefined): KernelConfig[
     };
     const { varianceEpsilon } = args.attrs as unknown as FusedBatchNormAttrs;
     const channels = x.shape[x.shape.length - 1] ?? 0;
-    const perChannel = (t: TensorInfo | undefined) =>
-      t == null || (t.dtype === 'float32' && t.shape.length === 1 && t.shape[0] === channels);
-    const supported =
-      x.dtype === 'float32' &&
-      x.shape.length >= 2 &&
-      util.sizeFromShape(x.shape) > 0 &&
-      [mean, variance, offset, scale].every(perChannel);
+    const perChannel = (t: TensorInfo | undefined) => t == null || (t.dtype === 'float32' && t.shape.length === 1 && t.shape[0] === channels);
+    const supported = x.dtype === 'float32' && x.shape.length >= 2 && util.sizeFromShape(x.shape) > 0 && [mean, variance, offset, scale].every(perChannel);
     if (!supported) {
       if (original == null) throw new Error('wasm has no FusedBatchNorm kernel to fall back to');
       return callKernelConfig(original, args.inputs, args.attrs ?? {}, backend);

@@ -42,9 +42,7 @@ describe('Sum and Mean over leading axes on wasm', () => {
   for (const op of ['sum', 'mean'] as const) {
     it.each(cases.map((c, i) => [JSON.stringify(c), c, i] as const))(`${op} matches cpu: %s`, async (_n, c, i) => {
       const { wasm, cpu } = await onWasmAndCpu(() => {
-        const values = seededValues(tf.util.sizeFromShape(c.shape), i + 1).map((v) =>
-          c.dtype === 'int32' ? Math.round(v * 50) : v,
-        );
+        const values = seededValues(tf.util.sizeFromShape(c.shape), i + 1).map((v) => (c.dtype === 'int32' ? Math.round(v * 50) : v));
         const x = tf.tensor(values, c.shape, c.dtype ?? 'float32');
         return tf[op](x, c.axis, c.keepDims ?? false);
       });

@@ -15,7 +15,10 @@ import type { WasmTrainingKernel } from './training-kernel';
 
 /** The number of leading axes reduced, or -1 when `axis` is not exactly the leading axes. */
 export function leadingReductionAxes(shape: readonly number[], axis: number | number[]): number {
-  const axes = util.parseAxisParam(axis, shape as number[]).slice().sort((a, b) => a - b);
+  const axes = util
+    .parseAxisParam(axis, shape as number[])
+    .slice()
+    .sort((a, b) => a - b);
   if (axes.length === 0) return -1;
   return axes.every((a, i) => a === i) ? axes.length : -1;
 }
@@ -33,8 +36,7 @@ export function sumRows(xs: Float32Array, rows: number, cols: number): Float64Ar
   for (; r + 8 <= rows; r += 8, base += 8 * s) {
     for (let c = 0; c < cols; c++) {
       const i = base + c;
-      acc[c] +=
-        xs[i] + xs[i + s] + (xs[i + 2 * s] + xs[i + 3 * s]) + (xs[i + 4 * s] + xs[i + 5 * s] + (xs[i + 6 * s] + xs[i + 7 * s]));
+      acc[c] += xs[i] + xs[i + s] + (xs[i + 2 * s] + xs[i + 3 * s]) + (xs[i + 4 * s] + xs[i + 5 * s] + (xs[i + 6 * s] + xs[i + 7 * s]));
     }
   }
   for (; r < rows; r++, base += s) {
@@ -43,13 +45,7 @@ export function sumRows(xs: Float32Array, rows: number, cols: number): Float64Ar
   return acc;
 }
 
-function reduceLeadingAxes(
-  backend: BackendWasm,
-  x: TensorInfo,
-  axis: number | number[],
-  keepDims: boolean,
-  mean: boolean,
-): TensorInfo {
+function reduceLeadingAxes(backend: BackendWasm, x: TensorInfo, axis: number | number[], keepDims: boolean, mean: boolean): TensorInfo {
   const k = leadingReductionAxes(x.shape, axis);
   const outShape = keepDims ? x.shape.map((d, i) => (i < k ? 1 : d)) : x.shape.slice(k);
   // [N,H,W,C] over N,H,W (BatchNorm, bias gradients): XNNPACK's average pooling over the whole
@@ -80,8 +76,7 @@ function createReduction(original: KernelConfig | undefined, mean: boolean): Ker
     const backend = args.backend as BackendWasm;
     const x = args.inputs.x as TensorInfo;
     const { axis, keepDims } = args.attrs as unknown as SumAttrs;
-    const supported =
-      x.dtype === 'float32' && util.sizeFromShape(x.shape) > 0 && leadingReductionAxes(x.shape, axis) > 0;
+    const supported = x.dtype === 'float32' && util.sizeFromShape(x.shape) > 0 && leadingReductionAxes(x.shape, axis) > 0;
     if (!supported) {
       if (original == null) throw new Error(`wasm has no ${mean ? Mean : Sum} kernel to fall back to`);
       return callKernelConfig(original, args.inputs, args.attrs ?? {}, backend);

@@ -12,11 +12,7 @@ import type { WasmTrainingKernel } from './training-kernel';
  * maximum in row-major order (strictly greater wins, so ties keep the earlier position); windows
  * that overlap add up.
  */
-export function maxPoolGradWasm(args: {
-  inputs: { dy: TensorInfo; input: TensorInfo };
-  attrs: MaxPoolGradAttrs;
-  backend: BackendWasm;
-}): TensorInfo {
+export function maxPoolGradWasm(args: { inputs: { dy: TensorInfo; input: TensorInfo }; attrs: MaxPoolGradAttrs; backend: BackendWasm }): TensorInfo {
   const { inputs, attrs, backend } = args;
   const { dy, input } = inputs;
   const info = backend_util.computePool2DInfo(

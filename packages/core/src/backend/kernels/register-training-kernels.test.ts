@@ -22,11 +22,13 @@ describe('registerWasmTrainingKernels', () => {
 
     // The stride-2 fallback reaches wasm's original kernel, whose setup ran at initialisation.
     const dx = tf.tidy(() =>
-      tf.engine().runKernel(
-        'Conv2DBackpropInput',
-        { dy: tf.ones([1, 2, 2, 1]), filter: tf.ones([2, 2, 1, 1]) },
-        { strides: 2, pad: 'valid', dataFormat: 'NHWC', inputShape: [1, 4, 4, 1] },
-      ),
+      tf
+        .engine()
+        .runKernel(
+          'Conv2DBackpropInput',
+          { dy: tf.ones([1, 2, 2, 1]), filter: tf.ones([2, 2, 1, 1]) },
+          { strides: 2, pad: 'valid', dataFormat: 'NHWC', inputShape: [1, 4, 4, 1] },
+        ),
     ) as tf.Tensor;
     expect(Array.from(dx.dataSync())).toEqual(new Array(16).fill(1));
     dx.dispose();

@@ -16,7 +16,13 @@ describe('Transform (TensorFlow semantics)', () => {
     const out = new Float32Array(8);
     const zoomOut = [2, 0, -1.5, 0, 1, 0, 0, 0];
     const identity = [1, 0, 0, 0, 1, 0, 0, 0];
-    projectiveTransform(row, [2, 1, 4, 1], Float32Array.from([...zoomOut, ...identity]), { interpolation: 'bilinear', fillMode: 'reflect', fillValue: 0, outHeight: 1, outWidth: 4 }, out);
+    projectiveTransform(
+      row,
+      [2, 1, 4, 1],
+      Float32Array.from([...zoomOut, ...identity]),
+      { interpolation: 'bilinear', fillMode: 'reflect', fillValue: 0, outHeight: 1, outWidth: 4 },
+      out,
+    );
     expect(Array.from(out.subarray(0, 4))).toEqual([0.5, 0.5, 2.5, 2.5]);
     expect(Array.from(out.subarray(4))).toEqual([10, 11, 12, 13]);
   });
