@@ -2,7 +2,7 @@ import { BatchMatMul, util } from '@tensorflow/tfjs-core';
 import type { BatchMatMulAttrs, KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { callKernelConfig, callWasmKernel, disposeIntermediates } from './wasm-kernel-call';
-import type { WasmTrainingKernel } from './training-kernel';
+import { wasmTrainingKernel } from './training-kernel';
 
 /**
  * BatchMatMul for wasm with transposed operands. wasm runs XNNPACK's fully-connected operator only
@@ -37,14 +37,4 @@ function createBatchMatMul(original: KernelConfig | undefined): KernelConfig['ke
   };
 }
 
-export const batchMatMulKernel: WasmTrainingKernel = {
-  kernelName: BatchMatMul,
-  create(original: KernelConfig | undefined): KernelConfig {
-    return {
-      kernelName: BatchMatMul,
-      backendName: 'wasm',
-      setupFunc: original?.setupFunc,
-      kernelFunc: createBatchMatMul(original),
-    };
-  },
-};
+export const batchMatMulKernel = wasmTrainingKernel(BatchMatMul, createBatchMatMul);

@@ -2,7 +2,7 @@ import { Cast } from '@tensorflow/tfjs-core';
 import type { CastAttrs, KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { callKernelConfig, callWasmKernel, disposeIntermediates } from './wasm-kernel-call';
-import type { WasmTrainingKernel } from './training-kernel';
+import { wasmTrainingKernel } from './training-kernel';
 
 /**
  * Cast for wasm without a copy when the dtype does not change. The ReLU gradient is
@@ -31,9 +31,4 @@ function createCast(original: KernelConfig | undefined): KernelConfig['kernelFun
   };
 }
 
-export const castKernel: WasmTrainingKernel = {
-  kernelName: Cast,
-  create(original: KernelConfig | undefined): KernelConfig {
-    return { kernelName: Cast, backendName: 'wasm', setupFunc: original?.setupFunc, kernelFunc: createCast(original) };
-  },
-};
+export const castKernel = wasmTrainingKernel(Cast, createCast);

@@ -3,7 +3,7 @@ import type { Conv2DBackpropFilterAttrs, Conv2DBackpropFilterInputs, KernelConfi
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { GradsyncError } from '@gradsync/core/errors';
 import { callWasmKernel, disposeIntermediates } from './wasm-kernel-call';
-import type { WasmTrainingKernel } from './training-kernel';
+import { wasmTrainingKernel } from './training-kernel';
 
 /**
  * Conv2DBackpropFilter for wasm (the wasm backend has none), as one wasm (XNNPACK) Conv2D.
@@ -117,14 +117,4 @@ function backpropFilterByMatMul(x: TensorInfo, dy: TensorInfo, info: backend_uti
   return dW;
 }
 
-export const conv2DBackpropFilterKernel: WasmTrainingKernel = {
-  kernelName: Conv2DBackpropFilter,
-  create(original: KernelConfig | undefined): KernelConfig {
-    return {
-      kernelName: Conv2DBackpropFilter,
-      backendName: 'wasm',
-      setupFunc: original?.setupFunc,
-      kernelFunc: conv2DBackpropFilterWasm as unknown as KernelConfig['kernelFunc'],
-    };
-  },
-};
+export const conv2DBackpropFilterKernel = wasmTrainingKernel(Conv2DBackpropFilter, () => conv2DBackpropFilterWasm as unknown as KernelConfig['kernelFunc']);

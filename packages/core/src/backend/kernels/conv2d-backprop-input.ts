@@ -2,7 +2,7 @@ import { backend_util, Conv2DBackpropInput } from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropInputAttrs, Conv2DBackpropInputInputs, KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { callKernelConfig, callWasmKernel, disposeIntermediates } from './wasm-kernel-call';
-import type { WasmTrainingKernel } from './training-kernel';
+import { wasmTrainingKernel } from './training-kernel';
 
 /**
  * Conv2DBackpropInput for wasm. wasm's own kernel is a plain C loop (about 45% of a training step
@@ -63,14 +63,4 @@ function createConv2DBackpropInput(original: KernelConfig | undefined): KernelCo
   };
 }
 
-export const conv2DBackpropInputKernel: WasmTrainingKernel = {
-  kernelName: Conv2DBackpropInput,
-  create(original: KernelConfig | undefined): KernelConfig {
-    return {
-      kernelName: Conv2DBackpropInput,
-      backendName: 'wasm',
-      setupFunc: original?.setupFunc,
-      kernelFunc: createConv2DBackpropInput(original),
-    };
-  },
-};
+export const conv2DBackpropInputKernel = wasmTrainingKernel(Conv2DBackpropInput, createConv2DBackpropInput);

@@ -2,7 +2,7 @@ import { FusedBatchNorm, util } from '@tensorflow/tfjs-core';
 import type { FusedBatchNormAttrs, KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { callKernelConfig, callWasmKernel, disposeIntermediates } from './wasm-kernel-call';
-import type { WasmTrainingKernel } from './training-kernel';
+import { wasmTrainingKernel } from './training-kernel';
 
 /**
  * FusedBatchNorm (the forward BatchNorm) for wasm. wasm's kernel is a scalar C loop (~11 ms for
@@ -49,14 +49,4 @@ function createFusedBatchNorm(original: KernelConfig | undefined): KernelConfig[
   };
 }
 
-export const fusedBatchNormKernel: WasmTrainingKernel = {
-  kernelName: FusedBatchNorm,
-  create(original: KernelConfig | undefined): KernelConfig {
-    return {
-      kernelName: FusedBatchNorm,
-      backendName: 'wasm',
-      setupFunc: original?.setupFunc,
-      kernelFunc: createFusedBatchNorm(original),
-    };
-  },
-};
+export const fusedBatchNormKernel = wasmTrainingKernel(FusedBatchNorm, createFusedBatchNorm);

@@ -2,7 +2,7 @@ import { Identity } from '@tensorflow/tfjs-core';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { callKernelConfig } from './wasm-kernel-call';
-import type { WasmTrainingKernel } from './training-kernel';
+import { wasmTrainingKernel } from './training-kernel';
 
 /**
  * Identity for wasm without the copy. wasm's Identity copies the whole buffer; a training step of
@@ -24,14 +24,4 @@ function createIdentity(original: KernelConfig | undefined): KernelConfig['kerne
   };
 }
 
-export const identityKernel: WasmTrainingKernel = {
-  kernelName: Identity,
-  create(original: KernelConfig | undefined): KernelConfig {
-    return {
-      kernelName: Identity,
-      backendName: 'wasm',
-      setupFunc: original?.setupFunc,
-      kernelFunc: createIdentity(original),
-    };
-  },
-};
+export const identityKernel = wasmTrainingKernel(Identity, createIdentity);

@@ -1,7 +1,7 @@
 import { backend_util, MaxPoolGrad } from '@tensorflow/tfjs-core';
 import type { KernelConfig, MaxPoolGradAttrs, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import type { WasmTrainingKernel } from './training-kernel';
+import { wasmTrainingKernel } from './training-kernel';
 
 /**
  * MaxPoolGrad for wasm, as one pass over the wasm heap in JavaScript. wasm's kernel (a C loop that
@@ -124,14 +124,4 @@ function maxPoolGrad2x2(xs: Float32Array, dys: Float32Array, dxs: Float32Array, 
   }
 }
 
-export const maxPoolGradKernel: WasmTrainingKernel = {
-  kernelName: MaxPoolGrad,
-  create(original: KernelConfig | undefined): KernelConfig {
-    return {
-      kernelName: MaxPoolGrad,
-      backendName: 'wasm',
-      setupFunc: original?.setupFunc,
-      kernelFunc: maxPoolGradWasm as unknown as KernelConfig['kernelFunc'],
-    };
-  },
-};
+export const maxPoolGradKernel = wasmTrainingKernel(MaxPoolGrad, () => maxPoolGradWasm as unknown as KernelConfig['kernelFunc']);

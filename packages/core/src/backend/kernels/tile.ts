@@ -2,7 +2,7 @@ import { Tile } from '@tensorflow/tfjs-core';
 import type { KernelConfig, TensorInfo, TileAttrs } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { callKernelConfig, callWasmKernel, disposeIntermediates } from './wasm-kernel-call';
-import type { WasmTrainingKernel } from './training-kernel';
+import { wasmTrainingKernel } from './training-kernel';
 
 /**
  * Tile for wasm. The BatchNorm gradient (and tf.broadcastTo) tile a [1,1,1,C] vector to
@@ -52,9 +52,4 @@ function createTile(original: KernelConfig | undefined): KernelConfig['kernelFun
   };
 }
 
-export const tileKernel: WasmTrainingKernel = {
-  kernelName: Tile,
-  create(original: KernelConfig | undefined): KernelConfig {
-    return { kernelName: Tile, backendName: 'wasm', setupFunc: original?.setupFunc, kernelFunc: createTile(original) };
-  },
-};
+export const tileKernel = wasmTrainingKernel(Tile, createTile);

@@ -10,3 +10,14 @@ export interface WasmTrainingKernel {
   readonly kernelName: string;
   create(original: KernelConfig | undefined): KernelConfig;
 }
+
+/**
+ * A wasm training kernel from the function that builds its `kernelFunc` (given wasm's own kernel,
+ * if any): the config around it, with the original's `setupFunc` forwarded, is the same for all.
+ */
+export function wasmTrainingKernel(kernelName: string, kernelFuncFor: (original: KernelConfig | undefined) => KernelConfig['kernelFunc']): WasmTrainingKernel {
+  return {
+    kernelName,
+    create: (original) => ({ kernelName, backendName: 'wasm', setupFunc: original?.setupFunc, kernelFunc: kernelFuncFor(original) }),
+  };
+}

@@ -2,7 +2,7 @@ import { Transform } from '@tensorflow/tfjs-core';
 import type { KernelConfig, TensorInfo, TransformAttrs } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { callKernelConfig } from './wasm-kernel-call';
-import type { WasmTrainingKernel } from './training-kernel';
+import { wasmTrainingKernel } from './training-kernel';
 
 /**
  * Transform (tf.image.transform) for wasm. wasm's own kernel maps coordinates outside the image
@@ -120,9 +120,4 @@ function createTransform(original: KernelConfig | undefined): KernelConfig['kern
   };
 }
 
-export const transformKernel: WasmTrainingKernel = {
-  kernelName: Transform,
-  create(original: KernelConfig | undefined): KernelConfig {
-    return { kernelName: Transform, backendName: 'wasm', setupFunc: original?.setupFunc, kernelFunc: createTransform(original) };
-  },
-};
+export const transformKernel = wasmTrainingKernel(Transform, createTransform);
