@@ -1,9 +1,12 @@
 /**
+ * (~430 lines: the measurement loop, its command line and its table are one tool; the processes
+ * it drives are bench-process.ts and, for star, bench-star.ts.)
+ *
  * All-reduce benchmark: ring and star, each rank a separate process on this machine, over loopback
  * WebSockets, against the raw throughput of one WebSocket stream with the same library, framing
  * and segment size.
  *
- *   npx tsx packages/worker/src/allreduce/bench-allreduce.ts [--quick] [--sizes 64K,1M,16M,64M]
+ *   npx tsx packages/bench/src/allreduce/bench-allreduce.ts [--quick] [--sizes 64K,1M,16M,64M]
  *     [--worlds 2,3,4] [--algorithms ring,star] [--segment 256K] [--repeats N] [--warmup N]
  *     [--mask] [--ring-ceiling] [--tls] [--json]   (--tls: also the ring over TLS, 2 ranks)
  *
