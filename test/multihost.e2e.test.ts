@@ -51,7 +51,7 @@ describe.skipIf(skip !== null)('a run across network namespaces (real hosts, add
     return p;
   };
 
-  it('trains to equal replicas with a token beyond loopback; a wrong token and an address outside --allow are refused', async () => {
+  it('trains to equal replicas with a token beyond loopback; a wrong token, an address outside --allow and a dashboard request without the viewer token are refused', async () => {
     const coordinator = start('coord', COORDINATOR_CLI, [
       ...['--host', '10.213.1.1', '--port', '7070', '--token', TOKEN, '--allow', ALLOW, '--workers', '3'],
       ...['--data-dir', dataDir, '--validation', '0', '--epochs', '1', '--batch-size', '48', '--model', 'tiny-cnn'],
@@ -59,6 +59,20 @@ describe.skipIf(skip !== null)('a run across network namespaces (real hosts, add
     ]);
     await coordinator.waitForLine(/workers connect to ws:\/\/10\.213\.1\.1:7070\/worker/, 90_000);
     expect(coordinator.output()).toContain(`accepting connections only from ${ALLOW} and loopback`);
+
+    // The dashboard beyond loopback: from another machine, every route needs the viewer token the
+    // coordinator printed (a generated one); the workers' token does not open it.
+    const viewerToken = (await coordinator.waitForLine(/dashboard: http:\/\/10\.213\.1\.1:7070\/\?token=(\S+)/, 30_000))[1]!;
+    const [ipA, ...ipArgsA] = lan.on('a');
+    const status = async (route: string, bearer?: string) =>
+      (
+        await promisify(execFile)(ipA, [...ipArgsA, process.execPath, '-e', HTTP_PROBE, `http://10.213.1.1:7070${route}`, bearer ?? ''], { timeout: 30_000 })
+      ).stdout.trim();
+    expect(await status('/api/records')).toBe('401');
+    expect(await status('/')).toBe('401');
+    expect(await status('/api/records', TOKEN)).toBe('401');
+    expect(await status('/api/records', decodeURIComponent(viewerToken))).toBe('200');
+    expect(await status(`/?token=${viewerToken}`)).toBe('303');
 
     // Node A: no flags at all, everything from the environment (as a scheduler would start it).
     const nodeA = start('a', WORKER_CLI, [], {
@@ -132,4 +146,11 @@ let got = '';
 s.on('data', (d) => (got += d));
 s.on('error', (e) => { console.log('error ' + e.code); process.exit(0); });
 s.on('close', () => console.log('closed after ' + JSON.stringify(got)));
+`;
+
+/** GETs a URL (with a bearer token when one is given) and prints the status code. */
+const HTTP_PROBE = `
+const [url, bearer] = process.argv.slice(-2);
+fetch(url, { redirect: 'manual', headers: bearer ? { authorization: 'Bearer ' + bearer } : {} })
+  .then((r) => console.log(r.status), (e) => console.log('error ' + (e.cause?.code ?? e.message)));
 `;
