@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendHost } from './backend-host';
-import { BackendUnavailable } from './backend-unavailable';
+import { BackendUnavailable, firstLine } from './backend-unavailable';
 import { probeNativeBinding } from './native-binding';
 import type { NativePackage } from './native-binding';
 import { configureWasmBackend, describeWasmDevice } from './wasm-setup';
@@ -43,16 +43,6 @@ export interface BackendCandidate {
 export { BackendUnavailable } from './backend-unavailable';
 
 export const GPU_REQUIREMENTS = 'tfjs-node-gpu 4.x needs Linux x64, an NVIDIA driver, and CUDA 11.2 with cuDNN 8.1 on the library path';
-
-function firstLine(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  return (
-    message
-      .split('\n')
-      .find((line) => line.trim() !== '')
-      ?.trim() ?? message
-  );
-}
 
 async function activateNative(packageName: NativePackage, context: BackendContext, before?: () => void): Promise<void> {
   const probe = probeNativeBinding(packageName, context.host);

@@ -1,4 +1,4 @@
-import { BackendUnavailable } from './backend-unavailable';
+import { BackendUnavailable, firstLine } from './backend-unavailable';
 import {
   chooseAdapter,
   dawnBackendLabel,
@@ -89,16 +89,6 @@ export const nodeWebGpuDeps: WebGpuDeps = {
 };
 
 export const VULKAN_LOADER = 'libvulkan.so.1';
-
-function firstLine(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  return (
-    message
-      .split('\n')
-      .find((line) => line.trim() !== '')
-      ?.trim() ?? message
-  );
-}
 
 /** Lists Dawn's adapters for one backend by asking for a name none has (see webgpu-adapters.ts). */
 export async function listAdapters(dawn: DawnModule, dawnBackend: string, options: Record<string, unknown>): Promise<DawnAdapterEntry[]> {
