@@ -258,15 +258,8 @@ export class FrameReader {
   }
 }
 
-/** What the ring schedule expects next on a link. */
-export interface ExpectedSegment {
-  opId: number;
-  phase: RingPhase;
-  step: number;
-  chunk: number;
-  segment: number;
-  floatCount: number;
-}
+/** What the ring schedule expects next on a link: a segment header's fields. */
+export type ExpectedSegment = Omit<RingSegmentHeader, 'kind'>;
 
 function describeSegment(s: Omit<ExpectedSegment, 'floatCount'> & { floatCount: number }): string {
   return `op ${s.opId} ${s.phase} step ${s.step} chunk ${s.chunk} segment ${s.segment} (${s.floatCount} floats)`;
