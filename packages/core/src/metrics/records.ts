@@ -37,6 +37,8 @@ export interface WorkerStepStats {
   loss: number;
   correct: number;
   count: number;
+  /** The fraction of the global batch this rank was given (--split; absent from older runs). */
+  share?: number;
   /** Forward + backward + packing the gradient. */
   computeMs: number;
   /** Inside the all-reduce, from sending the first byte to holding the sum. */
