@@ -260,7 +260,7 @@ export class RunCoordinator {
       return BROKE;
     }
     const byRank = replies.flatMap(([w, m]) => (m.type === 'step-done' ? [[w.rank, m] as const] : []));
-    for (const [w, m] of replies) if (m.type === 'step-done') this.shares.record(w, m.count, m.computeMs);
+    for (const [w, m] of replies) if (m.type === 'step-done') this.shares.record(w, m.count, m.gradientMs ?? m.computeMs);
     const summary = summarizeStep(byRank, counts);
     if (!summary.applied) this.onNonFinite(step);
     else this.nonFiniteInRow = 0;

@@ -13,6 +13,7 @@ export function workerStepStats(rank: number, d: StepDoneMsg, share?: number): W
     waitMs: d.waitMs,
   };
   if (share !== undefined) stats.share = share;
+  if (d.gradientMs !== undefined) stats.gradientMs = d.gradientMs;
   if (d.cpuPercent !== undefined) stats.cpuPercent = d.cpuPercent;
   if (d.rssBytes !== undefined) stats.rssBytes = d.rssBytes;
   if (d.gpuBytes !== undefined) stats.gpuBytes = d.gpuBytes;

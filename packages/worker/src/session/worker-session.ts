@@ -241,6 +241,7 @@ export class WorkerSession {
       correct: out.correct,
       count: out.count,
       computeMs: t1 - t0 + (performance.now() - t2),
+      gradientMs: t1 - t0,
       allreduceMs: t2 - t1,
       waitMs,
       applied,
