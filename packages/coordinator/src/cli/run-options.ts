@@ -39,7 +39,10 @@ export function addRunOptions(program: Command): Command {
     .option('--port <n>', 'port for workers and the dashboard (0 = any free port)', portOption, 7070)
     .addOption(new Option('--allreduce <kind>', 'gradient all-reduce').choices(ALLREDUCE_CHOICES).default('auto'))
     .addOption(
-      new Option('--split <how>', "each worker's share of every global batch: in proportion to its measured speed, or equal (the batch, and so the result, is the same)")
+      new Option(
+        '--split <how>',
+        "each worker's share of every global batch: in proportion to its measured speed, or equal (the batch, and so the result, is the same)",
+      )
         .choices(SPLIT_CHOICES)
         .default(SEED_RECIPE.split),
     )

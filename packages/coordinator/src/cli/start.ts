@@ -20,7 +20,8 @@ import { addRunOptions, coordinatorLog, launchOptionsFrom } from './run-options'
 function backendListOption(v: string): string[] {
   const list = v.split(',').map((b) => b.trim());
   const bad = list.find((b) => !(backendRequests as readonly string[]).includes(b));
-  if (bad !== undefined) throw new GradsyncError('E_FLAG', `--worker-backend takes ${backendRequests.join(', ')} or a comma-separated list of them, got "${v}"`);
+  if (bad !== undefined)
+    throw new GradsyncError('E_FLAG', `--worker-backend takes ${backendRequests.join(', ')} or a comma-separated list of them, got "${v}"`);
   return list;
 }
 

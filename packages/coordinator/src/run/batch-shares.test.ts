@@ -91,7 +91,7 @@ describe('BatchShares', () => {
     const perSampleMs = [1, 3];
     const fixedMs = [5, 5];
     let seed = 7;
-    const noise = () => 1 + 0.2 * (((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) - 0.5);
+    const noise = () => 1 + 0.2 * ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5);
     const shares = new BatchShares<number>('speed');
     const history: (readonly number[])[] = [];
     for (let step = 0; step < 40; step++) {
