@@ -345,6 +345,7 @@ export class RunCoordinator {
       evalId: this.nextReq++,
       split,
       count,
+      counts: this.shares.oneOffCounts(this.membership.members, count),
       previewFrom,
       deadlineMs: DEADLINES.evaluation,
     });

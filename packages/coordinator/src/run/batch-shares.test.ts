@@ -83,6 +83,17 @@ describe('BatchShares', () => {
     expect(shares.countsFor(['a', 'b', 'c'], 64)).toEqual([32, 11, 21]);
   });
 
+  it("one-off jobs (evaluation) follow the rates without touching the steps' dead band", () => {
+    const shares = new BatchShares<string>('speed');
+    shares.record('a', 30, 10);
+    shares.record('b', 10, 10);
+    expect(shares.countsFor(['a', 'b'], 64)).toEqual([48, 16]);
+    expect(shares.oneOffCounts(['a', 'b'], 1000)).toEqual([750, 250]);
+    shares.record('a', 31, 10); // inside the dead band: the steps keep 48/16
+    expect(shares.countsFor(['a', 'b'], 64)).toEqual([48, 16]);
+    expect(new BatchShares<string>('equal').oneOffCounts(['a', 'b', 'c'], 10)).toEqual([4, 3, 3]);
+  });
+
   /**
    * Two workers whose compute takes a fixed part plus a part per sample, one 3× slower per sample,
    * with ±10% noise: the split settles where their compute times meet, and stays there.

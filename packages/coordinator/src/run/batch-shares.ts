@@ -121,15 +121,24 @@ export class BatchShares<K> {
   /** Samples of a batch of `total` for each member, by rank (`members` in rank order). */
   countsFor(members: readonly K[], total: number): readonly number[] {
     if (this.split === 'equal') return equalCounts(total, members.length);
-    const known = members.flatMap((m) => this.rates.get(m) ?? []);
-    const mean = known.length ? known.reduce((a, r) => a + r, 0) / known.length : 1;
-    const target = proportionalCounts(
-      total,
-      members.map((m) => this.rates.get(m) ?? mean),
-    );
+    const target = this.targetCounts(members, total);
     const same = this.previous && this.previous.members.length === members.length && this.previous.members.every((m, r) => m === members[r]);
     const counts = settledCounts(same ? this.previous!.counts : null, target);
     this.previous = { members: [...members], counts };
     return counts;
+  }
+
+  /** The same split for a one-off job of `total` items (an evaluation): no dead band, and the steps' counts are left alone. */
+  oneOffCounts(members: readonly K[], total: number): number[] {
+    return this.split === 'equal' ? equalCounts(total, members.length) : this.targetCounts(members, total);
+  }
+
+  private targetCounts(members: readonly K[], total: number): number[] {
+    const known = members.flatMap((m) => this.rates.get(m) ?? []);
+    const mean = known.length ? known.reduce((a, r) => a + r, 0) / known.length : 1;
+    return proportionalCounts(
+      total,
+      members.map((m) => this.rates.get(m) ?? mean),
+    );
   }
 }
