@@ -26,7 +26,7 @@ async function start(name: string, args: string[]) {
 
 describe('single-node distributed training', () => {
   it('trains the seed CNN with 3 workers: loss falls, replicas stay identical, BatchNorm statistics included', async () => {
-    const run = await start('seed3', ['--workers', '3', '--epochs', '3', '--lr', '0.002', '--model', 'seed-cnn', '--hash-every', '5']);
+    const run = await start('seed3', ['--workers', '3', '--epochs', '3', '--lr', '0.002', '--model', 'seed-cnn', '--hash-every', '5', '--split', 'equal']);
     const ep = epochs(run.records);
     expect(ep).toHaveLength(3);
     expect(ep[2].trainLoss).toBeLessThan(ep[0].trainLoss * 0.8);
@@ -56,7 +56,8 @@ describe('single-node distributed training', () => {
   }, 300_000);
 
   it('ring and star all-reduce give the same weights; accuracy beats chance on held-out data', async () => {
-    const common = ['--workers', '2', '--epochs', '3', '--model', 'tiny-cnn', '--lr', '0.005'];
+    // --split equal: the same split in both runs (the speed split follows timings), so the same sums.
+    const common = ['--workers', '2', '--epochs', '3', '--model', 'tiny-cnn', '--lr', '0.005', '--split', 'equal'];
     const ring = await start('ring2', [...common, '--allreduce', 'ring']);
     const star = await start('star2', [...common, '--allreduce', 'star']);
     expect(ring.stderr).toMatch(/ring all-reduce/);
@@ -114,7 +115,7 @@ describe('single-node distributed training', () => {
   );
 
   it('resumes from a checkpoint to the same weights as an uninterrupted run', async () => {
-    const common = ['--workers', '2', '--model', 'tiny-cnn', '--lr', '0.005', '--seed', '9'];
+    const common = ['--workers', '2', '--model', 'tiny-cnn', '--lr', '0.005', '--seed', '9', '--split', 'equal'];
     const whole = await start('whole', [...common, '--epochs', '3']);
     await start('parted', [...common, '--epochs', '1']);
     const resumed = await runCli(START_CLI, [
