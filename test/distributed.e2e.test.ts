@@ -1,8 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { nodeBackendHost } from '@gradsync/core/backend';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectCsvMatchesJsonl, expectEventsMatchJsonl, readEventFiles } from './helpers/metrics-files';
 import { endOf, epochs, exportedWeights, maxAbsDiff, readMetrics, runCli, START_CLI, steps, syntheticDataDir, tempDir } from './helpers/runs';
+
+const oneDnnHere = nodeBackendHost.loadOneDnn().ok;
 
 // Real processes and sockets: `pnpm start` spawns a coordinator and worker processes on loopback.
 let dataDir: string;
@@ -23,7 +26,7 @@ async function start(name: string, args: string[]) {
 
 describe('single-node distributed training', () => {
   it('trains the seed CNN with 3 workers: loss falls, replicas stay identical, BatchNorm statistics included', async () => {
-    const run = await start('seed3', ['--workers', '3', '--epochs', '3', '--lr', '0.002', '--model', 'seed-cnn', '--hash-every', '5']);
+    const run = await start('seed3', ['--workers', '3', '--epochs', '3', '--lr', '0.002', '--model', 'seed-cnn', '--hash-every', '5', '--split', 'equal']);
     const ep = epochs(run.records);
     expect(ep).toHaveLength(3);
     expect(ep[2].trainLoss).toBeLessThan(ep[0].trainLoss * 0.8);
@@ -53,7 +56,8 @@ describe('single-node distributed training', () => {
   }, 300_000);
 
   it('ring and star all-reduce give the same weights; accuracy beats chance on held-out data', async () => {
-    const common = ['--workers', '2', '--epochs', '3', '--model', 'tiny-cnn', '--lr', '0.005'];
+    // --split equal: the same split in both runs (the speed split follows timings), so the same sums.
+    const common = ['--workers', '2', '--epochs', '3', '--model', 'tiny-cnn', '--lr', '0.005', '--split', 'equal'];
     const ring = await start('ring2', [...common, '--allreduce', 'ring']);
     const star = await start('star2', [...common, '--allreduce', 'star']);
     expect(ring.stderr).toMatch(/ring all-reduce/);
@@ -79,8 +83,39 @@ describe('single-node distributed training', () => {
     l1.forEach((l, i) => expect(l3[i]).toBeCloseTo(l, 3));
   }, 300_000);
 
+  // onednn and wasm agree numerically and differ in speed; CI installs onednn, so it runs there.
+  it.skipIf(!oneDnnHere && process.env.CI !== 'true')(
+    'any split follows the same trajectory: --split speed over workers of different speeds matches --split equal',
+    async () => {
+      const common = ['--epochs', '2', '--model', 'tiny-cnn', '--lr', '0.005', '--workers', '2', '--worker-backend', 'onednn,wasm', '--allreduce', 'ring'];
+      const equal = await start('split-equal', [...common, '--split', 'equal']);
+      const speed = await start('split-speed', [...common, '--split', 'speed']);
+      expect(JSON.parse(readFileSync(path.join(speed.runDir, 'config.json'), 'utf8')).split).toBe('speed');
+      expect(JSON.parse(readFileSync(path.join(equal.runDir, 'config.json'), 'utf8')).split).toBe('equal');
+      const equalSteps = steps(equal.records);
+      const speedSteps = steps(speed.records);
+      expect(speedSteps).toHaveLength(equalSteps.length);
+      for (const s of equalSteps)
+        expect(s.workers.map((w) => [w.count, w.share])).toEqual([
+          [32, 0.5],
+          [32, 0.5],
+        ]);
+      // Every step's shares cover its batch; the speed split moved well away from 32/32.
+      for (const s of speedSteps) {
+        expect(s.workers.reduce((a, w) => a + w.count, 0)).toBe(64);
+        expect(s.workers.reduce((a, w) => a + (w.share ?? 0), 0)).toBeCloseTo(1, 12);
+      }
+      const uneven = speedSteps.filter((s) => Math.max(...s.workers.map((w) => w.count)) >= 36);
+      expect(uneven.length).toBeGreaterThanOrEqual(3);
+      // Same global batches in the same order: only float32 summation order differs (see the test above).
+      expect(maxAbsDiff(exportedWeights(equal.runDir), exportedWeights(speed.runDir))).toBeLessThan(1e-4);
+      equalSteps.forEach((s, i) => expect(speedSteps[i].loss).toBeCloseTo(s.loss, 3));
+    },
+    300_000,
+  );
+
   it('resumes from a checkpoint to the same weights as an uninterrupted run', async () => {
-    const common = ['--workers', '2', '--model', 'tiny-cnn', '--lr', '0.005', '--seed', '9'];
+    const common = ['--workers', '2', '--model', 'tiny-cnn', '--lr', '0.005', '--seed', '9', '--split', 'equal'];
     const whole = await start('whole', [...common, '--epochs', '3']);
     await start('parted', [...common, '--epochs', '1']);
     const resumed = await runCli(START_CLI, [

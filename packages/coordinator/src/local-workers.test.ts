@@ -27,6 +27,11 @@ describe('planLocalWorkers', () => {
     for (const args of plan.args) expect(args).toEqual(['--coordinator', base.workerUrl, '--backend', 'onednn', '--cpu', '--threads', '3']);
   });
 
+  it('a list of backends: worker i takes entry i, the last one for the rest', () => {
+    const plan = planLocalWorkers({ ...base, workers: 3, gpus: 0, cores: 2, backend: ['onednn', 'wasm'] });
+    expect(plan.args.map((a) => a[3])).toEqual(['onednn', 'wasm', 'wasm']);
+  });
+
   it('one worker per visible GPU, the rest on the CPU', () => {
     const plan = planLocalWorkers({ ...base, workers: 3, gpus: 2, cores: 12 });
     expect(plan.args.map((a) => a.slice(4))).toEqual([

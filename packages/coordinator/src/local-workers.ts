@@ -9,8 +9,8 @@ export interface LocalWorkersOptions {
   gpus: number;
   /** ws:// URL of the coordinator. */
   workerUrl: string;
-  /** --worker-backend. */
-  backend: string;
+  /** --worker-backend: one for all, or a list: worker i takes entry i (the last one for the rest), e.g. to mix speeds. */
+  backend: string | readonly string[];
   /** --threads of `pnpm start`, if given. */
   threads?: number;
   /** Cores shared out when --threads is not given (default: os.availableParallelism()). */
@@ -31,6 +31,10 @@ export interface LocalWorkersPlan {
  * shared out among the workers (at least 1), so that N processes side by side do not each start
  * a thread per core and fight over them.
  */
+function backendOf(backend: string | readonly string[], i: number): string {
+  return typeof backend === 'string' ? backend : (backend[Math.min(i, backend.length - 1)] ?? 'auto');
+}
+
 export function planLocalWorkers(o: LocalWorkersOptions): LocalWorkersPlan {
   const cores = o.cores ?? os.availableParallelism();
   const threads = o.threads ?? threadsPerProcess(o.workers, cores);
@@ -39,7 +43,7 @@ export function planLocalWorkers(o: LocalWorkersOptions): LocalWorkersPlan {
     '--coordinator',
     o.workerUrl,
     '--backend',
-    o.backend,
+    backendOf(o.backend, i),
     ...(i < o.gpus ? ['--gpu', String(i)] : ['--cpu']),
     '--threads',
     String(threads),

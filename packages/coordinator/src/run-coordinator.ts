@@ -1,11 +1,12 @@
 import { GradsyncError, WriteFailure } from '@gradsync/core';
 import type { RunConfig } from '@gradsync/core/config';
-import { type Cifar10, type CifarSplit, epochPermutation, globalBatchIndices, shardOfBatch, stepsPerEpoch } from '@gradsync/core/data';
+import { type Cifar10, type CifarSplit, epochPermutation, globalBatchIndices, shardsOfCounts, stepsPerEpoch } from '@gradsync/core/data';
 import type { EndRecord, EvalSummary, MetricRecord } from '@gradsync/core/metrics';
 import { EpochProgress } from '@gradsync/core/progress';
 import { CLOSE, datasetChecksum, encodeMessage, indicesToBytes, replicaStateFromWire, replicaStateToWire, type WorkerMessage } from '@gradsync/core/protocol';
 import { createPlateauState, plateauStep, type PlateauState, type ReplicaState, trainingSplits } from '@gradsync/core/train';
 import type { Checkpoint } from './checkpoint';
+import { BatchShares } from './run/batch-shares';
 import { CHUNK_BYTES, sendWelcomeAndData } from './run/data-upload';
 import { EpochTally } from './run/epoch-tally';
 import { evaluateSharded } from './run/evaluation';
@@ -52,6 +53,8 @@ export class RunCoordinator {
   private phase: RunPhase = { kind: 'waiting' };
   private readonly membership: Membership;
   private readonly replies = new ReplyCollector();
+  /** How each global batch is cut among the members (--split). */
+  private readonly shares: BatchShares<Member>;
   private readonly archive: RunArchive;
   private readonly train: CifarSplit;
   private readonly validation: CifarSplit;
@@ -85,6 +88,7 @@ export class RunCoordinator {
     ({ train: this.train, validation: this.validation } = trainingSplits(data.train, config));
     this.checksum = datasetChecksum(data);
     this.membership = new Membership(opts.membership);
+    this.shares = new BatchShares(config.split);
     this.archive = new RunArchive(config, opts.runDir, data.classNames, opts.resume);
     this.plateau = opts.resume ? opts.resume.meta.plateau : createPlateauState(config.lr);
     this.globalStep = opts.resume ? opts.resume.meta.step : 0;
@@ -157,6 +161,7 @@ export class RunCoordinator {
     const departure = this.membership.leave(conn);
     if (departure === 'unknown') return;
     this.replies.forget(conn);
+    this.shares.forget(conn);
     if (conn.hello) this.recordWorker(conn, 'gone', reason);
     if (departure === 'member') {
       this.opts.log('warn', `${conn.label} left (${reason}); ${this.membership.members.length} worker(s) remain: redoing the step in flight with them`);
@@ -235,8 +240,10 @@ export class RunCoordinator {
     const lr = this.plateau.lr;
     const members = [...this.membership.members];
     const answers = this.replies.gather(['step-done', 'step-aborted'], (m) => m.op === op, members, DEADLINES.step);
+    const counts = this.shares.countsFor(members, batch.length);
+    const shards = shardsOfCounts(batch.length, counts);
     for (const w of members) {
-      const { start, end } = shardOfBatch(batch.length, members.length, w.rank);
+      const { start, end } = shards[w.rank];
       w.send({ type: 'step', step, epoch, lr, indices: indicesToBytes(batch.subarray(start, end)), globalCount: batch.length, op, reportHash });
     }
     const got = await answers;
@@ -253,7 +260,8 @@ export class RunCoordinator {
       return BROKE;
     }
     const byRank = replies.flatMap(([w, m]) => (m.type === 'step-done' ? [[w.rank, m] as const] : []));
-    const summary = summarizeStep(byRank);
+    for (const [w, m] of replies) if (m.type === 'step-done') this.shares.record(w, m.count, m.gradientMs ?? m.computeMs);
+    const summary = summarizeStep(byRank, counts);
     if (!summary.applied) this.onNonFinite(step);
     else this.nonFiniteInRow = 0;
     if (summary.applied) {
@@ -337,6 +345,7 @@ export class RunCoordinator {
       evalId: this.nextReq++,
       split,
       count,
+      counts: this.shares.oneOffCounts(this.membership.members, count),
       previewFrom,
       deadlineMs: DEADLINES.evaluation,
     });

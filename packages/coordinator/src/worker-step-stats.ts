@@ -2,7 +2,7 @@ import type { WorkerStepStats } from '@gradsync/core/metrics';
 import type { StepDoneMsg } from '@gradsync/core/protocol';
 
 /** One rank's share of a step record, from its step-done answer; resource figures only where the worker sent them. */
-export function workerStepStats(rank: number, d: StepDoneMsg): WorkerStepStats {
+export function workerStepStats(rank: number, d: StepDoneMsg, share?: number): WorkerStepStats {
   const stats: WorkerStepStats = {
     rank,
     loss: d.loss,
@@ -12,6 +12,8 @@ export function workerStepStats(rank: number, d: StepDoneMsg): WorkerStepStats {
     allreduceMs: d.allreduceMs,
     waitMs: d.waitMs,
   };
+  if (share !== undefined) stats.share = share;
+  if (d.gradientMs !== undefined) stats.gradientMs = d.gradientMs;
   if (d.cpuPercent !== undefined) stats.cpuPercent = d.cpuPercent;
   if (d.rssBytes !== undefined) stats.rssBytes = d.rssBytes;
   if (d.gpuBytes !== undefined) stats.gpuBytes = d.gpuBytes;

@@ -40,7 +40,7 @@ export function startLiveView(): void {
     const classNames = state.run?.classNames ?? [];
     if (dirty.size || tick) header.setRun(state.run?.runName ?? null, state.records);
     if (dirty.has('run')) config.update(state.run);
-    if (dirty.has('workers') || dirty.has('end') || tick) workers.update(state.workerViews(), now, state.end !== null);
+    if (dirty.has('workers') || dirty.has('end') || tick) workers.update(state.workerViews(), now, state.end !== null, state.straggler);
     if (dirty.has('steps') || dirty.has('epochs') || dirty.has('run') || dirty.has('end') || tick) progress.update(state, now);
     if (dirty.has('epochs') || dirty.has('run')) confusion.update(state.latestEval, classNames);
     if (dirty.has('preview') || dirty.has('run')) preview.update(state.preview, classNames);

@@ -149,6 +149,28 @@ describe('RunState: workers', () => {
     expect(s.workerViews()[0].split?.computeMs).toBeCloseTo(19.5); // mean of 10..29
   });
 
+  it("shows each rank's share of the latest step, and who held that step back", () => {
+    const s = new RunState();
+    const w = (rank: number, count: number, computeMs: number, share?: number) => ({
+      rank,
+      loss: 1,
+      correct: 0,
+      count,
+      computeMs,
+      allreduceMs: 1,
+      waitMs: 1,
+      ...(share === undefined ? {} : { share }),
+    });
+    s.apply(stepRecord(0, { samples: 64, workers: [w(0, 32, 50), w(1, 32, 150)] }));
+    expect(s.workerViews().map((v) => v.share)).toEqual([0.5, 0.5]);
+    expect(s.straggler).toMatchObject({ step: 0, rank: 1, heldMs: 100 });
+    s.apply(stepRecord(1, { samples: 64, workers: [w(0, 48, 90, 0.75), w(1, 16, 80, 0.25)] }));
+    expect(s.workerViews().map((v) => v.share)).toEqual([0.75, 0.25]);
+    expect(s.straggler).toMatchObject({ step: 1, rank: 0, computeMs: 90, othersMs: 80, share: 0.75 });
+    s.apply(stepRecord(2, { samples: 64, workers: [w(0, 64, 90)] }));
+    expect(s.straggler).toBeNull();
+  });
+
   it('workerImagesPerSec falls back to the share of the global rate without timings', () => {
     const w = { rank: 0, loss: 1, correct: 1, count: 16, computeMs: 0, allreduceMs: 0, waitMs: 0 };
     expect(workerImagesPerSec(w, { samples: 64, imagesPerSec: 200 })).toBe(50);

@@ -12,6 +12,7 @@ import type {
 } from '@gradsync/core/metrics';
 import type { ProgressInput } from './eta';
 import { recentStepRate } from './eta';
+import { type Straggler, stragglerOf } from './straggler';
 
 /** The parts of the page a record can change; the renderer redraws only those. */
 export type Section = 'run' | 'steps' | 'epochs' | 'workers' | 'preview' | 'messages' | 'end';
@@ -50,6 +51,8 @@ export interface WorkerView {
   /** Mean over its recent steps; null before its first step. */
   imagesPerSec: number | null;
   split: StepSplit | null;
+  /** Its fraction of the global batch in its latest step (--split speed moves it); null before its first step. */
+  share: number | null;
   /** The process's figures from its latest step that carried them (null: never reported). */
   usage: WorkerUsage | null;
 }
@@ -116,6 +119,8 @@ export class RunState {
   revision = 0;
   /** Time of the newest record (ms). */
   lastT = 0;
+  /** Who held the latest step back (null: one rank, or no step yet). */
+  straggler: Straggler | null = null;
   private workers = new Map<number, WorkerState>();
   private stepsPerEpochSeen = new Map<number, number>();
   private dirty = new Set<Section>();
@@ -253,6 +258,7 @@ export class RunState {
         steps: 0,
         imagesPerSec: null,
         split: null,
+        share: null,
         usage: null,
         statusT: -Infinity,
         recent: [],
@@ -293,6 +299,7 @@ export class RunState {
       w.steps++;
       if (ws.cpuPercent !== undefined && ws.rssBytes !== undefined)
         w.usage = { cpuPercent: ws.cpuPercent, rssBytes: ws.rssBytes, gpuBytes: ws.gpuBytes ?? null };
+      w.share = ws.share ?? (r.samples > 0 ? ws.count / r.samples : null);
       const ips = workerImagesPerSec(ws, r);
       addSample(w, { ips: ips ?? Number.NaN, computeMs: finite(ws.computeMs), allreduceMs: finite(ws.allreduceMs), waitMs: finite(ws.waitMs) });
       let series = s.workerImagesPerSec.get(ws.rank);
@@ -303,6 +310,7 @@ export class RunState {
       series.push(ips);
     }
     for (const series of s.workerImagesPerSec.values()) if (series.length === index) series.push(null);
+    this.straggler = r.workers ? stragglerOf(r) : null;
     this.dirty.add('steps');
     if (r.workers?.length) this.dirty.add('workers');
   }

@@ -107,6 +107,17 @@ describe('pnpm bench --quick --json', () => {
       );
     }
 
+    // Mixed speeds (where onednn loads): the same 2-worker run split equally, then by speed.
+    const mixed = report.mixedSpeeds!;
+    if (!('skipped' in mixed)) {
+      expect([mixed.equal.split, mixed.speed.split]).toEqual(['equal', 'speed']);
+      expect(mixed.equal.steady.ranks.map((k) => k.samples)).toEqual([32, 32]);
+      expect(mixed.speed.steady.ranks.reduce((a, k) => a + k.samples, 0)).toBeGreaterThan(0);
+      expect(mixed.ratio).toBeCloseTo(mixed.speed.steady.medianImagesPerSec / mixed.equal.steady.medianImagesPerSec, 9);
+      expectFigure(mixed.ratio, 'mixed speeds ratio');
+      expect(run.stderr).toMatch(/speed \/ equal: \d+\.\d\d×/);
+    } else expect(mixed.skipped).toMatch(/onednn/);
+
     // Targets: the scaling one is measured even in quick mode; the 16 MiB × 4 one is not.
     const scalingTarget = report.targets.find((t) => t.what.startsWith('2 workers'))!;
     expectFigure(scalingTarget.value, 'scaling target');

@@ -6,6 +6,7 @@ import type { BenchResult } from '../allreduce/bench-allreduce';
 import { formatBenchTable } from '../allreduce/bench-allreduce';
 import type { ComputeSuiteResult, MachineInfo } from '../compute/compute-bench';
 import { formatComputeTable, THREADED_BACKENDS } from '../compute/compute-bench';
+import type { MixedSpeedsResult } from './mixed-speeds';
 import type { ParallelComputeResult } from './parallel-compute';
 import type { ScalingResult, TrainingBenchResult, TrainingRunResult } from './training-bench';
 
@@ -35,6 +36,8 @@ export interface BenchReport {
   ceiling: { solo: ParallelComputeResult; sameBatch: ParallelComputeResult; splitBatch: ParallelComputeResult } | null;
   /** 2 workers at 64 images each (global batch 128) against 2 × the solo run at 64. */
   weakScaling: (ScalingResult & { globalBatch: number; run: TrainingRunResult }) | null;
+  /** An onednn and a wasm worker, --split equal against --split speed (absent in reports from before the part). */
+  mixedSpeeds?: MixedSpeedsResult | { skipped: string } | null;
   targets: TargetCheck[];
 }
 
@@ -50,7 +53,7 @@ export interface TargetCheck {
 const MiB = 1024 * 1024;
 
 /** The project's speed targets, checked against what the report measured. */
-export function checkTargets(report: Pick<BenchReport, 'allreduce' | 'training'>): TargetCheck[] {
+export function checkTargets(report: Pick<BenchReport, 'allreduce' | 'training' | 'mixedSpeeds'>): TargetCheck[] {
   const checks: TargetCheck[] = [];
   const check = (what: string, value: number | null | undefined, atLeast: number) =>
     checks.push({ what, value: value ?? null, atLeast, met: value == null ? null : value >= atLeast });
@@ -60,6 +63,8 @@ export function checkTargets(report: Pick<BenchReport, 'allreduce' | 'training'>
   }
   const two = report.training?.scaling.find((s) => s.workers === 2);
   check('2 workers end to end: img/s / sum of solo img/s', two?.ratio, 0.95);
+  const mixed = report.mixedSpeeds && !('skipped' in report.mixedSpeeds) ? report.mixedSpeeds : null;
+  check('mixed speeds (an onednn and a wasm worker): --split speed img/s / --split equal img/s', mixed?.ratio, 1.3);
   return checks;
 }
 
@@ -188,6 +193,8 @@ export function formatBenchReport(r: BenchReport): string {
       );
   }
 
+  if (r.mixedSpeeds) out.push('', ...formatMixedSpeeds(r.mixedSpeeds));
+
   out.push('', 'targets:');
   for (const c of r.targets) {
     const mark = c.met === null ? '[n/a] ' : c.met ? '[met] ' : '[MISS]';
@@ -195,4 +202,17 @@ export function formatBenchReport(r: BenchReport): string {
   }
   out.push(`gradient buffer of the training step: ${r.gradientFloats} floats = ${((r.gradientFloats * 4) / 1024).toFixed(0)} KiB per all-reduce`);
   return out.join('\n');
+}
+
+function formatMixedSpeeds(m: MixedSpeedsResult | { skipped: string }): string[] {
+  if ('skipped' in m) return [`mixed speeds: skipped: ${m.skipped}`];
+  const line = (run: TrainingRunResult) =>
+    `  --split ${run.split}: ${run.steady.medianImagesPerSec.toFixed(1)} img/s, step ${run.steady.medianStepMs.toFixed(1)} ms; ` +
+    run.steady.ranks.map((k) => `rank ${k.rank}: ${k.samples} samples, compute ${k.computeMs.toFixed(1)} ms`).join('; ');
+  return [
+    `mixed speeds: 2 workers (--worker-backend ${m.workerBackend}: rank order is join order), global batch ${m.equal.steady.globalBatch}, median of ${m.speed.steady.steps} steps after ${m.speed.steady.warmupSteps}:`,
+    line(m.equal),
+    line(m.speed),
+    `  speed / equal: ${m.ratio.toFixed(2)}× (by images / time: ${m.meanRatio.toFixed(2)}×)`,
+  ];
 }

@@ -10,11 +10,12 @@ import { Replica } from '@gradsync/core/train';
 import { benchAllReduce } from '../allreduce/bench-allreduce';
 import { benchComputeBackends, COMPUTE_BENCH_BACKENDS, machineInfo } from '../compute/compute-bench';
 import { type BenchReport, checkTargets } from './bench-report';
+import { benchMixedSpeeds } from './mixed-speeds';
 import { benchParallelCompute } from './parallel-compute';
 import { benchTraining, scalingOf } from './training-bench';
 
-export type BenchPart = 'compute' | 'allreduce' | 'training';
-export const BENCH_PARTS: readonly BenchPart[] = ['compute', 'allreduce', 'training'];
+export type BenchPart = 'compute' | 'allreduce' | 'training' | 'mixed';
+export const BENCH_PARTS: readonly BenchPart[] = ['compute', 'allreduce', 'training', 'mixed'];
 
 export interface RunBenchOptions {
   /** Seconds instead of minutes: tiny sizes, 2 workers, a small synthetic set, 1 repetition. */
@@ -74,6 +75,17 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
     allreduce = { results };
   }
 
+  const validationImages = quick ? 64 : 256;
+  const trainingSettings = {
+    model,
+    trainImages: options.trainImages ?? (quick ? 6 * 64 + validationImages : 6400 + validationImages),
+    validationImages,
+    testImages: quick ? 64 : 256,
+    epochs: options.epochs ?? 1,
+    allreduce: 'ring' as const,
+    timeoutMs: quick ? 180_000 : 600_000,
+    log,
+  };
   let training: BenchReport['training'] = null;
   let ceiling: BenchReport['ceiling'] = null;
   let weakScaling: BenchReport['weakScaling'] = null;
@@ -86,23 +98,21 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
       sameBatch: await benchParallelCompute({ ...settings, batchSize: 64, processes: 2 }),
       splitBatch: await benchParallelCompute({ ...settings, batchSize: 32, processes: 2 }),
     };
-    const validationImages = quick ? 64 : 256;
-    const trainingSettings = {
-      model,
-      trainImages: options.trainImages ?? (quick ? 6 * 64 + validationImages : 6400 + validationImages),
-      validationImages,
-      testImages: quick ? 64 : 256,
-      epochs: options.epochs ?? 1,
-      allreduce: 'ring' as const,
-      timeoutMs: quick ? 180_000 : 600_000,
-      log,
-    };
     // Strong scaling: the recipe's global batch of 64, split across the workers.
-    training = await benchTraining({ ...trainingSettings, batchSize: 64, warmupSteps: quick ? 2 : 5, workerCounts: [1, 2] });
+    // Identical workers split equally: figures comparable with earlier reports (the mixed part measures --split speed).
+    training = await benchTraining({ ...trainingSettings, split: 'equal', batchSize: 64, warmupSteps: quick ? 2 : 5, workerCounts: [1, 2] });
     // Weak scaling, as DDP and Horovod usually report it: 64 per worker, so a global batch of 128.
-    const weakRun = await benchTraining({ ...trainingSettings, batchSize: 128, warmupSteps: quick ? 1 : 3, workerCounts: [2] });
+    const weakRun = await benchTraining({ ...trainingSettings, split: 'equal', batchSize: 128, warmupSteps: quick ? 1 : 3, workerCounts: [2] });
     const solo = training.runs.find((r) => r.workers === 1)!;
     weakScaling = { globalBatch: 128, run: weakRun.runs[0], ...scalingOf([solo, weakRun.runs[0]])[0] };
+  }
+
+  let mixedSpeeds: BenchReport['mixedSpeeds'] = null;
+  if (parts.has('mixed')) {
+    log(`mixed speeds: an onednn and a wasm worker, --split equal then --split speed...`);
+    // The speed split needs a few steps to measure the workers: more warm-up than the other runs.
+    mixedSpeeds = await benchMixedSpeeds({ ...trainingSettings, batchSize: 64, warmupSteps: quick ? 3 : 8 });
+    if ('skipped' in mixedSpeeds) log(`  skipped: ${mixedSpeeds.skipped}`);
   }
 
   return {
@@ -116,6 +126,7 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
     training,
     ceiling,
     weakScaling,
-    targets: checkTargets({ allreduce, training }),
+    mixedSpeeds,
+    targets: checkTargets({ allreduce, training, mixedSpeeds }),
   };
 }

@@ -35,6 +35,10 @@ export interface TrainingBenchOptions {
   /** Worker counts to run; must include 1 for the scaling ratios. */
   workerCounts: number[];
   allreduce: 'ring' | 'star';
+  /** --worker-backend of every run (default: auto, the backend auto picks). */
+  workerBackend?: string;
+  /** --split of every run (default: the run's default, speed). */
+  split?: 'equal' | 'speed';
   /** Per run. */
   timeoutMs: number;
   log?: (line: string) => void;
@@ -48,6 +52,8 @@ export interface TrainingRunResult {
   allreduce: 'ring' | 'star' | 'none';
   backend: string;
   device: string;
+  /** --split of the run (absent in reports from before the flag). */
+  split?: 'equal' | 'speed';
   totalSteps: number;
   /** Wall time of the whole `pnpm start` process, start-up and evaluation included. */
   processSec: number;
@@ -132,9 +138,12 @@ export async function benchTraining(o: TrainingBenchOptions): Promise<TrainingBe
     await writeCifar10Binary(dataDir, data);
     const runs: TrainingRunResult[] = [];
     for (const workers of o.workerCounts) {
-      const name = `bench-${workers}w`;
+      const name = `bench-${workers}w${o.split ? `-${o.split}` : ''}`;
       const threads = threadsPerProcess(workers);
-      log(`training: pnpm start --workers ${workers} --threads ${threads}, ${o.trainImages - o.validationImages} images × ${o.epochs} epoch(s)...`);
+      const extra = [...(o.workerBackend ? ['--worker-backend', o.workerBackend] : []), ...(o.split ? ['--split', o.split] : [])];
+      log(
+        `training: pnpm start --workers ${workers} --threads ${threads} ${extra.join(' ')}, ${o.trainImages - o.validationImages} images × ${o.epochs} epoch(s)...`,
+      );
       const args = [
         '--workers',
         String(workers),
@@ -158,6 +167,7 @@ export async function benchTraining(o: TrainingBenchOptions): Promise<TrainingBe
         name,
         '--port',
         '0',
+        ...extra,
       ];
       const out = await runStart(args, o.timeoutMs);
       if (out.code !== 0) {
@@ -172,8 +182,9 @@ export async function benchTraining(o: TrainingBenchOptions): Promise<TrainingBe
         workers,
         threads,
         allreduce: workers > 1 ? o.allreduce : 'none',
-        backend: worker?.backend ?? 'unknown',
+        backend: o.workerBackend ?? worker?.backend ?? 'unknown',
         device: worker?.device ?? 'unknown',
+        ...(o.split ? { split: o.split } : {}),
         totalSteps: steps.length,
         processSec: out.sec,
         steady: steadyState(steps, o.warmupSteps),

@@ -9,6 +9,7 @@ import {
   positiveNumberOption,
   recipeFromOptions,
   SEED_RECIPE,
+  SPLIT_CHOICES,
   validateRunConfig,
   type RunConfig,
 } from '@gradsync/core/config';
@@ -37,6 +38,14 @@ export function addRunOptions(program: Command): Command {
     .option('--host <addr>', 'address to listen on (anything but loopback needs --token)', '127.0.0.1')
     .option('--port <n>', 'port for workers and the dashboard (0 = any free port)', portOption, 7070)
     .addOption(new Option('--allreduce <kind>', 'gradient all-reduce').choices(ALLREDUCE_CHOICES).default('auto'))
+    .addOption(
+      new Option(
+        '--split <how>',
+        "each worker's share of every global batch: in proportion to its measured speed, or equal (the batch, and so the result, is the same)",
+      )
+        .choices(SPLIT_CHOICES)
+        .default(SEED_RECIPE.split),
+    )
     .option('--hash-every <n>', 'compare replica weight hashes every N steps', intOption('--hash-every', 1), SEED_RECIPE.hashEvery)
     .option('--resume <runDir>', 'continue runs/<name> from its newest valid checkpoint')
     .option('--token <secret>', 'shared secret workers must present (default: $GRADSYNC_TOKEN)')
@@ -64,11 +73,14 @@ export function launchOptionsFrom(
   let config: RunConfig;
   if (o.resume) {
     const saved = readRunConfig(o.resume);
-    // Only the length of the run may change on resume; everything else is the run's own.
-    const epochs = program.getOptionValueSource('epochs') === 'cli' ? o.epochs : saved.epochs;
-    config = validateRunConfig({ ...SEED_RECIPE, ...saved, epochs, runName: path.basename(path.resolve(o.resume)) });
+    // Only the length of the run and the split (which leaves the result alone) may change on
+    // resume; everything else is the run's own. A run from before --split was split equally.
+    const given = (option: string) => program.getOptionValueSource(option) === 'cli';
+    const epochs = given('epochs') ? o.epochs : saved.epochs;
+    const split = given('split') ? o.split : (saved.split ?? 'equal');
+    config = validateRunConfig({ ...SEED_RECIPE, ...saved, epochs, split, runName: path.basename(path.resolve(o.resume)) });
   } else {
-    config = recipeFromOptions(o, { allreduce: o.allreduce, hashEvery: o.hashEvery, maxNonFiniteSteps: o.maxNonfinite });
+    config = recipeFromOptions(o, { allreduce: o.allreduce, split: o.split, hashEvery: o.hashEvery, maxNonFiniteSteps: o.maxNonfinite });
   }
   return {
     config,

@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { Option } from 'commander';
-import { gradsyncProgram, runCli, setQuiet } from '@gradsync/core';
+import { GradsyncError, gradsyncProgram, runCli, setQuiet } from '@gradsync/core';
 import { backendRequests, nodeBackendHost } from '@gradsync/core/backend';
 import { intOption } from '@gradsync/core/config';
 import { ensureDashboardBuilt } from '../dashboard-server/index';
@@ -17,6 +16,15 @@ import { addRunOptions, coordinatorLog, launchOptionsFrom } from './run-options'
  * one-thread workers (measured on 2 cores: 585 against 467 img/s end to end, seed-cnn, batch 64):
  * the batch is not split and no gradient travels. wasm runs one thread a process, so two workers.
  */
+/** --worker-backend: one backend, or a comma-separated list, one per worker (the last for the rest). */
+function backendListOption(v: string): string[] {
+  const list = v.split(',').map((b) => b.trim());
+  const bad = list.find((b) => !(backendRequests as readonly string[]).includes(b));
+  if (bad !== undefined)
+    throw new GradsyncError('E_FLAG', `--worker-backend takes ${backendRequests.join(', ')} or a comma-separated list of them, got "${v}"`);
+  return list;
+}
+
 function defaultCpuWorkers(backend: string): number {
   const onednn = (backend === 'auto' || backend === 'onednn') && nodeBackendHost.loadOneDnn().ok;
   return onednn ? 1 : 2;
@@ -32,7 +40,12 @@ await runCli(async () => {
           'local worker processes (default: one per visible GPU; else one CPU worker on every core with the onednn backend, measured faster here than two workers of one thread each; 2 CPU workers without it)',
           intOption('--workers', 1),
         )
-        .addOption(new Option('--worker-backend <name>', 'backend for the workers').choices(backendRequests).default('auto'))
+        .option(
+          '--worker-backend <name>',
+          `backend for the workers (${backendRequests.join(', ')}); a comma-separated list gives worker i the i-th (the last for the rest), e.g. onednn,wasm for workers of different speeds`,
+          backendListOption,
+          ['auto'],
+        )
         .option('--threads <n>', 'CPU threads of each local worker for the onednn backend (default: cores / workers, at least 1)', intOption('--threads', 1))
         .option(
           '--quick',
@@ -48,7 +61,8 @@ await runCli(async () => {
   const o = program.opts();
   setQuiet(Boolean(o.quiet));
   const gpus = visibleGpus();
-  const workers: number = o.workers ?? (gpus > 0 ? gpus : defaultCpuWorkers(o.workerBackend));
+  const backends: string[] = o.workerBackend;
+  const workers: number = o.workers ?? (gpus > 0 ? gpus : backends.length > 1 ? backends.length : defaultCpuWorkers(backends[0]));
   if (o.join !== undefined) return joinCoordinator(program, { workers, gpus, log: coordinatorLog });
   refusePeerFlagsWithoutJoin(program);
   const launch = launchOptionsFrom(program, workers, coordinatorLog);
@@ -64,11 +78,11 @@ await runCli(async () => {
   const launched = await launchCoordinator(launch);
   if (page.ok) coordinatorLog('notice', `dashboard: ${launched.dashboardUrl}`);
   else coordinatorLog('warn', `no dashboard page: ${page.why}. Training goes on; its metrics are in ${launched.runDir}/metrics.jsonl`);
-  const plan = planLocalWorkers({ workers, gpus, workerUrl: launched.workerUrl, backend: o.workerBackend, threads: o.threads });
+  const plan = planLocalWorkers({ workers, gpus, workerUrl: launched.workerUrl, backend: backends, threads: o.threads });
   coordinatorLog(
     'info',
     `starting ${workers} local worker(s) (${gpus > 0 ? `${gpus} GPU(s) visible` : 'no GPU visible: CPU workers'}; ` +
-      `backend ${o.workerBackend}, ${plan.threads} CPU thread(s) each for onednn: ${plan.threadsWhy})`,
+      `backend ${backends.join(',')}, ${plan.threads} CPU thread(s) each for onednn: ${plan.threadsWhy})`,
   );
 
   const children: ChildProcess[] = [];

@@ -1,4 +1,4 @@
-import { type CifarSplit, IMAGE_BYTES, shardOfBatch } from '@gradsync/core/data';
+import { type CifarSplit, IMAGE_BYTES, shardsOfCounts } from '@gradsync/core/data';
 import type { EvalSummary, PreviewRecord } from '@gradsync/core/metrics';
 import { addEvalSums, evalSummary } from '@gradsync/core/train';
 import type { Member } from './member';
@@ -16,18 +16,20 @@ export function previewIndices(count: number): number[] {
 export type EvaluationResult = { ok: true; summary: EvalSummary; preview: Omit<PreviewRecord, 'kind' | 't' | 'epoch'> | null } | { ok: false; reason: string };
 
 /**
- * Sharded evaluation: each rank takes a contiguous range of the split and answers with sums,
- * which add up exactly; rank 0 also predicts the preview images of the validation split.
+ * Sharded evaluation: each rank takes a contiguous range of the split (`counts[rank]` images:
+ * the run's --split, so a slow worker does not hold the epoch's end back either) and answers
+ * with sums, which add up exactly; rank 0 also predicts the preview images of the validation split.
  */
 export async function evaluateSharded(
   replies: ReplyCollector,
   members: readonly Member[],
-  request: { evalId: number; split: 'validation' | 'test'; count: number; previewFrom: CifarSplit | null; deadlineMs: number },
+  request: { evalId: number; split: 'validation' | 'test'; count: number; counts: readonly number[]; previewFrom: CifarSplit | null; deadlineMs: number },
 ): Promise<EvaluationResult> {
   const previewIdx = request.previewFrom ? previewIndices(request.count) : [];
   const answers = replies.gather(['eval-done'], (m) => m.evalId === request.evalId, members, request.deadlineMs);
+  const shards = shardsOfCounts(request.count, request.counts);
   for (const w of members) {
-    const { start, end } = shardOfBatch(request.count, members.length, w.rank);
+    const { start, end } = shards[w.rank];
     w.send({ type: 'eval', evalId: request.evalId, split: request.split, start, end, preview: w.rank === 0 && previewIdx.length ? previewIdx : undefined });
   }
   const got: Gathered<WorkerMessageOf<'eval-done'>> = await answers;

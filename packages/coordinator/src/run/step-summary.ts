@@ -14,10 +14,15 @@ export interface StepSummary {
   applied: boolean;
 }
 
-/** `answers`: [rank, answer] pairs (a list: after a regroup a departed member's rank may repeat a survivor's). */
-export function summarizeStep(answers: readonly (readonly [number, StepDoneMsg])[]): StepSummary {
+/**
+ * `answers`: [rank, answer] pairs (a list: after a regroup a departed member's rank may repeat a
+ * survivor's). `assigned`: the samples each rank was given, by rank, when known: each worker's
+ * share of the batch is recorded from it.
+ */
+export function summarizeStep(answers: readonly (readonly [number, StepDoneMsg])[], assigned?: readonly number[]): StepSummary {
   const ranked = [...answers].sort((a, b) => a[0] - b[0]);
-  const workers = ranked.map(([rank, d]) => workerStepStats(rank, d));
+  const batch = assigned ? assigned.reduce((a, c) => a + c, 0) : 0;
+  const workers = ranked.map(([rank, d]) => workerStepStats(rank, d, batch > 0 && assigned?.[rank] !== undefined ? assigned[rank] / batch : undefined));
   const samples = workers.reduce((a, x) => a + x.count, 0);
   return {
     workers,

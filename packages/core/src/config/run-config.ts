@@ -7,6 +7,10 @@ import { SEED_PLATEAU, type PlateauConfig } from '../train/index';
 export const ALLREDUCE_CHOICES = ['auto', 'ring', 'star'] as const;
 export type AllReduceChoice = (typeof ALLREDUCE_CHOICES)[number];
 
+/** How each global batch is shared among the workers: evenly, or in proportion to each one's measured compute rate. */
+export const SPLIT_CHOICES = ['equal', 'speed'] as const;
+export type SplitChoice = (typeof SPLIT_CHOICES)[number];
+
 /** Every hyper-parameter of a run, named once; validated once; written to runs/<name>/config.json. */
 export interface RunConfig {
   runName: string;
@@ -25,6 +29,8 @@ export interface RunConfig {
   augment: AugmentConfig;
   plateau: PlateauConfig;
   allreduce: AllReduceChoice;
+  /** The split of each global batch among the workers; the batch itself, and so the trajectory, is the same either way. */
+  split: SplitChoice;
   /** Workers report a hash of their weights every this many steps (and at every epoch end). */
   hashEvery: number;
   /** Stop the run after this many steps in a row whose summed gradient held NaN or Inf. */
@@ -44,6 +50,7 @@ export const SEED_RECIPE: Omit<RunConfig, 'runName'> = {
   augment: SEED_AUGMENT,
   plateau: SEED_PLATEAU,
   allreduce: 'auto',
+  split: 'speed',
   hashEvery: 50,
   maxNonFiniteSteps: 5,
 };
@@ -74,6 +81,7 @@ export function validateRunConfig(c: RunConfig): RunConfig {
   if (!(c.plateau.factor > 0 && c.plateau.factor < 1)) fail('plateau factor', c.plateau.factor, 'in (0, 1)');
   int('plateau patience', c.plateau.patience, 1);
   if (!(ALLREDUCE_CHOICES as readonly string[]).includes(c.allreduce)) fail('allreduce', c.allreduce, ALLREDUCE_CHOICES.join(' | '));
+  if (!(SPLIT_CHOICES as readonly string[]).includes(c.split)) fail('split', c.split, SPLIT_CHOICES.join(' | '));
   int('hash interval', c.hashEvery, 1);
   int('max non-finite steps', c.maxNonFiniteSteps, 1);
   return c;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { epochPermutation, globalBatchIndices, shardOfBatch, stepsPerEpoch } from './sampler';
+import { epochPermutation, globalBatchIndices, shardOfBatch, shardsOfCounts, stepsPerEpoch } from './sampler';
 
 describe('epochPermutation', () => {
   it('is a permutation of 0..n-1', () => {
@@ -58,6 +58,26 @@ describe('shardOfBatch', () => {
 
   it('rejects a rank outside the world', () => {
     expect(() => shardOfBatch(10, 2, 2)).toThrow(/rank/);
+  });
+});
+
+describe('shardsOfCounts', () => {
+  it('cuts contiguous parts in rank order that cover the batch', () => {
+    expect(shardsOfCounts(64, [40, 0, 24])).toEqual([
+      { start: 0, end: 40 },
+      { start: 40, end: 40 },
+      { start: 40, end: 64 },
+    ]);
+  });
+
+  it('matches shardOfBatch for equal counts', () => {
+    const even = Array.from({ length: 3 }, (_, r) => shardOfBatch(64, 3, r));
+    expect(shardsOfCounts(64, [22, 21, 21])).toEqual(even);
+  });
+
+  it('refuses counts that do not add up to the batch', () => {
+    expect(() => shardsOfCounts(64, [32, 31])).toThrow(/add up to 63/);
+    expect(() => shardsOfCounts(64, [65, -1])).toThrow(/counts\[0\]/);
   });
 });
 

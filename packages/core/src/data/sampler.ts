@@ -1,7 +1,7 @@
 /**
  * The epoch sampler as pure functions: a seeded permutation per epoch (the same on every rank),
  * the global batches cut from it (the last partial batch is kept), and the split of one global
- * batch across ranks.
+ * batch across ranks (evenly, or by given counts).
  */
 import { GradsyncError } from '../errors/index';
 import { mixKeys, mulberry32 } from '../random/index';
@@ -60,6 +60,19 @@ export function shardOfBatch(batchSize: number, worldSize: number, rank: number)
   const extra = batchSize % worldSize;
   const start = rank * base + Math.min(rank, extra);
   return { start, end: start + base + (rank < extra ? 1 : 0) };
+}
+
+/**
+ * The parts [start, end) of a global batch that ranks 0..n-1 take when rank r takes `counts[r]`
+ * samples: contiguous, in rank order, covering the batch exactly (the counts must add up to it).
+ */
+export function shardsOfCounts(batchSize: number, counts: readonly number[]): { start: number; end: number }[] {
+  requireInteger('batchSize', batchSize, 0, Number.MAX_SAFE_INTEGER);
+  counts.forEach((c, r) => requireInteger(`counts[${r}]`, c, 0, batchSize));
+  const total = counts.reduce((a, c) => a + c, 0);
+  if (total !== batchSize) throw new GradsyncError('SAMPLER_BAD_ARGUMENT', `shard counts add up to ${total}, not to the batch of ${batchSize}`);
+  let start = 0;
+  return counts.map((c) => ({ start, end: (start += c) }));
 }
 
 function requireInteger(name: string, value: number, min: number, max: number): void {

@@ -37,8 +37,12 @@ export interface WorkerStepStats {
   loss: number;
   correct: number;
   count: number;
+  /** The fraction of the global batch this rank was given (--split; absent from older runs). */
+  share?: number;
   /** Forward + backward + packing the gradient. */
   computeMs: number;
+  /** The gradient alone, the part of computeMs that grows with the share (absent from older workers). */
+  gradientMs?: number;
   /** Inside the all-reduce, from sending the first byte to holding the sum. */
   allreduceMs: number;
   /** Idle: from reporting the previous step to receiving this one. */

@@ -74,7 +74,13 @@ export const StepDone = z.strictObject({
   loss: z.number().or(z.nan()),
   correct: count,
   count: count,
+  /** Gradient of this rank's share plus applying the summed update. */
   computeMs: ms,
+  /**
+   * The gradient alone (gather, augment, forward, backward): the part of computeMs that grows with
+   * the share, which the coordinator's speed split measures (optional: older workers omit it).
+   */
+  gradientMs: ms.optional(),
   allreduceMs: ms,
   waitMs: ms,
   /** False when the summed gradient held NaN or Inf: every rank skipped the update. */

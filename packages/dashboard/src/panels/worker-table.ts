@@ -1,6 +1,7 @@
 import { card, h, setText } from '../dom';
 import { formatAgo, formatBytes, formatNumber } from '../format';
 import type { WorkerView } from '../run-state';
+import type { Straggler } from '../straggler';
 
 /** A worker whose latest record is older than this while it is training is flagged as stale. */
 export const STALE_AFTER_MS = 30_000;
@@ -12,6 +13,7 @@ interface Row {
   status: HTMLElement;
   heartbeat: HTMLElement;
   ips: HTMLElement;
+  share: HTMLElement;
   cpu: HTMLElement;
   rss: HTMLElement;
   gpu: HTMLElement;
@@ -21,11 +23,15 @@ interface Row {
   splitLabel: HTMLElement;
 }
 
-/** One row per rank: identity, status, last heartbeat, img/s, CPU and memory, and where its step time goes. */
+/**
+ * One row per rank: identity, status, last heartbeat, img/s, its share of the global batch, CPU
+ * and memory, and where its step time goes; under the table, who held the latest step back.
+ */
 export class WorkerTable {
   readonly root: HTMLElement;
   private readonly tbody: HTMLTableSectionElement;
   private readonly empty: HTMLElement;
+  private readonly straggler: HTMLElement;
   private readonly rows = new Map<number, Row>();
 
   constructor() {
@@ -43,15 +49,29 @@ export class WorkerTable {
       ),
     );
     this.tbody = h('tbody');
-    const head = ['rank', 'host', 'backend · device', 'status', 'last heartbeat', 'img/s', 'CPU', 'RSS', 'GPU mem', 'step time (mean of last 20 steps)'];
+    const head = [
+      'rank',
+      'host',
+      'backend · device',
+      'status',
+      'last heartbeat',
+      'img/s',
+      'share',
+      'CPU',
+      'RSS',
+      'GPU mem',
+      'step time (mean of last 20 steps)',
+    ];
     const table = h('table', { class: 'workers', testId: 'worker-table' }, h('thead', {}, h('tr', {}, ...head.map((t) => h('th', { text: t })))), this.tbody);
     this.empty = h('p', { class: 'empty', text: 'No worker has joined yet.' });
-    c.body.append(table, this.empty);
+    this.straggler = h('p', { class: 'straggler', testId: 'straggler' });
+    c.body.append(table, this.empty, this.straggler);
     this.root = c.root;
   }
 
-  update(workers: WorkerView[], now: number, runEnded: boolean): void {
+  update(workers: WorkerView[], now: number, runEnded: boolean, straggler: Straggler | null = null): void {
     this.empty.hidden = workers.length > 0;
+    this.showStraggler(straggler, workers);
     const ranks = new Set(workers.map((w) => w.rank));
     for (const [rank, row] of this.rows) {
       if (!ranks.has(rank)) {
@@ -71,6 +91,8 @@ export class WorkerTable {
       setText(row.heartbeat, formatAgo(age));
       row.heartbeat.classList.toggle('stale', w.status !== 'gone' && !runEnded && age > STALE_AFTER_MS);
       setText(row.ips, formatNumber(w.imagesPerSec));
+      setText(row.share, w.share === null ? '—' : `${(100 * w.share).toFixed(w.share < 0.1 ? 1 : 0)}%`);
+      row.tr.classList.toggle('straggler', straggler?.rank === w.rank && !runEnded);
       // CPU as top shows it: 100% is one core busy.
       setText(row.cpu, w.usage ? `${Math.round(w.usage.cpuPercent)}%` : '—');
       setText(row.rss, formatBytes(w.usage?.rssBytes));
@@ -88,6 +110,19 @@ export class WorkerTable {
     }
   }
 
+  /** "Step 812 waited on rank 1 (wasm): ..." — live, from the latest step record. */
+  private showStraggler(s: Straggler | null, workers: readonly WorkerView[]): void {
+    this.straggler.hidden = s === null;
+    if (!s) return;
+    const backend = workers.find((w) => w.rank === s.rank)?.backend;
+    const share = s.share === null ? '' : `, share ${(100 * s.share).toFixed(0)}% of the batch`;
+    setText(
+      this.straggler,
+      `Step ${s.step} waited on rank ${s.rank}${backend ? ` (${backend})` : ''}: its gradient took ${s.computeMs.toFixed(0)} ms against ` +
+        `${s.othersMs.toFixed(0)} ms for the next slowest, holding the others ${s.heldMs.toFixed(0)} ms${share}; it waited ${s.waitMs.toFixed(0)} ms between steps.`,
+    );
+  }
+
   private addRow(rank: number): Row {
     const cell = () => h('td');
     const host = cell();
@@ -95,6 +130,7 @@ export class WorkerTable {
     const status = h('span', { class: 'pill' });
     const heartbeat = cell();
     const ips = h('td', { class: 'num' });
+    const share = h('td', { class: 'num', attrs: { 'data-col': 'share' } });
     const cpu = h('td', { class: 'num', attrs: { 'data-col': 'cpu' } });
     const rss = h('td', { class: 'num', attrs: { 'data-col': 'rss' } });
     const gpu = h('td', { class: 'num', attrs: { 'data-col': 'gpu' } });
@@ -111,6 +147,7 @@ export class WorkerTable {
       h('td', {}, status),
       heartbeat,
       ips,
+      share,
       cpu,
       rss,
       gpu,
@@ -120,7 +157,7 @@ export class WorkerTable {
     const after = [...this.rows.keys()].filter((r) => r > rank).sort((a, b) => a - b)[0];
     if (after === undefined) this.tbody.append(tr);
     else this.tbody.insertBefore(tr, this.rows.get(after)!.tr);
-    const row = { tr, host, device, status, heartbeat, ips, cpu, rss, gpu, compute, allreduce, wait, splitLabel };
+    const row = { tr, host, device, status, heartbeat, ips, share, cpu, rss, gpu, compute, allreduce, wait, splitLabel };
     this.rows.set(rank, row);
     return row;
   }

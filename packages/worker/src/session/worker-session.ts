@@ -140,7 +140,8 @@ export class WorkerSession {
 
   private onWelcome(m: Msg<'welcome'>): void {
     expectPhase(this.phase, ['connecting'], 'welcome');
-    const config = validateRunConfig(m.config as unknown as RunConfig);
+    // Coordinators from before --split send none: they split every batch equally.
+    const config = validateRunConfig({ split: 'equal', ...m.config } as unknown as RunConfig);
     const replica = new Replica(buildModel(config.model, config.seed, config.init));
     this.phase = { name: 'receiving-data', run: { runId: m.runId, config, replica, appliedStep: -1 }, receiver: new DatasetReceiver(m.dataset) };
     this.opts.log(`joined run ${m.runId} as rank ${m.rank}; receiving ${m.dataset.trainCount + m.dataset.testCount} images`);
@@ -240,6 +241,7 @@ export class WorkerSession {
       correct: out.correct,
       count: out.count,
       computeMs: t1 - t0 + (performance.now() - t2),
+      gradientMs: t1 - t0,
       allreduceMs: t2 - t1,
       waitMs,
       applied,
