@@ -3,6 +3,9 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { noteSkip } from '@gradsync/test-skips';
 import { JsonlWriter, readJsonl } from '../metrics/jsonl';
+import { EpochsCsvWriter } from '../metrics/epochs-csv';
+import { RunMetricsFiles } from '../metrics/run-metrics-files';
+import { TensorBoardWriter } from '../metrics/tensorboard-writer';
 import { writeDirAtomically } from '../model/io';
 import { fillUp, mountTmpfs } from '../test-support/tmpfs';
 import { WriteFailure, writeFileNamed } from './write-failure';
@@ -58,5 +61,50 @@ describe.skipIf(!fs.ok)('on a full disk (a real tmpfs)', () => {
     expect((err as Error).message).toBe(`cannot write ${path.join(target, 'state.bin')}: no space left on device (ENOSPC)`);
     expect(existsSync(target)).toBe(false);
     expect(readdirSync(path.join(dir, 'checkpoints'))).toEqual([]);
+  });
+
+  it('RunMetricsFiles: whichever of metrics.jsonl, epochs.csv or the TensorBoard file runs out of room is named', () => {
+    fillUp(dir, 16 * 1024);
+    const runDir = path.join(dir, 'run');
+    const files = new RunMetricsFiles(runDir);
+    let err: unknown = null;
+    try {
+      for (let step = 0; step < 2000; step++) {
+        files.append({ kind: 'step', t: step, step, epoch: 0, loss: 1, accuracy: 0.5, samples: 64, lr: 1e-3, imagesPerSec: 100, workers: [] });
+        files.append({ kind: 'message', t: step, level: 'info', text: 'x'.repeat(200) });
+      }
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(WriteFailure);
+    expect((err as WriteFailure).diskFull).toBe(true);
+    expect((err as WriteFailure).file.startsWith(`${runDir}/`)).toBe(true);
+    expect(readdirSync(runDir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(readJsonl(path.join(runDir, 'metrics.jsonl')).badLines).toEqual([]);
+  });
+
+  it('the TensorBoard writer and epochs.csv name their files too, and leave nothing half-written', () => {
+    fillUp(dir, 0);
+    const tbDir = path.join(dir, 'tb-full');
+    const tb = (() => {
+      try {
+        return new TensorBoardWriter(tbDir);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(tb).toBeInstanceOf(WriteFailure);
+    expect((tb as WriteFailure).file.startsWith(`${tbDir}/events.out.tfevents.`)).toBe(true);
+    const csv = path.join(dir, 'epochs.csv');
+    const failed = (() => {
+      try {
+        return new EpochsCsvWriter(csv, [{ kind: 'message', t: 1, level: 'info', text: 'x'.repeat(64 * 1024) }]);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(failed).toBeInstanceOf(WriteFailure);
+    expect((failed as WriteFailure).message).toBe(`cannot write ${csv}: no space left on device (ENOSPC)`);
+    expect(existsSync(`${csv}.tmp`)).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { asWriteFailure } from '../errors/write-failure';
 import path from 'node:path';
 import type { EpochRecord, MetricRecord } from './records';
 
@@ -84,9 +85,15 @@ export class EpochsCsvWriter {
     if (record.kind === 'epoch' || this.records.length === 1) this.write();
   }
 
+  /** Written beside and renamed: epochs.csv is always whole. Throws a WriteFailure naming it. */
   private write(): void {
     const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, formatEpochCsv(epochCsvRows(this.records)));
-    renameSync(tmp, this.file);
+    try {
+      writeFileSync(tmp, formatEpochCsv(epochCsvRows(this.records)));
+      renameSync(tmp, this.file);
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      throw asWriteFailure(err, this.file);
+    }
   }
 }

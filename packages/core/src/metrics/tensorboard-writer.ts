@@ -1,4 +1,5 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, statSync, truncateSync } from 'node:fs';
+import { asWriteFailure } from '../errors/write-failure';
 import os from 'node:os';
 import path from 'node:path';
 import type { MetricRecord } from './records';
@@ -33,7 +34,21 @@ export class TensorBoardWriter {
     this.write(point);
   }
 
+  /** Throws a WriteFailure naming the file; a record the disk had room for only part of is cut off again. */
   private write(event: TfEvent): void {
-    appendFileSync(this.file, frameRecord(encodeEvent(event)));
+    let size: number | null = null;
+    try {
+      size = statSync(this.file, { throwIfNoEntry: false })?.size ?? 0;
+      appendFileSync(this.file, frameRecord(encodeEvent(event)));
+    } catch (err) {
+      if (size != null) {
+        try {
+          truncateSync(this.file, size);
+        } catch {
+          /* TensorBoard's reader stops at a torn last record; nothing after it is lost */
+        }
+      }
+      throw asWriteFailure(err, this.file);
+    }
   }
 }
