@@ -86,7 +86,7 @@ describe('pnpm start --quick without access to the CIFAR-10 host', () => {
       const out = run.output();
       expect(out).toContain(`cannot download CIFAR-10 from ${unreachableUrl}`);
       expect(out).toMatch(/The quick run goes on with synthetic images instead .*set GRADSYNC_CIFAR10_URL to a mirror/);
-      expect(out).toMatch(/quick run quick-\d{8}-\d{6}: 2 workers, 2 epochs on 256 synthetic training images/);
+      expect(out).toMatch(/quick run quick-\d{8}-\d{6}: 2 workers, 2 epochs on 256 synthetic training images, BatchNorm momentum 0\.9/);
       expect(readdirSync(syntheticDir()).sort()).toEqual([
         'batches.meta.txt',
         'data_batch_1.bin',
@@ -100,7 +100,7 @@ describe('pnpm start --quick without access to the CIFAR-10 host', () => {
       firstRunDir = onlyRun(runsDir);
       expect(path.basename(firstRunDir)).toMatch(/^quick-\d{8}-\d{6}$/);
       const config = JSON.parse(readFileSync(path.join(firstRunDir, 'config.json'), 'utf8')) as Record<string, unknown>;
-      expect(config).toMatchObject({ model: 'tiny-cnn', epochs: 2, limitTrain: 256, validationCount: 'auto' });
+      expect(config).toMatchObject({ model: 'tiny-cnn', epochs: 2, limitTrain: 256, validationCount: 'auto', bnMomentum: 0.9 });
       const records = readMetrics(firstRunDir);
       const runRecord = records.find((r): r is RunRecord => r.kind === 'run')!;
       // 'auto' holds out 10% of the 11,000 synthetic training images.

@@ -16,6 +16,10 @@ export function quickRunPreset(now = new Date()): Record<string, unknown> {
     workers: 2,
     epochs: 3,
     limitTrain: 10_000,
+    // PyTorch's BatchNorm momentum: with the tutorial's 0.99 the moving statistics still trail the
+    // weights after a quick run's 470 steps (measured, 2 workers: validation 14%, 16%, 40% after
+    // epochs 1-3, against 38%, 44%, 47% with 0.9).
+    bnMomentum: 0.9,
     runName: defaultRunName('quick', now),
   };
 }

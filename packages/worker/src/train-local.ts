@@ -62,7 +62,7 @@ export async function trainLocally(
   }
   options.log(`training ${config.model} on ${train.count} images (${validation.count} for validation, ${data.test.count} test), ${steps} steps/epoch`);
 
-  const replica = new Replica(buildModel(config.model, config.seed, config.init));
+  const replica = new Replica(buildModel(config.model, config.seed, config.init, config.bnMomentum));
   let plateau = createPlateauState(config.lr);
   const progress = new EpochProgress();
   const usage = new ProcessUsageSampler();

@@ -71,7 +71,7 @@ await runCli(async () => {
     launch.dataDir = quick.dataDir;
     coordinatorLog(
       'notice',
-      `quick run ${launch.config.runName}: ${workers} workers, ${launch.config.epochs} epochs on ${(launch.config.limitTrain ?? 0).toLocaleString('en-US')} ${quick.synthetic ? 'synthetic' : 'CIFAR-10'} training images (the full recipe: \`pnpm start\` without --quick)`,
+      `quick run ${launch.config.runName}: ${workers} workers, ${launch.config.epochs} epochs on ${(launch.config.limitTrain ?? 0).toLocaleString('en-US')} ${quick.synthetic ? 'synthetic' : 'CIFAR-10'} training images, BatchNorm momentum ${launch.config.bnMomentum} (the full recipe: \`pnpm start\` without --quick)`,
     );
   }
   const page = await ensureDashboardBuilt((line) => coordinatorLog('info', line));

@@ -19,7 +19,7 @@ export class RunArchive {
     private readonly classNames: string[],
     resume: Checkpoint | null,
   ) {
-    this.replica = new Replica(buildModel(config.model, config.seed, config.init));
+    this.replica = new Replica(buildModel(config.model, config.seed, config.init, config.bnMomentum));
     if (resume) this.replica.setState(resume.state);
   }
 

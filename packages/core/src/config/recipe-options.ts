@@ -28,6 +28,12 @@ export function addRecipeOptions(program: Command): Command {
         .default(SEED_RECIPE.init),
     )
     .option('--no-augment', 'turn off random flip and zoom')
+    .option(
+      '--bn-momentum <x>',
+      "BatchNorm moving-average momentum in Keras' convention: 0.99 (the tutorial's, Keras' default) or e.g. 0.9 (PyTorch's default momentum 0.1)",
+      positiveNumberOption('--bn-momentum'),
+      SEED_RECIPE.bnMomentum,
+    )
     .option('--run-name <name>', 'folder under --runs-dir for config, metrics, checkpoints and the model')
     .option('--runs-dir <dir>', 'where runs are written', 'runs');
 }
@@ -45,6 +51,7 @@ export function recipeFromOptions(o: Record<string, unknown>, extra: Partial<Run
     seed: o.seed as number,
     validationCount: o.validation as RunConfig['validationCount'],
     limitTrain: (o.limitTrain as number | undefined) ?? null,
+    bnMomentum: o.bnMomentum as number,
     augment: o.augment === false ? { flip: false, zoomRange: 0 } : SEED_RECIPE.augment,
     ...extra,
   });

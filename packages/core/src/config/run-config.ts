@@ -27,6 +27,12 @@ export interface RunConfig {
   /** Train on only the first N training images (after the validation split); null = all. */
   limitTrain: number | null;
   augment: AugmentConfig;
+  /**
+   * BatchNorm's moving-average momentum, Keras' convention: 0.99 is the tutorial's (Keras'
+   * default); PyTorch's default momentum 0.1 is 0.9 here, and its moving statistics catch up with
+   * the weights in ten times fewer steps.
+   */
+  bnMomentum: number;
   plateau: PlateauConfig;
   allreduce: AllReduceChoice;
   /** The split of each global batch among the workers; the batch itself, and so the trajectory, is the same either way. */
@@ -48,6 +54,7 @@ export const SEED_RECIPE: Omit<RunConfig, 'runName'> = {
   validationCount: 'auto',
   limitTrain: null,
   augment: SEED_AUGMENT,
+  bnMomentum: 0.99,
   plateau: SEED_PLATEAU,
   allreduce: 'auto',
   split: 'speed',
@@ -78,6 +85,7 @@ export function validateRunConfig(c: RunConfig): RunConfig {
   if (c.validationCount !== 'auto') int('validation count', c.validationCount, 0);
   if (c.limitTrain !== null) int('limit-train', c.limitTrain, 1);
   if (!(c.augment.zoomRange >= 0 && c.augment.zoomRange < 1)) fail('zoom range', c.augment.zoomRange, 'in [0, 1)');
+  if (typeof c.bnMomentum !== 'number' || !(c.bnMomentum > 0 && c.bnMomentum < 1)) fail('BatchNorm momentum', c.bnMomentum, 'in (0, 1)');
   if (!(c.plateau.factor > 0 && c.plateau.factor < 1)) fail('plateau factor', c.plateau.factor, 'in (0, 1)');
   int('plateau patience', c.plateau.patience, 1);
   if (!(ALLREDUCE_CHOICES as readonly string[]).includes(c.allreduce)) fail('allreduce', c.allreduce, ALLREDUCE_CHOICES.join(' | '));

@@ -41,23 +41,26 @@ function layerInit(scheme: InitScheme, seed: number, layer: number, fanIn: numbe
   };
 }
 
+/** Keras' BatchNormalization momentum (the tutorial's): moving statistics keep 99% of their value each step. */
+export const KERAS_BN_MOMENTUM = 0.99;
+
 /**
  * The tutorial's network exactly (Keras defaults: valid padding, glorot_uniform kernels,
  * BatchNormalization momentum 0.99 / epsilon 1e-3). Inputs are RGB scaled to [0, 1];
  * the last layer gives logits.
  */
-function seedCnn(seed: number, init: InitScheme): tfl.Sequential {
+function seedCnn(seed: number, init: InitScheme, bnMomentum: number): tfl.Sequential {
   const at = (layer: number, fanIn: number) => layerInit(init, seed, layer, fanIn);
   return tfl.sequential({
     name: 'seed_cnn',
     layers: [
       conv2d({ inputShape: [...IMAGE_SHAPE], filters: 32, kernelSize: 3, activation: 'relu', ...at(1, 3 * 3 * 3) }),
-      batchNormalization(),
+      batchNormalization({ momentum: bnMomentum }),
       conv2d({ filters: 32, kernelSize: 3, activation: 'relu', ...at(2, 3 * 3 * 32) }),
       tfl.layers.maxPooling2d({ poolSize: 2 }),
       dropout({ rate: 0.25 }),
       conv2d({ filters: 64, kernelSize: 3, activation: 'relu', ...at(3, 3 * 3 * 32) }),
-      batchNormalization(),
+      batchNormalization({ momentum: bnMomentum }),
       conv2d({ filters: 64, kernelSize: 3, activation: 'relu', ...at(4, 3 * 3 * 64) }),
       tfl.layers.maxPooling2d({ poolSize: 2 }),
       dropout({ rate: 0.25 }),
@@ -90,13 +93,14 @@ function linear(seed: number, init: InitScheme): tfl.Sequential {
   });
 }
 
-export function buildModel(name: string, seed: number, init: InitScheme = 'pytorch'): tfl.LayersModel {
+/** `bnMomentum` in Keras' convention (PyTorch's momentum m is Keras' 1 − m): only seed-cnn has BatchNorm. */
+export function buildModel(name: string, seed: number, init: InitScheme = 'pytorch', bnMomentum = KERAS_BN_MOMENTUM): tfl.LayersModel {
   if (!(INIT_SCHEMES as readonly string[]).includes(init)) {
     throw new GradsyncError('E_MODEL', `unknown initialization "${init}"; choose one of ${INIT_SCHEMES.join(', ')}`);
   }
   switch (name) {
     case 'seed-cnn':
-      return seedCnn(seed, init);
+      return seedCnn(seed, init, bnMomentum);
     case 'tiny-cnn':
       return tinyCnn(seed, init);
     case 'linear':
