@@ -1,3 +1,4 @@
+import { appendFileSync, statSync, truncateSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { GradsyncError } from './gradsync-error';
 
@@ -31,6 +32,27 @@ export async function writeFileNamed(file: string, data: string | Uint8Array): P
   try {
     await writeFile(file, data);
   } catch (err) {
+    throw asWriteFailure(err, file);
+  }
+}
+
+/**
+ * Appends `data` to `file` whole or not at all: on failure (a full disk) the file is cut back to
+ * its old size, so no reader meets a torn last record, and the error is a WriteFailure naming it.
+ */
+export function appendWhole(file: string, data: string | Uint8Array): void {
+  let size: number | null = null;
+  try {
+    size = statSync(file, { throwIfNoEntry: false })?.size ?? 0;
+    appendFileSync(file, data);
+  } catch (err) {
+    if (size !== null) {
+      try {
+        truncateSync(file, size);
+      } catch {
+        /* the file cannot even be cut back; readers (readJsonl, TensorBoard) stop at a torn last record */
+      }
+    }
     throw asWriteFailure(err, file);
   }
 }

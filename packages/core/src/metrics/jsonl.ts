@@ -1,6 +1,6 @@
-import { appendFileSync, mkdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { asWriteFailure } from '../errors/write-failure';
+import { appendWhole } from '../errors/write-failure';
 import type { MetricRecord } from './records';
 
 /** Appends one JSON object per line; synchronous so a crash never leaves half a record behind a buffer. */
@@ -11,20 +11,11 @@ export class JsonlWriter {
 
   /** Throws a WriteFailure naming the file; a line the disk had room for only part of is cut off again. */
   append(record: MetricRecord): void {
-    let size: number | null = null;
-    try {
-      size = statSync(this.file, { throwIfNoEntry: false })?.size ?? 0;
-      appendFileSync(this.file, `${JSON.stringify(record)}\n`);
-    } catch (err) {
-      if (size != null) {
-        try {
-          truncateSync(this.file, size);
-        } catch {
-          /* the read-back (readJsonl) still skips a torn last line */
-        }
-      }
-      throw asWriteFailure(err, this.file);
-    }
+    appendWhole(
+      this.file,
+      `${JSON.stringify(record)}
+`,
+    );
   }
 }
 

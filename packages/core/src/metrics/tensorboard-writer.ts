@@ -1,5 +1,5 @@
-import { appendFileSync, mkdirSync, statSync, truncateSync } from 'node:fs';
-import { asWriteFailure } from '../errors/write-failure';
+import { mkdirSync } from 'node:fs';
+import { appendWhole } from '../errors/write-failure';
 import os from 'node:os';
 import path from 'node:path';
 import type { MetricRecord } from './records';
@@ -36,19 +36,6 @@ export class TensorBoardWriter {
 
   /** Throws a WriteFailure naming the file; a record the disk had room for only part of is cut off again. */
   private write(event: TfEvent): void {
-    let size: number | null = null;
-    try {
-      size = statSync(this.file, { throwIfNoEntry: false })?.size ?? 0;
-      appendFileSync(this.file, frameRecord(encodeEvent(event)));
-    } catch (err) {
-      if (size != null) {
-        try {
-          truncateSync(this.file, size);
-        } catch {
-          /* TensorBoard's reader stops at a torn last record; nothing after it is lost */
-        }
-      }
-      throw asWriteFailure(err, this.file);
-    }
+    appendWhole(this.file, frameRecord(encodeEvent(event)));
   }
 }
