@@ -11,11 +11,7 @@ export class JsonlWriter {
 
   /** Throws a WriteFailure naming the file; a line the disk had room for only part of is cut off again. */
   append(record: MetricRecord): void {
-    appendWhole(
-      this.file,
-      `${JSON.stringify(record)}
-`,
-    );
+    appendWhole(this.file, `${JSON.stringify(record)}\n`);
   }
 }
 
