@@ -24,6 +24,8 @@ export interface LaunchOptions {
   maxWorkers?: number;
   /** A worker silent this long (no pong) is declared gone (default 10 s). */
   heartbeatTimeoutMs?: number;
+  /** --browser-workers: a dashboard viewer may start a worker in the page (same-origin WebSocket, the run's token). */
+  browserWorkers?: boolean;
   runsDir: string;
   dataDir?: string;
   cacheDir?: string;
@@ -136,6 +138,7 @@ export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoord
     otherUpgradePaths: [WORKER_PATH],
     viewer: viewerToken === undefined ? undefined : { token: viewerToken, secure: Boolean(o.tls) },
     onRefused: (address, why) => viewers.refused(`${address} (${why})`),
+    join: o.browserWorkers ? { workerPath: WORKER_PATH, token: o.token } : undefined,
   });
   const hub = new WorkerHub(
     server,
@@ -145,6 +148,7 @@ export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoord
       maxPayload: RunCoordinator.maxPayloadFor(coordinator.bufferFloats),
       heartbeatTimeoutMs: o.heartbeatTimeoutMs ?? 10_000,
       stepAllowanceMs: () => coordinator.heartbeatAllowanceMs(),
+      browserWorkers: Boolean(o.browserWorkers),
     },
   );
   let port: number;

@@ -11,6 +11,8 @@ import {
   type WorkerMessage,
 } from '@gradsync/core/protocol';
 
+import { browserOriginRefusal } from './browser-origin';
+
 export const WORKER_PATH = '/worker';
 
 /** A connection that has not said a valid hello within this long is closed (1008). */
@@ -157,6 +159,8 @@ export class WorkerHub {
       heartbeatTimeoutMs?: number;
       /** Extra silence allowed while a worker may be inside one long synchronous step. */
       stepAllowanceMs?: () => number;
+      /** --browser-workers: a page on the coordinator's own origin may connect (browser-origin.ts). */
+      browserWorkers?: boolean;
     },
   ) {
     this.refusals = new RefusalLog(events.log);
@@ -188,6 +192,12 @@ export class WorkerHub {
       const url = new URL(req.url ?? '/', 'http://x');
       if (url.pathname !== WORKER_PATH) return; // another endpoint (the dashboard feed) owns it
       socket.on('error', () => {}); // a reset during the handshake must not be an uncaught error
+      const refusal = browserOriginRefusal(req.headers.origin, req.headers.host, Boolean(this.options.browserWorkers));
+      if (refusal !== null) {
+        this.refusals.refused('browser origin', `refused a worker connection from a web page (${req.socket.remoteAddress}): ${refusal}`);
+        socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n${refusal}\n`);
+        return;
+      }
       this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req));
     });
   }

@@ -2,6 +2,8 @@ import type { MetricRecord } from '@gradsync/core/metrics';
 import { h } from './dom';
 import { connectFeed, feedUrl, type FeedStatus } from './feed-client';
 import { FrameScheduler } from './frame-scheduler';
+import { fetchJoinOffer } from './join/join-offer';
+import { JoinPanel } from './join/join-panel';
 import { ChartsPanel } from './panels/charts-panel';
 import { ConfigPanel } from './panels/config-panel';
 import { ConfusionPanel } from './panels/confusion-panel';
@@ -30,6 +32,11 @@ export function startLiveView(): void {
       header.root,
       h('main', { class: 'grid' }, progress.root, charts.root, workers.root, confusion.root, preview.root, config.root, status.root),
     );
+
+  // Shown only when the coordinator takes browser workers (--browser-workers), beside the worker table.
+  void fetchJoinOffer().then((offer) => {
+    if (offer.allowed) workers.root.after(new JoinPanel(offer).root);
+  });
 
   let tick = false;
   let connection: FeedStatus = 'connecting';

@@ -52,6 +52,7 @@ export function addRunOptions(program: Command): Command {
     .addOption(allowOption('workers and dashboards'))
     .option('--min-workers <n>', 'pause training (not fail) while fewer workers remain', intOption('--min-workers', 1), 1)
     .option('--max-workers <n>', 'refuse workers beyond this many', intOption('--max-workers', 1), 1024)
+    .option('--browser-workers', 'let a browser tab join as a worker: the dashboard shows "Join this run" (to whoever may view it, with the run\'s --token)')
     .option('--heartbeat-timeout <s>', 'declare a silent worker gone after this many seconds', positiveNumberOption('--heartbeat-timeout'), 10)
     .option(QUIET_FLAGS, QUIET_HELP)
     .option(
@@ -90,6 +91,7 @@ export function launchOptionsFrom(
     minWorkers: o.minWorkers,
     maxWorkers: o.maxWorkers,
     heartbeatTimeoutMs: o.heartbeatTimeout * 1000,
+    browserWorkers: Boolean(o.browserWorkers),
     runsDir: o.runsDir,
     dataDir: o.dataDir,
     cacheDir: o.cacheDir,

@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import type { JoinOffer } from '@gradsync/core/protocol';
 import type { Duplex } from 'node:stream';
 import { FeedSocket } from './feed-socket';
 import type { MetricsFeed } from './metrics-feed';
@@ -11,6 +12,8 @@ import { checkViewer } from './viewer-auth';
 export const FEED_PATH = '/feed';
 /** The history as one JSON array. */
 export const RECORDS_PATH = '/api/records';
+/** Whether the page may start a browser-tab worker ({@link JoinOffer}). */
+export const JOIN_PATH = '/api/join';
 /** Which view the page should show: {"view":"live"} here, {"view":"compare"} for a runs folder. */
 export const VIEW_PATH = '/api/view';
 
@@ -23,6 +26,8 @@ export interface AttachOptions extends AccessOptions {
    * 404 instead of hanging.
    */
   otherUpgradePaths?: string[];
+  /** --browser-workers: the worker endpoint a viewer's page may join through, and the run's token. */
+  join?: { workerPath: string; token?: string };
 }
 
 /**
@@ -60,12 +65,22 @@ export class DashboardRoutes {
       if (!isReadOnly(req)) return methodNotAllowed(res);
       return sendJson(req, res, { view: 'live' });
     }
+    if (pathname === JOIN_PATH) {
+      if (!isReadOnly(req)) return methodNotAllowed(res);
+      return sendJson(req, res, this.joinOffer());
+    }
     if (pathname === FEED_PATH) {
       res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket' });
       res.end(`${FEED_PATH} is a WebSocket endpoint\n`);
       return true;
     }
     return servePage(req, res, this.distDir, pathname);
+  }
+
+  private joinOffer(): JoinOffer {
+    const join = this.options.join;
+    if (!join) return { allowed: false, why: 'this coordinator does not take browser workers (start it with --browser-workers)' };
+    return { allowed: true, workerPath: join.workerPath, ...(join.token === undefined ? {} : { token: join.token }) };
   }
 
   handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean {

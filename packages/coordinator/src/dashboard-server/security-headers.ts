@@ -6,7 +6,8 @@
  */
 export const PAGE_CSP = [
   "default-src 'none'",
-  "script-src 'self'",
+  // wasm-unsafe-eval: a tab worker compiles TensorFlow.js's wasm backend (WebAssembly only, no eval of JS).
+  "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self'",
   "img-src 'self' data:",
   "connect-src 'self'",

@@ -5,7 +5,7 @@
  * sender's buffer only when it is delivered, as a socket that holds the buffer by reference does.
  */
 import { mulberry32 } from '../random/index';
-import { GradsyncError } from '../errors/index';
+import { GradsyncError } from '../errors/gradsync-error';
 import { RingOperation, type SegmentTransfer } from './ring-operation';
 import { StarReductionHub } from './star-hub';
 

@@ -7,7 +7,7 @@
  * one from a later rank waits (by reference, unmodified) until the ranks before it are in.
  */
 import { ProtocolError } from '../protocol/codec';
-import { GradsyncError } from '../errors/index';
+import { GradsyncError } from '../errors/gradsync-error';
 import { checkWorld } from './ring-schedule';
 import { addInto } from './sum';
 

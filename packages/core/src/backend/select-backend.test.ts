@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import path from 'node:path';
-import { GradsyncError } from '@gradsync/core/errors';
+import { GradsyncError } from '../errors/gradsync-error';
 import type { BackendHost } from './backend-host';
 import { selectBackend } from './select-backend';
 import { loadOneDnnBinding, ONEDNN_REBUILD } from '@gradsync/backend-onednn';

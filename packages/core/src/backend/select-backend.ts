@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { GradsyncError } from '@gradsync/core/errors';
+import { GradsyncError } from '../errors/gradsync-error';
 import { nodeBackendHost } from './backend-host';
 import type { BackendHost } from './backend-host';
 import { autoOrder, BackendUnavailable, candidateFor, gpuBackendIds, WEBGPU_REQUIREMENTS } from './backend-candidates';

@@ -1,6 +1,6 @@
 /** Which remote addresses may connect (--allow / GRADSYNC_ALLOW), on Node's net.BlockList. */
 import { BlockList, isIP } from 'node:net';
-import { GradsyncError } from '../errors/index';
+import { GradsyncError } from '../errors/gradsync-error';
 
 export interface AllowList {
   /** True for an address inside one of the ranges, and always for loopback (this machine). */

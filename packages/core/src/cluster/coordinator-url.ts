@@ -1,4 +1,4 @@
-import { GradsyncError } from '../errors/index';
+import { GradsyncError } from '../errors/gradsync-error';
 
 /** ws://HOST:PORT (the scheme may be left out; the path defaults to /worker). */
 export function parseCoordinatorUrl(raw: string, source = '--coordinator'): URL {

@@ -5,7 +5,7 @@
  * that one entry; it never indexes all GPUs of the machine, and a launcher passes the scheduler's
  * list unchanged to its children. When it is not set, --gpu N is physical GPU N.
  */
-import { GradsyncError } from '../errors/index';
+import { GradsyncError } from '../errors/gradsync-error';
 
 /** The entries of CUDA_VISIBLE_DEVICES; undefined when unset (all GPUs visible). */
 export function cudaVisibleList(value: string | undefined): string[] | undefined {

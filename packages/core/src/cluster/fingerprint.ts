@@ -1,6 +1,6 @@
 /** SHA-256 certificate fingerprints: how a self-signed certificate is pinned instead of trusted blindly. */
 import { X509Certificate } from 'node:crypto';
-import { GradsyncError } from '../errors/index';
+import { GradsyncError } from '../errors/gradsync-error';
 
 /** Lower-case hex without separators: the one form fingerprints are compared in. */
 export function normalizeFingerprint(text: string): string {

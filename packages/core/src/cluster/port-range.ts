@@ -1,5 +1,5 @@
 /** Ports for ring links: one port or a range, and listening on the first free one in it. */
-import { GradsyncError } from '../errors/index';
+import { GradsyncError } from '../errors/gradsync-error';
 
 export interface PortRange {
   first: number;

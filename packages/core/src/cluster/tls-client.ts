@@ -6,7 +6,7 @@
 import type net from 'node:net';
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
-import { GradsyncError } from '../errors/index';
+import { GradsyncError } from '../errors/gradsync-error';
 import { normalizeFingerprint, showFingerprint } from './fingerprint';
 
 export interface ServerCheck {

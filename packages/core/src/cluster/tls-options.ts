@@ -3,7 +3,7 @@
  * (coordinator, `pnpm dashboard`) and the worker side (how it checks the coordinator).
  */
 import { type Command, Option } from 'commander';
-import { GradsyncError } from '../errors/index';
+import { GradsyncError } from '../errors/gradsync-error';
 import { stringFrom } from './cluster-options';
 import { parseFingerprint } from './fingerprint';
 import type { ServerCheck } from './tls-client';

@@ -1,8 +1,8 @@
 import { SEED_AUGMENT, type AugmentConfig } from '../augment/index';
 import type { ValidationCount } from '../data/validation-split';
-import { GradsyncError } from '../errors/index';
-import { INIT_SCHEMES, type InitScheme, MODEL_NAMES, type ModelName } from '../model/index';
-import { SEED_PLATEAU, type PlateauConfig } from '../train/index';
+import { GradsyncError } from '../errors/gradsync-error';
+import { INIT_SCHEMES, type InitScheme, MODEL_NAMES, type ModelName } from '../model/zoo';
+import { SEED_PLATEAU, type PlateauConfig } from '../train/plateau';
 
 export const ALLREDUCE_CHOICES = ['auto', 'ring', 'star'] as const;
 export type AllReduceChoice = (typeof ALLREDUCE_CHOICES)[number];

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { GradsyncError } from '../errors/index';
+import { GradsyncError } from '../errors/gradsync-error';
 
 /** Help text of `--threads` on the programs that choose a backend. */
 export const THREADS_HELP = 'CPU threads for the onednn backend (default: all cores; pnpm start gives each local worker cores / workers)';

@@ -2,7 +2,7 @@
  * The CIFAR-10 binary record format: 1 label byte, then 1024 R, 1024 G, 1024 B bytes
  * (32x32 row-major, CHW). Parsing converts to HWC; encoding converts back.
  */
-import { GradsyncError } from '../errors/index';
+import { GradsyncError } from '../errors/gradsync-error';
 import { IMAGE_BYTES, IMAGE_CHANNELS, NUM_CLASSES, PIXELS_PER_IMAGE, RECORD_BYTES, type CifarSplit } from './types';
 
 /** Parses a buffer of whole records into a split (CHW → HWC). `fileName` names the source in errors. */

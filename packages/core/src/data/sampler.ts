@@ -3,7 +3,7 @@
  * the global batches cut from it (the last partial batch is kept), and the split of one global
  * batch across ranks (evenly, or by given counts).
  */
-import { GradsyncError } from '../errors/index';
+import { GradsyncError } from '../errors/gradsync-error';
 import { mixKeys, mulberry32 } from '../random/index';
 
 /** Key that separates the sampler's random stream from other uses of the same run seed. */

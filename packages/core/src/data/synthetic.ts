@@ -5,7 +5,7 @@
  * pixel gives the class away. Deterministic for a seed; image i of a split depends only on
  * (seed, split, i), so growing a split keeps its first images.
  */
-import { GradsyncError } from '../errors/index';
+import { GradsyncError } from '../errors/gradsync-error';
 import { mixKeys, mulberry32 } from '../random/index';
 import { CIFAR10_CLASS_NAMES, IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_SIDE, NUM_CLASSES, type Cifar10, type CifarSplit } from './types';
 

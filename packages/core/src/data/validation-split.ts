@@ -1,5 +1,5 @@
 /** Holding out a validation set: the last images of the training split. */
-import { GradsyncError } from '../errors/index';
+import { GradsyncError } from '../errors/gradsync-error';
 import { checkSplitShape } from './format';
 import { IMAGE_BYTES, type CifarSplit } from './types';
 

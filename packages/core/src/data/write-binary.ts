@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { create as tarCreate } from 'tar';
-import { GradsyncError } from '../errors/index';
+import { GradsyncError } from '../errors/gradsync-error';
 import { checkSplitShape, encodeCifarRecords } from './format';
 import { shardOfBatch } from './sampler';
 import {

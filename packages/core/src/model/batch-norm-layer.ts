@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { BATCH_NORM_TRAINING, hasKernel } from '@gradsync/backend-onednn';
+import { BATCH_NORM_TRAINING, hasKernel } from '@gradsync/backend-onednn/fused-kernels';
 
 type BatchNormArgs = Parameters<typeof tfl.layers.batchNormalization>[0];
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { CONV2D_BIAS_RELU, hasKernel } from '@gradsync/backend-onednn';
+import { CONV2D_BIAS_RELU, hasKernel } from '@gradsync/backend-onednn/fused-kernels';
 
 type Conv2DArgs = Parameters<typeof tfl.layers.conv2d>[0];
 

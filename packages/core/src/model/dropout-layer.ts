@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { DROPOUT, hasKernel } from '@gradsync/backend-onednn';
+import { DROPOUT, hasKernel } from '@gradsync/backend-onednn/fused-kernels';
 
 type DropoutArgs = Parameters<typeof tfl.layers.dropout>[0];
 

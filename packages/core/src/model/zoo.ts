@@ -1,5 +1,5 @@
 import * as tfl from '@tensorflow/tfjs-layers';
-import { GradsyncError } from '../errors/index';
+import { GradsyncError } from '../errors/gradsync-error';
 import { mixKeys } from '../random/index';
 import { batchNormalization } from './batch-norm-layer';
 import { dropout } from './dropout-layer';

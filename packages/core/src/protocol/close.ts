@@ -39,11 +39,17 @@ export function isRefusal(code: number): boolean {
 /** Longest close reason RFC 6455 allows; ws throws (synchronously) beyond it. */
 export const MAX_CLOSE_REASON_BYTES = 123;
 
+const utf8 = new TextEncoder();
+/** Bytes of `text` in UTF-8 (TextEncoder, not Buffer: a browser tab worker closes links too). */
+function utf8Bytes(text: string): number {
+  return utf8.encode(text).byteLength;
+}
+
 /** Cuts `reason` to at most 123 UTF-8 bytes without splitting a character (surrogate pairs included). */
 export function closeReason(reason: string): string {
-  if (Buffer.byteLength(reason) <= MAX_CLOSE_REASON_BYTES) return reason;
+  if (utf8Bytes(reason) <= MAX_CLOSE_REASON_BYTES) return reason;
   let cut = reason.slice(0, MAX_CLOSE_REASON_BYTES);
-  while (Buffer.byteLength(cut) > MAX_CLOSE_REASON_BYTES - 3) cut = cut.slice(0, -1);
+  while (utf8Bytes(cut) > MAX_CLOSE_REASON_BYTES - 3) cut = cut.slice(0, -1);
   // A lone high surrogate at the end would be encoded as U+FFFD (3 bytes): drop it.
   if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
   return `${cut}...`;

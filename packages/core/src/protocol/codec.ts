@@ -13,7 +13,7 @@
  * small and rare, and gradients go as raw bytes, so there is nothing to win.
  */
 import { Packr, Unpackr, type Options } from 'msgpackr';
-import { GradsyncError } from '../errors/index';
+import { GradsyncError } from '../errors/gradsync-error';
 
 export const PROTOCOL_VERSION = 1;
 

@@ -4,3 +4,4 @@ export * from './messages';
 export * from './dataset';
 export * from './close';
 export * from './replica-state';
+export * from './join-offer';

@@ -1,4 +1,4 @@
-import { GradsyncError } from '../errors/index';
+import { GradsyncError } from '../errors/gradsync-error';
 
 const IMAGE_BYTES = 32 * 32 * 3;
 

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { augmentBatch, type AugmentParams } from '../augment/index';
-import { GradsyncError } from '../errors/index';
-import { IMAGE_SHAPE, NUM_CLASSES } from '../model/index';
+import { GradsyncError } from '../errors/gradsync-error';
+import { createSha256 } from '#sha256';
+import { IMAGE_SHAPE, NUM_CLASSES } from '../model/zoo';
 import { adamStep, createAdamState, type AdamState } from './adam';
 import { weightLayout, type WeightLayout, type WeightSlot } from './weight-layout';
 
@@ -129,10 +129,11 @@ export class Replica {
 
   /** Short content hash of every weight, trainable or not; equal hashes = identical replicas. */
   weightsHash(): string {
-    const h = createHash('sha256');
-    h.update(new Uint8Array(this.params.buffer, this.params.byteOffset, this.params.byteLength));
-    h.update(new Uint8Array(this.state.buffer, this.state.byteOffset, this.state.byteLength));
-    return h.digest('hex').slice(0, 16);
+    return createSha256()
+      .update(new Uint8Array(this.params.buffer, this.params.byteOffset, this.params.byteLength))
+      .update(new Uint8Array(this.state.buffer, this.state.byteOffset, this.state.byteLength))
+      .hex()
+      .slice(0, 16);
   }
 
   getState(): ReplicaState {
@@ -173,8 +174,9 @@ export class Replica {
       });
       const [lossV, pred] = await Promise.all([lossT.data(), predT.data()]);
       tf.dispose([lossT, predT]);
-      // CPU backends compute synchronously: let the event loop answer heartbeats between batches.
-      await new Promise((resolve) => setImmediate(resolve));
+      // CPU backends compute synchronously: let the event loop answer heartbeats between batches
+      // (setTimeout, not setImmediate: a browser tab worker runs this too).
+      await new Promise((resolve) => setTimeout(resolve, 0));
       lossSum += lossV[0];
       for (let i = 0; i < n; i++) {
         confusion[lab[i] * NUM_CLASSES + pred[i]] += 1;

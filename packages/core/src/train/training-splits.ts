@@ -4,7 +4,8 @@
  * which sample an index names.
  */
 import type { RunConfig } from '../config/run-config';
-import { type CifarSplit, IMAGE_BYTES, splitValidation } from '../data/index';
+import { type CifarSplit, IMAGE_BYTES } from '../data/types';
+import { splitValidation } from '../data/validation-split';
 
 export function trainingSplits(train: CifarSplit, config: Pick<RunConfig, 'validationCount' | 'limitTrain'>): { train: CifarSplit; validation: CifarSplit } {
   const split = splitValidation(train, config.validationCount);

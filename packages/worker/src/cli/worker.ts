@@ -19,6 +19,7 @@ import { intOption, THREADS_HELP } from '@gradsync/core/config';
 import { BACKEND_CHOICES } from '../backend-flag';
 import { connectToCoordinator } from '../coordinator-link';
 import { createRingProvider } from '../ring-provider';
+import { ProcessUsageSampler } from '../process-usage';
 import { WorkerSession } from '../session/worker-session';
 
 const log = logInfo;
@@ -81,7 +82,16 @@ await runCli(async () => {
   // One session per coordinator connection; when the coordinator vanishes (crash, restart with
   // --resume, network), reconnect with backoff and join again.
   for (;;) {
-    const session = new WorkerSession({ ring, log, backend: backend.name, device: backend.device, token });
+    const usage = new ProcessUsageSampler();
+    const session = new WorkerSession({
+      ring,
+      log,
+      identity: { host: hostname(), pid: process.pid },
+      sampleUsage: () => usage.sample(),
+      backend: backend.name,
+      device: backend.device,
+      token,
+    });
     link = await connectToCoordinator({
       url: url.toString(),
       connectTimeoutMs: o.connectTimeout * 1000,

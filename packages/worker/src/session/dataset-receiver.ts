@@ -1,4 +1,4 @@
-import { GradsyncError } from '@gradsync/core';
+import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
 import type { Cifar10 } from '@gradsync/core/data';
 import { datasetChecksum } from '@gradsync/core/protocol';
 

@@ -9,7 +9,7 @@
  * Each phase holds exactly what exists in it, so a message that needs the data set or a group
  * cannot find it missing: it finds the wrong phase, and the session fails with "out of order".
  */
-import { GradsyncError } from '@gradsync/core';
+import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
 import type { RunConfig } from '@gradsync/core/config';
 import type { CifarSplit } from '@gradsync/core/data';
 import type { Replica } from '@gradsync/core/train';

@@ -39,7 +39,14 @@ function harness(options: { ringReducer?: AllReducer; starTimeoutMs?: number } =
     prepare: async () => 'ws://127.0.0.1:1',
     join: async () => options.ringReducer ?? Promise.reject(new Error('no ring in this test')),
   };
-  const session = new WorkerSession({ ring, log: (line) => logs.push(line), backend: 'cpu', device: 'test', starTimeoutMs: options.starTimeoutMs });
+  const session = new WorkerSession({
+    ring,
+    log: (line) => logs.push(line),
+    identity: { host: 'test-host', pid: 1 },
+    backend: 'cpu',
+    device: 'test',
+    starTimeoutMs: options.starTimeoutMs,
+  });
   session.attach(link);
   const deliver = (m: CoordinatorMessage) => session.onMessage(m);
   /** The next message of `type` sent after `from` messages. */

@@ -1,13 +1,13 @@
-import { hostname } from 'node:os';
-import { GradsyncError } from '@gradsync/core';
+// Deep imports where a barrel would bring Node-only modules: a browser tab bundles this session.
+import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
 import { augmentParamsFor } from '@gradsync/core/augment';
-import { type RunConfig, validateRunConfig } from '@gradsync/core/config';
-import { buildModel, KERAS_BN_MOMENTUM } from '@gradsync/core/model';
+import { type RunConfig, validateRunConfig } from '@gradsync/core/src/config/run-config';
+import { buildModel, KERAS_BN_MOMENTUM } from '@gradsync/core/src/model/zoo';
 import { type CoordinatorMessage, floatsFromBytes, isRefusal, floatsToBytes, indicesFromBytes } from '@gradsync/core/protocol';
 import { gatherSamples, Replica, sliceSamples, trainingSplits } from '@gradsync/core/train';
 import type { CoordinatorLink } from '../coordinator-link';
-import { ProcessUsageSampler } from '../process-usage';
-import { type AllReducer } from '../allreduce/index';
+import type { ProcessUsage } from '../process-usage';
+import type { AllReducer } from '../allreduce/all-reducer';
 import { DatasetReceiver } from './dataset-receiver';
 import { expectPhase, type GroupState, reducerOf, type SessionEnd, type SessionPhase, soloReducer, WITH_DATA, WITH_RUN } from './session-phase';
 import { StarClient } from './star-client';
@@ -25,6 +25,10 @@ export interface RingProvider {
 
 export interface WorkerSessionOptions {
   ring: RingProvider;
+  /** Who this worker is in the coordinator's table: a host name and process id (a browser tab: its own label, pid 0). */
+  identity: { host: string; pid: number };
+  /** This worker's resource use since the previous call, sent with each step (none where it cannot be measured). */
+  sampleUsage?: () => Partial<ProcessUsage>;
   log: (line: string) => void;
   backend: string;
   device: string;
@@ -50,7 +54,6 @@ export class WorkerSession {
   private phase: SessionPhase = { name: 'connecting' };
   private queue: Promise<void> = Promise.resolve();
   private lastReportAt = performance.now();
-  private readonly usage = new ProcessUsageSampler();
   private endResolve: (end: SessionEnd) => void = () => {};
   readonly ended: Promise<SessionEnd> = new Promise((r) => (this.endResolve = r));
 
@@ -68,13 +71,18 @@ export class WorkerSession {
       type: 'hello',
       v: 1,
       token: this.opts.token,
-      host: hostname(),
-      pid: process.pid,
+      host: this.opts.identity.host,
+      pid: this.opts.identity.pid,
       backend: this.opts.backend,
       device: this.opts.device,
       peerUrl: this.opts.ring.peerUrl,
     });
     void link.closed.then(({ code, reason }) => this.end(false, `the coordinator closed the link (${code}${reason ? `: ${reason}` : ''})`, !isRefusal(code)));
+  }
+
+  /** Leaves the run on purpose (a tab's Leave button): the link closes and the coordinator regroups without this worker. */
+  leave(reason: string): Promise<void> {
+    return this.end(false, reason);
   }
 
   onMessage(message: CoordinatorMessage): void {
@@ -246,7 +254,7 @@ export class WorkerSession {
       waitMs,
       applied,
       hash: m.reportHash ? replica.weightsHash() : undefined,
-      ...this.usage.sample(),
+      ...this.opts.sampleUsage?.(),
     });
     this.lastReportAt = performance.now();
   }

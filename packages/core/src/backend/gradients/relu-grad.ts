@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { cast, mul, Relu, step } from '@tensorflow/tfjs-core';
 import type { GradConfig, Tensor } from '@tensorflow/tfjs-core';
-import { hasKernel, RELU_GRAD } from '@gradsync/backend-onednn';
+import { hasKernel, RELU_GRAD } from '@gradsync/backend-onednn/fused-kernels';
 
 /**
  * ReLU's gradient in one pass where the backend has a kernel for it (onednn), else tfjs's own

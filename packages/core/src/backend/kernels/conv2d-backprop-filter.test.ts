@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core's node bundle registers no gradients; tfjs-layers' bundle registers all of them.
 import '@tensorflow/tfjs-layers';
-import { GradsyncError } from '@gradsync/core/errors';
+import { GradsyncError } from '../../errors/gradsync-error';
 import { initWasmWithTrainingKernels, maxAbsDiff, onWasmAndCpu, seededValues } from './compare-backends';
 
 type Pad = 'valid' | 'same' | [[0, 0], [number, number], [number, number], [0, 0]];

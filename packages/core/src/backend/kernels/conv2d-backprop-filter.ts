@@ -1,7 +1,7 @@
 import { backend_util, Conv2DBackpropFilter } from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropFilterAttrs, Conv2DBackpropFilterInputs, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { GradsyncError } from '@gradsync/core/errors';
+import { GradsyncError } from '../../errors/gradsync-error';
 import { callWasmKernel, disposeIntermediates } from './wasm-kernel-call';
 import { wasmTrainingKernel } from './training-kernel';
 
