@@ -221,6 +221,8 @@ describe.skipIf(skipBrowser)('dashboard of a real run (pnpm start, 2 CPU workers
         RUN_TIMEOUT_MS,
       );
       expect(await workerRows.count()).toBe(2);
+      // Without --browser-workers the page offers no "Join this run".
+      expect(await page.locator('[data-testid="join-panel"]').count()).toBe(0);
       // Each worker's own CPU and memory, as it reported them with its steps.
       for (const rank of [0, 1]) {
         const cell = (col: string) => page.locator(`[data-testid="worker-table"] tr[data-rank="${rank}"] td[data-col="${col}"]`).textContent();

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { type MetricRecord, RunMetricsFiles } from '@gradsync/core/metrics';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { DEFAULT_DASHBOARD_DIST, MetricsFeed, startDashboardServer, type DashboardServer } from './index';
+import { attachDashboard, DEFAULT_DASHBOARD_DIST, MetricsFeed, startDashboardServer, type DashboardServer } from './index';
 
 const message = (text: string, t = 1): MetricRecord => ({ kind: 'message', t, level: 'info', text });
 
@@ -222,5 +222,41 @@ describe('dashboard server', () => {
 
   it('looks for the dashboard build in packages/dashboard/dist', () => {
     expect(DEFAULT_DASHBOARD_DIST.replaceAll('\\', '/')).toMatch(/packages\/dashboard\/dist\/?$/);
+  });
+});
+
+describe('GET /api/join', () => {
+  const servers: http.Server[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+  });
+
+  async function serve(options: Parameters<typeof attachDashboard>[2]): Promise<string> {
+    const server = http.createServer();
+    servers.push(server);
+    attachDashboard(server, new MetricsFeed(), options);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
+  }
+
+  it('offers the worker path and the run token only with --browser-workers', async () => {
+    const on = await serve({ join: { workerPath: '/worker', token: 'run-secret' } });
+    const offer = await get(`${on}api/join`);
+    expect(offer.status).toBe(200);
+    expect(JSON.parse(offer.body)).toEqual({ allowed: true, workerPath: '/worker', token: 'run-secret' });
+    expect((await get(`${on}api/join`, 'POST')).status).toBe(405);
+
+    const off = await serve({});
+    expect(JSON.parse((await get(`${off}api/join`)).body)).toEqual({
+      allowed: false,
+      why: expect.stringContaining('--browser-workers'),
+    });
+  });
+
+  it('is behind the viewer token like every other route', async () => {
+    const url = await serve({ join: { workerPath: '/worker', token: 'run-secret' }, viewer: { token: 'viewer-secret', secure: false } });
+    const refused = await get(`${url}api/join`);
+    expect(refused.status).toBe(401);
+    expect(refused.body).not.toContain('run-secret');
   });
 });

@@ -1,3 +1,5 @@
+// Building a model needs a backend; the cpu one is enough to read the layers' configuration.
+import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';
 import { buildModel } from '../model/index';
 import { SEED_RECIPE, validateRunConfig } from './run-config';

@@ -57,6 +57,7 @@ export class JoinPanel {
     };
     worker.postMessage(start);
     setText(this.button, 'Leave');
+    this.button.dataset.joined = 'true';
   }
 
   private leave(why: string): void {
@@ -81,6 +82,7 @@ export class JoinPanel {
       this.worker?.terminate();
       this.worker = null;
       setText(this.button, 'Join this run');
+      this.button.dataset.joined = 'false';
     }
   }
 

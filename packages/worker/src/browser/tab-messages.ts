@@ -24,6 +24,7 @@ export interface TabLeave {
 
 export type PageToTab = TabStart | TabLeave;
 
-export type TabState = 'loading' | 'connecting' | 'joined' | 'ended' | 'failed';
+/** Where the tab's worker stands: its session's phase while connected, then how it ended. */
+export type TabState = 'loading' | 'connecting' | 'receiving-data' | 'waiting' | 'training' | 'ended' | 'failed';
 
 export type TabToPage = { type: 'log'; line: string } | { type: 'state'; state: TabState; detail: string } | { type: 'backend'; name: string; device: string };

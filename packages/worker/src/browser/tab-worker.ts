@@ -2,7 +2,7 @@ import type { AllReducer } from '../allreduce/all-reducer';
 import { WorkerSession, type RingProvider } from '../session/worker-session';
 import { connectFromBrowser } from './browser-link';
 import { setUpTabBackend } from './tab-backend';
-import type { PageToTab, TabStart, TabToPage } from './tab-messages';
+import type { PageToTab, TabStart, TabState, TabToPage } from './tab-messages';
 
 /** A tab cannot listen for ring links: it offers none, and the coordinator gives its group a star. */
 const NO_RING: RingProvider = {
@@ -39,6 +39,23 @@ export function runTabWorker(scope: TabScope): void {
     }
   });
 
+  let reported = '';
+  /** The session's phase and step as a status line, posted when it changes. */
+  function reportProgress(current: WorkerSession): void {
+    const phase = current.phaseName;
+    const status: { state: TabState; detail: string } | null =
+      phase === 'receiving-data'
+        ? { state: 'receiving-data', detail: 'receiving the data set' }
+        : phase === 'ready'
+          ? { state: 'waiting', detail: 'data set checked; waiting for a group' }
+          : phase === 'in-group'
+            ? { state: 'training', detail: current.appliedStep >= 0 ? `step ${current.appliedStep} applied` : 'in a group, before its first step' }
+            : null;
+    if (!status || `${status.state}:${status.detail}` === reported) return;
+    reported = `${status.state}:${status.detail}`;
+    post({ type: 'state', ...status });
+  }
+
   async function start(options: TabStart): Promise<void> {
     post({ type: 'state', state: 'loading', detail: 'starting TensorFlow.js' });
     const backend = await setUpTabBackend(options.backend, options.wasmBase);
@@ -56,8 +73,9 @@ export function runTabWorker(scope: TabScope): void {
     post({ type: 'state', state: 'connecting', detail: options.url });
     const link = await connectFromBrowser({ url: options.url, connectTimeoutMs: 15_000, log, onMessage: (m) => current.onMessage(m) });
     current.attach(link);
-    post({ type: 'state', state: 'joined', detail: 'joined; waiting for the data set and a group' });
+    const report = setInterval(() => reportProgress(current), 500);
     const end = await current.ended;
+    clearInterval(report);
     post({ type: 'state', state: end.ok || leaving ? 'ended' : 'failed', detail: end.reason });
   }
 }

@@ -59,6 +59,11 @@ export class WorkerSession {
 
   constructor(private readonly opts: WorkerSessionOptions) {}
 
+  /** The newest step whose update this replica applied (-1 before the first), for a tab's status line. */
+  get appliedStep(): number {
+    return 'run' in this.phase ? this.phase.run.appliedStep : -1;
+  }
+
   /** The current phase's name, for tests and logs. */
   get phaseName(): SessionPhase['name'] {
     return this.phase.name;
