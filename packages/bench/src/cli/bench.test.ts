@@ -118,6 +118,20 @@ describe('pnpm bench --quick --json', () => {
       expect(run.stderr).toMatch(/speed \/ equal: \d+\.\d\d×/);
     } else expect(mixed.skipped).toMatch(/onednn/);
 
+    // A browser tab (where Chromium is): a Node worker and a tab over the star, two Node workers over star and ring.
+    const tab = report.browserTab!;
+    if (!('skipped' in tab)) {
+      expect(tab.tab.host).toMatch(/^browser tab \(/);
+      expect(tab.tab.device).toMatch(/^browser \(wasm/);
+      expect([tab.nodeAndTabStar, tab.nodeNodeStar, tab.nodeNodeRing].map((r) => r.allreduce)).toEqual(['star', 'star', 'ring']);
+      for (const r of [tab.nodeAndTabStar, tab.nodeNodeStar, tab.nodeNodeRing]) {
+        expect(r.steady.ranks).toHaveLength(2);
+        expectFigure(r.steady.medianImagesPerSec, `${r.members} ${r.allreduce} img/s`);
+      }
+      expect(tab.nodeAndTabStar.members).toMatch(/tab \(wasm\)/);
+      expect(run.stderr).toMatch(/node \+ tab \(star\) \/ node \+ node \(ring\): \d+\.\d\d×/);
+    } else expect(tab.skipped).toMatch(/Chromium/);
+
     // Targets: the scaling one is measured even in quick mode; the 16 MiB × 4 one is not.
     const scalingTarget = report.targets.find((t) => t.what.startsWith('2 workers'))!;
     expectFigure(scalingTarget.value, 'scaling target');

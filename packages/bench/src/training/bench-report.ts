@@ -6,6 +6,7 @@ import type { BenchResult } from '../allreduce/bench-allreduce';
 import { formatBenchTable } from '../allreduce/bench-allreduce';
 import type { ComputeSuiteResult, MachineInfo } from '../compute/compute-bench';
 import { formatComputeTable, THREADED_BACKENDS } from '../compute/compute-bench';
+import type { BrowserTabResult, BrowserTabRun } from './browser-tab-bench';
 import type { MixedSpeedsResult } from './mixed-speeds';
 import type { ParallelComputeResult } from './parallel-compute';
 import type { ScalingResult, TrainingBenchResult, TrainingRunResult } from './training-bench';
@@ -38,6 +39,8 @@ export interface BenchReport {
   weakScaling: (ScalingResult & { globalBatch: number; run: TrainingRunResult }) | null;
   /** An onednn and a wasm worker, --split equal against --split speed (absent in reports from before the part). */
   mixedSpeeds?: MixedSpeedsResult | { skipped: string } | null;
+  /** A Node worker and a browser tab (star) against two Node workers (star, ring) (absent in reports from before the part). */
+  browserTab?: BrowserTabResult | { skipped: string } | null;
   targets: TargetCheck[];
 }
 
@@ -194,6 +197,7 @@ export function formatBenchReport(r: BenchReport): string {
   }
 
   if (r.mixedSpeeds) out.push('', ...formatMixedSpeeds(r.mixedSpeeds));
+  if (r.browserTab) out.push('', ...formatBrowserTab(r.browserTab));
 
   out.push('', 'targets:');
   for (const c of r.targets) {
@@ -214,5 +218,24 @@ function formatMixedSpeeds(m: MixedSpeedsResult | { skipped: string }): string[]
     line(m.equal),
     line(m.speed),
     `  speed / equal: ${m.ratio.toFixed(2)}× (by images / time: ${m.meanRatio.toFixed(2)}×)`,
+  ];
+}
+
+export function formatBrowserTab(b: BrowserTabResult | { skipped: string }): string[] {
+  if ('skipped' in b) return [`browser tab: skipped: ${b.skipped}`];
+  const line = (run: BrowserTabRun) =>
+    `  ${run.members}, ${run.allreduce}: ${run.steady.medianImagesPerSec.toFixed(1)} img/s, step ${run.steady.medianStepMs.toFixed(1)} ms; ` +
+    run.steady.ranks
+      .map((k) => `rank ${k.rank}: ${k.samples} samples, compute ${k.computeMs.toFixed(1)} ms, all-reduce ${k.allreduceMs.toFixed(1)} ms`)
+      .join('; ');
+  const s = b.nodeAndTabStar.steady;
+  return [
+    `browser tab: ${b.model}, global batch ${s.globalBatch}, median of ${s.steps} steps after ${s.warmupSteps}; the tab: ${b.tab.host}, ${b.tab.device}`,
+    line(b.nodeAndTabStar),
+    line(b.nodeNodeStar),
+    line(b.nodeNodeRing),
+    `  node + tab (star) / node + node (ring): ${(s.medianImagesPerSec / b.nodeNodeRing.steady.medianImagesPerSec).toFixed(2)}×; star / ring between two Node workers: ${(
+      b.nodeNodeStar.steady.medianImagesPerSec / b.nodeNodeRing.steady.medianImagesPerSec
+    ).toFixed(2)}×`,
   ];
 }

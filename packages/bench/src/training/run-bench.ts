@@ -10,12 +10,13 @@ import { Replica } from '@gradsync/core/train';
 import { benchAllReduce } from '../allreduce/bench-allreduce';
 import { benchComputeBackends, COMPUTE_BENCH_BACKENDS, machineInfo } from '../compute/compute-bench';
 import { type BenchReport, checkTargets } from './bench-report';
+import { benchBrowserTab } from './browser-tab-bench';
 import { benchMixedSpeeds } from './mixed-speeds';
 import { benchParallelCompute } from './parallel-compute';
 import { benchTraining, scalingOf } from './training-bench';
 
-export type BenchPart = 'compute' | 'allreduce' | 'training' | 'mixed';
-export const BENCH_PARTS: readonly BenchPart[] = ['compute', 'allreduce', 'training', 'mixed'];
+export type BenchPart = 'compute' | 'allreduce' | 'training' | 'mixed' | 'browser';
+export const BENCH_PARTS: readonly BenchPart[] = ['compute', 'allreduce', 'training', 'mixed', 'browser'];
 
 export interface RunBenchOptions {
   /** Seconds instead of minutes: tiny sizes, 2 workers, a small synthetic set, 1 repetition. */
@@ -115,6 +116,13 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
     if ('skipped' in mixedSpeeds) log(`  skipped: ${mixedSpeeds.skipped}`);
   }
 
+  let browserTab: BenchReport['browserTab'] = null;
+  if (parts.has('browser')) {
+    log('browser tab: a Node worker and a tab in headless Chromium (star), then two Node workers (star, ring), all wasm...');
+    browserTab = await benchBrowserTab({ ...trainingSettings, batchSize: 64, split: 'speed', warmupSteps: quick ? 3 : 8 });
+    if ('skipped' in browserTab) log(`  skipped: ${browserTab.skipped}`);
+  }
+
   return {
     quick,
     startedAt,
@@ -127,6 +135,7 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
     ceiling,
     weakScaling,
     mixedSpeeds,
+    browserTab,
     targets: checkTargets({ allreduce, training, mixedSpeeds }),
   };
 }
