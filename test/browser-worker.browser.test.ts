@@ -134,6 +134,11 @@ describe.skipIf(skipBrowser)('a browser tab as a worker', () => {
       for (const s of together) {
         expect(s.hashes).toHaveLength(2);
         expect(new Set(s.hashes).size).toBe(1);
+        // Over the star each rank sends its gradient and receives the sum: the same bytes both ways.
+        for (const w of s.workers) {
+          expect(w.sentBytes).toBeGreaterThan(0);
+          expect(w.receivedBytes).toBe(w.sentBytes);
+        }
       }
       const alone = records.slice(goneAt).filter((r): r is StepRecord => r.kind === 'step' && !r.recovered);
       expect(alone.length).toBeGreaterThan(STEPS_PER_EPOCH);

@@ -88,6 +88,7 @@ describe.skipIf(skipBrowser)('dashboard in a browser', () => {
     expect(await page.locator('[data-testid="worker-table"] tr[data-rank="1"] td[data-col="gpu"]').textContent()).toMatch(/^3(\.\d)? GiB$/);
     // Each rank's share of the batch, and who held the latest step back, live.
     expect(await page.locator('[data-testid="worker-table"] tr[data-rank="1"] td[data-col="share"]').textContent()).toBe('50%');
+    expect(await page.locator('[data-testid="worker-table"] tr[data-rank="1"] td[data-col="wire"]').textContent()).toBe('↑660 KiB ↓660 KiB');
     expect(await byTestId(page, 'straggler').textContent()).toMatch(
       /^Step \d+ waited on rank [01] .*: its gradient took \d+ ms against \d+ ms .* share 50% of the batch/,
     );

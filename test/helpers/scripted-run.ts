@@ -122,6 +122,9 @@ export class ScriptedRun {
         cpuPercent: 96 + this.noise(8),
         rssBytes: Math.round((1.9 + rank * 0.05) * 2 ** 30),
         gpuBytes: Math.round((3.1 + this.noise(0.1)) * 2 ** 30),
+        // A ring of two over the seed CNN's 660 KiB gradient: half of it out and half in, twice.
+        sentBytes: 676_264 + 2 * 32,
+        receivedBytes: 676_264 + 2 * 32,
       };
     });
     this.step++;

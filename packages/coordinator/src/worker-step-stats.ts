@@ -17,5 +17,7 @@ export function workerStepStats(rank: number, d: StepDoneMsg, share?: number): W
   if (d.cpuPercent !== undefined) stats.cpuPercent = d.cpuPercent;
   if (d.rssBytes !== undefined) stats.rssBytes = d.rssBytes;
   if (d.gpuBytes !== undefined) stats.gpuBytes = d.gpuBytes;
+  if (d.sentBytes !== undefined) stats.sentBytes = d.sentBytes;
+  if (d.receivedBytes !== undefined) stats.receivedBytes = d.receivedBytes;
   return stats;
 }

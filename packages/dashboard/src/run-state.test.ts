@@ -129,6 +129,23 @@ describe('RunState: workers', () => {
     ]);
   });
 
+  it('keeps the latest all-reduce traffic of each rank; none from a worker that never sent it', () => {
+    const s = new RunState();
+    const step = (rank: number, wire?: { sentBytes: number; receivedBytes: number }) => ({
+      rank,
+      loss: 2,
+      correct: 4,
+      count: 32,
+      computeMs: 1,
+      allreduceMs: 1,
+      waitMs: 1,
+      ...wire,
+    });
+    s.apply(stepRecord(0, { workers: [step(0, { sentBytes: 10, receivedBytes: 20 }), step(1)] }));
+    s.apply(stepRecord(1, { workers: [step(0, { sentBytes: 30, receivedBytes: 40 }), step(1)] }));
+    expect(s.workerViews().map((w) => w.wire)).toEqual([{ sentBytes: 30, receivedBytes: 40 }, null]);
+  });
+
   it('averages img/s and the time split over recent steps, last heartbeat from the newest record', () => {
     const s = stateOf(scriptedRun(5));
     const [w0] = s.workerViews();

@@ -55,6 +55,8 @@ export interface WorkerView {
   share: number | null;
   /** The process's figures from its latest step that carried them (null: never reported). */
   usage: WorkerUsage | null;
+  /** Its all-reduce traffic in its latest step that reported it (null: never reported). */
+  wire: { sentBytes: number; receivedBytes: number } | null;
 }
 
 export interface WorkerUsage {
@@ -260,6 +262,7 @@ export class RunState {
         split: null,
         share: null,
         usage: null,
+        wire: null,
         statusT: -Infinity,
         recent: [],
         sums: { ips: 0, ipsCount: 0, computeMs: 0, allreduceMs: 0, waitMs: 0 },
@@ -300,6 +303,7 @@ export class RunState {
       if (ws.cpuPercent !== undefined && ws.rssBytes !== undefined)
         w.usage = { cpuPercent: ws.cpuPercent, rssBytes: ws.rssBytes, gpuBytes: ws.gpuBytes ?? null };
       w.share = ws.share ?? (r.samples > 0 ? ws.count / r.samples : null);
+      if (ws.sentBytes !== undefined && ws.receivedBytes !== undefined) w.wire = { sentBytes: ws.sentBytes, receivedBytes: ws.receivedBytes };
       const ips = workerImagesPerSec(ws, r);
       addSample(w, { ips: ips ?? Number.NaN, computeMs: finite(ws.computeMs), allreduceMs: finite(ws.allreduceMs), waitMs: finite(ws.waitMs) });
       let series = s.workerImagesPerSec.get(ws.rank);

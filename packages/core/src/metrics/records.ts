@@ -53,6 +53,9 @@ export interface WorkerStepStats {
   rssBytes?: number;
   /** Tensor memory on the GPU, where the backend reports it (webgpu, webgl). */
   gpuBytes?: number;
+  /** Bytes this rank's all-reduce sent and received in this step (absent from older workers). */
+  sentBytes?: number;
+  receivedBytes?: number;
 }
 
 export interface StepRecord {

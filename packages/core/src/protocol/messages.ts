@@ -95,6 +95,9 @@ export const StepDone = z.strictObject({
   cpuPercent: z.number().min(0).max(100_000).refine(Number.isFinite, 'must be finite').optional(),
   rssBytes: byteCount.optional(),
   gpuBytes: byteCount.optional(),
+  /** This step's all-reduce traffic from and to this worker (absent from older workers). */
+  sentBytes: byteCount.optional(),
+  receivedBytes: byteCount.optional(),
 });
 
 export const StarPart = z.strictObject({ type: z.literal('star-part'), op: count, data: bytes });

@@ -17,6 +17,7 @@ interface Row {
   cpu: HTMLElement;
   rss: HTMLElement;
   gpu: HTMLElement;
+  wire: HTMLElement;
   compute: HTMLElement;
   allreduce: HTMLElement;
   wait: HTMLElement;
@@ -60,6 +61,7 @@ export class WorkerTable {
       'CPU',
       'RSS',
       'GPU mem',
+      'wire / step',
       'step time (mean of last 20 steps)',
     ];
     const table = h('table', { class: 'workers', testId: 'worker-table' }, h('thead', {}, h('tr', {}, ...head.map((t) => h('th', { text: t })))), this.tbody);
@@ -97,6 +99,7 @@ export class WorkerTable {
       setText(row.cpu, w.usage ? `${Math.round(w.usage.cpuPercent)}%` : '—');
       setText(row.rss, formatBytes(w.usage?.rssBytes));
       setText(row.gpu, formatBytes(w.usage?.gpuBytes));
+      setText(row.wire, w.wire ? `↑${formatBytes(w.wire.sentBytes)} ↓${formatBytes(w.wire.receivedBytes)}` : '—');
       const s = w.split;
       const total = s ? s.computeMs + s.allreduceMs + s.waitMs : 0;
       const pct = (v: number) => (total > 0 ? (100 * v) / total : 0);
@@ -134,6 +137,7 @@ export class WorkerTable {
     const cpu = h('td', { class: 'num', attrs: { 'data-col': 'cpu' } });
     const rss = h('td', { class: 'num', attrs: { 'data-col': 'rss' } });
     const gpu = h('td', { class: 'num', attrs: { 'data-col': 'gpu' } });
+    const wire = h('td', { class: 'num', attrs: { 'data-col': 'wire' }, title: 'bytes this rank sent (↑) and received (↓) in its all-reduce of its latest step' });
     const compute = h('span', { class: 'seg compute' });
     const allreduce = h('span', { class: 'seg allreduce' });
     const wait = h('span', { class: 'seg wait' });
@@ -151,13 +155,14 @@ export class WorkerTable {
       cpu,
       rss,
       gpu,
+      wire,
       h('td', { class: 'split' }, h('span', { class: 'bar' }, compute, allreduce, wait), splitLabel),
     );
     // Keep rows in rank order.
     const after = [...this.rows.keys()].filter((r) => r > rank).sort((a, b) => a - b)[0];
     if (after === undefined) this.tbody.append(tr);
     else this.tbody.insertBefore(tr, this.rows.get(after)!.tr);
-    const row = { tr, host, device, status, heartbeat, ips, share, cpu, rss, gpu, compute, allreduce, wait, splitLabel };
+    const row = { tr, host, device, status, heartbeat, ips, share, cpu, rss, gpu, wire, compute, allreduce, wait, splitLabel };
     this.rows.set(rank, row);
     return row;
   }

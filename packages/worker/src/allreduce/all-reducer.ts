@@ -12,8 +12,15 @@ import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
 export interface AllReducer {
   /** 'solo': a group of one, nothing to reduce; 'none': a stand-in while there is no group. */
   readonly algorithm: 'ring' | 'star' | 'solo' | 'none';
+  /** Bytes this reducer has sent and received so far (payloads and frame headers): a step's traffic is the difference. */
+  readonly wire: WireBytes;
   allReduceSum(data: Float32Array, opId: number): Promise<Float32Array>;
   close(): Promise<void>;
+}
+
+export interface WireBytes {
+  sent: number;
+  received: number;
 }
 
 /** Largest operation id (ids travel as u32). */

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { GradsyncError } from '@gradsync/core';
 import { rankOrderSum, simulateRingAllReduce } from '@gradsync/core/allreduce';
-import { decode, encode, encodeFrameHeader, peerHello, peerWelcome, validatePeerHello } from '@gradsync/core/protocol';
+import { decode, encode, encodeFrameHeader, FRAME_HEADER_BYTES, peerHello, peerWelcome, validatePeerHello } from '@gradsync/core/protocol';
 import { DEFAULT_SEGMENT_BYTES, RingAllReducer } from './ring-all-reducer';
 import { randomInputs, sameBytes } from '@gradsync/core/test-support';
 import { ringGroup } from './test-support';
@@ -72,6 +72,14 @@ describe('RingAllReducer', () => {
       expect(sameBytes(results[0], results[2])).toBe(true);
       expect(sameBytes(results[0], simulateRingAllReduce(xs, { segmentElements: 16 })[0])).toBe(true);
     }
+  });
+
+  it("counts each rank's traffic: 2(N-1)/N of the buffer each way, plus a header per segment", async () => {
+    // 3 ranks, 3000 floats: chunks of 1000 floats (4000 B, one segment each), 2 × 2 transfers per rank.
+    const reducers = await ring(3, { segmentBytes: 4000 });
+    const inputs = randomInputs(3, 3000, 5).map((x) => Float32Array.from(x));
+    await Promise.all(reducers.map((r, rank) => r.allReduceSum(inputs[rank], 1)));
+    for (const r of reducers) expect(r.wire).toEqual({ sent: 4 * (4000 + FRAME_HEADER_BYTES), received: 4 * (4000 + FRAME_HEADER_BYTES) });
   });
 
   it('handles an empty buffer and a world of one', async () => {

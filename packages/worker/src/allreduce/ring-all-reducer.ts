@@ -35,7 +35,7 @@ import {
   type Frame,
   type PeerHello,
 } from '@gradsync/core/protocol';
-import { badOperationArgs, type AllReducer } from './all-reducer';
+import { badOperationArgs, type AllReducer, type WireBytes } from './all-reducer';
 import { dialPeer, readHello } from './peer-handshake';
 import { certificateRefusal, clientFingerprint, peerUrlWithFingerprint, splitPeerUrl } from './ring-tls';
 import { closeLink } from './peer-socket';
@@ -97,6 +97,7 @@ interface Arrival {
 
 export class RingAllReducer implements AllReducer {
   readonly algorithm = 'ring' as const;
+  readonly wire: WireBytes = { sent: 0, received: 0 };
   /** Where rank−1 should dial this rank. */
   readonly url: string;
   readonly segmentBytes: number;
@@ -367,6 +368,7 @@ export class RingAllReducer implements AllReducer {
       this.fail(new ProtocolError(`ring link from rank ${prev.fromRank} sent a text message; closed the link`));
       return;
     }
+    this.wire.received += data.byteLength;
     const out = prev.reader.push(data);
     if (out === null) return;
     if (out instanceof ProtocolError) {
@@ -415,9 +417,11 @@ export class RingAllReducer implements AllReducer {
   private sendSegment(op: RunningOp, t: SegmentTransfer): void {
     const { next } = op;
     const floatCount = t.end - t.start;
-    next.send(encodeFrameHeader({ kind: 'ring-segment', opId: op.id, phase: t.phase, step: t.step, chunk: t.chunk, segment: t.segment, floatCount }));
+    const header = encodeFrameHeader({ kind: 'ring-segment', opId: op.id, phase: t.phase, step: t.step, chunk: t.chunk, segment: t.segment, floatCount });
+    next.send(header);
     op.pendingSends++;
     const payload = Buffer.from(op.data.buffer, op.data.byteOffset + t.start * 4, floatCount * 4);
+    this.wire.sent += header.byteLength + payload.byteLength;
     next.send(payload, (err) => {
       op.pendingSends--;
       if (err) {

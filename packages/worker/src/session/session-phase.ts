@@ -79,6 +79,7 @@ export function reducerOf(phase: SessionPhase): AllReducer {
 export function noGroupReducer(reason: string): AllReducer {
   return {
     algorithm: 'none',
+    wire: { sent: 0, received: 0 },
     allReduceSum: async () => {
       throw new GradsyncError('E_ALLREDUCE', `no all-reduce group (${reason})`);
     },
@@ -87,4 +88,4 @@ export function noGroupReducer(reason: string): AllReducer {
 }
 
 /** Identity reduction for a group of one. */
-export const soloReducer: AllReducer = { algorithm: 'solo', allReduceSum: async (data) => data, close: async () => {} };
+export const soloReducer: AllReducer = { algorithm: 'solo', wire: { sent: 0, received: 0 }, allReduceSum: async (data) => data, close: async () => {} };

@@ -35,6 +35,15 @@ describe('StarClient', () => {
     expect(star.state).toBe('idle');
   });
 
+  it('counts the gradient up and the sum down as its traffic', async () => {
+    const { star } = client();
+    const result = star.allReduceSum(new Float32Array(250), 3);
+    expect(star.wire).toEqual({ sent: 1000, received: 0 });
+    expect(star.deliver(3, new Uint8Array(1000)).ok).toBe(true);
+    await result;
+    expect(star.wire).toEqual({ sent: 1000, received: 1000 });
+  });
+
   it('takes a sum whose bytes are not 4-byte aligned', async () => {
     const { star } = client();
     const data = new Float32Array(2);

@@ -9,7 +9,7 @@
  */
 import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
 import { floatsToBytes, type WorkerMessage } from '@gradsync/core/protocol';
-import { badOperationArgs, type AllReducer } from '../allreduce/all-reducer';
+import { badOperationArgs, type AllReducer, type WireBytes } from '../allreduce/all-reducer';
 
 export interface StarClientOptions {
   /** Sends a message to the coordinator (the link drops it if the link is down). */
@@ -38,6 +38,8 @@ export type SumDelivery = { ok: true } | { ok: false; reason: string };
 
 export class StarClient implements AllReducer {
   readonly algorithm = 'star' as const;
+  /** The gradient up and the sum down (their message envelopes add a few bytes each). */
+  readonly wire: WireBytes = { sent: 0, received: 0 };
   private readonly send: (message: WorkerMessage) => void;
   private readonly timeoutMs: number;
   private current: StarClientState = { phase: 'idle' };
@@ -80,6 +82,7 @@ export class StarClient implements AllReducer {
       this.settle({ phase: 'failed', error }, error);
       return { ok: false, reason: error.message };
     }
+    this.wire.received += bytes.byteLength;
     // Bytes, not floats: the message's payload need not be 4-byte aligned.
     new Uint8Array(op.data.buffer, op.data.byteOffset, op.data.byteLength).set(bytes);
     this.settle({ phase: 'idle' }, null);
@@ -103,6 +106,7 @@ export class StarClient implements AllReducer {
       this.current = { phase: 'reducing', op: { id: opId, data, resolve, reject, timer } };
       // The link encodes the message at once: `data` is not held after this call.
       this.send({ type: 'star-part', op: opId, data: floatsToBytes(data) });
+      this.wire.sent += data.byteLength;
     });
   }
 

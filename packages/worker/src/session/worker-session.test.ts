@@ -121,6 +121,8 @@ describe('WorkerSession', () => {
     const done = await h.waitFor('step-done');
     expect(done).toMatchObject({ step: 0, op: 5, applied: true, count: 3 });
     expect(done.hash).toEqual(expect.any(String));
+    // The step's traffic: its gradient up, the sum down.
+    expect([done.sentBytes, done.receivedBytes]).toEqual([part.data.byteLength, part.data.byteLength]);
   });
 
   it('abort mid-step: the step waiting on its sum reports step-aborted at once, and the session leaves the group', async () => {
@@ -184,6 +186,7 @@ describe('WorkerSession', () => {
     let closes = 0;
     const ringReducer: AllReducer = {
       algorithm: 'ring',
+      wire: { sent: 0, received: 0 },
       allReduceSum: () => Promise.reject(new GradsyncError('E_PEER_LINK_CLOSED', 'ring link from rank 1 closed (code 1006)')),
       close: async () => {
         closes++;
@@ -208,7 +211,7 @@ describe('WorkerSession', () => {
     await h.join();
     await h.group('star', 1);
     h.step(3);
-    expect(await h.waitFor('step-done')).toMatchObject({ op: 3, applied: true });
+    expect(await h.waitFor('step-done')).toMatchObject({ op: 3, applied: true, sentBytes: 0, receivedBytes: 0 });
     expect(h.sent.some((m) => m.type === 'star-part')).toBe(false);
   });
 

@@ -228,9 +228,11 @@ export class WorkerSession {
     const out = await replica.computeStep({ ...batch, augment });
     const t1 = performance.now();
     let sum: Float32Array;
+    // The phase now, not at the start: an abort during the compute left the group.
+    const reducer = reducerOf(this.phase);
+    const wireBefore = { ...reducer.wire };
     try {
-      // The phase now, not at the start: an abort during the compute left the group.
-      sum = await reducerOf(this.phase).allReduceSum(out.buffer, m.op);
+      sum = await reducer.allReduceSum(out.buffer, m.op);
     } catch (err) {
       // A member left mid-reduction: nothing is applied; the coordinator regroups and redoes the step.
       this.send({ type: 'step-aborted', step: m.step, op: m.op, reason: (err as Error).message.slice(0, 1900) });
@@ -257,6 +259,8 @@ export class WorkerSession {
       gradientMs: t1 - t0,
       allreduceMs: t2 - t1,
       waitMs,
+      sentBytes: reducer.wire.sent - wireBefore.sent,
+      receivedBytes: reducer.wire.received - wireBefore.received,
       applied,
       hash: m.reportHash ? replica.weightsHash() : undefined,
       ...this.opts.sampleUsage?.(),
