@@ -137,7 +137,11 @@ export class WorkerTable {
     const cpu = h('td', { class: 'num', attrs: { 'data-col': 'cpu' } });
     const rss = h('td', { class: 'num', attrs: { 'data-col': 'rss' } });
     const gpu = h('td', { class: 'num', attrs: { 'data-col': 'gpu' } });
-    const wire = h('td', { class: 'num', attrs: { 'data-col': 'wire' }, title: 'bytes this rank sent (↑) and received (↓) in its all-reduce of its latest step' });
+    const wire = h('td', {
+      class: 'num',
+      attrs: { 'data-col': 'wire' },
+      title: 'bytes this rank sent (↑) and received (↓) in its all-reduce of its latest step',
+    });
     const compute = h('span', { class: 'seg compute' });
     const allreduce = h('span', { class: 'seg allreduce' });
     const wait = h('span', { class: 'seg wait' });
