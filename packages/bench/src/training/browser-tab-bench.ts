@@ -76,7 +76,12 @@ function killGroup(child: ChildProcess): void {
 }
 
 /** One run: a coordinator, a Node wasm worker, and a headless Chromium on the dashboard pressing "Join this run". */
-async function nodeAndTab(o: BrowserTabOptions, chromium: string, dataDir: string, runsDir: string): Promise<{ run: BrowserTabRun; tab: BrowserTabResult['tab'] }> {
+async function nodeAndTab(
+  o: BrowserTabOptions,
+  chromium: string,
+  dataDir: string,
+  runsDir: string,
+): Promise<{ run: BrowserTabRun; tab: BrowserTabResult['tab'] }> {
   const { chromium: playwright } = await import('playwright-core');
   const name = 'bench-node-tab';
   const coordinator = startCli(COORDINATOR_CLI, [
