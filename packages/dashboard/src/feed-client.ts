@@ -3,7 +3,7 @@ import type { MetricRecord } from '@gradsync/core/metrics';
 /** Frames the coordinator sends on /feed: the whole history first, then one record per frame. */
 export type FeedMessage = { type: 'history'; records: MetricRecord[] } | { type: 'record'; record: MetricRecord };
 
-export type FeedStatus = 'connecting' | 'live' | 'reconnecting';
+export type FeedStatus = 'connecting' | 'live' | 'reconnecting' | 'refused';
 
 export interface FeedHandlers {
   /** The full history; called again after every reconnect (the state should start over). */
@@ -25,6 +25,25 @@ export function parseFeedMessage(text: string): FeedMessage | null {
   if (m.type === 'history' && Array.isArray(m.records)) return m as FeedMessage;
   if (m.type === 'record' && typeof m.record === 'object' && m.record !== null) return m as FeedMessage;
   return null;
+}
+
+/** The server's close code for a feed without a valid viewer credential (core's CLOSE.wrongToken). */
+const CLOSE_UNAUTHORIZED = 4001;
+
+/**
+ * What the page does when its feed closes: a refusal (no valid viewer credential, e.g. the
+ * coordinator restarted with another viewer token) will not change on retry, so it stops and says
+ * why; anything else is retried after `delayMs`.
+ */
+export function afterFeedClose(
+  code: number,
+  reason: string,
+  delayMs: number,
+): { status: 'refused'; detail: string } | { status: 'reconnecting'; detail: string } {
+  if (code === CLOSE_UNAUTHORIZED) {
+    return { status: 'refused', detail: `${reason || 'refused by the server'}; open the dashboard URL the coordinator printed (with ?token=)` };
+  }
+  return { status: 'reconnecting', detail: `connection lost; retrying in ${(delayMs / 1000).toFixed(1)} s` };
 }
 
 /** The feed URL on the host and port the page came from. */
@@ -55,9 +74,11 @@ export function connectFeed(url: string, handlers: FeedHandlers): { close(): voi
         handlers.onStatus('live');
       } else handlers.onRecord(msg.record);
     };
-    ws.onclose = () => {
+    ws.onclose = (ev) => {
       if (closed || socket !== ws) return;
-      handlers.onStatus('reconnecting', `connection lost; retrying in ${(delay / 1000).toFixed(1)} s`);
+      const next = afterFeedClose(ev.code, ev.reason, delay);
+      handlers.onStatus(next.status, next.detail);
+      if (next.status === 'refused') return;
       timer = setTimeout(() => open(false), delay);
       delay = Math.min(delay * 2, 5000);
     };

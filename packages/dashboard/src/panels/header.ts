@@ -26,7 +26,8 @@ export class Header {
   }
 
   setConnection(status: FeedStatus | 'ended', detail?: string): void {
-    setText(this.connection, status === 'live' ? 'live' : status);
+    // A refusal will not mend itself: say why on the page, not only in a tooltip.
+    setText(this.connection, status === 'refused' && detail ? `refused: ${detail}` : status);
     this.connection.className = `pill ${status}`;
     this.connection.dataset.status = status;
     this.connection.title = detail ?? '';

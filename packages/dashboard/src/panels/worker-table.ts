@@ -84,7 +84,8 @@ export class WorkerTable {
     for (const w of workers) {
       const row = this.rows.get(w.rank) ?? this.addRow(w.rank);
       row.tr.dataset.status = w.status;
-      setText(row.host, w.host === null ? '—' : `${w.host}${w.pid !== null ? ` · pid ${w.pid}` : ''}`);
+      // A browser tab has no process id to show (it says pid 0).
+      setText(row.host, w.host === null ? '—' : `${w.host}${w.pid !== null && w.pid !== 0 ? ` · pid ${w.pid}` : ''}`);
       setText(row.device, w.backend === null ? '—' : `${w.backend} · ${w.device}`);
       setText(row.status, w.status);
       row.status.className = `pill ${w.status}`;
