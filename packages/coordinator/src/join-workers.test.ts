@@ -62,8 +62,21 @@ describe('planJoin', () => {
     );
   });
 
-  it('ring-link flags without --join are refused', () => {
+  it('passes --tls-fingerprint (or --ca) on to the workers of a TLS coordinator; refuses it for a plain one', () => {
+    const fp = 'ab'.repeat(32);
+    const plan = planJoin(startFlags(['--join', 'wss://10.0.0.1:7070', '--tls-fingerprint', fp]), { workers: 1, gpus: 0, env: {}, cores: 2 });
+    expect(plan.args[0].slice(-2)).toEqual(['--tls-fingerprint', fp]);
+    expect(() => planJoin(startFlags(['--join', 'ws://10.0.0.1:7070', '--tls-fingerprint', fp]), { workers: 1, gpus: 0, env: {} })).toThrow(
+      /use a wss:\/\/ --join URL/,
+    );
+    expect(() => planJoin(startFlags(['--join', 'wss://10.0.0.1:7070', '--tls-fingerprint', 'nope']), { workers: 1, gpus: 0, env: {} })).toThrow(
+      /--tls-fingerprint/,
+    );
+  });
+
+  it('ring-link and TLS-check flags without --join are refused', () => {
     expect(() => refusePeerFlagsWithoutJoin(startFlags(['--peer-port', '7100']))).toThrow(/^--peer-port only applies with --join/);
+    expect(() => refusePeerFlagsWithoutJoin(startFlags(['--tls-fingerprint', 'ab'.repeat(32)]))).toThrow(/^--tls-fingerprint only applies with --join/);
     expect(() => refusePeerFlagsWithoutJoin(startFlags(['--workers', '2']))).not.toThrow();
   });
 });

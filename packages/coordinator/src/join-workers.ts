@@ -4,22 +4,34 @@
  */
 import { type Command, Option } from 'commander';
 import { GradsyncError } from '@gradsync/core';
-import { addPeerOptions, allowListFrom, CLUSTER_ENV, formatPortRange, parseCoordinatorUrl, peerPortFrom, stringFrom } from '@gradsync/core/cluster';
+import {
+  addClientTlsOptions,
+  addPeerOptions,
+  allowListFrom,
+  CLUSTER_ENV,
+  formatPortRange,
+  parseCoordinatorUrl,
+  peerPortFrom,
+  serverCheckFrom,
+  stringFrom,
+} from '@gradsync/core/cluster';
 import { runToken } from './cli/run-options';
 import { planLocalWorkers } from './local-workers';
 import { spawnWorkers } from './worker-processes';
 
-/** --join and the ring-link flags, for `pnpm start`. */
+/** --join, the ring-link flags and how to check a TLS coordinator (--ca, --tls-fingerprint), for `pnpm start`. */
 export function addJoinOptions(program: Command): Command {
-  return addPeerOptions(
-    program.addOption(
-      new Option('--join [url]', `start only local workers, for the coordinator at URL on another machine (no URL: $${CLUSTER_ENV.coordinator})`),
+  return addClientTlsOptions(
+    addPeerOptions(
+      program.addOption(
+        new Option('--join [url]', `start only local workers, for the coordinator at URL on another machine (no URL: $${CLUSTER_ENV.coordinator})`),
+      ),
     ),
   );
 }
 
 /** The flags that mean something to a joining node; every other flag of `pnpm start` configures a coordinator. */
-const JOIN_FLAGS = new Set(['join', 'workers', 'workerBackend', 'threads', 'token', 'allow', 'peerHost', 'advertiseHost', 'peerPort']);
+const JOIN_FLAGS = new Set(['join', 'workers', 'workerBackend', 'threads', 'token', 'allow', 'peerHost', 'advertiseHost', 'peerPort', 'ca', 'tlsFingerprint']);
 
 export interface JoinPlan {
   /** The coordinator's ws:// URL. */
@@ -55,12 +67,21 @@ export function planJoin(program: Command, o: { workers: number; gpus: number; e
     );
   }
   const allow = allowListFrom(program);
+  // Checked here (a contradiction, an unreadable CA file, a malformed fingerprint) before any worker starts.
+  const serverCheck = serverCheckFrom(program);
+  if (serverCheck && !url.startsWith('wss:')) {
+    throw new GradsyncError('E_FLAG', `--ca and --tls-fingerprint check a TLS coordinator: use a wss:// --join URL, got ${url}`);
+  }
+  const ca = stringFrom(program, 'ca');
+  const fingerprint = stringFrom(program, 'tlsFingerprint');
   const peerHost = stringFrom(program, 'peerHost');
   const advertiseHost = stringFrom(program, 'advertiseHost');
   const peerArgs = [
     ...(peerPort ? ['--peer-port', formatPortRange(peerPort)] : []),
     ...(peerHost ? ['--peer-host', peerHost] : []),
     ...(advertiseHost ? ['--advertise-host', advertiseHost] : []),
+    ...(ca ? ['--ca', ca] : []),
+    ...(fingerprint ? ['--tls-fingerprint', fingerprint] : []),
     // Variadic: last.
     ...(allow ? ['--allow', ...allow.ranges] : []),
   ];
@@ -100,7 +121,7 @@ export async function joinCoordinator(
 
 /** Without --join the workers are local and link over loopback: the ring-link flags would do nothing. */
 export function refusePeerFlagsWithoutJoin(program: Command): void {
-  const given = ['peerPort', 'peerHost', 'advertiseHost'].filter((k) => program.getOptionValueSource(k) === 'cli');
+  const given = ['peerPort', 'peerHost', 'advertiseHost', 'ca', 'tlsFingerprint'].filter((k) => program.getOptionValueSource(k) === 'cli');
   if (given.length > 0) {
     const names = program.options.filter((opt) => given.includes(opt.attributeName())).map((opt) => opt.long);
     throw new GradsyncError(
