@@ -1,0 +1,41 @@
+import { builtinModules } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+
+const ENTRY = fileURLToPath(new URL('./tab-worker-entry.ts', import.meta.url));
+const NODE_BUILTINS = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
+
+/**
+ * The tab worker runs gradsync's own session, protocol and training code in a browser. A barrel
+ * import can quietly pull a Node-only module (fs, a native addon loader, commander) into it, which
+ * breaks the page's build or the tab at run time. Bundled for the browser here, no module of ours
+ * may import a Node built-in (tfjs' own guarded `fs`/`path` requires are theirs, and allowed).
+ */
+describe('the tab worker bundle', () => {
+  it('holds no module of ours that imports a Node built-in', async () => {
+    const result = await build({
+      entryPoints: [ENTRY],
+      bundle: true,
+      write: false,
+      platform: 'browser',
+      format: 'esm',
+      conditions: ['browser'],
+      metafile: true,
+      logLevel: 'silent',
+      external: [...NODE_BUILTINS],
+    });
+    const offenders: string[] = [];
+    let ours = 0;
+    for (const [file, input] of Object.entries(result.metafile.inputs)) {
+      if (file.includes('node_modules')) continue;
+      ours++;
+      for (const imported of input.imports) if (NODE_BUILTINS.has(imported.path)) offenders.push(`${file} imports ${imported.path}`);
+    }
+    expect(offenders).toEqual([]);
+    // The bundle really holds the worker's session and core's training code.
+    expect(ours).toBeGreaterThan(30);
+    expect(Object.keys(result.metafile.inputs).some((f) => f.endsWith('worker/src/session/worker-session.ts'))).toBe(true);
+    expect(Object.keys(result.metafile.inputs).some((f) => f.endsWith('core/src/hash/sha256-browser.ts'))).toBe(true);
+  }, 60_000);
+});
