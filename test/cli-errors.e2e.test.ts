@@ -4,7 +4,9 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSyntheticCifar10, writeCifar10Binary } from '@gradsync/core/data';
-import { COORDINATOR_CLI, type ProcessResult, runCli, START_CLI, syntheticDataDir, tempDir, WORKER_CLI } from './helpers/runs';
+import { COORDINATOR_CLI, type ProcessResult, ROOT, runCli, START_CLI, syntheticDataDir, tempDir, WORKER_CLI } from './helpers/runs';
+
+const PROFILE_CLI = path.join(ROOT, 'packages/core/src/cli/profile-step.ts');
 
 // Bad input on the command line: every case is one line of error on stderr (no stack trace)
 // and a non-zero exit. The cases run as real processes, a few at a time.
@@ -90,6 +92,8 @@ const CASES: Case[] = [
     error: /^error: --validation must be an integer ≥ 0 or "auto", got "abc"$/,
     exit: 2,
   },
+  { name: 'profile: --batch abc', cli: PROFILE_CLI, args: () => ['--batch', 'abc'], error: /^error: --batch must be an integer ≥ 1, got "abc"$/, exit: 2 },
+  { name: 'profile: unknown flag', cli: PROFILE_CLI, args: () => ['--bogus'], error: /^error: unknown option '--bogus'/, exit: 2 },
   { name: 'worker: --gpu 0 --cpu', cli: WORKER_CLI, args: () => ['--gpu', '0', '--cpu'], error: /^error: --gpu and --cpu contradict each other/, exit: 2 },
   { name: 'coordinator: empty --token', cli: COORDINATOR_CLI, args: () => ['--token', ''], error: /^error: --token must not be empty/, exit: 2 },
   {

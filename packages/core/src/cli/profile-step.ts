@@ -20,8 +20,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { parseArgs } from 'node:util';
-import { selectBackend } from '../backend/select-backend';
+import { Option } from 'commander';
+import { backendRequests, selectBackend } from '../backend/select-backend';
 import { isNativeKernel, lastRun, ONEDNN_BACKEND } from '@gradsync/backend-onednn';
 import { buildModel } from '../model/index';
 import { Replica } from '../train/index';
@@ -30,6 +30,9 @@ import type { BackendRequest } from '../backend/select-backend';
 import { registerWasmTrainingKernels, unregisterWasmTrainingKernels, wasmTrainingKernels } from '../backend/kernels/register-training-kernels';
 import { registerTrainingGradients, unregisterTrainingGradients } from '../backend/gradients/register-training-gradients';
 import { median } from '../stats/index';
+import { intOption } from '../config/run-config';
+import { runCli } from '../errors/run-cli';
+import { gradsyncProgram } from '../terminal/index';
 
 interface ProfileConfig {
   backend: BackendRequest;
@@ -47,31 +50,31 @@ interface ProfileConfig {
 }
 
 function readConfig(): ProfileConfig {
-  const { values } = parseArgs({
-    options: {
-      backend: { type: 'string', default: 'auto' },
-      batch: { type: 'string', default: '64' },
-      steps: { type: 'string', default: '20' },
-      warmup: { type: 'string', default: '3' },
-      'profile-steps': { type: 'string', default: '3' },
-      kernels: { type: 'string', default: 'all' },
-      top: { type: 'string', default: '15' },
-      ladder: { type: 'boolean', default: false },
-      threads: { type: 'string' },
-      'tfjs-step': { type: 'boolean', default: false },
-    },
-  });
+  const program = gradsyncProgram('pnpm profile')
+    .description('Profiles one training step of the seed CNN: images per second, then the time per kernel and which backend ran it.')
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(backendRequests as readonly string[]).default('auto'))
+    .option('--threads <n>', "onednn's CPU threads (default: all cores)", intOption('--threads', 1))
+    .option('--tfjs-step', "profile a plain tfjs step with tfjs's Adam instead of the worker's own step")
+    .option('--batch <n>', 'batch size', intOption('--batch', 1), 64)
+    .option('--steps <n>', 'timed steps (rounds with --ladder)', intOption('--steps', 1), 20)
+    .option('--warmup <n>', 'untimed steps first', intOption('--warmup', 0), 3)
+    .option('--profile-steps <n>', 'steps under tf.profile', intOption('--profile-steps', 1), 3)
+    .option('--kernels <list>', 'which wasm training kernels to register: all, none, or Name,Name (wasm only)', 'all')
+    .option('--top <n>', 'rows of each kernel table', intOption('--top', 1), 15)
+    .option('--ladder', 'add the wasm kernels one at a time and time each variant round-robin');
+  program.parse();
+  const o = program.opts();
   return {
-    backend: values.backend as BackendRequest,
-    batch: Number(values.batch),
-    steps: Number(values.steps),
-    warmup: Number(values.warmup),
-    profileSteps: Number(values['profile-steps']),
-    kernels: values.kernels!,
-    top: Number(values.top),
-    ladder: values.ladder!,
-    threads: values.threads == null ? undefined : Number(values.threads),
-    worker: !values['tfjs-step']!,
+    backend: o.backend as BackendRequest,
+    batch: o.batch,
+    steps: o.steps,
+    warmup: o.warmup,
+    profileSteps: o.profileSteps,
+    kernels: o.kernels,
+    top: o.top,
+    ladder: Boolean(o.ladder),
+    threads: o.threads,
+    worker: !o.tfjsStep,
   };
 }
 
@@ -230,7 +233,4 @@ async function main(): Promise<void> {
   table(byShape, 'kernel time per step, by kernel and input shapes:');
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+await runCli(main);
