@@ -23,6 +23,8 @@ export type { MembershipOptions } from './run/membership';
 
 /** How long a member may take to answer before it is dropped (generous: slow backends, first steps). */
 const DEADLINES = { control: 60_000, step: 10 * 60_000, evaluation: 30 * 60_000 };
+/** Extra heartbeat silence allowed during a group's first step. */
+const FIRST_STEP_ALLOWANCE_MS = 60_000;
 
 export interface MetricsSink {
   publish(record: MetricRecord): void;
@@ -67,6 +69,8 @@ export class RunCoordinator {
   private nonFiniteInRow = 0;
   /** Longest recent step, ms: a worker inside a step cannot answer pings on a synchronous backend. */
   private slowestStepMs = 0;
+  /** Until the first step of a new group is done: a member may be new, its first step slow (tfjs warming up). */
+  private groupUntried = true;
   private readonly progress = new EpochProgress();
   /** Counters for the end of the run: how often the group changed, and steps redone. */
   readonly stats = { regroups: 0, redoneSteps: 0, skippedNonFinite: 0 };
@@ -113,7 +117,9 @@ export class RunCoordinator {
 
   /** How much longer than the heartbeat timeout a worker may be silent: twice the slowest recent step. */
   heartbeatAllowanceMs(): number {
-    return 2 * this.slowestStepMs;
+    // A worker computing a step cannot answer pings (its event loop is busy); a new member's first
+    // step (the plain-JS cpu backend takes >10 s for seed-cnn's) must not read as a dead worker.
+    return 2 * this.slowestStepMs + (this.groupUntried ? FIRST_STEP_ALLOWANCE_MS : 0);
   }
 
   get bufferFloats(): number {
@@ -271,6 +277,7 @@ export class RunCoordinator {
     tally.seen += summary.samples;
     const now = performance.now();
     this.slowestStepMs = Math.max(this.slowestStepMs * 0.9, now - t0);
+    this.groupUntried = false;
     const hashes = new Map(byRank.map(([rank, d]) => [rank, d.hash ?? '']));
     this.record({
       kind: 'step',
@@ -454,6 +461,7 @@ export class RunCoordinator {
     for (const w of members) w.send({ type: 'group', algorithm, rank: w.rank, world, peers, groupId });
     if (!(await ready).ok) return BROKE;
     this.phase = { kind: 'grouped', groupId, star: algorithm === 'star' ? new StarRelay(members) : null };
+    this.groupUntried = true;
     if (groupId > 1) this.stats.regroups++;
     this.opts.log(
       'info',
