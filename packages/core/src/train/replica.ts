@@ -4,7 +4,9 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { augmentBatch, type AugmentParams } from '../augment/index';
 import { GradsyncError } from '../errors/index';
 import { IMAGE_SHAPE, NUM_CLASSES } from '../model/index';
-import { adamStep, createAdamState, type AdamState } from './adam';
+import { createAdamState, type AdamState } from './adam';
+import { trainingLoss } from './loss';
+import { decayedRanges, type OptimizerConfig, optimizerStep, SEED_OPTIMIZER } from './optimizer';
 import { weightLayout, type WeightLayout, type WeightSlot } from './weight-layout';
 
 const PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1] * IMAGE_SHAPE[2];
@@ -46,6 +48,16 @@ export interface ReplicaState {
   adam: AdamState;
 }
 
+/** How a replica trains, beyond the model: the same on every rank (from the run configuration). */
+export interface ReplicaOptions {
+  optimizer: OptimizerConfig;
+  /** Label smoothing ε of the training loss (evaluation loss is always plain cross-entropy). */
+  labelSmoothing: number;
+}
+
+/** The tutorial's: Keras Adam, plain cross-entropy. */
+export const SEED_REPLICA_OPTIONS: ReplicaOptions = { optimizer: SEED_OPTIMIZER, labelSmoothing: 0 };
+
 export function toFloatImages(images: Uint8Array, count: number): tf.Tensor4D {
   if (images.length !== count * PIXELS) {
     throw new GradsyncError('E_SHAPE', `expected ${count} images of 32x32x3 (${count * PIXELS} bytes), got ${images.length} bytes`);
@@ -56,7 +68,7 @@ export function toFloatImages(images: Uint8Array, count: number): tf.Tensor4D {
 }
 
 /**
- * One model replica: computes local gradients and applies averaged ones with Adam.
+ * One model replica: computes local gradients and applies averaged ones with the run's optimizer.
  * A flat master copy of the weights lives in JS so that every replica applies the same update
  * to the same bytes, whatever the backend; the tfjs variables are written from it.
  */
@@ -64,10 +76,16 @@ export class Replica {
   readonly layout: WeightLayout;
   readonly params: Float32Array;
   readonly state: Float32Array;
+  /** The optimizer's state (Adam's moments; SGD's momentum in `m`): see optimizer.ts. */
   adam: AdamState;
+  private readonly decayed: [number, number][];
 
-  constructor(readonly model: tfl.LayersModel) {
+  constructor(
+    readonly model: tfl.LayersModel,
+    readonly options: ReplicaOptions = SEED_REPLICA_OPTIONS,
+  ) {
     this.layout = weightLayout(model);
+    this.decayed = decayedRanges(this.layout.trainable);
     this.params = readSlots(this.layout.trainable, this.layout.trainableSize);
     this.state = readSlots(this.layout.state, this.layout.stateSize);
     this.adam = createAdamState(this.layout.trainableSize);
@@ -89,12 +107,12 @@ export class Replica {
       const raw = toFloatImages(batch.images, count);
       const x = batch.augment ? augmentBatch(raw, batch.augment) : raw;
       const labels = tf.tensor1d(Int32Array.from(batch.labels), 'int32');
-      const oneHot = tf.oneHot(labels, NUM_CLASSES);
+      const oneHot = tf.oneHot(labels, NUM_CLASSES) as tf.Tensor2D;
       const { value, grads } = tf.variableGrads(() => {
         const logits = this.model.apply(x, { training: true }) as tf.Tensor2D;
         // Kept past the gradient's own tidy; disposed below.
         correctT = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'int32')));
-        return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
+        return trainingLoss(oneHot, logits, this.options.labelSmoothing);
       }, vars);
       const parts = [
         ...this.layout.trainable.map((s) => tf.reshape(grads[s.variable.name], [-1])),
@@ -112,7 +130,7 @@ export class Replica {
 
   /**
    * Applies the all-reduced sum of every rank's StepOutput.buffer: divides by the global sample
-   * count, takes an Adam step with the mean gradient and adopts the averaged moving statistics.
+   * count, takes an optimizer step with the mean gradient and adopts the averaged moving statistics.
    */
   applySummed(summed: Float32Array, globalCount: number, learningRate: number): void {
     if (summed.length !== this.bufferLength) {
@@ -122,7 +140,7 @@ export class Replica {
     const t = this.layout.trainableSize;
     const grad = new Float32Array(t);
     for (let i = 0; i < t; i++) grad[i] = summed[i] / globalCount;
-    adamStep(this.params, grad, this.adam, learningRate);
+    optimizerStep(this.params, grad, this.adam, learningRate, this.options.optimizer, this.decayed);
     for (let i = 0; i < this.layout.stateSize; i++) this.state[i] = summed[t + i] / globalCount;
     this.writeVariables();
   }
