@@ -8,3 +8,4 @@ export * from './replica';
 export * from './batch';
 export * from './training-splits';
 export * from './replica-for-run';
+export * from './sync-batch-norm';

@@ -7,6 +7,7 @@ import { IMAGE_SHAPE, NUM_CLASSES } from '../model/index';
 import { createAdamState, type AdamState } from './adam';
 import { trainingLoss } from './loss';
 import { decayedRanges, type OptimizerConfig, optimizerStep, SEED_OPTIMIZER } from './optimizer';
+import { type BatchNormPlan, batchNormPlan, type ReduceSum, syncBatchNormStep } from './sync-batch-norm';
 import { weightLayout, type WeightLayout, type WeightSlot } from './weight-layout';
 
 const PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1] * IMAGE_SHAPE[2];
@@ -53,9 +54,11 @@ export interface ReplicaOptions {
   optimizer: OptimizerConfig;
   /** Label smoothing ε of the training loss (evaluation loss is always plain cross-entropy). */
   labelSmoothing: number;
+  /** BatchNorm over the global batch (sync-batch-norm.ts): computeStep then needs the group's reduce. */
+  syncBatchNorm?: boolean;
 }
 
-/** The tutorial's: Keras Adam, plain cross-entropy. */
+/** The tutorial's: Keras Adam, plain cross-entropy, BatchNorm statistics per replica. */
 export const SEED_REPLICA_OPTIONS: ReplicaOptions = { optimizer: SEED_OPTIMIZER, labelSmoothing: 0 };
 
 export function toFloatImages(images: Uint8Array, count: number): tf.Tensor4D {
@@ -79,6 +82,7 @@ export class Replica {
   /** The optimizer's state (Adam's moments; SGD's momentum in `m`): see optimizer.ts. */
   adam: AdamState;
   private readonly decayed: [number, number][];
+  private readonly syncPlan: BatchNormPlan | null = null;
 
   constructor(
     readonly model: tfl.LayersModel,
@@ -86,6 +90,11 @@ export class Replica {
   ) {
     this.layout = weightLayout(model);
     this.decayed = decayedRanges(this.layout.trainable);
+    if (options.syncBatchNorm) {
+      const planned = batchNormPlan(model);
+      if (!planned.ok) throw new GradsyncError('E_CONFIG', planned.reason);
+      this.syncPlan = planned.plan;
+    }
     this.params = readSlots(this.layout.trainable, this.layout.trainableSize);
     this.state = readSlots(this.layout.state, this.layout.stateSize);
     this.adam = createAdamState(this.layout.trainableSize);
@@ -95,7 +104,15 @@ export class Replica {
     return this.layout.trainableSize + this.layout.stateSize;
   }
 
-  async computeStep(batch: LocalBatch): Promise<StepOutput> {
+  /**
+   * Forward and backward over the local samples. With synchronised BatchNorm, `reduce` is the
+   * group's all-reduce, called a fixed number of times in the same order on every rank.
+   */
+  async computeStep(batch: LocalBatch, reduce?: ReduceSum): Promise<StepOutput> {
+    if (this.syncPlan) {
+      if (!reduce) throw new GradsyncError('E_CONFIG', 'synchronised BatchNorm needs the group all-reduce for every step');
+      return this.computeSyncStep(batch, this.syncPlan, reduce);
+    }
     const count = batch.labels.length;
     if (count === 0) return { buffer: new Float32Array(this.bufferLength), loss: 0, correct: 0, count: 0 };
     if (batch.augment && batch.augment.length !== count) {
@@ -125,6 +142,34 @@ export class Replica {
       return { buffer: buffer as Float32Array, loss: loss[0], correct: correct[0], count };
     } finally {
       tf.dispose([packed, lossT, correctT!]);
+    }
+  }
+
+  private async computeSyncStep(batch: LocalBatch, plan: BatchNormPlan, reduce: ReduceSum): Promise<StepOutput> {
+    const count = batch.labels.length;
+    if (batch.augment && batch.augment.length !== count) {
+      throw new GradsyncError('E_SHAPE', `${batch.augment.length} augmentation entries for ${count} samples`);
+    }
+    const x = tf.tidy(() => {
+      const raw = toFloatImages(batch.images, count);
+      return batch.augment && count > 0 ? augmentBatch(raw, batch.augment) : raw;
+    });
+    try {
+      const out = await syncBatchNormStep(plan, x, batch.labels, this.options.labelSmoothing, reduce);
+      // The gradient is already the local summed loss's; the moving statistics are weighted by the count as in computeStep.
+      const buffer = new Float32Array(this.bufferLength);
+      for (const s of this.layout.trainable) {
+        const g = out.grads.get(s.variable.name);
+        if (g) buffer.set(g, s.offset);
+      }
+      const t = this.layout.trainableSize;
+      for (const s of this.layout.state) {
+        const values = s.variable.dataSync() as Float32Array;
+        for (let i = 0; i < s.size; i++) buffer[t + s.offset + i] = values[i] * count;
+      }
+      return { buffer, loss: out.loss, correct: out.correct, count };
+    } finally {
+      x.dispose();
     }
   }
 
