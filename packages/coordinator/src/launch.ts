@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { GradsyncError } from '@gradsync/core';
 import { selectBackend } from '@gradsync/core/backend';
 import { type AllowList, randomSecret, showFingerprint, refusalReporter, secretsEqual, type TlsIdentity } from '@gradsync/core/cluster';
-import type { RunConfig } from '@gradsync/core/config';
+import { type RunConfig, writeRunConfigFile } from '@gradsync/core/config';
 import { loadCifar10 } from '@gradsync/core/data';
 import { type EndRecord, readJsonl, RunMetricsFiles } from '@gradsync/core/metrics';
 import { attachDashboard, MetricsFeed } from './dashboard-server/index';
@@ -89,7 +89,7 @@ export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoord
     );
   }
   mkdirSync(runDir, { recursive: true });
-  writeFileSync(path.join(runDir, 'config.json'), `${JSON.stringify(o.config, null, 2)}\n`);
+  await writeRunConfigFile(runDir, o.config);
   const data = await loadCifar10({ dataDir: o.dataDir, cacheDir: o.cacheDir, log: (l) => o.log('info', l) });
   o.log('info', `data: ${data.source}`);
   const metricsFile = path.join(runDir, 'metrics.jsonl');

@@ -4,7 +4,7 @@ import { type Cifar10, type CifarSplit, epochPermutation, globalBatchIndices, sh
 import type { EndRecord, EvalSummary, MetricRecord } from '@gradsync/core/metrics';
 import { EpochProgress } from '@gradsync/core/progress';
 import { CLOSE, datasetChecksum, encodeMessage, indicesToBytes, replicaStateFromWire, replicaStateToWire, type WorkerMessage } from '@gradsync/core/protocol';
-import { createPlateauState, plateauStep, type PlateauState, type ReplicaState, trainingSplits } from '@gradsync/core/train';
+import { createPlateauState, learningRateAt, plateauAfterEpoch, type PlateauState, type ReplicaState, trainingSplits } from '@gradsync/core/train';
 import type { Checkpoint } from './checkpoint';
 import { BatchShares } from './run/batch-shares';
 import { CHUNK_BYTES, sendWelcomeAndData } from './run/data-upload';
@@ -243,7 +243,7 @@ export class RunCoordinator {
     const batch = globalBatchIndices(epochPermutation(this.config.seed, epoch, this.train.count), inEpoch, this.config.batchSize);
     const reportHash = (step + 1) % this.config.hashEvery === 0 || inEpoch === this.stepsPerEpoch - 1;
     const op = this.nextOp++;
-    const lr = this.plateau.lr;
+    const lr = this.learningRateAt(step);
     const members = [...this.membership.members];
     const answers = this.replies.gather(['step-done', 'step-aborted'], (m) => m.op === op, members, DEADLINES.step);
     const counts = this.shares.countsFor(members, batch.length);
@@ -300,6 +300,11 @@ export class RunCoordinator {
     return reportHash ? this.checkReplicasAgree(hashes, step) : done(undefined);
   }
 
+  /** The rate of global step `step`: the plateau state's, or the step-based schedule's over the whole run. */
+  private learningRateAt(step: number): number {
+    return learningRateAt(this.config, step, this.stepsPerEpoch * this.config.epochs, this.plateau);
+  }
+
   private onNonFinite(step: number): void {
     this.nonFiniteInRow++;
     this.stats.skippedNonFinite++;
@@ -319,8 +324,9 @@ export class RunCoordinator {
     const trainSec = (performance.now() - tally.started) / 1000;
     const validation = this.validation.count > 0 ? await this.retrying(() => this.evaluate('validation', this.validation.count, this.validation)) : null;
     const test = await this.retrying(() => this.evaluate('test', this.data.test.count, null));
-    const lr = this.plateau.lr;
-    if (validation) this.plateau = plateauStep(this.plateau, validation.loss, this.config.plateau);
+    const lr = this.learningRateAt(this.globalStep - 1);
+    this.plateau = plateauAfterEpoch(this.config, this.plateau, validation?.loss ?? null);
+    const nextLr = this.learningRateAt(this.globalStep);
     const applied = Math.max(1, tally.seen);
     this.record({
       kind: 'epoch',
@@ -332,7 +338,7 @@ export class RunCoordinator {
       validation,
       test,
       lr,
-      nextLr: this.plateau.lr,
+      nextLr,
       durationSec: (performance.now() - tally.started) / 1000,
       imagesPerSec: tally.seen / trainSec,
     });
@@ -341,7 +347,7 @@ export class RunCoordinator {
       `epoch ${epoch + 1}/${this.config.epochs}: train loss ${(tally.lossSum / applied).toFixed(4)} acc ${(tally.correct / applied).toFixed(4)}` +
         (validation ? ` | val loss ${validation.loss.toFixed(4)} acc ${validation.accuracy.toFixed(4)}` : '') +
         ` | test acc ${test.accuracy.toFixed(4)} | ${(tally.seen / trainSec).toFixed(1)} img/s` +
-        (this.plateau.lr !== lr ? ` | lr ${lr} -> ${this.plateau.lr}` : ''),
+        (this.config.schedule.kind === 'plateau' && nextLr !== lr ? ` | lr ${lr} -> ${nextLr}` : ''),
     );
     await this.retrying(() => this.checkpoint(epoch + 1));
     return test;

@@ -1,12 +1,12 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { augmentParamsFor } from '@gradsync/core/augment';
-import type { RunConfig } from '@gradsync/core/config';
+import { type RunConfig, writeRunConfigFile } from '@gradsync/core/config';
 import { type Cifar10, epochPermutation, globalBatchIndices, stepsPerEpoch } from '@gradsync/core/data';
 import { type EvalSummary, type MetricRecord, RunMetricsFiles } from '@gradsync/core/metrics';
-import { buildModel, saveLayersModel } from '@gradsync/core/model';
-import { createPlateauState, evalSummary, gatherSamples, plateauStep, Replica, trainingSplits } from '@gradsync/core/train';
+import { saveLayersModel } from '@gradsync/core/model';
+import { createPlateauState, evalSummary, gatherSamples, learningRateAt, plateauAfterEpoch, replicaForRun, trainingSplits } from '@gradsync/core/train';
 import { EpochProgress } from '@gradsync/core/progress';
 import { ProcessUsageSampler } from './process-usage';
 
@@ -19,8 +19,9 @@ export interface LocalRunResult {
 }
 
 /**
- * The tutorial's recipe in one process, no sockets: per-batch augmentation, Adam,
- * ReduceLROnPlateau on validation loss, test accuracy at the end.
+ * A recipe in one process, no sockets: per-batch augmentation, the recipe's optimizer and
+ * learning-rate schedule (the tutorial's: Adam, ReduceLROnPlateau on validation loss), test
+ * accuracy at the end.
  */
 export async function trainLocally(
   config: RunConfig,
@@ -30,7 +31,7 @@ export async function trainLocally(
 ): Promise<LocalRunResult> {
   const runDir = path.join(options.runsDir, config.runName);
   mkdirSync(runDir, { recursive: true });
-  writeFileSync(path.join(runDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  await writeRunConfigFile(runDir, config);
   // metrics.jsonl, epochs.csv and tb/, the same files a distributed run writes.
   const metrics = new RunMetricsFiles(runDir);
   const emit = (r: MetricRecord) => metrics.append(r);
@@ -62,8 +63,10 @@ export async function trainLocally(
   }
   options.log(`training ${config.model} on ${train.count} images (${validation.count} for validation, ${data.test.count} test), ${steps} steps/epoch`);
 
-  const replica = new Replica(buildModel(config.model, config.seed, config.init, config.bnMomentum));
+  const replica = replicaForRun(config);
   let plateau = createPlateauState(config.lr);
+  const totalSteps = steps * config.epochs;
+  const lrAt = (step: number) => learningRateAt(config, step, totalSteps, plateau);
   const progress = new EpochProgress();
   const usage = new ProcessUsageSampler();
   const runStart = performance.now();
@@ -84,7 +87,8 @@ export async function trainLocally(
       const batch = gatherSamples(train, indices);
       const augment = Array.from(indices, (i) => augmentParamsFor(config.augment, config.seed, epoch, i));
       const out = await replica.computeStep({ ...batch, augment });
-      replica.applySummed(out.buffer, out.count, plateau.lr);
+      const lr = lrAt(globalStep);
+      replica.applySummed(out.buffer, out.count, lr);
       const ms = performance.now() - stepStart;
       lossSum += out.loss * out.count;
       correct += out.correct;
@@ -99,7 +103,7 @@ export async function trainLocally(
         loss: out.loss,
         accuracy: out.correct / out.count,
         samples: out.count,
-        lr: plateau.lr,
+        lr,
         imagesPerSec: (out.count * 1000) / ms,
         workers: [{ rank: 0, loss: out.loss, correct: out.correct, count: out.count, computeMs: ms, allreduceMs: 0, waitMs: 0, ...usage.sample() }],
       });
@@ -109,8 +113,9 @@ export async function trainLocally(
     progress.stop();
     const epochSec = (performance.now() - epochStart) / 1000;
     validationSummary = validation.count > 0 ? evalSummary(await replica.evaluate(validation.images, validation.labels)) : null;
-    const lr = plateau.lr;
-    if (validationSummary) plateau = plateauStep(plateau, validationSummary.loss, config.plateau);
+    const lr = lrAt(globalStep - 1);
+    plateau = plateauAfterEpoch(config, plateau, validationSummary?.loss ?? null);
+    const nextLr = lrAt(globalStep);
     emit({
       kind: 'epoch',
       t: Date.now(),
@@ -121,7 +126,7 @@ export async function trainLocally(
       validation: validationSummary,
       test: null,
       lr,
-      nextLr: plateau.lr,
+      nextLr,
       durationSec: epochSec,
       imagesPerSec: seen / epochSec,
     });
@@ -129,7 +134,7 @@ export async function trainLocally(
       `epoch ${epoch + 1}/${config.epochs}: train loss ${(lossSum / seen).toFixed(4)} acc ${(correct / seen).toFixed(4)}` +
         (validationSummary ? ` | val loss ${validationSummary.loss.toFixed(4)} acc ${validationSummary.accuracy.toFixed(4)}` : '') +
         ` | ${(seen / epochSec).toFixed(1)} img/s | ${epochSec.toFixed(1)} s` +
-        (plateau.lr !== lr ? ` | lr ${lr} -> ${plateau.lr}` : ''),
+        (config.schedule.kind === 'plateau' && nextLr !== lr ? ` | lr ${lr} -> ${nextLr}` : ''),
     );
   }
 

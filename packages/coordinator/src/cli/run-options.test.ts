@@ -31,3 +31,19 @@ describe('--split', () => {
     expect(optionsFor(['--resume', savedRun({ split: 'equal' }), '--split', 'speed']).config.split).toBe('speed');
   });
 });
+
+describe('--recipe on pnpm coordinator / pnpm start', () => {
+  it('the preset with the flags given over it, next to the coordinator-only fields', () => {
+    const config = optionsFor(['--recipe', 'resnet9', '--batch-size', '256', '--split', 'equal']).config;
+    expect(config).toMatchObject({ recipe: 'resnet9', model: 'resnet9', batchSize: 256, split: 'equal', optimizer: { kind: 'sgd-nesterov' } });
+  });
+
+  it('on resume: a run saved before the recipe fields resumes as the seed recipe it was', () => {
+    const config = optionsFor([
+      '--resume',
+      savedRun({ recipe: undefined, optimizer: undefined, schedule: undefined, augment: { flip: true, zoomRange: 0.1 } }),
+    ]).config;
+    expect(config).toMatchObject({ recipe: 'seed', optimizer: SEED_RECIPE.optimizer, schedule: SEED_RECIPE.schedule });
+    expect(config.augment).toEqual(SEED_RECIPE.augment);
+  });
+});

@@ -5,6 +5,7 @@ import { addServerSecurityOptions, allowListFrom, allowOption, serverSecurityFro
 import {
   addRecipeOptions,
   ALLREDUCE_CHOICES,
+  completeOlderConfig,
   intOption,
   positiveNumberOption,
   recipeFromOptions,
@@ -79,7 +80,7 @@ export function launchOptionsFrom(
     const given = (option: string) => program.getOptionValueSource(option) === 'cli';
     const epochs = given('epochs') ? o.epochs : saved.epochs;
     const split = given('split') ? o.split : (saved.split ?? 'equal');
-    config = validateRunConfig({ ...SEED_RECIPE, ...saved, epochs, split, runName: path.basename(path.resolve(o.resume)) });
+    config = validateRunConfig({ ...completeOlderConfig(saved), epochs, split, runName: path.basename(path.resolve(o.resume)) });
   } else {
     config = recipeFromOptions(o, { allreduce: o.allreduce, split: o.split, hashEvery: o.hashEvery, maxNonFiniteSteps: o.maxNonfinite });
   }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { augmentBatch, augmentParamsFor, SEED_AUGMENT, transformFor } from './index';
+import { augmentBatch, augmentParamsFor, CROP_FLIP_AUGMENT, cropShift, NO_AUGMENT, SEED_AUGMENT, transformFor } from './index';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -30,22 +30,73 @@ describe('augmentParamsFor', () => {
   });
 
   it('turns off with a zero config', () => {
-    const p = augmentParamsFor({ flip: false, zoomRange: 0 }, 1, 1, 1);
-    expect(p).toEqual({ flip: false, zoom: 1 });
+    const p = augmentParamsFor(NO_AUGMENT, 1, 1, 1);
+    expect(p).toEqual({ flip: false, zoom: 1, shiftX: 0, shiftY: 0 });
+  });
+});
+
+describe('random crop parameters', () => {
+  it('cropShift maps [0, 1) onto the whole numbers -padding..padding in equal parts', () => {
+    expect(cropShift(4, 0)).toBe(-4);
+    expect(cropShift(4, 0.999999)).toBe(4);
+    expect(cropShift(4, 4 / 9)).toBe(0);
+    expect(cropShift(4, 4 / 9 - 1e-9)).toBe(-1);
+    expect(cropShift(1, 0.5)).toBe(0);
+  });
+
+  it('the seed recipe draws no shift; flip-crop draws every offset in [-4, 4], the same for the same (seed, epoch, sample)', () => {
+    for (let i = 0; i < 50; i++) expect(augmentParamsFor(SEED_AUGMENT, 3, 1, i)).toMatchObject({ shiftX: 0, shiftY: 0 });
+    const draws = Array.from({ length: 900 }, (_, i) => augmentParamsFor(CROP_FLIP_AUGMENT, 3, 1, i));
+    const xs = new Set(draws.map((d) => d.shiftX));
+    const ys = new Set(draws.map((d) => d.shiftY));
+    expect([...xs].sort((a, b) => a - b)).toEqual([-4, -3, -2, -1, 0, 1, 2, 3, 4]);
+    expect(ys.size).toBe(9);
+    expect(draws.every((d) => d.zoom === 1)).toBe(true);
+    // x and y come from separate streams: they are not the same number.
+    expect(draws.filter((d) => d.shiftX === d.shiftY).length).toBeLessThan(200);
+    expect(augmentParamsFor(CROP_FLIP_AUGMENT, 3, 1, 17)).toEqual(draws[17]);
   });
 });
 
 describe('augmentBatch', () => {
+  it('a shift is the crop of the mirror-padded image: every pixel copied exactly', () => {
+    const h = 5;
+    const w = 6;
+    const img = rampImage(h, w, 3);
+    const src = img.dataSync();
+    // TensorFlow's reflect fill repeats the edge pixel: -1 → 0, -2 → 1, w → w - 1.
+    const mirror = (i: number, n: number) => (i < 0 ? -i - 1 : i >= n ? 2 * n - 1 - i : i);
+    for (const [shiftX, shiftY, flip] of [
+      [2, -1, false],
+      [-3, 2, false],
+      [1, 1, true],
+    ] as const) {
+      const out = augmentBatch(img, [{ flip, zoom: 1, shiftX, shiftY }]);
+      const got = Array.from(out.dataSync());
+      const want: number[] = [];
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) {
+          const sx = mirror((flip ? w - 1 - x : x) + shiftX, w);
+          const sy = mirror(y + shiftY, h);
+          for (let c = 0; c < 3; c++) want.push(src[(sy * w + sx) * 3 + c]);
+        }
+      }
+      expect(got, `shift (${shiftX}, ${shiftY}) flip ${flip}`).toEqual(want);
+      out.dispose();
+    }
+    img.dispose();
+  });
+
   it('zoom factor 1 without flip is the identity', () => {
     const img = rampImage(8, 8, 3);
-    const out = augmentBatch(img, [{ flip: false, zoom: 1 }]);
+    const out = augmentBatch(img, [{ flip: false, zoom: 1, shiftX: 0, shiftY: 0 }]);
     expect(Array.from(out.dataSync())).toEqual(Array.from(img.dataSync()));
     tf.dispose([img, out]);
   });
 
   it('flips a known image exactly', () => {
     const img = rampImage(4, 5, 3);
-    const out = augmentBatch(img, [{ flip: true, zoom: 1 }]);
+    const out = augmentBatch(img, [{ flip: true, zoom: 1, shiftX: 0, shiftY: 0 }]);
     const expected = tf.reverse(img, 2);
     expect(Array.from(out.dataSync())).toEqual(Array.from(expected.dataSync()));
     tf.dispose([img, out, expected]);
@@ -56,10 +107,10 @@ describe('augmentBatch', () => {
     const w = 9;
     const data = new Float32Array(w).map((_, x) => x);
     const img = tf.tensor4d(data, [1, 1, w, 1]);
-    const zoomIn = augmentBatch(img, [{ flip: false, zoom: 0.5 }]).dataSync();
+    const zoomIn = augmentBatch(img, [{ flip: false, zoom: 0.5, shiftX: 0, shiftY: 0 }]).dataSync();
     expect(zoomIn[4]).toBeCloseTo(4, 5);
     expect(zoomIn[5] - zoomIn[4]).toBeCloseTo(0.5, 5);
-    const zoomOut = augmentBatch(img, [{ flip: false, zoom: 2 }]).dataSync();
+    const zoomOut = augmentBatch(img, [{ flip: false, zoom: 2, shiftX: 0, shiftY: 0 }]).dataSync();
     // x=0 samples input x = -4: reflected back inside the image, never a constant fill.
     expect(zoomOut[0]).toBeGreaterThanOrEqual(0);
     expect(zoomOut[0]).toBeLessThanOrEqual(8);
@@ -82,9 +133,10 @@ describe('augmentBatch', () => {
   });
 
   it('builds Keras zoom matrices', () => {
-    expect(transformFor({ flip: false, zoom: 1 }, 32, 32)).toEqual([1, 0, 0, 0, 1, 0, 0, 0]);
-    const [a0, , a2] = transformFor({ flip: true, zoom: 1 }, 32, 32);
+    expect(transformFor({ flip: false, zoom: 1, shiftX: 0, shiftY: 0 }, 32, 32)).toEqual([1, 0, 0, 0, 1, 0, 0, 0]);
+    const [a0, , a2] = transformFor({ flip: true, zoom: 1, shiftX: 0, shiftY: 0 }, 32, 32);
     expect(a0).toBe(-1);
     expect(a2).toBe(31);
+    expect(transformFor({ flip: false, zoom: 1, shiftX: 3, shiftY: -2 }, 32, 32)).toEqual([1, 0, 3, 0, 1, -2, 0, 0]);
   });
 });

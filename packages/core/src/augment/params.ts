@@ -5,6 +5,12 @@ export interface AugmentParams {
   flip: boolean;
   /** Keras RandomZoom factor applied to sampling coordinates: > 1 zooms out, < 1 zooms in. */
   zoom: number;
+  /**
+   * Random crop of the image padded by `cropPadding` on every side, as a whole-pixel shift of the
+   * sampling point: the crop at offset (p + shiftX, p + shiftY) of the padded image. 0 = centred.
+   */
+  shiftX: number;
+  shiftY: number;
 }
 
 export interface AugmentConfig {
@@ -12,24 +18,49 @@ export interface AugmentConfig {
   flip: boolean;
   /** Keras RandomZoom(height_factor = zoomRange): zoom in or out by up to this fraction, aspect kept. */
   zoomRange: number;
+  /**
+   * Random crop after padding by this many pixels on every side (torchvision's
+   * RandomCrop(32, padding=4) with 4); the padding mirrors the image (reflect fill, as airbench pads). 0 = no crop.
+   */
+  cropPadding: number;
 }
 
-export const SEED_AUGMENT: AugmentConfig = { flip: true, zoomRange: 0.1 };
+/** The tutorial's: flip and ±10% zoom. */
+export const SEED_AUGMENT: AugmentConfig = { flip: true, zoomRange: 0.1, cropPadding: 0 };
+/** The usual CIFAR-10 augmentation since ResNet: flip and a random 32×32 crop of the image padded by 4. */
+export const CROP_FLIP_AUGMENT: AugmentConfig = { flip: true, zoomRange: 0, cropPadding: 4 };
+export const NO_AUGMENT: AugmentConfig = { flip: false, zoomRange: 0, cropPadding: 0 };
 
-// Distinct stream ids so flip and zoom draws are independent.
+/** The named augmentations `--augment` takes. */
+export const AUGMENT_KINDS = { 'flip-zoom': SEED_AUGMENT, 'flip-crop': CROP_FLIP_AUGMENT, none: NO_AUGMENT } as const;
+export type AugmentKind = keyof typeof AUGMENT_KINDS;
+export const AUGMENT_KIND_NAMES = Object.keys(AUGMENT_KINDS) as AugmentKind[];
+
+// Distinct stream ids so the draws are independent of one another.
 const FLIP_STREAM = 1;
 const ZOOM_STREAM = 2;
+const CROP_X_STREAM = 3;
+const CROP_Y_STREAM = 4;
+
+/** A whole number uniform in [-padding, padding] from one uniform draw in [0, 1). */
+export function cropShift(padding: number, u: number): number {
+  return Math.floor(u * (2 * padding + 1)) - padding;
+}
 
 export function augmentParamsFor(config: AugmentConfig, runSeed: number, epoch: number, sampleIndex: number): AugmentParams {
   const flip = config.flip && uniformFor(runSeed, epoch, sampleIndex, FLIP_STREAM) < 0.5;
   const u = uniformFor(runSeed, epoch, sampleIndex, ZOOM_STREAM);
   const zoom = 1 + config.zoomRange * (2 * u - 1);
-  return { flip, zoom };
+  const pad = config.cropPadding;
+  const shiftX = pad > 0 ? cropShift(pad, uniformFor(runSeed, epoch, sampleIndex, CROP_X_STREAM)) : 0;
+  const shiftY = pad > 0 ? cropShift(pad, uniformFor(runSeed, epoch, sampleIndex, CROP_Y_STREAM)) : 0;
+  return { flip, zoom, shiftX, shiftY };
 }
 
 /**
  * The projective transform (tf.image.transform's 8 numbers) mapping an output pixel to the
- * input point it samples: zoom about the image centre (Keras get_zoom_matrix), then mirror x.
+ * input point it samples: zoom about the image centre (Keras get_zoom_matrix), mirror x, then
+ * shift by the crop offset. Whole-pixel shifts sample pixel centres, so a crop copies pixels exactly.
  */
 export function transformFor(params: AugmentParams, height: number, width: number): number[] {
   const cx = (width - 1) / 2;
@@ -38,6 +69,6 @@ export function transformFor(params: AugmentParams, height: number, width: numbe
   const xOffset = cx * (1 - z);
   const yOffset = cy * (1 - z);
   const a0 = params.flip ? -z : z;
-  const a2 = params.flip ? width - 1 - xOffset : xOffset;
-  return [a0, 0, a2, 0, z, yOffset, 0, 0];
+  const a2 = (params.flip ? width - 1 - xOffset : xOffset) + params.shiftX;
+  return [a0, 0, a2, 0, z, yOffset + params.shiftY, 0, 0];
 }

@@ -1,15 +1,53 @@
 import { Option, type Command } from 'commander';
+import { AUGMENT_KIND_NAMES, AUGMENT_KINDS, type AugmentKind } from '../augment/index';
+import { GradsyncError } from '../errors/index';
 import { INIT_SCHEMES, MODEL_NAMES } from '../model/index';
-import { defaultRunName, intOption, positiveNumberOption, type RunConfig, SEED_RECIPE, validateRunConfig, validationOption } from './run-config';
+import { OPTIMIZER_KINDS, SCHEDULE_KINDS } from '../train/index';
+import { type Recipe, RECIPE_NAMES, RECIPES, type RecipeName, SEED_RECIPE } from './recipes';
+import { defaultRunName, intOption, positiveNumberOption, type RunConfig, validateRunConfig, validationOption } from './run-config';
 
-/** The flags every training program shares (data, recipe, run folder), defined once. */
+/** A commander parser for a number in [0, 1) (label smoothing, warm-up fraction). */
+function unitIntervalOption(flag: string): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (v.trim() === '' || !(n >= 0 && n < 1)) throw new GradsyncError('E_FLAG', `${flag} must be a number in [0, 1), got "${v}"`);
+    return n;
+  };
+}
+
+function nonNegativeNumberOption(flag: string): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new GradsyncError('E_FLAG', `${flag} must be a number ≥ 0, got "${v}"`);
+    return n;
+  };
+}
+
+/** "(seed: 20, improved: 20, resnet9: 24)": what each preset sets, for the help of a flag with no default of its own. */
+function presetValues(pick: (r: Recipe) => unknown): string {
+  return `(default: the recipe's — ${RECIPE_NAMES.map((n) => `${n} ${String(pick(RECIPES[n]))}`).join(', ')})`;
+}
+
+/**
+ * The flags every training program shares (data, recipe, run folder), defined once. The fields a
+ * preset sets have no commander default: a flag left out is undefined, so the preset's value
+ * stands, and a flag given wins over it.
+ */
 export function addRecipeOptions(program: Command): Command {
   return program
     .option('--data-dir <dir>', 'folder with the CIFAR-10 binary batches or cifar-10-binary.tar.gz (default: cache, else download)')
     .option('--cache-dir <dir>', 'where a downloaded archive is kept (default: $XDG_CACHE_HOME/gradsync)')
-    .option('--epochs <n>', 'epochs', intOption('--epochs', 1), SEED_RECIPE.epochs)
-    .option('--batch-size <n>', 'global batch size (split across workers)', intOption('--batch-size', 1), SEED_RECIPE.batchSize)
-    .option('--lr <x>', 'Adam learning rate', positiveNumberOption('--lr'), SEED_RECIPE.lr)
+    .addOption(
+      new Option(
+        '--recipe <name>',
+        "named preset: seed (the tutorial's, exactly), improved (same network, crop + flip, label smoothing, AdamW, one-cycle), resnet9 (ResNet-9, SGD + Nesterov, one-cycle); flags given win over it",
+      )
+        .choices(RECIPE_NAMES)
+        .default(SEED_RECIPE.recipe),
+    )
+    .option('--epochs <n>', `epochs ${presetValues((r) => r.epochs)}`, intOption('--epochs', 1))
+    .option('--batch-size <n>', `global batch size, split across workers ${presetValues((r) => r.batchSize)}`, intOption('--batch-size', 1))
+    .option('--lr <x>', `learning rate: the start (plateau) or the peak (one-cycle, cosine) ${presetValues((r) => r.lr)}`, positiveNumberOption('--lr'))
     .option('--seed <n>', 'seed for weights, shuffling and augmentation', intOption('--seed', 0), SEED_RECIPE.seed)
     .option(
       '--validation <n>',
@@ -18,41 +56,92 @@ export function addRecipeOptions(program: Command): Command {
       SEED_RECIPE.validationCount,
     )
     .option('--limit-train <n>', 'train on only the first N training images', intOption('--limit-train', 1))
-    .addOption(new Option('--model <name>', 'model').choices(MODEL_NAMES).default(SEED_RECIPE.model))
+    .addOption(new Option('--model <name>', `model ${presetValues((r) => r.model)}`).choices(MODEL_NAMES))
     .addOption(
       new Option(
         '--init <scheme>',
         "initial weights: pytorch (torch.nn's default, learns faster under the recipe's dropout) or keras (the tutorial's glorot_uniform, zero biases)",
-      )
-        .choices(INIT_SCHEMES)
-        .default(SEED_RECIPE.init),
+      ).choices(INIT_SCHEMES),
     )
-    .option('--no-augment', 'turn off random flip and zoom')
+    .addOption(
+      new Option(
+        '--augment <kind>',
+        `per-sample augmentation: flip-zoom (the tutorial's flip and ±10% zoom), flip-crop (flip and a random crop of the image padded by 4), none ${presetValues((r) => augmentKindOf(r.augment))}`,
+      ).choices(AUGMENT_KIND_NAMES),
+    )
+    .option('--no-augment', 'turn augmentation off (the same as --augment none)')
     .option(
       '--bn-momentum <x>',
-      "BatchNorm moving-average momentum in Keras' convention: 0.99 (the tutorial's, Keras' default) or e.g. 0.9 (PyTorch's default momentum 0.1)",
+      `BatchNorm moving-average momentum in Keras' convention: 0.99 (the tutorial's, Keras' default) or e.g. 0.9 (PyTorch's default momentum 0.1) ${presetValues((r) => r.bnMomentum)}`,
       positiveNumberOption('--bn-momentum'),
-      SEED_RECIPE.bnMomentum,
+    )
+    .addOption(
+      new Option(
+        '--optimizer <kind>',
+        `adam (Keras' Adam), adamw (decoupled weight decay), sgd-nesterov (momentum 0.9) ${presetValues((r) => r.optimizer.kind)}`,
+      ).choices(OPTIMIZER_KINDS),
+    )
+    .option(
+      '--weight-decay <x>',
+      `weight decay on conv and dense kernels ${presetValues((r) => r.optimizer.weightDecay)}`,
+      nonNegativeNumberOption('--weight-decay'),
+    )
+    .option('--label-smoothing <x>', `label smoothing of the training loss ${presetValues((r) => r.labelSmoothing)}`, unitIntervalOption('--label-smoothing'))
+    .addOption(
+      new Option(
+        '--schedule <kind>',
+        `learning-rate schedule: plateau (ReduceLROnPlateau on validation loss, the tutorial's), one-cycle (warm-up, then linear to 0), cosine ${presetValues((r) => r.schedule.kind)}`,
+      ).choices(SCHEDULE_KINDS),
+    )
+    .option(
+      '--warmup <fraction>',
+      `one-cycle / cosine: fraction of all steps spent warming up ${presetValues((r) => r.schedule.warmupFraction.toFixed(3))}`,
+      unitIntervalOption('--warmup'),
     )
     .option('--run-name <name>', 'folder under --runs-dir for config, metrics, checkpoints and the model')
     .option('--runs-dir <dir>', 'where runs are written', 'runs');
 }
 
-/** The validated run configuration from parsed recipe flags (plus program-specific fields). */
+/** The --augment name of an augmentation config ('custom' when it is none of them). */
+function augmentKindOf(config: Recipe['augment']): string {
+  const found = AUGMENT_KIND_NAMES.find((k) => JSON.stringify(AUGMENT_KINDS[k]) === JSON.stringify(config));
+  return found ?? 'custom';
+}
+
+/**
+ * The validated run configuration from parsed recipe flags (plus program-specific fields): the
+ * preset named by --recipe, with every flag that was given put over it.
+ */
 export function recipeFromOptions(o: Record<string, unknown>, extra: Partial<RunConfig> = {}, namePrefix = 'run'): RunConfig {
+  const name = (o.recipe as RecipeName | undefined) ?? SEED_RECIPE.recipe;
+  const preset = RECIPES[name];
+  if (!preset) throw new GradsyncError('E_FLAG', `--recipe must be one of ${RECIPE_NAMES.join(', ')}, got "${String(name)}"`);
+  const given = <T>(key: string): T | undefined => o[key] as T | undefined;
+  const augment =
+    o.augment === false ? AUGMENT_KINDS.none : o.augment === undefined || o.augment === true ? preset.augment : AUGMENT_KINDS[o.augment as AugmentKind];
   return validateRunConfig({
-    ...SEED_RECIPE,
-    runName: (o.runName as string | undefined) ?? defaultRunName(namePrefix),
-    model: o.model as RunConfig['model'],
-    init: o.init as RunConfig['init'],
-    epochs: o.epochs as number,
-    batchSize: o.batchSize as number,
-    lr: o.lr as number,
-    seed: o.seed as number,
-    validationCount: o.validation as RunConfig['validationCount'],
-    limitTrain: (o.limitTrain as number | undefined) ?? null,
-    bnMomentum: o.bnMomentum as number,
-    augment: o.augment === false ? { flip: false, zoomRange: 0 } : SEED_RECIPE.augment,
+    ...preset,
+    runName: given<string>('runName') ?? defaultRunName(namePrefix),
+    model: given<RunConfig['model']>('model') ?? preset.model,
+    init: given<RunConfig['init']>('init') ?? preset.init,
+    epochs: given<number>('epochs') ?? preset.epochs,
+    batchSize: given<number>('batchSize') ?? preset.batchSize,
+    lr: given<number>('lr') ?? preset.lr,
+    seed: given<number>('seed') ?? preset.seed,
+    validationCount: given<RunConfig['validationCount']>('validation') ?? preset.validationCount,
+    limitTrain: given<number>('limitTrain') ?? preset.limitTrain,
+    bnMomentum: given<number>('bnMomentum') ?? preset.bnMomentum,
+    augment,
+    labelSmoothing: given<number>('labelSmoothing') ?? preset.labelSmoothing,
+    optimizer: {
+      ...preset.optimizer,
+      kind: given<RunConfig['optimizer']['kind']>('optimizer') ?? preset.optimizer.kind,
+      weightDecay: given<number>('weightDecay') ?? preset.optimizer.weightDecay,
+    },
+    schedule: {
+      kind: given<RunConfig['schedule']['kind']>('schedule') ?? preset.schedule.kind,
+      warmupFraction: given<number>('warmup') ?? preset.schedule.warmupFraction,
+    },
     ...extra,
   });
 }

@@ -2,7 +2,8 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';
 import { buildModel } from '../model/index';
-import { SEED_RECIPE, validateRunConfig } from './run-config';
+import { SEED_RECIPE } from './recipes';
+import { completeOlderConfig, validateRunConfig } from './run-config';
 
 describe('the BatchNorm momentum option', () => {
   it("defaults to the tutorial's (Keras') 0.99 and reaches the model's BatchNorm layers", () => {
@@ -22,5 +23,31 @@ describe('the BatchNorm momentum option', () => {
     expect(validateRunConfig({ ...config, bnMomentum: 0.9 }).bnMomentum).toBe(0.9);
     expect(() => validateRunConfig({ ...config, bnMomentum: 1 })).toThrow(/BatchNorm momentum must be in \(0, 1\), got 1/);
     expect(() => validateRunConfig({ ...config, bnMomentum: 0 })).toThrow(/BatchNorm momentum/);
+  });
+});
+
+describe('validateRunConfig: the recipe fields', () => {
+  const config = { ...SEED_RECIPE, runName: 'r' };
+  const bad: [string, Record<string, unknown>, RegExp][] = [
+    ['recipe', { recipe: 'fast' }, /^recipe must be one of seed, improved, resnet9, got "fast"$/],
+    ['label smoothing', { labelSmoothing: 1 }, /^label smoothing must be in \[0, 1\), got 1$/],
+    ['optimizer', { optimizer: { ...config.optimizer, kind: 'rmsprop' } }, /^optimizer must be one of adam, adamw, sgd-nesterov, got "rmsprop"$/],
+    ['weight decay', { optimizer: { ...config.optimizer, weightDecay: -1 } }, /^weight decay must be a number ≥ 0, got -1$/],
+    ['momentum', { optimizer: { ...config.optimizer, momentum: 1 } }, /^momentum must be in \[0, 1\), got 1$/],
+    ['schedule', { schedule: { kind: 'step', warmupFraction: 0 } }, /^schedule must be one of plateau, one-cycle, cosine, got "step"$/],
+    ['warm-up fraction', { schedule: { kind: 'one-cycle', warmupFraction: 1.5 } }, /^warm-up fraction must be in \[0, 1\), got 1.5$/],
+    ['crop padding', { augment: { ...config.augment, cropPadding: 2.5 } }, /^crop padding must be an integer ≥ 0, got 2.5$/],
+    ['crop padding', { augment: { ...config.augment, cropPadding: 20 } }, /^crop padding must be at most 16/],
+  ];
+  it.each(bad)('names the bad field: %s', (_, fields, message) => {
+    expect(() => validateRunConfig({ ...config, ...fields } as typeof config)).toThrow(message);
+  });
+
+  it('completes a configuration saved before the recipe fields with the seed values it ran with', () => {
+    const old = { ...config, recipe: undefined, labelSmoothing: undefined, optimizer: undefined, schedule: undefined, augment: { flip: false, zoomRange: 0 } };
+    for (const k of ['recipe', 'labelSmoothing', 'optimizer', 'schedule'] as const) delete old[k];
+    const completed = validateRunConfig(completeOlderConfig(old as never) as typeof config);
+    expect(completed).toMatchObject({ recipe: 'seed', labelSmoothing: 0, optimizer: SEED_RECIPE.optimizer, schedule: SEED_RECIPE.schedule });
+    expect(completed.augment).toEqual({ flip: false, zoomRange: 0, cropPadding: 0 });
   });
 });

@@ -1,8 +1,12 @@
-import { SEED_AUGMENT, type AugmentConfig } from '../augment/index';
+import type { AugmentConfig } from '../augment/index';
 import type { ValidationCount } from '../data/validation-split';
 import { GradsyncError } from '../errors/gradsync-error';
-import { INIT_SCHEMES, type InitScheme, MODEL_NAMES, type ModelName } from '../model/zoo';
-import { SEED_PLATEAU, type PlateauConfig } from '../train/plateau';
+import { INIT_SCHEMES, type InitScheme } from '../model/layer-init';
+import { MODEL_NAMES, type ModelName } from '../model/zoo';
+import { OPTIMIZER_KINDS, type OptimizerConfig } from '../train/optimizer';
+import type { PlateauConfig } from '../train/plateau';
+import { SCHEDULE_KINDS, type ScheduleConfig } from '../train/lr-schedule';
+import { RECIPE_NAMES, type RecipeName, SEED_RECIPE } from './recipes';
 
 export const ALLREDUCE_CHOICES = ['auto', 'ring', 'star'] as const;
 export type AllReduceChoice = (typeof ALLREDUCE_CHOICES)[number];
@@ -14,6 +18,8 @@ export type SplitChoice = (typeof SPLIT_CHOICES)[number];
 /** Every hyper-parameter of a run, named once; validated once; written to runs/<name>/config.json. */
 export interface RunConfig {
   runName: string;
+  /** The preset the run started from (recipes.ts); the fields below are what it trains with, flags included. */
+  recipe: RecipeName;
   model: ModelName;
   /** How the weights start (see INIT_SCHEMES). */
   init: InitScheme;
@@ -33,6 +39,12 @@ export interface RunConfig {
    * the weights in ten times fewer steps.
    */
   bnMomentum: number;
+  /** Label smoothing ε of the training loss (0: plain cross-entropy). */
+  labelSmoothing: number;
+  optimizer: OptimizerConfig;
+  /** How the learning rate moves: `lr` is the start (plateau) or the peak (one-cycle, cosine). */
+  schedule: ScheduleConfig;
+  /** ReduceLROnPlateau's settings, used when schedule.kind is 'plateau'. */
   plateau: PlateauConfig;
   allreduce: AllReduceChoice;
   /** The split of each global batch among the workers; the batch itself, and so the trajectory, is the same either way. */
@@ -43,25 +55,6 @@ export interface RunConfig {
   maxNonFiniteSteps: number;
 }
 
-/** The tutorial's recipe. */
-export const SEED_RECIPE: Omit<RunConfig, 'runName'> = {
-  model: 'seed-cnn',
-  init: 'pytorch',
-  epochs: 20,
-  batchSize: 64,
-  lr: 1e-3,
-  seed: 1,
-  validationCount: 'auto',
-  limitTrain: null,
-  augment: SEED_AUGMENT,
-  bnMomentum: 0.99,
-  plateau: SEED_PLATEAU,
-  allreduce: 'auto',
-  split: 'speed',
-  hashEvery: 50,
-  maxNonFiniteSteps: 5,
-};
-
 function fail(field: string, value: unknown, want: string): never {
   throw new GradsyncError('E_CONFIG', `${field} must be ${want}, got ${JSON.stringify(value)}`);
 }
@@ -71,11 +64,25 @@ function int(field: string, v: unknown, min: number): number {
   return v;
 }
 
+/**
+ * A configuration written before some of today's fields existed (an older run's config.json, an
+ * older coordinator's welcome), completed with the values it ran with: the seed recipe's.
+ */
+export function completeOlderConfig(saved: Partial<RunConfig>): Omit<RunConfig, 'runName'> & Partial<Pick<RunConfig, 'runName'>> {
+  return { ...SEED_RECIPE, ...saved, augment: { ...SEED_RECIPE.augment, ...saved.augment } };
+}
+
+/** A number in [0, 1). */
+function unitInterval(field: string, v: unknown): void {
+  if (typeof v !== 'number' || !(v >= 0 && v < 1)) fail(field, v, 'in [0, 1)');
+}
+
 /** Checks a whole configuration; the error names the first bad field. */
 export function validateRunConfig(c: RunConfig): RunConfig {
   if (typeof c.runName !== 'string' || !/^[A-Za-z0-9._-]{1,100}$/.test(c.runName)) {
     fail('run name', c.runName, 'letters, digits, ".", "_" or "-" (at most 100)');
   }
+  if (!(RECIPE_NAMES as readonly string[]).includes(c.recipe)) fail('recipe', c.recipe, `one of ${RECIPE_NAMES.join(', ')}`);
   if (!(MODEL_NAMES as readonly string[]).includes(c.model)) fail('model', c.model, `one of ${MODEL_NAMES.join(', ')}`);
   if (!(INIT_SCHEMES as readonly string[]).includes(c.init)) fail('init', c.init, `one of ${INIT_SCHEMES.join(', ')}`);
   int('epochs', c.epochs, 1);
@@ -84,7 +91,18 @@ export function validateRunConfig(c: RunConfig): RunConfig {
   int('seed', c.seed, 0);
   if (c.validationCount !== 'auto') int('validation count', c.validationCount, 0);
   if (c.limitTrain !== null) int('limit-train', c.limitTrain, 1);
+  if (typeof c.augment?.flip !== 'boolean') fail('augment.flip', c.augment?.flip, 'true or false');
   if (!(c.augment.zoomRange >= 0 && c.augment.zoomRange < 1)) fail('zoom range', c.augment.zoomRange, 'in [0, 1)');
+  int('crop padding', c.augment.cropPadding, 0);
+  if (c.augment.cropPadding > 16) fail('crop padding', c.augment.cropPadding, 'at most 16 (half the image)');
+  unitInterval('label smoothing', c.labelSmoothing);
+  if (!(OPTIMIZER_KINDS as readonly string[]).includes(c.optimizer?.kind)) fail('optimizer', c.optimizer?.kind, `one of ${OPTIMIZER_KINDS.join(', ')}`);
+  if (typeof c.optimizer.weightDecay !== 'number' || !(c.optimizer.weightDecay >= 0) || !Number.isFinite(c.optimizer.weightDecay)) {
+    fail('weight decay', c.optimizer.weightDecay, 'a number ≥ 0');
+  }
+  unitInterval('momentum', c.optimizer.momentum);
+  if (!(SCHEDULE_KINDS as readonly string[]).includes(c.schedule?.kind)) fail('schedule', c.schedule?.kind, `one of ${SCHEDULE_KINDS.join(', ')}`);
+  unitInterval('warm-up fraction', c.schedule.warmupFraction);
   if (typeof c.bnMomentum !== 'number' || !(c.bnMomentum > 0 && c.bnMomentum < 1)) fail('BatchNorm momentum', c.bnMomentum, 'in (0, 1)');
   if (!(c.plateau.factor > 0 && c.plateau.factor < 1)) fail('plateau factor', c.plateau.factor, 'in (0, 1)');
   int('plateau patience', c.plateau.patience, 1);

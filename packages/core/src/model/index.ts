@@ -1,2 +1,5 @@
+export * from './cifar-shape';
+export * from './layer-init';
 export * from './zoo';
+export * from './resnet9';
 export * from './io';

@@ -3,8 +3,11 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { augmentBatch, type AugmentParams } from '../augment/index';
 import { GradsyncError } from '../errors/gradsync-error';
 import { createSha256 } from '#sha256';
-import { IMAGE_SHAPE, NUM_CLASSES } from '../model/zoo';
-import { adamStep, createAdamState, type AdamState } from './adam';
+import { IMAGE_SHAPE, NUM_CLASSES } from '../model/cifar-shape';
+import { createAdamState, type AdamState } from './adam';
+import { trainingLoss } from './loss';
+import { decayedRanges, type OptimizerConfig, optimizerStep, SEED_OPTIMIZER } from './optimizer';
+import { type BatchNormPlan, batchNormPlan, type ReduceSum, syncBatchNormStep } from './sync-batch-norm';
 import { weightLayout, type WeightLayout, type WeightSlot } from './weight-layout';
 
 const PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1] * IMAGE_SHAPE[2];
@@ -46,6 +49,18 @@ export interface ReplicaState {
   adam: AdamState;
 }
 
+/** How a replica trains, beyond the model: the same on every rank (from the run configuration). */
+export interface ReplicaOptions {
+  optimizer: OptimizerConfig;
+  /** Label smoothing ε of the training loss (evaluation loss is always plain cross-entropy). */
+  labelSmoothing: number;
+  /** BatchNorm over the global batch (sync-batch-norm.ts): computeStep then needs the group's reduce. */
+  syncBatchNorm?: boolean;
+}
+
+/** The tutorial's: Keras Adam, plain cross-entropy, BatchNorm statistics per replica. */
+export const SEED_REPLICA_OPTIONS: ReplicaOptions = { optimizer: SEED_OPTIMIZER, labelSmoothing: 0 };
+
 export function toFloatImages(images: Uint8Array, count: number): tf.Tensor4D {
   if (images.length !== count * PIXELS) {
     throw new GradsyncError('E_SHAPE', `expected ${count} images of 32x32x3 (${count * PIXELS} bytes), got ${images.length} bytes`);
@@ -56,7 +71,7 @@ export function toFloatImages(images: Uint8Array, count: number): tf.Tensor4D {
 }
 
 /**
- * One model replica: computes local gradients and applies averaged ones with Adam.
+ * One model replica: computes local gradients and applies averaged ones with the run's optimizer.
  * A flat master copy of the weights lives in JS so that every replica applies the same update
  * to the same bytes, whatever the backend; the tfjs variables are written from it.
  */
@@ -64,10 +79,22 @@ export class Replica {
   readonly layout: WeightLayout;
   readonly params: Float32Array;
   readonly state: Float32Array;
+  /** The optimizer's state (Adam's moments; SGD's momentum in `m`): see optimizer.ts. */
   adam: AdamState;
+  private readonly decayed: [number, number][];
+  private readonly syncPlan: BatchNormPlan | null = null;
 
-  constructor(readonly model: tfl.LayersModel) {
+  constructor(
+    readonly model: tfl.LayersModel,
+    readonly options: ReplicaOptions = SEED_REPLICA_OPTIONS,
+  ) {
     this.layout = weightLayout(model);
+    this.decayed = decayedRanges(this.layout.trainable);
+    if (options.syncBatchNorm) {
+      const planned = batchNormPlan(model);
+      if (!planned.ok) throw new GradsyncError('E_CONFIG', planned.reason);
+      this.syncPlan = planned.plan;
+    }
     this.params = readSlots(this.layout.trainable, this.layout.trainableSize);
     this.state = readSlots(this.layout.state, this.layout.stateSize);
     this.adam = createAdamState(this.layout.trainableSize);
@@ -77,7 +104,15 @@ export class Replica {
     return this.layout.trainableSize + this.layout.stateSize;
   }
 
-  async computeStep(batch: LocalBatch): Promise<StepOutput> {
+  /**
+   * Forward and backward over the local samples. With synchronised BatchNorm, `reduce` is the
+   * group's all-reduce, called a fixed number of times in the same order on every rank.
+   */
+  async computeStep(batch: LocalBatch, reduce?: ReduceSum): Promise<StepOutput> {
+    if (this.syncPlan) {
+      if (!reduce) throw new GradsyncError('E_CONFIG', 'synchronised BatchNorm needs the group all-reduce for every step');
+      return this.computeSyncStep(batch, this.syncPlan, reduce);
+    }
     const count = batch.labels.length;
     if (count === 0) return { buffer: new Float32Array(this.bufferLength), loss: 0, correct: 0, count: 0 };
     if (batch.augment && batch.augment.length !== count) {
@@ -89,12 +124,12 @@ export class Replica {
       const raw = toFloatImages(batch.images, count);
       const x = batch.augment ? augmentBatch(raw, batch.augment) : raw;
       const labels = tf.tensor1d(Int32Array.from(batch.labels), 'int32');
-      const oneHot = tf.oneHot(labels, NUM_CLASSES);
+      const oneHot = tf.oneHot(labels, NUM_CLASSES) as tf.Tensor2D;
       const { value, grads } = tf.variableGrads(() => {
         const logits = this.model.apply(x, { training: true }) as tf.Tensor2D;
         // Kept past the gradient's own tidy; disposed below.
         correctT = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'int32')));
-        return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
+        return trainingLoss(oneHot, logits, this.options.labelSmoothing);
       }, vars);
       const parts = [
         ...this.layout.trainable.map((s) => tf.reshape(grads[s.variable.name], [-1])),
@@ -110,9 +145,37 @@ export class Replica {
     }
   }
 
+  private async computeSyncStep(batch: LocalBatch, plan: BatchNormPlan, reduce: ReduceSum): Promise<StepOutput> {
+    const count = batch.labels.length;
+    if (batch.augment && batch.augment.length !== count) {
+      throw new GradsyncError('E_SHAPE', `${batch.augment.length} augmentation entries for ${count} samples`);
+    }
+    const x = tf.tidy(() => {
+      const raw = toFloatImages(batch.images, count);
+      return batch.augment && count > 0 ? augmentBatch(raw, batch.augment) : raw;
+    });
+    try {
+      const out = await syncBatchNormStep(plan, x, batch.labels, this.options.labelSmoothing, reduce);
+      // The gradient is already the local summed loss's; the moving statistics are weighted by the count as in computeStep.
+      const buffer = new Float32Array(this.bufferLength);
+      for (const s of this.layout.trainable) {
+        const g = out.grads.get(s.variable.name);
+        if (g) buffer.set(g, s.offset);
+      }
+      const t = this.layout.trainableSize;
+      for (const s of this.layout.state) {
+        const values = s.variable.dataSync() as Float32Array;
+        for (let i = 0; i < s.size; i++) buffer[t + s.offset + i] = values[i] * count;
+      }
+      return { buffer, loss: out.loss, correct: out.correct, count };
+    } finally {
+      x.dispose();
+    }
+  }
+
   /**
    * Applies the all-reduced sum of every rank's StepOutput.buffer: divides by the global sample
-   * count, takes an Adam step with the mean gradient and adopts the averaged moving statistics.
+   * count, takes an optimizer step with the mean gradient and adopts the averaged moving statistics.
    */
   applySummed(summed: Float32Array, globalCount: number, learningRate: number): void {
     if (summed.length !== this.bufferLength) {
@@ -122,7 +185,7 @@ export class Replica {
     const t = this.layout.trainableSize;
     const grad = new Float32Array(t);
     for (let i = 0; i < t; i++) grad[i] = summed[i] / globalCount;
-    adamStep(this.params, grad, this.adam, learningRate);
+    optimizerStep(this.params, grad, this.adam, learningRate, this.options.optimizer, this.decayed);
     for (let i = 0; i < this.layout.stateSize; i++) this.state[i] = summed[t + i] / globalCount;
     this.writeVariables();
   }

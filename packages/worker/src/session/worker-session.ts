@@ -1,10 +1,9 @@
 // Deep imports where a barrel would bring Node-only modules: a browser tab bundles this session.
 import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
 import { augmentParamsFor } from '@gradsync/core/augment';
-import { type RunConfig, validateRunConfig } from '@gradsync/core/src/config/run-config';
-import { buildModel, KERAS_BN_MOMENTUM } from '@gradsync/core/src/model/zoo';
+import { completeOlderConfig, type RunConfig, validateRunConfig } from '@gradsync/core/src/config/run-config';
 import { type CoordinatorMessage, floatsFromBytes, isRefusal, floatsToBytes, indicesFromBytes } from '@gradsync/core/protocol';
-import { gatherSamples, Replica, sliceSamples, trainingSplits } from '@gradsync/core/train';
+import { gatherSamples, replicaForRun, sliceSamples, trainingSplits } from '@gradsync/core/train';
 import type { CoordinatorLink } from '../coordinator-link';
 import type { ProcessUsage } from '../process-usage';
 import type { AllReducer } from '../allreduce/all-reducer';
@@ -154,8 +153,8 @@ export class WorkerSession {
   private onWelcome(m: Msg<'welcome'>): void {
     expectPhase(this.phase, ['connecting'], 'welcome');
     // Coordinators from before --split send none: they split every batch equally.
-    const config = validateRunConfig({ split: 'equal', ...m.config } as unknown as RunConfig);
-    const replica = new Replica(buildModel(config.model, config.seed, config.init, config.bnMomentum ?? KERAS_BN_MOMENTUM));
+    const config = validateRunConfig(completeOlderConfig({ split: 'equal', ...m.config } as unknown as RunConfig) as RunConfig);
+    const replica = replicaForRun(config);
     this.phase = { name: 'receiving-data', run: { runId: m.runId, config, replica, appliedStep: -1 }, receiver: new DatasetReceiver(m.dataset) };
     this.opts.log(`joined run ${m.runId} as rank ${m.rank}; receiving ${m.dataset.trainCount + m.dataset.testCount} images`);
   }

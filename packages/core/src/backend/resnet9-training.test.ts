@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadOneDnnBinding, ONEDNN_REBUILD } from '@gradsync/backend-onednn';
+import { noteSkip } from '@gradsync/test-skips';
+import { selectBackend } from './select-backend';
+import { maxAbsDiff, seededValues } from './kernels/compare-backends';
+import { resnet9 } from '../model/index';
+import { Replica } from '../train/index';
+import { augmentParamsFor, CROP_FLIP_AUGMENT } from '../augment/index';
+import { RESNET9_RECIPE } from '../config/index';
+
+const addon = loadOneDnnBinding();
+if (!addon.ok) {
+  noteSkip({
+    suite: 'resnet9 on onednn (packages/core/src/backend/resnet9-training.test.ts)',
+    why: addon.why,
+    apt: ['g++', 'libdnnl-dev'],
+    then: ONEDNN_REBUILD,
+  });
+}
+
+/** ResNet-9's layers (bias-free same-padded convs, BatchNorm, ReLU, residual adds, global max-pool, rescaled head) at test widths. */
+const narrowResNet9 = () => resnet9({ seed: 4, init: 'pytorch', bnMomentum: 0.9, widths: [4, 8, 8, 16] });
+
+/** Loss, every gradient and the weights after one training step (BatchNorm's moving statistics move). */
+async function resnet9Step(backend: 'onednn' | 'wasm' | 'cpu', weights: Float32Array[]) {
+  await selectBackend({ backend, threads: 2 });
+  const model = narrowResNet9();
+  model.setWeights(weights.map((w, i) => tf.tensor(w, model.getWeights()[i]!.shape)));
+  const batch = 4;
+  const x = tf.tensor4d(
+    seededValues(batch * 32 * 32 * 3, 3).map((v) => (v + 1) / 2),
+    [batch, 32, 32, 3],
+  );
+  const labels = tf.oneHot(tf.tensor1d([1, 7, 3, 9], 'int32'), 10);
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const { value, grads } = tf.variableGrads(() => {
+    const logits = model.apply(x, { training: true }) as tf.Tensor;
+    return tf.losses.softmaxCrossEntropy(labels, logits, undefined, 0.2) as tf.Scalar;
+  }, variables);
+  const result = {
+    loss: value.dataSync()[0]!,
+    grads: variables.map((v) => Float32Array.from(grads[v.name]!.dataSync())),
+    weights: model.getWeights().map((w) => Float32Array.from(w.dataSync())),
+  };
+  tf.dispose([x, labels, value, ...Object.values(grads)]);
+  model.dispose();
+  return result;
+}
+
+async function startWeights(): Promise<Float32Array[]> {
+  await selectBackend({ backend: 'cpu' });
+  const m = narrowResNet9();
+  const w = m.getWeights().map((t) => Float32Array.from(t.dataSync()));
+  m.dispose();
+  return w;
+}
+
+function expectSameStep(got: Awaited<ReturnType<typeof resnet9Step>>, cpu: Awaited<ReturnType<typeof resnet9Step>>) {
+  expect(got.grads).toHaveLength(9 + 2 * 8); // 8 conv kernels + the head; gamma and beta of 8 BatchNorms
+  expect(Math.abs(got.loss - cpu.loss)).toBeLessThan(1e-5);
+  got.grads.forEach((g, i) => {
+    const scale = Math.max(1e-3, ...Array.from(cpu.grads[i]!, Math.abs));
+    expect(maxAbsDiff(g, cpu.grads[i]!) / scale, `gradient ${i}`).toBeLessThan(1e-4);
+  });
+  got.weights.forEach((w, i) => expect(maxAbsDiff(w, cpu.weights[i]!), `weight ${i}`).toBeLessThan(1e-5));
+}
+
+describe('resnet9 trains on every CPU backend', () => {
+  it.skipIf(!addon.ok)(
+    "onednn: the cpu backend's loss, gradients and BatchNorm statistics (float32 noise)",
+    async () => {
+      const start = await startWeights();
+      expectSameStep(await resnet9Step('onednn', start), await resnet9Step('cpu', start));
+    },
+    120_000,
+  );
+
+  it("wasm: the cpu backend's loss, gradients and BatchNorm statistics (float32 noise)", async () => {
+    const start = await startWeights();
+    expectSameStep(await resnet9Step('wasm', start), await resnet9Step('cpu', start));
+  }, 120_000);
+
+  it.skipIf(!addon.ok)(
+    "learns a fixed batch with its recipe's optimizer and loss on onednn, tf.memory() flat",
+    async () => {
+      await selectBackend({ backend: 'onednn', threads: 1 });
+      const replica = new Replica(narrowResNet9(), { optimizer: RESNET9_RECIPE.optimizer, labelSmoothing: RESNET9_RECIPE.labelSmoothing });
+      const n = 8;
+      const images = new Uint8Array(n * 3072).map((_, i) => (i * 37) % 256);
+      const labels = new Uint8Array(n).map((_, i) => i % 10);
+      const augment = Array.from({ length: n }, (_, i) => augmentParamsFor({ ...CROP_FLIP_AUGMENT, flip: false, cropPadding: 0 }, 1, 0, i));
+      const step = async () => {
+        const out = await replica.computeStep({ images, labels, augment });
+        replica.applySummed(out.buffer, out.count, 0.05);
+        return out.loss;
+      };
+      await step();
+      const tensors = tf.memory().numTensors;
+      const losses: number[] = [];
+      for (let i = 0; i < 15; i++) losses.push(await step());
+      expect(tf.memory().numTensors).toBe(tensors);
+      expect(losses.every(Number.isFinite)).toBe(true);
+      expect(losses.at(-1)!).toBeLessThan(losses[0]!);
+      replica.model.dispose();
+    },
+    120_000,
+  );
+});

@@ -1,0 +1,105 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { CROP_FLIP_AUGMENT, NO_AUGMENT, SEED_AUGMENT } from '../augment/index';
+import { addRecipeOptions, recipeFromOptions } from './recipe-options';
+import { IMPROVED_RECIPE, RECIPES, RESNET9_RECIPE, SEED_RECIPE } from './recipes';
+import { writeRunConfigFile } from './run-config-file';
+
+/** The configuration a training program builds from these arguments. */
+function configFor(argv: string[]) {
+  const program = addRecipeOptions(new Command('pnpm train')).exitOverride();
+  program.parse(argv, { from: 'user' });
+  return recipeFromOptions(program.opts(), {}, 'test');
+}
+
+const withoutName = <T extends { runName: string }>(c: T) => {
+  const { runName: _, ...rest } = c;
+  return rest;
+};
+
+describe('--recipe', () => {
+  it("defaults to seed: the tutorial's recipe exactly, as before presets existed", () => {
+    expect(withoutName(configFor([]))).toEqual(SEED_RECIPE);
+    expect(SEED_RECIPE).toMatchObject({
+      model: 'seed-cnn',
+      epochs: 20,
+      batchSize: 64,
+      lr: 1e-3,
+      augment: SEED_AUGMENT,
+      bnMomentum: 0.99,
+      labelSmoothing: 0,
+      optimizer: { kind: 'adam', weightDecay: 0 },
+      schedule: { kind: 'plateau' },
+    });
+  });
+
+  it('names a whole preset', () => {
+    expect(withoutName(configFor(['--recipe', 'improved']))).toEqual(IMPROVED_RECIPE);
+    expect(withoutName(configFor(['--recipe', 'resnet9']))).toEqual(RESNET9_RECIPE);
+    expect(IMPROVED_RECIPE.model).toBe('seed-cnn');
+    expect(RESNET9_RECIPE.model).toBe('resnet9');
+  });
+
+  it('flags given win over the preset; the fields not given stay the preset’s', () => {
+    const c = configFor(['--recipe', 'improved', '--lr', '0.01', '--batch-size', '64', '--epochs', '3', '--weight-decay', '0.1', '--label-smoothing', '0']);
+    expect(c).toMatchObject({ recipe: 'improved', lr: 0.01, batchSize: 64, epochs: 3, labelSmoothing: 0 });
+    expect(c.optimizer).toEqual({ ...IMPROVED_RECIPE.optimizer, weightDecay: 0.1 });
+    expect(c.schedule).toEqual(IMPROVED_RECIPE.schedule);
+    expect(c.augment).toEqual(CROP_FLIP_AUGMENT);
+    expect(c.bnMomentum).toBe(IMPROVED_RECIPE.bnMomentum);
+  });
+
+  it('each new knob has its flag, on the seed recipe too', () => {
+    const c = configFor(['--optimizer', 'sgd-nesterov', '--schedule', 'cosine', '--warmup', '0.1', '--augment', 'flip-crop', '--model', 'resnet9']);
+    expect(c.optimizer.kind).toBe('sgd-nesterov');
+    expect(c.schedule).toEqual({ kind: 'cosine', warmupFraction: 0.1 });
+    expect(c.augment).toEqual(CROP_FLIP_AUGMENT);
+    expect(c.model).toBe('resnet9');
+    expect(c.recipe).toBe('seed');
+  });
+
+  it('--no-augment and --augment none turn augmentation off whatever the preset', () => {
+    expect(configFor(['--recipe', 'improved', '--no-augment']).augment).toEqual(NO_AUGMENT);
+    expect(configFor(['--recipe', 'resnet9', '--augment', 'none']).augment).toEqual(NO_AUGMENT);
+    expect(configFor(['--recipe', 'improved', '--augment', 'flip-zoom']).augment).toEqual(SEED_AUGMENT);
+  });
+
+  it('a bad flag value fails naming the flag', () => {
+    expect(() => configFor(['--label-smoothing', '1'])).toThrow('--label-smoothing must be a number in [0, 1), got "1"');
+    expect(() => configFor(['--warmup', '-0.1'])).toThrow('--warmup must be a number in [0, 1), got "-0.1"');
+    expect(() => configFor(['--weight-decay', 'x'])).toThrow('--weight-decay must be a number ≥ 0, got "x"');
+    expect(() => configFor(['--recipe', 'fast'])).toThrow(/argument 'fast' is invalid.*seed, improved, resnet9/);
+    expect(() => configFor(['--optimizer', 'rmsprop'])).toThrow(/argument 'rmsprop' is invalid.*adam, adamw, sgd-nesterov/);
+  });
+
+  it('every preset is a valid configuration', () => {
+    for (const [name, recipe] of Object.entries(RECIPES)) {
+      expect(recipe.recipe).toBe(name);
+      expect(() => configFor(['--recipe', name])).not.toThrow();
+    }
+  });
+});
+
+describe('config.json', () => {
+  it('holds the whole resolved configuration: preset, flags, every new field', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gradsync-config-'));
+    const config = configFor(['--recipe', 'improved', '--lr', '0.002', '--run-name', 'r1']);
+    const file = await writeRunConfigFile(dir, config);
+    expect(file).toBe(path.join(dir, 'config.json'));
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    expect(saved).toEqual(config);
+    expect(saved).toMatchObject({
+      runName: 'r1',
+      recipe: 'improved',
+      lr: 0.002,
+      batchSize: 128,
+      labelSmoothing: 0.1,
+      optimizer: { kind: 'adamw', weightDecay: 0.05, momentum: 0.9 },
+      schedule: { kind: 'one-cycle', warmupFraction: 0.2 },
+      augment: { flip: true, zoomRange: 0, cropPadding: 4 },
+    });
+  });
+});
