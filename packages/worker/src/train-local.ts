@@ -86,7 +86,8 @@ export async function trainLocally(
       const indices = globalBatchIndices(perm, step, config.batchSize);
       const batch = gatherSamples(train, indices);
       const augment = Array.from(indices, (i) => augmentParamsFor(config.augment, config.seed, epoch, i));
-      const out = await replica.computeStep({ ...batch, augment });
+      // One process: synchronised BatchNorm's "group" is this process alone.
+      const out = await replica.computeStep({ ...batch, augment }, config.syncBatchNorm ? async (data) => data : undefined);
       const lr = lrAt(globalStep);
       replica.applySummed(out.buffer, out.count, lr);
       const ms = performance.now() - stepStart;

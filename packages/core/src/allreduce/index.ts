@@ -4,3 +4,4 @@ export * from './sum';
 export * from './ring-operation';
 export * from './star-hub';
 export * from './simulate';
+export * from './sub-operation';

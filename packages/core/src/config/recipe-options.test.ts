@@ -67,6 +67,14 @@ describe('--recipe', () => {
     expect(configFor(['--recipe', 'improved', '--augment', 'flip-zoom']).augment).toEqual(SEED_AUGMENT);
   });
 
+  it('--sync-bn turns synchronised BatchNorm on (off in every preset); refused for resnet9, naming the field', () => {
+    expect(configFor([]).syncBatchNorm).toBe(false);
+    expect(configFor(['--recipe', 'improved', '--sync-bn']).syncBatchNorm).toBe(true);
+    expect(() => configFor(['--recipe', 'resnet9', '--sync-bn'])).toThrow(
+      /^sync-bn must be off for model resnet9 \(it needs a sequential model with BatchNorm: seed-cnn\), got true$/,
+    );
+  });
+
   it('a bad flag value fails naming the flag', () => {
     expect(() => configFor(['--label-smoothing', '1'])).toThrow('--label-smoothing must be a number in [0, 1), got "1"');
     expect(() => configFor(['--warmup', '-0.1'])).toThrow('--warmup must be a number in [0, 1), got "-0.1"');

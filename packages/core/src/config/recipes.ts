@@ -30,6 +30,7 @@ export const SEED_RECIPE: Recipe = {
   labelSmoothing: 0,
   optimizer: SEED_OPTIMIZER,
   schedule: SEED_SCHEDULE,
+  syncBatchNorm: false,
   plateau: SEED_PLATEAU,
   allreduce: 'auto',
   split: 'speed',

@@ -15,6 +15,9 @@ export type AllReduceChoice = (typeof ALLREDUCE_CHOICES)[number];
 export const SPLIT_CHOICES = ['equal', 'speed'] as const;
 export type SplitChoice = (typeof SPLIT_CHOICES)[number];
 
+/** The models synchronised BatchNorm can run (sequential, with BatchNorm). */
+export const SYNC_BN_MODELS: readonly ModelName[] = ['seed-cnn'];
+
 /** Every hyper-parameter of a run, named once; validated once; written to runs/<name>/config.json. */
 export interface RunConfig {
   runName: string;
@@ -44,6 +47,12 @@ export interface RunConfig {
   optimizer: OptimizerConfig;
   /** How the learning rate moves: `lr` is the start (plateau) or the peak (one-cycle, cosine). */
   schedule: ScheduleConfig;
+  /**
+   * BatchNorm statistics over the global batch (PyTorch's SyncBatchNorm) instead of each worker's
+   * share: the result no longer depends on the number of workers, for 3 small all-reduces per
+   * BatchNorm layer and a third more compute a step (train/sync-batch-norm.ts). Sequential models only.
+   */
+  syncBatchNorm: boolean;
   /** ReduceLROnPlateau's settings, used when schedule.kind is 'plateau'. */
   plateau: PlateauConfig;
   allreduce: AllReduceChoice;
@@ -103,6 +112,10 @@ export function validateRunConfig(c: RunConfig): RunConfig {
   unitInterval('momentum', c.optimizer.momentum);
   if (!(SCHEDULE_KINDS as readonly string[]).includes(c.schedule?.kind)) fail('schedule', c.schedule?.kind, `one of ${SCHEDULE_KINDS.join(', ')}`);
   unitInterval('warm-up fraction', c.schedule.warmupFraction);
+  if (typeof c.syncBatchNorm !== 'boolean') fail('sync-bn', c.syncBatchNorm, 'true or false');
+  if (c.syncBatchNorm && !(SYNC_BN_MODELS as readonly string[]).includes(c.model)) {
+    fail('sync-bn', c.syncBatchNorm, `off for model ${c.model} (it needs a sequential model with BatchNorm: ${SYNC_BN_MODELS.join(', ')})`);
+  }
   if (typeof c.bnMomentum !== 'number' || !(c.bnMomentum > 0 && c.bnMomentum < 1)) fail('BatchNorm momentum', c.bnMomentum, 'in (0, 1)');
   if (!(c.plateau.factor > 0 && c.plateau.factor < 1)) fail('plateau factor', c.plateau.factor, 'in (0, 1)');
   int('plateau patience', c.plateau.patience, 1);

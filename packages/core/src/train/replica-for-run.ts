@@ -3,7 +3,7 @@ import { buildModel } from '../model/zoo';
 import { Replica } from './replica';
 
 /** The replica a run trains: its model, optimizer and loss from the configuration, the same on every rank. */
-export function replicaForRun(config: Pick<RunConfig, 'model' | 'seed' | 'init' | 'bnMomentum' | 'optimizer' | 'labelSmoothing'>): Replica {
+export function replicaForRun(config: Pick<RunConfig, 'model' | 'seed' | 'init' | 'bnMomentum' | 'optimizer' | 'labelSmoothing' | 'syncBatchNorm'>): Replica {
   const model = buildModel(config.model, config.seed, config.init, config.bnMomentum);
-  return new Replica(model, { optimizer: config.optimizer, labelSmoothing: config.labelSmoothing });
+  return new Replica(model, { optimizer: config.optimizer, labelSmoothing: config.labelSmoothing, syncBatchNorm: config.syncBatchNorm });
 }

@@ -1,5 +1,6 @@
 // Deep imports where a barrel would bring Node-only modules: a browser tab bundles this session.
 import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
+import { subOperationId } from '@gradsync/core/allreduce';
 import { augmentParamsFor } from '@gradsync/core/augment';
 import { completeOlderConfig, type RunConfig, validateRunConfig } from '@gradsync/core/src/config/run-config';
 import { type CoordinatorMessage, floatsFromBytes, isRefusal, floatsToBytes, indicesFromBytes } from '@gradsync/core/protocol';
@@ -224,15 +225,30 @@ export class WorkerSession {
     const indices = indicesFromBytes(m.indices);
     const batch = gatherSamples(splits.train, indices);
     const augment = Array.from(indices, (i) => augmentParamsFor(config.augment, config.seed, m.epoch, i));
-    const out = await replica.computeStep({ ...batch, augment });
-    const t1 = performance.now();
+    let t1: number;
     let sum: Float32Array;
-    // The phase now, not at the start: an abort during the compute left the group.
+    let out: Awaited<ReturnType<typeof replica.computeStep>>;
+    // The phase at each call, not at the start: an abort during the compute left the group.
+    let reduceFailed = false;
+    const allReduce = (data: Float32Array, op: number) =>
+      Promise.resolve()
+        .then(() => reducerOf(this.phase).allReduceSum(data, op))
+        .catch((err: unknown) => {
+          reduceFailed = true;
+          throw err;
+        });
+    // Synchronised BatchNorm reduces inside the step too, each reduction with its own id.
+    let sub = 0;
+    const withinStep = config.syncBatchNorm ? (data: Float32Array) => allReduce(data, subOperationId(m.op, sub++)) : undefined;
+    // The step's traffic, BatchNorm's reductions included (a regroup mid-step fails the step anyway).
     const reducer = reducerOf(this.phase);
     const wireBefore = { ...reducer.wire };
     try {
-      sum = await reducer.allReduceSum(out.buffer, m.op);
+      out = await replica.computeStep({ ...batch, augment }, withinStep);
+      t1 = performance.now();
+      sum = await allReduce(out.buffer, m.op);
     } catch (err) {
+      if (!reduceFailed) throw err; // the compute itself failed: the worker fails, as before
       // A member left mid-reduction: nothing is applied; the coordinator regroups and redoes the step.
       this.send({ type: 'step-aborted', step: m.step, op: m.op, reason: (err as Error).message.slice(0, 1900) });
       this.lastReportAt = performance.now();
