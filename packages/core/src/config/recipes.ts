@@ -43,6 +43,8 @@ export const SEED_RECIPE: Recipe = {
  * crop (pad 4) instead of zoom; label smoothing 0.1; AdamW with decoupled decay on the kernels; a
  * one-cycle rate peaking at 3e-3 after 20% of the steps (batch 128: half as many all-reduces as 64);
  * PyTorch's BatchNorm momentum (0.9 here), whose moving statistics keep up with a fast-moving schedule.
+ * Measured in PyTorch (docs/reference/improved_cnn_torch.py, one seed): 77.8% test, against 75.4% for
+ * the seed recipe; it underfits (train accuracy below test), so the regularisation is the knob to tune.
  */
 export const IMPROVED_RECIPE: Recipe = {
   ...SEED_RECIPE,

@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { nodeBackendHost } from '@gradsync/core/backend';
+import { IMPROVED_RECIPE } from '@gradsync/core/config';
+import { scheduledLr } from '@gradsync/core/train';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { endOf, readMetrics, runCli, START_CLI, steps, syntheticDataDir, tempDir } from './helpers/runs';
+
+const oneDnnHere = nodeBackendHost.loadOneDnn().ok;
+
+// Real processes and sockets: `pnpm start` spawns a coordinator and worker processes on loopback.
+let dataDir: string;
+let runsDir: string;
+
+beforeAll(async () => {
+  // 768 training images: the last 128 validate, 640 train.
+  dataDir = await syntheticDataDir(768, 128);
+  runsDir = tempDir('runs');
+});
+
+async function start(name: string, args: string[]) {
+  const result = await runCli(START_CLI, ['--data-dir', dataDir, '--validation', '128', '--port', '0', '--runs-dir', runsDir, '--run-name', name, ...args]);
+  const runDir = path.join(runsDir, name);
+  if (result.code !== 0) throw new Error(`run ${name} exited ${result.code ?? result.signal}:\n${result.stderr.slice(-3000)}`);
+  return { ...result, runDir, records: readMetrics(runDir) };
+}
+
+describe('recipes in a distributed run', () => {
+  it('--recipe improved: config.json holds the preset with the flags over it, and every step runs at the one-cycle rate', async () => {
+    const run = await start('improved2', ['--recipe', 'improved', '--model', 'tiny-cnn', '--epochs', '2', '--workers', '2']);
+    const config = JSON.parse(readFileSync(path.join(run.runDir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    expect(config).toMatchObject({ ...IMPROVED_RECIPE, model: 'tiny-cnn', epochs: 2, runName: 'improved2', validationCount: 128 });
+    // 640 images in batches of 128: 5 steps an epoch, 10 in all.
+    const st = steps(run.records);
+    expect(st.map((s) => s.step)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    st.forEach((s) => expect(s.lr, `step ${s.step}`).toBeCloseTo(scheduledLr(IMPROVED_RECIPE.schedule, IMPROVED_RECIPE.lr, s.step, 10), 12));
+    expect(endOf(run.records)?.status).toBe('completed');
+  });
+
+  it.skipIf(!oneDnnHere)('--sync-bn: two workers over the ring stay identical at every step, BatchNorm statistics included', async () => {
+    const run = await start('syncbn2', ['--model', 'seed-cnn', '--sync-bn', '--epochs', '1', '--workers', '2', '--allreduce', 'ring', '--hash-every', '1']);
+    const st = steps(run.records);
+    expect(st).toHaveLength(10);
+    for (const s of st) {
+      expect(s.hashes).toHaveLength(2);
+      expect(new Set(s.hashes).size).toBe(1);
+    }
+    expect(run.records.some((r) => r.kind === 'message' && r.level === 'error')).toBe(false);
+    expect(JSON.parse(readFileSync(path.join(run.runDir, 'config.json'), 'utf8')).syncBatchNorm).toBe(true);
+    expect(endOf(run.records)?.status).toBe('completed');
+  });
+});
