@@ -5,6 +5,7 @@ import { loadOneDnnBinding, ONEDNN_REBUILD } from '@gradsync/backend-onednn';
 import { noteSkip } from '@gradsync/test-skips';
 import { selectBackend } from './select-backend';
 import { maxAbsDiff, seededValues } from './kernels/compare-backends';
+import { oneTrainingStep } from '../test-support/one-training-step';
 import { buildModel } from '../model/index';
 import { Replica } from '../train/index';
 import { augmentParamsFor, SEED_AUGMENT } from '../augment/index';
@@ -37,20 +38,8 @@ async function seedCnnStep(backend: 'onednn' | 'cpu', batch: number, weights: Fl
     ),
     10,
   );
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const { value, grads } = tf.variableGrads(() => {
-    const logits = model.apply(x, { training: true }) as tf.Tensor;
-    return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
-  }, variables);
-  const result = {
-    loss: value.dataSync()[0]!,
-    grads: variables.map((v) => Float32Array.from(grads[v.name]!.dataSync())),
-    // Moving statistics after the step: the fused batch-norm kernel updates them too.
-    weights: model.getWeights().map((w) => Float32Array.from(w.dataSync())),
-  };
-  tf.dispose([x, labels, value, ...Object.values(grads)]);
-  model.dispose();
-  return result;
+  // Weights after the step hold the moving statistics: the fused batch-norm kernel updates them too.
+  return oneTrainingStep(model, x, labels);
 }
 
 describe.skipIf(!built)('training on onednn', () => {

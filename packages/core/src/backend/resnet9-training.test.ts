@@ -4,6 +4,7 @@ import { loadOneDnnBinding, ONEDNN_REBUILD } from '@gradsync/backend-onednn';
 import { noteSkip } from '@gradsync/test-skips';
 import { selectBackend } from './select-backend';
 import { maxAbsDiff, seededValues } from './kernels/compare-backends';
+import { oneTrainingStep } from '../test-support/one-training-step';
 import { resnet9 } from '../model/index';
 import { Replica } from '../train/index';
 import { augmentParamsFor, CROP_FLIP_AUGMENT } from '../augment/index';
@@ -33,19 +34,7 @@ async function resnet9Step(backend: 'onednn' | 'wasm' | 'cpu', weights: Float32A
     [batch, 32, 32, 3],
   );
   const labels = tf.oneHot(tf.tensor1d([1, 7, 3, 9], 'int32'), 10);
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const { value, grads } = tf.variableGrads(() => {
-    const logits = model.apply(x, { training: true }) as tf.Tensor;
-    return tf.losses.softmaxCrossEntropy(labels, logits, undefined, 0.2) as tf.Scalar;
-  }, variables);
-  const result = {
-    loss: value.dataSync()[0]!,
-    grads: variables.map((v) => Float32Array.from(grads[v.name]!.dataSync())),
-    weights: model.getWeights().map((w) => Float32Array.from(w.dataSync())),
-  };
-  tf.dispose([x, labels, value, ...Object.values(grads)]);
-  model.dispose();
-  return result;
+  return oneTrainingStep(model, x, labels, 0.2);
 }
 
 async function startWeights(): Promise<Float32Array[]> {

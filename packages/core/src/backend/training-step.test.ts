@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { selectBackend } from './select-backend';
 import { maxAbsDiff, seededValues } from './kernels/compare-backends';
+import { oneTrainingStep } from '../test-support/one-training-step';
 
 // One training step of a small network with every layer type of the seed CNN, on wasm (with this
 // folder's kernels and gradients) and on cpu: same loss, same gradients.
@@ -26,19 +27,7 @@ async function gradientsOn(backend: 'wasm' | 'cpu', weights: Float32Array[] | nu
   if (weights != null) model.setWeights(weights.map((w, i) => tf.tensor(w, model.getWeights()[i]!.shape)));
   const x = tf.tensor4d(seededValues(4 * 12 * 12 * 3, 1), [4, 12, 12, 3]);
   const labels = tf.oneHot(tf.tensor1d([0, 3, 1, 4], 'int32'), 5);
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const { value, grads } = tf.variableGrads(() => {
-    const logits = model.apply(x, { training: true }) as tf.Tensor;
-    return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
-  }, variables);
-  const result = {
-    loss: value.dataSync()[0]!,
-    grads: variables.map((v) => Float32Array.from(grads[v.name]!.dataSync())),
-    weights: model.getWeights().map((w) => Float32Array.from(w.dataSync())),
-  };
-  tf.dispose([x, labels, value, ...Object.values(grads)]);
-  model.dispose();
-  return result;
+  return oneTrainingStep(model, x, labels);
 }
 
 describe('a training step on wasm', () => {
