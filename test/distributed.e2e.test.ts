@@ -3,7 +3,7 @@ import path from 'node:path';
 import { nodeBackendHost } from '@gradsync/core/backend';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectCsvMatchesJsonl, expectEventsMatchJsonl, readEventFiles } from './helpers/metrics-files';
-import { endOf, epochs, exportedWeights, maxAbsDiff, readMetrics, runCli, START_CLI, steps, syntheticDataDir, tempDir } from './helpers/runs';
+import { endOf, epochs, exportedWeights, maxAbsDiff, readMetrics, runCli, START_CLI, steps, syntheticDataDir, tempDir, startRun } from './helpers/runs';
 
 const oneDnnHere = nodeBackendHost.loadOneDnn().ok;
 
@@ -17,12 +17,7 @@ beforeAll(async () => {
   runsDir = tempDir('runs');
 });
 
-async function start(name: string, args: string[]) {
-  const result = await runCli(START_CLI, ['--data-dir', dataDir, '--validation', '128', '--port', '0', '--runs-dir', runsDir, '--run-name', name, ...args]);
-  const runDir = path.join(runsDir, name);
-  if (result.code !== 0) throw new Error(`run ${name} exited ${result.code ?? result.signal}:\n${result.stderr.slice(-3000)}`);
-  return { ...result, runDir, records: readMetrics(runDir) };
-}
+const start = (name: string, args: string[]) => startRun({ dataDir, runsDir, name, args });
 
 describe('single-node distributed training', () => {
   it('trains the seed CNN with 3 workers: loss falls, replicas stay identical, BatchNorm statistics included', async () => {

@@ -4,7 +4,7 @@ import { nodeBackendHost } from '@gradsync/core/backend';
 import { IMPROVED_RECIPE } from '@gradsync/core/config';
 import { scheduledLr } from '@gradsync/core/train';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { endOf, readMetrics, runCli, START_CLI, steps, syntheticDataDir, tempDir } from './helpers/runs';
+import { endOf, startRun, steps, syntheticDataDir, tempDir } from './helpers/runs';
 
 const oneDnnHere = nodeBackendHost.loadOneDnn().ok;
 
@@ -18,12 +18,7 @@ beforeAll(async () => {
   runsDir = tempDir('runs');
 });
 
-async function start(name: string, args: string[]) {
-  const result = await runCli(START_CLI, ['--data-dir', dataDir, '--validation', '128', '--port', '0', '--runs-dir', runsDir, '--run-name', name, ...args]);
-  const runDir = path.join(runsDir, name);
-  if (result.code !== 0) throw new Error(`run ${name} exited ${result.code ?? result.signal}:\n${result.stderr.slice(-3000)}`);
-  return { ...result, runDir, records: readMetrics(runDir) };
-}
+const start = (name: string, args: string[]) => startRun({ dataDir, runsDir, name, args });
 
 describe('recipes in a distributed run', () => {
   it('--recipe improved: config.json holds the preset with the flags over it, and every step runs at the one-cycle rate', async () => {

@@ -170,3 +170,23 @@ export function startCliStreaming(cli: string, args: string[], options: { env?: 
     },
   };
 }
+
+/** `pnpm start` as a real process on `dataDir` (its last 128 images validate) into `runsDir/name`; throws with its stderr when it fails. */
+export async function startRun(o: { dataDir: string; runsDir: string; name: string; args: string[] }) {
+  const result = await runCli(START_CLI, [
+    '--data-dir',
+    o.dataDir,
+    '--validation',
+    '128',
+    '--port',
+    '0',
+    '--runs-dir',
+    o.runsDir,
+    '--run-name',
+    o.name,
+    ...o.args,
+  ]);
+  const runDir = path.join(o.runsDir, o.name);
+  if (result.code !== 0) throw new Error(`run ${o.name} exited ${result.code ?? result.signal}:\n${result.stderr.slice(-3000)}`);
+  return { ...result, runDir, records: readMetrics(runDir) };
+}
