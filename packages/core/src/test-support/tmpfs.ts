@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -24,20 +24,35 @@ export function mountTmpfs(sizeBytes: number): Tmpfs {
   };
 }
 
-/** Fills the file system holding `dir` (with `dir`/filler) but for about `leave` bytes; delete the filler to free it. */
+/**
+ * Fills the file system holding `dir` (with `dir`/filler) but for about `leave` bytes; delete the
+ * filler to free it. It only ever appends, then shrinks: a process writing to the same disk at the
+ * same time (the run under test) can never take back space the filler let go of for a moment.
+ */
 export function fillUp(dir: string, leave = 0): void {
-  const filler = path.join(dir, 'filler');
-  let size = 0;
-  for (let chunk = 1 << 24; chunk >= 512; chunk /= 2) {
-    // Grow by the biggest chunk that still fits, halving the chunk each time one does not.
-    for (;;) {
-      try {
-        writeFileSync(filler, Buffer.alloc(size + chunk));
-        size += chunk;
-      } catch {
-        break;
+  const fd = openSync(path.join(dir, 'filler'), 'a');
+  try {
+    let size = fstatSync(fd).size;
+    for (let chunk = 1 << 24; chunk >= 512; chunk /= 2) {
+      // Append the biggest chunk that still fits, halving the chunk each time one does not.
+      const block = Buffer.alloc(chunk);
+      for (;;) {
+        const written = appendUntilFull(fd, block);
+        size += written;
+        if (written < chunk) break;
       }
     }
+    if (leave > 0) ftruncateSync(fd, Math.max(0, size - leave));
+  } finally {
+    closeSync(fd);
   }
-  writeFileSync(filler, Buffer.alloc(Math.max(0, size - leave)));
+}
+
+function appendUntilFull(fd: number, block: Buffer): number {
+  try {
+    return writeSync(fd, block);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOSPC') return 0;
+    throw e;
+  }
 }
