@@ -3,21 +3,13 @@ import path from 'node:path';
 import { nodeBackendHost } from '@gradsync/core/backend';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectCsvMatchesJsonl, expectEventsMatchJsonl, readEventFiles } from './helpers/metrics-files';
-import { endOf, epochs, exportedWeights, maxAbsDiff, readMetrics, runCli, START_CLI, steps, syntheticDataDir, tempDir, startRun } from './helpers/runs';
+import { endOf, epochs, exportedWeights, maxAbsDiff, readMetrics, runCli, START_CLI, steps, useSyntheticRuns } from './helpers/runs';
 
 const oneDnnHere = nodeBackendHost.loadOneDnn().ok;
 
 // Real processes and sockets: `pnpm start` spawns a coordinator and worker processes on loopback.
-let dataDir: string;
-let runsDir: string;
-
-beforeAll(async () => {
-  // 768 training images: the last 128 validate, 640 train = 10 steps of 64 per epoch.
-  dataDir = await syntheticDataDir(768, 128);
-  runsDir = tempDir('runs');
-});
-
-const start = (name: string, args: string[]) => startRun({ dataDir, runsDir, name, args });
+const runs = useSyntheticRuns(beforeAll);
+const start = runs.start;
 
 describe('single-node distributed training', () => {
   it('trains the seed CNN with 3 workers: loss falls, replicas stay identical, BatchNorm statistics included', async () => {
@@ -115,11 +107,11 @@ describe('single-node distributed training', () => {
     await start('parted', [...common, '--epochs', '1']);
     const resumed = await runCli(START_CLI, [
       '--resume',
-      path.join(runsDir, 'parted'),
+      path.join(runs.runsDir, 'parted'),
       '--epochs',
       '3',
       '--data-dir',
-      dataDir,
+      runs.dataDir,
       '--port',
       '0',
       '--workers',
@@ -128,13 +120,13 @@ describe('single-node distributed training', () => {
     expect(resumed.code, resumed.stderr.slice(-2000)).toBe(0);
     expect(resumed.stderr).toMatch(/resuming .*parted.* \(epoch 2, step 10\)/);
     // The wasm backend is deterministic and tiny-cnn has no dropout: bit-identical.
-    expect(maxAbsDiff(exportedWeights(whole.runDir), exportedWeights(path.join(runsDir, 'parted')))).toBe(0);
-    const records = readMetrics(path.join(runsDir, 'parted'));
+    expect(maxAbsDiff(exportedWeights(whole.runDir), exportedWeights(path.join(runs.runsDir, 'parted')))).toBe(0);
+    const records = readMetrics(path.join(runs.runsDir, 'parted'));
     expect(epochs(records).map((e) => e.epoch)).toEqual([0, 1, 2]);
     // The metric files continue too: each epoch once in epochs.csv; a second events file that
     // starts by telling TensorBoard the run restarted at step 10.
-    expectCsvMatchesJsonl(path.join(runsDir, 'parted'), records);
-    const events = readEventFiles(path.join(runsDir, 'parted'));
+    expectCsvMatchesJsonl(path.join(runs.runsDir, 'parted'), records);
+    const events = readEventFiles(path.join(runs.runsDir, 'parted'));
     const files = [...new Set(events.map((e) => e.file))];
     expect(files).toHaveLength(2);
     expect(events.find((e) => e.file === files[1] && e.session_log_status !== undefined)).toMatchObject({ step: 10, session_log_status: 1 });

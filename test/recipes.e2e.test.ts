@@ -4,21 +4,12 @@ import { nodeBackendHost } from '@gradsync/core/backend';
 import { IMPROVED_RECIPE } from '@gradsync/core/config';
 import { scheduledLr } from '@gradsync/core/train';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { endOf, startRun, steps, syntheticDataDir, tempDir } from './helpers/runs';
+import { endOf, steps, useSyntheticRuns } from './helpers/runs';
 
 const oneDnnHere = nodeBackendHost.loadOneDnn().ok;
 
 // Real processes and sockets: `pnpm start` spawns a coordinator and worker processes on loopback.
-let dataDir: string;
-let runsDir: string;
-
-beforeAll(async () => {
-  // 768 training images: the last 128 validate, 640 train.
-  dataDir = await syntheticDataDir(768, 128);
-  runsDir = tempDir('runs');
-});
-
-const start = (name: string, args: string[]) => startRun({ dataDir, runsDir, name, args });
+const { start } = useSyntheticRuns(beforeAll);
 
 describe('recipes in a distributed run', () => {
   it('--recipe improved: config.json holds the preset with the flags over it, and every step runs at the one-cycle rate', async () => {

@@ -172,6 +172,30 @@ export function startCliStreaming(cli: string, args: string[], options: { env?: 
 }
 
 /** `pnpm start` as a real process on `dataDir` (its last 128 images validate) into `runsDir/name`; throws with its stderr when it fails. */
+/**
+ * For a test file of `pnpm start` runs on one synthetic data folder (768 training images, the
+ * last 128 validating: 640 train, 10 steps of 64 an epoch): made before the tests, runs in one
+ * temporary runs folder. `start(name, flags)` runs one; the folders are there for runs made
+ * another way.
+ */
+export function useSyntheticRuns(beforeAllHook: (fn: () => Promise<void>) => void) {
+  let dataDir = '';
+  let runsDir = '';
+  beforeAllHook(async () => {
+    dataDir = await syntheticDataDir(768, 128);
+    runsDir = tempDir('runs');
+  });
+  return {
+    start: (name: string, args: string[]) => startRun({ dataDir, runsDir, name, args }),
+    get dataDir() {
+      return dataDir;
+    },
+    get runsDir() {
+      return runsDir;
+    },
+  };
+}
+
 export async function startRun(o: { dataDir: string; runsDir: string; name: string; args: string[] }) {
   const result = await runCli(START_CLI, [
     '--data-dir',
