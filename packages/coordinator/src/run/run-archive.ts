@@ -1,8 +1,9 @@
 import path from 'node:path';
 import type { RunConfig } from '@gradsync/core/config';
-import { buildModel, saveLayersModel } from '@gradsync/core/model';
+import { saveLayersModel } from '@gradsync/core/model';
 import type { PlateauState, ReplicaState } from '@gradsync/core/train';
-import { Replica } from '@gradsync/core/train';
+import { replicaForRun } from '@gradsync/core/train';
+import type { Replica } from '@gradsync/core/train';
 import { type Checkpoint, writeCheckpoint } from '../checkpoint';
 
 /**
@@ -19,7 +20,8 @@ export class RunArchive {
     private readonly classNames: string[],
     resume: Checkpoint | null,
   ) {
-    this.replica = new Replica(buildModel(config.model, config.seed, config.init, config.bnMomentum));
+    // The run's own model (BatchNorm's epsilon included) so the exported model normalises as trained.
+    this.replica = replicaForRun(config);
     if (resume) this.replica.setState(resume.state);
   }
 

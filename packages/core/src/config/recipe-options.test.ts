@@ -52,6 +52,16 @@ describe('--recipe', () => {
     expect(c.bnMomentum).toBe(IMPROVED_RECIPE.bnMomentum);
   });
 
+  it("--conventions pytorch: PyTorch's BatchNorm momentum and plateau threshold; --bn-momentum still wins; keras on a preset brings Keras' back", () => {
+    const torch = configFor(['--conventions', 'pytorch']);
+    expect(torch).toMatchObject({ conventions: 'pytorch', bnMomentum: 0.9, plateau: { ...SEED_RECIPE.plateau, threshold: 'relative' } });
+    expect(withoutName(torch)).toEqual({ ...SEED_RECIPE, conventions: 'pytorch', bnMomentum: 0.9, plateau: { ...SEED_RECIPE.plateau, threshold: 'relative' } });
+    expect(configFor(['--conventions', 'pytorch', '--bn-momentum', '0.99']).bnMomentum).toBe(0.99);
+    expect(configFor(['--recipe', 'improved', '--conventions', 'keras'])).toMatchObject({ conventions: 'keras', bnMomentum: 0.99 });
+    expect(Object.values(RECIPES).map((r) => r.conventions)).toEqual(['keras', 'keras', 'keras']);
+    expect(() => configFor(['--conventions', 'jax'])).toThrow(/Allowed choices are keras, pytorch/);
+  });
+
   it('each new knob has its flag, on the seed recipe too', () => {
     const c = configFor(['--optimizer', 'sgd-nesterov', '--schedule', 'cosine', '--warmup', '0.1', '--augment', 'flip-crop', '--model', 'resnet9']);
     expect(c.optimizer.kind).toBe('sgd-nesterov');

@@ -3,6 +3,7 @@ import { AUGMENT_KIND_NAMES, AUGMENT_KINDS, type AugmentKind } from '../augment/
 import { GradsyncError } from '../errors/index';
 import { INIT_SCHEMES, MODEL_NAMES } from '../model/index';
 import { OPTIMIZER_KINDS, SCHEDULE_KINDS } from '../train/index';
+import { CONVENTION_DEFAULTS, CONVENTIONS, type Conventions } from './conventions';
 import { type Recipe, RECIPE_NAMES, RECIPES, type RecipeName, SEED_RECIPE } from './recipes';
 import { defaultRunName, intOption, positiveNumberOption, type RunConfig, validateRunConfig, validationOption } from './run-config';
 
@@ -77,6 +78,12 @@ export function addRecipeOptions(program: Command): Command {
     )
     .addOption(
       new Option(
+        '--conventions <framework>',
+        `Keras' or PyTorch's defaults where the recipe leaves them to the framework: Adam epsilon 1e-7 on √v or 1e-8 on the bias-corrected √v, BatchNorm epsilon 1e-3 or 1e-5 and momentum 0.99 or 0.9 (--bn-momentum wins), ReduceLROnPlateau's min_delta absolute or relative ${presetValues((r) => r.conventions)}`,
+      ).choices(CONVENTIONS),
+    )
+    .addOption(
+      new Option(
         '--optimizer <kind>',
         `adam (Keras' Adam), adamw (decoupled weight decay), sgd-nesterov (momentum 0.9) ${presetValues((r) => r.optimizer.kind)}`,
       ).choices(OPTIMIZER_KINDS),
@@ -121,6 +128,9 @@ export function recipeFromOptions(o: Record<string, unknown>, extra: Partial<Run
   const preset = RECIPES[name];
   if (!preset) throw new GradsyncError('E_FLAG', `--recipe must be one of ${RECIPE_NAMES.join(', ')}, got "${String(name)}"`);
   const given = <T>(key: string): T | undefined => o[key] as T | undefined;
+  // --conventions sets its fields over the preset's; a flag for one of them wins over both.
+  const conventions = given<Conventions>('conventions');
+  const fromConventions = conventions === undefined ? undefined : CONVENTION_DEFAULTS[conventions];
   const augment =
     o.augment === false ? AUGMENT_KINDS.none : o.augment === undefined || o.augment === true ? preset.augment : AUGMENT_KINDS[o.augment as AugmentKind];
   return validateRunConfig({
@@ -134,7 +144,9 @@ export function recipeFromOptions(o: Record<string, unknown>, extra: Partial<Run
     seed: given<number>('seed') ?? preset.seed,
     validationCount: given<RunConfig['validationCount']>('validation') ?? preset.validationCount,
     limitTrain: given<number>('limitTrain') ?? preset.limitTrain,
-    bnMomentum: given<number>('bnMomentum') ?? preset.bnMomentum,
+    bnMomentum: given<number>('bnMomentum') ?? fromConventions?.bnMomentum ?? preset.bnMomentum,
+    conventions: conventions ?? preset.conventions,
+    plateau: { ...preset.plateau, threshold: fromConventions?.plateauThreshold ?? preset.plateau.threshold },
     augment,
     labelSmoothing: given<number>('labelSmoothing') ?? preset.labelSmoothing,
     optimizer: {

@@ -27,6 +27,7 @@ export const SEED_RECIPE: Recipe = {
   limitTrain: null,
   augment: SEED_AUGMENT,
   bnMomentum: 0.99,
+  conventions: 'keras',
   labelSmoothing: 0,
   optimizer: SEED_OPTIMIZER,
   schedule: SEED_SCHEDULE,

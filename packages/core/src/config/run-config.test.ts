@@ -38,16 +38,35 @@ describe('validateRunConfig: the recipe fields', () => {
     ['warm-up fraction', { schedule: { kind: 'one-cycle', warmupFraction: 1.5 } }, /^warm-up fraction must be in \[0, 1\), got 1.5$/],
     ['crop padding', { augment: { ...config.augment, cropPadding: 2.5 } }, /^crop padding must be an integer ≥ 0, got 2.5$/],
     ['crop padding', { augment: { ...config.augment, cropPadding: 20 } }, /^crop padding must be at most 16/],
+    ['conventions', { conventions: 'jax' }, /^conventions must be one of keras, pytorch, got "jax"$/],
+    ['plateau threshold', { plateau: { ...config.plateau, threshold: 'rel' } }, /^plateau threshold must be absolute or relative, got "rel"$/],
   ];
   it.each(bad)('names the bad field: %s', (_, fields, message) => {
     expect(() => validateRunConfig({ ...config, ...fields } as typeof config)).toThrow(message);
   });
 
   it('completes a configuration saved before the recipe fields with the seed values it ran with', () => {
-    const old = { ...config, recipe: undefined, labelSmoothing: undefined, optimizer: undefined, schedule: undefined, augment: { flip: false, zoomRange: 0 } };
-    for (const k of ['recipe', 'labelSmoothing', 'optimizer', 'schedule'] as const) delete old[k];
+    const { threshold: _, ...oldPlateau } = config.plateau;
+    const old = {
+      ...config,
+      recipe: undefined,
+      labelSmoothing: undefined,
+      optimizer: undefined,
+      schedule: undefined,
+      conventions: undefined,
+      augment: { flip: false, zoomRange: 0 },
+      plateau: oldPlateau,
+    };
+    for (const k of ['recipe', 'labelSmoothing', 'optimizer', 'schedule', 'conventions'] as const) delete old[k];
     const completed = validateRunConfig(completeOlderConfig(old as never) as typeof config);
-    expect(completed).toMatchObject({ recipe: 'seed', labelSmoothing: 0, optimizer: SEED_RECIPE.optimizer, schedule: SEED_RECIPE.schedule });
+    expect(completed).toMatchObject({
+      recipe: 'seed',
+      labelSmoothing: 0,
+      optimizer: SEED_RECIPE.optimizer,
+      schedule: SEED_RECIPE.schedule,
+      conventions: 'keras',
+    });
+    expect(completed.plateau).toEqual(SEED_RECIPE.plateau);
     expect(completed.augment).toEqual({ flip: false, zoomRange: 0, cropPadding: 0 });
   });
 });

@@ -6,6 +6,7 @@ import { MODEL_NAMES, type ModelName } from '../model/zoo';
 import { OPTIMIZER_KINDS, type OptimizerConfig } from '../train/optimizer';
 import type { PlateauConfig } from '../train/plateau';
 import { SCHEDULE_KINDS, type ScheduleConfig } from '../train/lr-schedule';
+import { CONVENTIONS, type Conventions } from './conventions';
 import { RECIPE_NAMES, type RecipeName, SEED_RECIPE } from './recipes';
 
 export const ALLREDUCE_CHOICES = ['auto', 'ring', 'star'] as const;
@@ -42,6 +43,12 @@ export interface RunConfig {
    * the weights in ten times fewer steps.
    */
   bnMomentum: number;
+  /**
+   * Keras' or PyTorch's values where the recipe leaves them to the framework (conventions.ts):
+   * Adam's epsilon and its placement and BatchNorm's epsilon follow this field; BatchNorm's
+   * momentum and the plateau's threshold are fields of their own, which --conventions sets.
+   */
+  conventions: Conventions;
   /** Label smoothing ε of the training loss (0: plain cross-entropy). */
   labelSmoothing: number;
   optimizer: OptimizerConfig;
@@ -78,7 +85,7 @@ function int(field: string, v: unknown, min: number): number {
  * older coordinator's welcome), completed with the values it ran with: the seed recipe's.
  */
 export function completeOlderConfig(saved: Partial<RunConfig>): Omit<RunConfig, 'runName'> & Partial<Pick<RunConfig, 'runName'>> {
-  return { ...SEED_RECIPE, ...saved, augment: { ...SEED_RECIPE.augment, ...saved.augment } };
+  return { ...SEED_RECIPE, ...saved, augment: { ...SEED_RECIPE.augment, ...saved.augment }, plateau: { ...SEED_RECIPE.plateau, ...saved.plateau } };
 }
 
 /** A number in [0, 1). */
@@ -117,7 +124,9 @@ export function validateRunConfig(c: RunConfig): RunConfig {
     fail('sync-bn', c.syncBatchNorm, `off for model ${c.model} (it needs a sequential model with BatchNorm: ${SYNC_BN_MODELS.join(', ')})`);
   }
   if (typeof c.bnMomentum !== 'number' || !(c.bnMomentum > 0 && c.bnMomentum < 1)) fail('BatchNorm momentum', c.bnMomentum, 'in (0, 1)');
+  if (!(CONVENTIONS as readonly string[]).includes(c.conventions)) fail('conventions', c.conventions, `one of ${CONVENTIONS.join(', ')}`);
   if (!(c.plateau.factor > 0 && c.plateau.factor < 1)) fail('plateau factor', c.plateau.factor, 'in (0, 1)');
+  if (c.plateau.threshold !== 'absolute' && c.plateau.threshold !== 'relative') fail('plateau threshold', c.plateau.threshold, 'absolute or relative');
   int('plateau patience', c.plateau.patience, 1);
   if (!(ALLREDUCE_CHOICES as readonly string[]).includes(c.allreduce)) fail('allreduce', c.allreduce, ALLREDUCE_CHOICES.join(' | '));
   if (!(SPLIT_CHOICES as readonly string[]).includes(c.split)) fail('split', c.split, SPLIT_CHOICES.join(' | '));

@@ -14,6 +14,8 @@ export interface ResNet9Options {
   seed: number;
   init: InitScheme;
   bnMomentum: number;
+  /** BatchNorm's epsilon (default Keras' 1e-3). */
+  bnEpsilon?: number;
   /** Narrower copies exercise the same layers cheaply (tests). */
   widths?: readonly [number, number, number, number];
 }
@@ -26,13 +28,13 @@ export interface ResNet9Options {
  * The residual adds need the functional API. Inputs are RGB in [0, 1]; the output is logits.
  */
 export function resnet9(options: ResNet9Options): tfl.LayersModel {
-  const { seed, init, bnMomentum } = options;
+  const { seed, init, bnMomentum, bnEpsilon = 1e-3 } = options;
   const [prep, w1, w2, w3] = options.widths ?? RESNET9_WIDTHS;
   let layerIndex = 0;
   const block = (x: tfl.SymbolicTensor, inChannels: number, filters: number): tfl.SymbolicTensor => {
     layerIndex += 1;
     const conv = conv2d({ filters, kernelSize: 3, padding: 'same', useBias: false, ...layerInit(init, seed, layerIndex, 9 * inChannels) });
-    const bn = batchNormalization({ momentum: bnMomentum });
+    const bn = batchNormalization({ momentum: bnMomentum, epsilon: bnEpsilon });
     return tfl.layers.reLU().apply(bn.apply(conv.apply(x))) as tfl.SymbolicTensor;
   };
   const pool = (x: tfl.SymbolicTensor) => tfl.layers.maxPooling2d({ poolSize: 2 }).apply(x) as tfl.SymbolicTensor;

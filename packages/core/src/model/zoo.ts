@@ -12,24 +12,33 @@ export type ModelName = (typeof MODEL_NAMES)[number];
 
 /** Keras' BatchNormalization momentum (the tutorial's): moving statistics keep 99% of their value each step. */
 export const KERAS_BN_MOMENTUM = 0.99;
+/** Keras' BatchNormalization epsilon (the tutorial's); PyTorch's BatchNorm2d uses 1e-5. */
+export const KERAS_BN_EPSILON = 1e-3;
+
+/** How the BatchNorm layers of a model keep and normalise their statistics. */
+export interface BatchNormSettings {
+  /** Keras' convention: the share of the moving statistics kept each step. */
+  momentum: number;
+  epsilon: number;
+}
 
 /**
  * The tutorial's network exactly (Keras defaults: valid padding, glorot_uniform kernels,
  * BatchNormalization momentum 0.99 / epsilon 1e-3). Inputs are RGB scaled to [0, 1];
  * the last layer gives logits.
  */
-function seedCnn(seed: number, init: InitScheme, bnMomentum: number): tfl.Sequential {
+function seedCnn(seed: number, init: InitScheme, bn: BatchNormSettings): tfl.Sequential {
   const at = (layer: number, fanIn: number) => layerInit(init, seed, layer, fanIn);
   return tfl.sequential({
     name: 'seed_cnn',
     layers: [
       conv2d({ inputShape: [...IMAGE_SHAPE], filters: 32, kernelSize: 3, activation: 'relu', ...at(1, 3 * 3 * 3) }),
-      batchNormalization({ momentum: bnMomentum }),
+      batchNormalization({ momentum: bn.momentum, epsilon: bn.epsilon }),
       conv2d({ filters: 32, kernelSize: 3, activation: 'relu', ...at(2, 3 * 3 * 32) }),
       tfl.layers.maxPooling2d({ poolSize: 2 }),
       dropout({ rate: 0.25 }),
       conv2d({ filters: 64, kernelSize: 3, activation: 'relu', ...at(3, 3 * 3 * 32) }),
-      batchNormalization({ momentum: bnMomentum }),
+      batchNormalization({ momentum: bn.momentum, epsilon: bn.epsilon }),
       conv2d({ filters: 64, kernelSize: 3, activation: 'relu', ...at(4, 3 * 3 * 64) }),
       tfl.layers.maxPooling2d({ poolSize: 2 }),
       dropout({ rate: 0.25 }),
@@ -63,15 +72,22 @@ function linear(seed: number, init: InitScheme): tfl.Sequential {
 }
 
 /** `bnMomentum` in Keras' convention (PyTorch's momentum m is Keras' 1 − m): for the models with BatchNorm (seed-cnn, resnet9). */
-export function buildModel(name: string, seed: number, init: InitScheme = 'pytorch', bnMomentum = KERAS_BN_MOMENTUM): tfl.LayersModel {
+export function buildModel(
+  name: string,
+  seed: number,
+  init: InitScheme = 'pytorch',
+  bnMomentum = KERAS_BN_MOMENTUM,
+  bnEpsilon = KERAS_BN_EPSILON,
+): tfl.LayersModel {
+  const bn: BatchNormSettings = { momentum: bnMomentum, epsilon: bnEpsilon };
   if (!(INIT_SCHEMES as readonly string[]).includes(init)) {
     throw new GradsyncError('E_MODEL', `unknown initialization "${init}"; choose one of ${INIT_SCHEMES.join(', ')}`);
   }
   switch (name) {
     case 'seed-cnn':
-      return seedCnn(seed, init, bnMomentum);
+      return seedCnn(seed, init, bn);
     case 'resnet9':
-      return resnet9({ seed, init, bnMomentum });
+      return resnet9({ seed, init, bnMomentum, bnEpsilon });
     case 'tiny-cnn':
       return tinyCnn(seed, init);
     case 'linear':

@@ -3,7 +3,7 @@
  * the same bytes. All keep their state in one AdamState (m, v, t): SGD's momentum buffer is `m`
  * and leaves `v` at zero, so checkpoints and the wire format are the same for every optimizer.
  */
-import { adamStep, type AdamState, KERAS_ADAM } from './adam';
+import { type AdamConfig, adamStep, type AdamState, KERAS_ADAM } from './adam';
 import type { WeightSlot } from './weight-layout';
 
 export const OPTIMIZER_KINDS = ['adam', 'adamw', 'sgd-nesterov'] as const;
@@ -37,16 +37,17 @@ export function optimizerStep(
   learningRate: number,
   config: OptimizerConfig,
   decayed: readonly [number, number][],
+  adam: AdamConfig = KERAS_ADAM,
 ): void {
   const wd = config.weightDecay;
   if (config.kind === 'adamw') {
     if (wd > 0) for (const [a, b] of decayed) for (let i = a; i < b; i++) params[i] *= 1 - learningRate * wd;
-    adamStep(params, grad, state, learningRate, KERAS_ADAM);
+    adamStep(params, grad, state, learningRate, adam);
     return;
   }
   if (wd > 0) for (const [a, b] of decayed) for (let i = a; i < b; i++) grad[i] += wd * params[i];
   if (config.kind === 'adam') {
-    adamStep(params, grad, state, learningRate, KERAS_ADAM);
+    adamStep(params, grad, state, learningRate, adam);
     return;
   }
   sgdNesterovStep(params, grad, state, learningRate, config.momentum);

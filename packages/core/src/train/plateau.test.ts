@@ -33,4 +33,18 @@ describe('plateauStep (ReduceLROnPlateau factor 0.2, patience 3)', () => {
     s = plateauStep(s, 1, cfg);
     expect(s.lr).toBe(5e-4);
   });
+
+  it("relative threshold (PyTorch's threshold_mode='rel'): an improvement must beat best × (1 − min_delta)", () => {
+    const rel = { ...SEED_PLATEAU, threshold: 'relative' as const, patience: 1 };
+    // best 2.0: Keras' bar is 1.9999, PyTorch's 1.9998; 1.99985 clears only Keras'.
+    let keras = plateauStep(createPlateauState(1e-3), 2.0);
+    let torch = plateauStep(createPlateauState(1e-3), 2.0, rel);
+    keras = plateauStep(keras, 1.99985, { ...SEED_PLATEAU, patience: 1 });
+    torch = plateauStep(torch, 1.99985, rel);
+    expect(keras).toMatchObject({ lr: 1e-3, best: 1.99985 });
+    expect(torch.best).toBe(2.0);
+    expect(torch.lr).toBeCloseTo(2e-4, 12);
+    torch = plateauStep(torch, 1.9997, rel);
+    expect(torch.best).toBe(1.9997);
+  });
 });

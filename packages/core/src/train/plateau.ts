@@ -1,16 +1,22 @@
 /**
- * ReduceLROnPlateau with Keras' semantics (mode 'min'), as a pure state transition so the
- * coordinator can decide it, checkpoint it and resume it.
+ * ReduceLROnPlateau (mode 'min') with Keras' or PyTorch's test of an improvement, as a pure state
+ * transition so the coordinator can decide it, checkpoint it and resume it.
  */
 export interface PlateauConfig {
   factor: number;
   patience: number;
+  /** The margin an epoch must beat the best by: a loss (absolute) or a fraction of the best (relative). */
   minDelta: number;
+  /**
+   * absolute: Keras' `loss < best − min_delta`; relative: PyTorch's default
+   * `threshold_mode='rel'`, `loss < best · (1 − threshold)`.
+   */
+  threshold: 'absolute' | 'relative';
   cooldown: number;
   minLr: number;
 }
 
-export const SEED_PLATEAU: PlateauConfig = { factor: 0.2, patience: 3, minDelta: 1e-4, cooldown: 0, minLr: 0 };
+export const SEED_PLATEAU: PlateauConfig = { factor: 0.2, patience: 3, minDelta: 1e-4, threshold: 'absolute', cooldown: 0, minLr: 0 };
 
 export interface PlateauState {
   lr: number;
@@ -27,7 +33,8 @@ export function createPlateauState(lr: number): PlateauState {
 export function plateauStep(state: PlateauState, value: number, config: PlateauConfig = SEED_PLATEAU): PlateauState {
   let { lr, best, wait, cooldownLeft } = state;
   if (cooldownLeft > 0) cooldownLeft -= 1;
-  if (value < best - config.minDelta) {
+  const bar = config.threshold === 'relative' ? best * (1 - config.minDelta) : best - config.minDelta;
+  if (value < bar) {
     best = value;
     wait = 0;
   } else if (cooldownLeft === 0) {

@@ -1,9 +1,18 @@
+import { CONVENTION_DEFAULTS } from '../config/conventions';
 import type { RunConfig } from '../config/run-config';
 import { buildModel } from '../model/zoo';
 import { Replica } from './replica';
 
 /** The replica a run trains: its model, optimizer and loss from the configuration, the same on every rank. */
-export function replicaForRun(config: Pick<RunConfig, 'model' | 'seed' | 'init' | 'bnMomentum' | 'optimizer' | 'labelSmoothing' | 'syncBatchNorm'>): Replica {
-  const model = buildModel(config.model, config.seed, config.init, config.bnMomentum);
-  return new Replica(model, { optimizer: config.optimizer, labelSmoothing: config.labelSmoothing, syncBatchNorm: config.syncBatchNorm });
+export function replicaForRun(
+  config: Pick<RunConfig, 'model' | 'seed' | 'init' | 'bnMomentum' | 'conventions' | 'optimizer' | 'labelSmoothing' | 'syncBatchNorm'>,
+): Replica {
+  const conventions = CONVENTION_DEFAULTS[config.conventions];
+  const model = buildModel(config.model, config.seed, config.init, config.bnMomentum, conventions.bnEpsilon);
+  return new Replica(model, {
+    optimizer: config.optimizer,
+    labelSmoothing: config.labelSmoothing,
+    syncBatchNorm: config.syncBatchNorm,
+    adam: conventions.adam,
+  });
 }

@@ -4,7 +4,7 @@ import { augmentBatch, type AugmentParams } from '../augment/index';
 import { GradsyncError } from '../errors/gradsync-error';
 import { createSha256 } from '#sha256';
 import { IMAGE_SHAPE, NUM_CLASSES } from '../model/cifar-shape';
-import { createAdamState, type AdamState } from './adam';
+import { type AdamConfig, createAdamState, type AdamState } from './adam';
 import { trainingLoss } from './loss';
 import { decayedRanges, type OptimizerConfig, optimizerStep, SEED_OPTIMIZER } from './optimizer';
 import { type BatchNormPlan, batchNormPlan, type ReduceSum, syncBatchNormStep } from './sync-batch-norm';
@@ -56,6 +56,8 @@ export interface ReplicaOptions {
   labelSmoothing: number;
   /** BatchNorm over the global batch (sync-batch-norm.ts): computeStep then needs the group's reduce. */
   syncBatchNorm?: boolean;
+  /** Adam's epsilon and where it goes (Keras' unless the run asks for PyTorch's conventions). */
+  adam?: AdamConfig;
 }
 
 /** The tutorial's: Keras Adam, plain cross-entropy, BatchNorm statistics per replica. */
@@ -185,7 +187,7 @@ export class Replica {
     const t = this.layout.trainableSize;
     const grad = new Float32Array(t);
     for (let i = 0; i < t; i++) grad[i] = summed[i] / globalCount;
-    optimizerStep(this.params, grad, this.adam, learningRate, this.options.optimizer, this.decayed);
+    optimizerStep(this.params, grad, this.adam, learningRate, this.options.optimizer, this.decayed, this.options.adam);
     for (let i = 0; i < this.layout.stateSize; i++) this.state[i] = summed[t + i] / globalCount;
     this.writeVariables();
   }
