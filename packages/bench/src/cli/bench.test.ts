@@ -132,6 +132,19 @@ describe('pnpm bench --quick --json', () => {
       expect(run.stderr).toMatch(/node \+ tab \(star\) \/ node \+ node \(ring\): \d+\.\d\d×/);
     } else expect(tab.skipped).toMatch(/Chromium/);
 
+    // Synchronised BatchNorm: the same 2-worker run without and with --sync-bn.
+    const syncBn = report.syncBatchNorm!;
+    expect('skipped' in syncBn).toBe(false);
+    if (!('skipped' in syncBn)) {
+      for (const r of [syncBn.perWorker, syncBn.synced]) {
+        expect(r.workers).toBe(2);
+        expect(r.steady.ranks.map((k) => k.samples)).toEqual([32, 32]);
+      }
+      expect(syncBn.ratio).toBeCloseTo(syncBn.synced.steady.medianImagesPerSec / syncBn.perWorker.steady.medianImagesPerSec, 9);
+      expectFigure(syncBn.ratio, 'sync-bn ratio');
+      expect(run.stderr).toMatch(/--sync-bn \/ per-worker: \d+\.\d\d× the img\/s, [+-]\d+\.\d ms a step/);
+    }
+
     // Targets: the scaling one is measured even in quick mode; the 16 MiB × 4 one is not.
     const scalingTarget = report.targets.find((t) => t.what.startsWith('2 workers'))!;
     expectFigure(scalingTarget.value, 'scaling target');

@@ -7,6 +7,7 @@ import { formatBenchTable } from '../allreduce/bench-allreduce';
 import type { ComputeSuiteResult, MachineInfo } from '../compute/compute-bench';
 import { formatComputeTable, THREADED_BACKENDS } from '../compute/compute-bench';
 import type { BrowserTabResult, BrowserTabRun } from './browser-tab-bench';
+import type { SyncBnCostResult } from './sync-bn-cost';
 import type { MixedSpeedsResult } from './mixed-speeds';
 import type { ParallelComputeResult } from './parallel-compute';
 import type { ScalingResult, TrainingBenchResult, TrainingRunResult } from './training-bench';
@@ -41,6 +42,8 @@ export interface BenchReport {
   mixedSpeeds?: MixedSpeedsResult | { skipped: string } | null;
   /** A Node worker and a browser tab (star) against two Node workers (star, ring) (absent in reports from before the part). */
   browserTab?: BrowserTabResult | { skipped: string } | null;
+  /** 2 workers with per-worker BatchNorm against --sync-bn (absent in reports from before the part). */
+  syncBatchNorm?: SyncBnCostResult | { skipped: string } | null;
   targets: TargetCheck[];
 }
 
@@ -198,6 +201,7 @@ export function formatBenchReport(r: BenchReport): string {
 
   if (r.mixedSpeeds) out.push('', ...formatMixedSpeeds(r.mixedSpeeds));
   if (r.browserTab) out.push('', ...formatBrowserTab(r.browserTab));
+  if (r.syncBatchNorm) out.push('', ...formatSyncBnCost(r.syncBatchNorm));
 
   out.push('', 'targets:');
   for (const c of r.targets) {
@@ -237,5 +241,18 @@ export function formatBrowserTab(b: BrowserTabResult | { skipped: string }): str
     `  node + tab (star) / node + node (ring): ${(s.medianImagesPerSec / b.nodeNodeRing.steady.medianImagesPerSec).toFixed(2)}×; star / ring between two Node workers: ${(
       b.nodeNodeStar.steady.medianImagesPerSec / b.nodeNodeRing.steady.medianImagesPerSec
     ).toFixed(2)}×`,
+  ];
+}
+
+export function formatSyncBnCost(c: SyncBnCostResult | { skipped: string }): string[] {
+  if ('skipped' in c) return [`synchronised BatchNorm: skipped: ${c.skipped}`];
+  const line = (label: string, run: TrainingRunResult) =>
+    `  ${label}: ${run.steady.medianImagesPerSec.toFixed(1)} img/s, step ${run.steady.medianStepMs.toFixed(1)} ms; ` +
+    run.steady.ranks.map((k) => `rank ${k.rank}: compute ${k.computeMs.toFixed(1)}, all-reduce ${k.allreduceMs.toFixed(2)} ms`).join('; ');
+  return [
+    `synchronised BatchNorm (2 workers, global batch ${c.perWorker.steady.globalBatch}, median of ${c.synced.steady.steps} steps):`,
+    line('per-worker statistics', c.perWorker),
+    line('--sync-bn            ', c.synced),
+    `  --sync-bn / per-worker: ${c.ratio.toFixed(2)}× the img/s, ${c.addedStepMs >= 0 ? '+' : ''}${c.addedStepMs.toFixed(1)} ms a step`,
   ];
 }

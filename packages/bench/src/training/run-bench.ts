@@ -13,10 +13,11 @@ import { type BenchReport, checkTargets } from './bench-report';
 import { benchBrowserTab } from './browser-tab-bench';
 import { benchMixedSpeeds } from './mixed-speeds';
 import { benchParallelCompute } from './parallel-compute';
+import { benchSyncBnCost } from './sync-bn-cost';
 import { benchTraining, scalingOf } from './training-bench';
 
-export type BenchPart = 'compute' | 'allreduce' | 'training' | 'mixed' | 'browser';
-export const BENCH_PARTS: readonly BenchPart[] = ['compute', 'allreduce', 'training', 'mixed', 'browser'];
+export type BenchPart = 'compute' | 'allreduce' | 'training' | 'mixed' | 'browser' | 'sync-bn';
+export const BENCH_PARTS: readonly BenchPart[] = ['compute', 'allreduce', 'training', 'mixed', 'browser', 'sync-bn'];
 
 export interface RunBenchOptions {
   /** Seconds instead of minutes: tiny sizes, 2 workers, a small synthetic set, 1 repetition. */
@@ -123,6 +124,13 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
     if ('skipped' in browserTab) log(`  skipped: ${browserTab.skipped}`);
   }
 
+  let syncBatchNorm: BenchReport['syncBatchNorm'] = null;
+  if (parts.has('sync-bn')) {
+    log('synchronised BatchNorm: 2 workers, per-worker statistics then --sync-bn...');
+    syncBatchNorm = await benchSyncBnCost({ ...trainingSettings, batchSize: 64, split: 'equal', warmupSteps: quick ? 2 : 5 });
+    if ('skipped' in syncBatchNorm) log(`  skipped: ${syncBatchNorm.skipped}`);
+  }
+
   return {
     quick,
     startedAt,
@@ -136,6 +144,7 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
     weakScaling,
     mixedSpeeds,
     browserTab,
+    syncBatchNorm,
     targets: checkTargets({ allreduce, training, mixedSpeeds }),
   };
 }

@@ -39,6 +39,10 @@ export interface TrainingBenchOptions {
   workerBackend?: string;
   /** --split of every run (default: the run's default, speed). */
   split?: 'equal' | 'speed';
+  /** More `pnpm start` flags for every run (e.g. --sync-bn). */
+  extraArgs?: string[];
+  /** Added to the run folders' names, to tell runs of different flags apart. */
+  runLabel?: string;
   /** Per run. */
   timeoutMs: number;
   log?: (line: string) => void;
@@ -138,9 +142,9 @@ export async function benchTraining(o: TrainingBenchOptions): Promise<TrainingBe
     await writeCifar10Binary(dataDir, data);
     const runs: TrainingRunResult[] = [];
     for (const workers of o.workerCounts) {
-      const name = `bench-${workers}w${o.split ? `-${o.split}` : ''}`;
+      const name = `bench-${workers}w${o.split ? `-${o.split}` : ''}${o.runLabel ? `-${o.runLabel}` : ''}`;
       const threads = threadsPerProcess(workers);
-      const extra = [...(o.workerBackend ? ['--worker-backend', o.workerBackend] : []), ...(o.split ? ['--split', o.split] : [])];
+      const extra = [...(o.workerBackend ? ['--worker-backend', o.workerBackend] : []), ...(o.split ? ['--split', o.split] : []), ...(o.extraArgs ?? [])];
       log(
         `training: pnpm start --workers ${workers} --threads ${threads} ${extra.join(' ')}, ${o.trainImages - o.validationImages} images × ${o.epochs} epoch(s)...`,
       );
