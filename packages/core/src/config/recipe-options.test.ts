@@ -62,6 +62,13 @@ describe('--recipe', () => {
     expect(() => configFor(['--conventions', 'jax'])).toThrow(/Allowed choices are keras, pytorch/);
   });
 
+  it("--dropout-scale scales the network's dropout; bad values name the flag", () => {
+    expect(configFor([]).dropoutScale).toBe(1);
+    expect(configFor(['--recipe', 'improved', '--dropout-scale', '0.5']).dropoutScale).toBe(0.5);
+    expect(() => configFor(['--dropout-scale', '-1'])).toThrow(/--dropout-scale must be a number ≥ 0, got "-1"/);
+    expect(() => configFor(['--dropout-scale', '2'])).toThrow(/dropout scale must be in \[0, 2\)/);
+  });
+
   it('each new knob has its flag, on the seed recipe too', () => {
     const c = configFor(['--optimizer', 'sgd-nesterov', '--schedule', 'cosine', '--warmup', '0.1', '--augment', 'flip-crop', '--model', 'resnet9']);
     expect(c.optimizer.kind).toBe('sgd-nesterov');

@@ -93,6 +93,11 @@ export function addRecipeOptions(program: Command): Command {
       `weight decay on conv and dense kernels ${presetValues((r) => r.optimizer.weightDecay)}`,
       nonNegativeNumberOption('--weight-decay'),
     )
+    .option(
+      '--dropout-scale <x>',
+      `seed-cnn's dropout rates (0.25, 0.25, 0.5) times this: 1 the tutorial's, 0 none ${presetValues((r) => r.dropoutScale)}`,
+      nonNegativeNumberOption('--dropout-scale'),
+    )
     .option('--label-smoothing <x>', `label smoothing of the training loss ${presetValues((r) => r.labelSmoothing)}`, unitIntervalOption('--label-smoothing'))
     .addOption(
       new Option(
@@ -149,6 +154,7 @@ export function recipeFromOptions(o: Record<string, unknown>, extra: Partial<Run
     plateau: { ...preset.plateau, threshold: fromConventions?.plateauThreshold ?? preset.plateau.threshold },
     augment,
     labelSmoothing: given<number>('labelSmoothing') ?? preset.labelSmoothing,
+    dropoutScale: given<number>('dropoutScale') ?? preset.dropoutScale,
     optimizer: {
       ...preset.optimizer,
       kind: given<RunConfig['optimizer']['kind']>('optimizer') ?? preset.optimizer.kind,

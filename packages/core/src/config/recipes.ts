@@ -28,6 +28,7 @@ export const SEED_RECIPE: Recipe = {
   augment: SEED_AUGMENT,
   bnMomentum: 0.99,
   conventions: 'keras',
+  dropoutScale: 1,
   labelSmoothing: 0,
   optimizer: SEED_OPTIMIZER,
   schedule: SEED_SCHEDULE,

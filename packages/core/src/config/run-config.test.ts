@@ -9,7 +9,7 @@ describe('the BatchNorm momentum option', () => {
   it("defaults to the tutorial's (Keras') 0.99 and reaches the model's BatchNorm layers", () => {
     expect(SEED_RECIPE.bnMomentum).toBe(0.99);
     const momenta = (bnMomentum?: number) => {
-      const model = buildModel('seed-cnn', 1, 'pytorch', bnMomentum);
+      const model = buildModel('seed-cnn', 1, { bnMomentum });
       const found = model.layers.filter((l) => l.getClassName() === 'BatchNormalization').map((l) => (l.getConfig() as { momentum: number }).momentum);
       model.dispose();
       return found;
@@ -38,6 +38,7 @@ describe('validateRunConfig: the recipe fields', () => {
     ['warm-up fraction', { schedule: { kind: 'one-cycle', warmupFraction: 1.5 } }, /^warm-up fraction must be in \[0, 1\), got 1.5$/],
     ['crop padding', { augment: { ...config.augment, cropPadding: 2.5 } }, /^crop padding must be an integer ≥ 0, got 2.5$/],
     ['crop padding', { augment: { ...config.augment, cropPadding: 20 } }, /^crop padding must be at most 16/],
+    ['dropout scale', { dropoutScale: 2 }, /^dropout scale must be in \[0, 2\)/],
     ['conventions', { conventions: 'jax' }, /^conventions must be one of keras, pytorch, got "jax"$/],
     ['plateau threshold', { plateau: { ...config.plateau, threshold: 'rel' } }, /^plateau threshold must be absolute or relative, got "rel"$/],
   ];

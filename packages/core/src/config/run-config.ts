@@ -49,6 +49,8 @@ export interface RunConfig {
    * momentum and the plateau's threshold are fields of their own, which --conventions sets.
    */
   conventions: Conventions;
+  /** seed-cnn's dropout rates (0.25, 0.25, 0.5) times this: 1 is the tutorial's, 0 turns dropout off. */
+  dropoutScale: number;
   /** Label smoothing ε of the training loss (0: plain cross-entropy). */
   labelSmoothing: number;
   optimizer: OptimizerConfig;
@@ -112,6 +114,8 @@ export function validateRunConfig(c: RunConfig): RunConfig {
   int('crop padding', c.augment.cropPadding, 0);
   if (c.augment.cropPadding > 16) fail('crop padding', c.augment.cropPadding, 'at most 16 (half the image)');
   unitInterval('label smoothing', c.labelSmoothing);
+  if (typeof c.dropoutScale !== 'number' || !(c.dropoutScale >= 0 && c.dropoutScale < 2))
+    fail('dropout scale', c.dropoutScale, 'in [0, 2) (the largest rate, 0.5 × scale, must stay below 1)');
   if (!(OPTIMIZER_KINDS as readonly string[]).includes(c.optimizer?.kind)) fail('optimizer', c.optimizer?.kind, `one of ${OPTIMIZER_KINDS.join(', ')}`);
   if (typeof c.optimizer.weightDecay !== 'number' || !(c.optimizer.weightDecay >= 0) || !Number.isFinite(c.optimizer.weightDecay)) {
     fail('weight decay', c.optimizer.weightDecay, 'a number ≥ 0');

@@ -17,7 +17,7 @@ const narrow = () => resnet9({ seed: 2, init: 'pytorch', bnMomentum: 0.9, widths
 
 describe('resnet9', () => {
   it("has Page's ResNet-9 weights: 8 bias-free 3×3 convs, each with BatchNorm, and a bias-free 512 → 10 head", () => {
-    const model = buildModel('resnet9', 1, 'pytorch', 0.9);
+    const model = buildModel('resnet9', 1, { bnMomentum: 0.9 });
     const kernels = model.trainableWeights.filter((w) => w.name.includes('kernel')).map((w) => w.shape);
     expect(kernels).toEqual([
       [3, 3, 3, 64],

@@ -9,7 +9,7 @@ beforeAll(async () => {
 
 /** Every kernel and bias of the model with its fan-in (product of all but the last dimension). */
 function weightsOf(name: string, seed: number, init: 'pytorch' | 'keras') {
-  const model = buildModel(name, seed, init);
+  const model = buildModel(name, seed, { init });
   const out = model.trainableWeights
     .filter((w) => /kernel|bias/.test(w.name))
     .map((w) => ({ name: w.name, shape: w.shape as number[], values: w.read().dataSync() as Float32Array }));
@@ -64,6 +64,32 @@ describe('initial weights', () => {
   });
 
   it('names an unknown scheme', () => {
-    expect(() => buildModel('seed-cnn', 1, 'xavier' as 'keras')).toThrow(/unknown initialization "xavier".*pytorch, keras/);
+    expect(() => buildModel('seed-cnn', 1, { init: 'xavier' as 'keras' })).toThrow(/unknown initialization "xavier".*pytorch, keras/);
+  });
+});
+
+describe('seed-cnn dropout scale', () => {
+  const rates = (scale?: number) => {
+    const model = buildModel('seed-cnn', 1, scale === undefined ? {} : { dropoutScale: scale });
+    const r = model.layers.filter((l) => l.getClassName() === 'Dropout').map((l) => l.getConfig()['rate']);
+    model.dispose();
+    return r;
+  };
+
+  it("scales the tutorial's rates: 1 by default, 0.5 halves them, 0 turns dropout off", () => {
+    expect(rates()).toEqual([0.25, 0.25, 0.5]);
+    expect(rates(0.5)).toEqual([0.125, 0.125, 0.25]);
+    expect(rates(0)).toEqual([0, 0, 0]);
+  });
+
+  it('with rate 0 a training pass equals inference (no mask, no scaling)', () => {
+    const model = buildModel('seed-cnn', 2, { dropoutScale: 0 });
+    // The dense layer's dropout (0.5 × scale) alone, on a made-up input of its shape.
+    const x = tf.randomUniform([2, 5, 5, 64]);
+    const drop = model.layers.filter((l) => l.getClassName() === 'Dropout')[2]!;
+    const y = drop.apply(x, { training: true }) as tf.Tensor;
+    expect(Array.from(y.dataSync())).toEqual(Array.from(x.dataSync()));
+    tf.dispose([x, y]);
+    model.dispose();
   });
 });

@@ -22,12 +22,22 @@ export interface BatchNormSettings {
   epsilon: number;
 }
 
+/** What a run may vary in a model beyond its name and seed. */
+export interface ModelOptions {
+  init?: InitScheme;
+  /** Keras' convention (PyTorch's momentum m is Keras' 1 − m): for the models with BatchNorm (seed-cnn, resnet9). */
+  bnMomentum?: number;
+  bnEpsilon?: number;
+  /** seed-cnn: its dropout rates (0.25, 0.25, 0.5) times this; 1 is the tutorial's, 0 none. */
+  dropoutScale?: number;
+}
+
 /**
  * The tutorial's network exactly (Keras defaults: valid padding, glorot_uniform kernels,
  * BatchNormalization momentum 0.99 / epsilon 1e-3). Inputs are RGB scaled to [0, 1];
  * the last layer gives logits.
  */
-function seedCnn(seed: number, init: InitScheme, bn: BatchNormSettings): tfl.Sequential {
+function seedCnn(seed: number, init: InitScheme, bn: BatchNormSettings, dropoutScale: number): tfl.Sequential {
   const at = (layer: number, fanIn: number) => layerInit(init, seed, layer, fanIn);
   return tfl.sequential({
     name: 'seed_cnn',
@@ -36,15 +46,15 @@ function seedCnn(seed: number, init: InitScheme, bn: BatchNormSettings): tfl.Seq
       batchNormalization({ momentum: bn.momentum, epsilon: bn.epsilon }),
       conv2d({ filters: 32, kernelSize: 3, activation: 'relu', ...at(2, 3 * 3 * 32) }),
       tfl.layers.maxPooling2d({ poolSize: 2 }),
-      dropout({ rate: 0.25 }),
+      dropout({ rate: 0.25 * dropoutScale }),
       conv2d({ filters: 64, kernelSize: 3, activation: 'relu', ...at(3, 3 * 3 * 32) }),
       batchNormalization({ momentum: bn.momentum, epsilon: bn.epsilon }),
       conv2d({ filters: 64, kernelSize: 3, activation: 'relu', ...at(4, 3 * 3 * 64) }),
       tfl.layers.maxPooling2d({ poolSize: 2 }),
-      dropout({ rate: 0.25 }),
+      dropout({ rate: 0.25 * dropoutScale }),
       tfl.layers.flatten(),
       tfl.layers.dense({ units: 64, activation: 'relu', ...at(5, 5 * 5 * 64) }),
-      dropout({ rate: 0.5 }),
+      dropout({ rate: 0.5 * dropoutScale }),
       tfl.layers.dense({ units: NUM_CLASSES, ...at(6, 64) }),
     ],
   });
@@ -71,21 +81,15 @@ function linear(seed: number, init: InitScheme): tfl.Sequential {
   });
 }
 
-/** `bnMomentum` in Keras' convention (PyTorch's momentum m is Keras' 1 − m): for the models with BatchNorm (seed-cnn, resnet9). */
-export function buildModel(
-  name: string,
-  seed: number,
-  init: InitScheme = 'pytorch',
-  bnMomentum = KERAS_BN_MOMENTUM,
-  bnEpsilon = KERAS_BN_EPSILON,
-): tfl.LayersModel {
+export function buildModel(name: string, seed: number, options: ModelOptions = {}): tfl.LayersModel {
+  const { init = 'pytorch', bnMomentum = KERAS_BN_MOMENTUM, bnEpsilon = KERAS_BN_EPSILON, dropoutScale = 1 } = options;
   const bn: BatchNormSettings = { momentum: bnMomentum, epsilon: bnEpsilon };
   if (!(INIT_SCHEMES as readonly string[]).includes(init)) {
     throw new GradsyncError('E_MODEL', `unknown initialization "${init}"; choose one of ${INIT_SCHEMES.join(', ')}`);
   }
   switch (name) {
     case 'seed-cnn':
-      return seedCnn(seed, init, bn);
+      return seedCnn(seed, init, bn, dropoutScale);
     case 'resnet9':
       return resnet9({ seed, init, bnMomentum, bnEpsilon });
     case 'tiny-cnn':

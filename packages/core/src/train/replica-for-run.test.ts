@@ -35,7 +35,7 @@ describe('replicaForRun: the conventions reach the model and the optimizer', () 
   });
 
   it('resnet9 takes the epsilon too', () => {
-    const model = buildModel('resnet9', 1, 'pytorch', 0.9, 1e-5);
+    const model = buildModel('resnet9', 1, { bnMomentum: 0.9, bnEpsilon: 1e-5 });
     const eps = batchNormEpsilons(model);
     model.dispose();
     expect(eps.length).toBeGreaterThan(5);

@@ -5,10 +5,15 @@ import { Replica } from './replica';
 
 /** The replica a run trains: its model, optimizer and loss from the configuration, the same on every rank. */
 export function replicaForRun(
-  config: Pick<RunConfig, 'model' | 'seed' | 'init' | 'bnMomentum' | 'conventions' | 'optimizer' | 'labelSmoothing' | 'syncBatchNorm'>,
+  config: Pick<RunConfig, 'model' | 'seed' | 'init' | 'bnMomentum' | 'conventions' | 'dropoutScale' | 'optimizer' | 'labelSmoothing' | 'syncBatchNorm'>,
 ): Replica {
   const conventions = CONVENTION_DEFAULTS[config.conventions];
-  const model = buildModel(config.model, config.seed, config.init, config.bnMomentum, conventions.bnEpsilon);
+  const model = buildModel(config.model, config.seed, {
+    init: config.init,
+    bnMomentum: config.bnMomentum,
+    bnEpsilon: conventions.bnEpsilon,
+    dropoutScale: config.dropoutScale,
+  });
   return new Replica(model, {
     optimizer: config.optimizer,
     labelSmoothing: config.labelSmoothing,
