@@ -22,6 +22,11 @@ export function workerRecord(rank: number, status: WorkerRecord['status'], t: nu
   return { kind: 'worker', t, rank, host: `host-${rank}`, pid: 100 + rank, backend: 'cpu', device: 'cpu', status };
 }
 
+/** One rank's part of a step record; `over` adds or replaces fields (usage, traffic). */
+export function workerStep(rank: number, over: Partial<StepRecord['workers'][number]> = {}): StepRecord['workers'][number] {
+  return { rank, loss: 2, correct: 4, count: 32, computeMs: 1, allreduceMs: 1, waitMs: 1, ...over };
+}
+
 export function stepRecord(step: number, over: Partial<StepRecord> = {}, ranks = [0, 1]): StepRecord {
   const spe = 10;
   return {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { epochRecord, runRecord, scriptedRun, stepRecord, workerRecord } from './fixtures';
+import { epochRecord, runRecord, scriptedRun, stepRecord, workerRecord, workerStep } from './fixtures';
 import { RunState, WORKER_WINDOW, workerImagesPerSec } from './run-state';
 
 function stateOf(records = scriptedRun(25)): RunState {
@@ -107,21 +107,10 @@ describe('RunState: workers', () => {
 
   it('keeps the latest CPU and memory figures; none from a worker that never sent them', () => {
     const s = new RunState();
-    const usage = (rank: number, cpuPercent: number, rssBytes: number, gpuBytes?: number) => ({
-      rank,
-      loss: 2,
-      correct: 4,
-      count: 32,
-      computeMs: 1,
-      allreduceMs: 1,
-      waitMs: 1,
-      cpuPercent,
-      rssBytes,
-      gpuBytes,
-    });
+    const usage = (rank: number, cpuPercent: number, rssBytes: number, gpuBytes?: number) => workerStep(rank, { cpuPercent, rssBytes, gpuBytes });
     s.apply(stepRecord(0, { workers: [usage(0, 90, 100), usage(1, 50, 200, 7)] }));
     s.apply(stepRecord(1, { workers: [usage(0, 120, 300)] }));
-    s.apply(stepRecord(2, { workers: [{ rank: 2, loss: 2, correct: 4, count: 32, computeMs: 1, allreduceMs: 1, waitMs: 1 }] }));
+    s.apply(stepRecord(2, { workers: [workerStep(2)] }));
     expect(s.workerViews().map((w) => w.usage)).toEqual([
       { cpuPercent: 120, rssBytes: 300, gpuBytes: null },
       { cpuPercent: 50, rssBytes: 200, gpuBytes: 7 },
@@ -131,16 +120,7 @@ describe('RunState: workers', () => {
 
   it('keeps the latest all-reduce traffic of each rank; none from a worker that never sent it', () => {
     const s = new RunState();
-    const step = (rank: number, wire?: { sentBytes: number; receivedBytes: number }) => ({
-      rank,
-      loss: 2,
-      correct: 4,
-      count: 32,
-      computeMs: 1,
-      allreduceMs: 1,
-      waitMs: 1,
-      ...wire,
-    });
+    const step = (rank: number, wire?: { sentBytes: number; receivedBytes: number }) => workerStep(rank, wire);
     s.apply(stepRecord(0, { workers: [step(0, { sentBytes: 10, receivedBytes: 20 }), step(1)] }));
     s.apply(stepRecord(1, { workers: [step(0, { sentBytes: 30, receivedBytes: 40 }), step(1)] }));
     expect(s.workerViews().map((w) => w.wire)).toEqual([{ sentBytes: 30, receivedBytes: 40 }, null]);
