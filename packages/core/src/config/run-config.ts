@@ -114,8 +114,10 @@ export function validateRunConfig(c: RunConfig): RunConfig {
   int('crop padding', c.augment.cropPadding, 0);
   if (c.augment.cropPadding > 16) fail('crop padding', c.augment.cropPadding, 'at most 16 (half the image)');
   unitInterval('label smoothing', c.labelSmoothing);
-  if (typeof c.dropoutScale !== 'number' || !(c.dropoutScale >= 0 && c.dropoutScale < 2))
+  if (typeof c.dropoutScale !== 'number' || !(c.dropoutScale >= 0 && c.dropoutScale < 2)) {
     fail('dropout scale', c.dropoutScale, 'in [0, 2) (the largest rate, 0.5 × scale, must stay below 1)');
+  }
+  if (c.dropoutScale !== 1 && c.model !== 'seed-cnn') fail('dropout scale', c.dropoutScale, `1 for model ${c.model} (only seed-cnn has dropout)`);
   if (!(OPTIMIZER_KINDS as readonly string[]).includes(c.optimizer?.kind)) fail('optimizer', c.optimizer?.kind, `one of ${OPTIMIZER_KINDS.join(', ')}`);
   if (typeof c.optimizer.weightDecay !== 'number' || !(c.optimizer.weightDecay >= 0) || !Number.isFinite(c.optimizer.weightDecay)) {
     fail('weight decay', c.optimizer.weightDecay, 'a number ≥ 0');
