@@ -67,6 +67,9 @@ describe('--recipe', () => {
     expect(configFor(['--recipe', 'improved', '--dropout-scale', '0.5']).dropoutScale).toBe(0.5);
     expect(() => configFor(['--dropout-scale', '-1'])).toThrow(/--dropout-scale must be a number ≥ 0, got "-1"/);
     expect(() => configFor(['--dropout-scale', '2'])).toThrow(/dropout scale must be in \[0, 2\)/);
+    expect(() => configFor(['--recipe', 'resnet9', '--dropout-scale', '0.5'])).toThrow(/^--dropout-scale applies to seed-cnn only: resnet9 has no dropout$/);
+    // The improved preset's own scale rides along harmlessly when its model is swapped.
+    expect(configFor(['--recipe', 'improved', '--model', 'tiny-cnn'])).toMatchObject({ model: 'tiny-cnn', dropoutScale: IMPROVED_RECIPE.dropoutScale });
   });
 
   it('each new knob has its flag, on the seed recipe too', () => {
@@ -120,9 +123,10 @@ describe('config.json', () => {
       runName: 'r1',
       recipe: 'improved',
       lr: 0.002,
-      batchSize: 128,
+      batchSize: 64,
       labelSmoothing: 0.1,
-      optimizer: { kind: 'adamw', weightDecay: 0.05, momentum: 0.9 },
+      dropoutScale: 0.5,
+      optimizer: { kind: 'adamw', weightDecay: 0.01, momentum: 0.9 },
       schedule: { kind: 'one-cycle', warmupFraction: 0.2 },
       augment: { flip: true, zoomRange: 0, cropPadding: 4 },
     });

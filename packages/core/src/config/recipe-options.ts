@@ -136,12 +136,17 @@ export function recipeFromOptions(o: Record<string, unknown>, extra: Partial<Run
   // --conventions sets its fields over the preset's; a flag for one of them wins over both.
   const conventions = given<Conventions>('conventions');
   const fromConventions = conventions === undefined ? undefined : CONVENTION_DEFAULTS[conventions];
+  const model = given<RunConfig['model']>('model') ?? preset.model;
+  // A preset's dropout scale carries over to a model without dropout, harmlessly; the flag itself would do nothing there.
+  if (given('dropoutScale') !== undefined && model !== 'seed-cnn') {
+    throw new GradsyncError('E_FLAG', `--dropout-scale applies to seed-cnn only: ${model} has no dropout`);
+  }
   const augment =
     o.augment === false ? AUGMENT_KINDS.none : o.augment === undefined || o.augment === true ? preset.augment : AUGMENT_KINDS[o.augment as AugmentKind];
   return validateRunConfig({
     ...preset,
     runName: given<string>('runName') ?? defaultRunName(namePrefix),
-    model: given<RunConfig['model']>('model') ?? preset.model,
+    model,
     init: given<RunConfig['init']>('init') ?? preset.init,
     epochs: given<number>('epochs') ?? preset.epochs,
     batchSize: given<number>('batchSize') ?? preset.batchSize,

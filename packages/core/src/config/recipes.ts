@@ -41,22 +41,24 @@ export const SEED_RECIPE: Recipe = {
 };
 
 /**
- * The same seed CNN with today's CIFAR-10 habits, aimed at ≥ 80% test in 20 epochs: flip + random
- * crop (pad 4) instead of zoom; label smoothing 0.1; AdamW with decoupled decay on the kernels; a
- * one-cycle rate peaking at 3e-3 after 20% of the steps (batch 128: half as many all-reduces as 64);
- * PyTorch's BatchNorm momentum (0.9 here), whose moving statistics keep up with a fast-moving schedule.
- * Measured in PyTorch (docs/reference/improved_cnn_torch.py, one seed): 77.8% test, against 75.4% for
- * the seed recipe; it underfits (train accuracy below test), so the regularisation is the knob to tune.
+ * The same seed CNN with today's CIFAR-10 habits, ≥ 80% test in 20 epochs: flip + random crop (pad 4)
+ * instead of zoom; label smoothing 0.1; AdamW with decoupled decay (0.01) on the kernels; a one-cycle
+ * rate peaking at 3e-3 after 20% of the steps; batch 64; half the tutorial's dropout; PyTorch's
+ * BatchNorm momentum (0.9 here), whose moving statistics keep up with a fast-moving schedule.
+ * Chosen by measurement (README, Recipes): with batch 128, decay 0.05 and the full dropout it ended at
+ * 78.0% (3 seeds), underfitting (train accuracy below test); batch 64 and decay 0.01 alone 77.5%;
+ * halving the dropout on top 80.3%.
  */
 export const IMPROVED_RECIPE: Recipe = {
   ...SEED_RECIPE,
   recipe: 'improved',
-  batchSize: 128,
+  batchSize: 64,
   lr: 3e-3,
   augment: CROP_FLIP_AUGMENT,
   bnMomentum: 0.9,
   labelSmoothing: 0.1,
-  optimizer: { kind: 'adamw', weightDecay: 0.05, momentum: 0.9 },
+  dropoutScale: 0.5,
+  optimizer: { kind: 'adamw', weightDecay: 0.01, momentum: 0.9 },
   schedule: { kind: 'one-cycle', warmupFraction: 0.2 },
 };
 

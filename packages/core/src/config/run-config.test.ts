@@ -39,7 +39,6 @@ describe('validateRunConfig: the recipe fields', () => {
     ['crop padding', { augment: { ...config.augment, cropPadding: 2.5 } }, /^crop padding must be an integer ≥ 0, got 2.5$/],
     ['crop padding', { augment: { ...config.augment, cropPadding: 20 } }, /^crop padding must be at most 16/],
     ['dropout scale', { dropoutScale: 2 }, /^dropout scale must be in \[0, 2\)/],
-    ['dropout scale', { model: 'resnet9', dropoutScale: 0.5 }, /^dropout scale must be 1 for model resnet9 \(only seed-cnn has dropout\), got 0.5$/],
     ['conventions', { conventions: 'jax' }, /^conventions must be one of keras, pytorch, got "jax"$/],
     ['plateau threshold', { plateau: { ...config.plateau, threshold: 'rel' } }, /^plateau threshold must be absolute or relative, got "rel"$/],
   ];

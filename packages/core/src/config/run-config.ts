@@ -49,7 +49,7 @@ export interface RunConfig {
    * momentum and the plateau's threshold are fields of their own, which --conventions sets.
    */
   conventions: Conventions;
-  /** seed-cnn's dropout rates (0.25, 0.25, 0.5) times this: 1 is the tutorial's, 0 turns dropout off. */
+  /** seed-cnn's dropout rates (0.25, 0.25, 0.5) times this: 1 is the tutorial's, 0 turns dropout off. Models without dropout ignore it. */
   dropoutScale: number;
   /** Label smoothing ε of the training loss (0: plain cross-entropy). */
   labelSmoothing: number;
@@ -117,7 +117,6 @@ export function validateRunConfig(c: RunConfig): RunConfig {
   if (typeof c.dropoutScale !== 'number' || !(c.dropoutScale >= 0 && c.dropoutScale < 2)) {
     fail('dropout scale', c.dropoutScale, 'in [0, 2) (the largest rate, 0.5 × scale, must stay below 1)');
   }
-  if (c.dropoutScale !== 1 && c.model !== 'seed-cnn') fail('dropout scale', c.dropoutScale, `1 for model ${c.model} (only seed-cnn has dropout)`);
   if (!(OPTIMIZER_KINDS as readonly string[]).includes(c.optimizer?.kind)) fail('optimizer', c.optimizer?.kind, `one of ${OPTIMIZER_KINDS.join(', ')}`);
   if (typeof c.optimizer.weightDecay !== 'number' || !(c.optimizer.weightDecay >= 0) || !Number.isFinite(c.optimizer.weightDecay)) {
     fail('weight decay', c.optimizer.weightDecay, 'a number ≥ 0');
