@@ -5,11 +5,13 @@
  * Why segments: tfjs differentiates synchronously, and a global statistic needs an (asynchronous)
  * all-reduce in the middle of the forward pass and again in the backward pass. So the model is cut
  * at its BatchNorm layers. Forward, segment by segment: run the layers up to a BatchNorm, reduce
- * the per-channel sums (then, two-pass, the squared deviations), normalise. Backward, in reverse:
+ * in one all-reduce each rank's per-channel count, sum and sum of squared deviations from its own
+ * mean plus count × mean² (Chan's combination: the global variance without a second round trip),
+ * normalise. Backward, in reverse:
  * reduce Σdy and Σdy·x̂ per channel, apply BatchNorm's backward formula with those global sums,
  * then pull the result back through the segment with a vector-Jacobian product, which recomputes
  * the segment's forward (about a third more compute; dropout reuses the forward pass's masks).
- * Costs 3 small all-reduces per BatchNorm layer each step. Sequential models only (seed-cnn).
+ * Costs 2 small all-reduces per BatchNorm layer each step. Sequential models only (seed-cnn).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -36,8 +38,8 @@ export interface BatchNormPlan {
   norms: BatchNormInternals[];
 }
 
-/** How many all-reduces a step makes per BatchNorm layer (forward mean, forward variance, backward sums). */
-export const REDUCES_PER_BATCH_NORM = 3;
+/** How many all-reduces a step makes per BatchNorm layer (forward moments, backward sums). */
+export const REDUCES_PER_BATCH_NORM = 2;
 
 /** The plan, or why this model cannot take synchronised BatchNorm. */
 export function batchNormPlan(model: tfl.LayersModel): { ok: true; plan: BatchNormPlan } | { ok: false; reason: string } {
@@ -97,10 +99,7 @@ const statAxes = (t: tf.Tensor) => Array.from({ length: t.rank - 1 }, (_, i) => 
  */
 async function takePartWithoutSamples(plan: BatchNormPlan, reduce: ReduceSum): Promise<void> {
   const channels = plan.norms.map((bn) => bn.gamma.shape[0] as number);
-  for (const c of channels) {
-    await reduce(new Float32Array(c + 1));
-    await reduce(new Float32Array(c));
-  }
+  for (const c of channels) await reduce(new Float32Array(2 * c + 1));
   for (const c of [...channels].reverse()) await reduce(new Float32Array(2 * c));
 }
 
@@ -139,16 +138,24 @@ export async function syncBatchNormStep(
       const h = keep(tf.tidy(() => runSegment(plan.segments[k]!, inputs[k]!, masks)));
       const channels = h.shape.at(-1)!;
       const localElements = h.size / channels;
-      const sums = tf.tidy(() => tf.sum(h, statAxes(h)).dataSync() as Float32Array);
-      const first = await reduce(Float32Array.from([...sums, localElements]));
-      const m = first[channels]!;
+      // Per channel: Σx, and Σ(x − local mean)² + n·(local mean)², which sums over ranks to Σx² with
+      // each rank's part computed around its own mean (no large cancellations inside a rank).
+      const local = tf.tidy(() => {
+        const localMean = tf.mean(h, statAxes(h));
+        const deviations = tf.sum(tf.square(tf.sub(h, localMean)), statAxes(h));
+        const sums = tf.mul(localMean, localElements);
+        return tf.concat([sums, tf.add(deviations, tf.mul(tf.square(localMean), localElements))]).dataSync() as Float32Array;
+      });
+      const moments = await reduce(Float32Array.from([...local, localElements]));
+      const m = moments[2 * channels]!;
       if (!(m > 0)) throw new GradsyncError('E_SYNC_BN', 'synchronised BatchNorm over a global batch of no samples');
-      const mean = tf.tidy(() => tf.div(tf.tensor1d(first.subarray(0, channels)), m));
-      keep(mean);
-      const squares = tf.tidy(() => tf.sum(tf.square(tf.sub(h, mean)), statAxes(h)).dataSync() as Float32Array);
-      const second = await reduce(Float32Array.from(squares));
+      const mean = keep(tf.tidy(() => tf.div(tf.tensor1d(moments.subarray(0, channels)), m)));
+      const squaredDeviations = Float64Array.from(moments.subarray(channels, 2 * channels), (sumSquares, c) => {
+        const mu = moments[c]! / m;
+        return Math.max(0, sumSquares - m * mu * mu);
+      });
       const [xHat, scale, y] = tf.tidy(() => {
-        const variance = tf.div(tf.tensor1d(second), m);
+        const variance = tf.div(tf.tensor1d(Float32Array.from(squaredDeviations)), m);
         const invStd = tf.rsqrt(tf.add(variance, bn.epsilon));
         const xHat = tf.mul(tf.sub(h, mean), invStd);
         const y = tf.add(tf.mul(xHat, bn.gamma.read()), bn.beta.read());
