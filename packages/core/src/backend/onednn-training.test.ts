@@ -71,16 +71,19 @@ describe.skipIf(!built)('training on onednn', () => {
     const augment = Array.from({ length: n }, (_, i) => augmentParamsFor(SEED_AUGMENT, 1, 0, i));
     const step = async () => {
       const out = await replica.computeStep({ images, labels, augment });
-      replica.applySummed(out.buffer, out.count, 1e-3);
+      replica.applySummed(out.buffer, out.count, 2e-3);
       return out.loss;
     };
     await step();
     const tensors = tf.memory().numTensors;
     const losses: number[] = [];
-    for (let i = 0; i < 10; i++) losses.push(await step());
+    for (let i = 0; i < 15; i++) losses.push(await step());
     expect(tf.memory().numTensors).toBe(tensors);
     expect(losses.every(Number.isFinite)).toBe(true);
-    expect(losses.at(-1)!).toBeLessThan(losses[0]!); // 10 steps on the same 8 images: it learns them
+    // 15 steps on the same 8 images: it learns them. Each step's loss carries its own dropout
+    // masks, so compare the means of the first and last three rather than two single steps.
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(losses.slice(-3)), losses.map((l) => l.toFixed(3)).join(' ')).toBeLessThan(mean(losses.slice(0, 3)));
     replica.model.dispose();
   }, 60_000);
 
