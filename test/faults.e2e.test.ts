@@ -140,7 +140,8 @@ describe('faults', () => {
     killGroup(first);
     await first.exited;
     await Promise.all(workers.map((w) => w.waitForLine(/reconnecting|no heartbeat/, 20_000)));
-    const second = coordinator('resume-cut-2', ['--resume', path.join(runsDir, 'resume-cut'), '--port', port]);
+    // Wait for both: with one, a loaded machine can finish the resumed run before the second worker's reconnect.
+    const second = coordinator('resume-cut-2', ['--resume', path.join(runsDir, 'resume-cut'), '--port', port, '--workers', '2']);
     const { code } = await second.exited;
     expect(code, second.output().slice(-3000)).toBe(0);
     expect(second.output()).toMatch(/resuming .*resume-cut/);
@@ -149,7 +150,11 @@ describe('faults', () => {
     // that had already trained past the checkpoint; a wrong resume point or lost Adam state
     // differs by ~lr = 5e-3.
     expect(maxAbsDiff(exportedWeights(path.join(runsDir, 'resume-whole')), exportedWeights(path.join(runsDir, 'resume-cut')))).toBeLessThan(1e-6);
-    for (const w of workers) expect((await w.exited).code).toBe(0);
+    for (const w of workers) {
+      const { code: workerCode } = await w.exited;
+      expect(workerCode, w.output().slice(-2000)).toBe(0);
+    }
+    expect(second.output()).toMatch(/group 1: 2 worker\(s\)/);
   }, 500_000);
 
   it('gradients that turn NaN/Inf are skipped on every rank, counted, and stop the run after K in a row', async () => {
