@@ -1,7 +1,7 @@
 /**
  * What synchronised BatchNorm costs: the same 2-worker run of a BatchNorm model, once with each
  * worker normalising over its own share and once with --sync-bn (statistics over the global
- * batch: three small all-reduces per BatchNorm layer and each segment's forward run again for
+ * batch: two small all-reduces per BatchNorm layer and each segment's forward run again for
  * its backward).
  */
 import { SYNC_BN_MODELS } from '@gradsync/core/config';

@@ -112,7 +112,7 @@ export function addRecipeOptions(program: Command): Command {
     )
     .option(
       '--sync-bn',
-      "BatchNorm statistics over the global batch, not each worker's share (seed-cnn; 3 small all-reduces per BatchNorm layer and about a third more compute a step)",
+      "BatchNorm statistics over the global batch, not each worker's share (seed-cnn; 2 small all-reduces per BatchNorm layer and about a third more compute a step)",
     )
     .option('--run-name <name>', 'folder under --runs-dir for config, metrics, checkpoints and the model')
     .option('--runs-dir <dir>', 'where runs are written', 'runs');

@@ -58,7 +58,7 @@ export interface RunConfig {
   schedule: ScheduleConfig;
   /**
    * BatchNorm statistics over the global batch (PyTorch's SyncBatchNorm) instead of each worker's
-   * share: the result no longer depends on the number of workers, for 3 small all-reduces per
+   * share: the result no longer depends on the number of workers, for 2 small all-reduces per
    * BatchNorm layer and a third more compute a step (train/sync-batch-norm.ts). Sequential models only.
    */
   syncBatchNorm: boolean;
