@@ -58,7 +58,7 @@ describe('--recipe', () => {
     expect(withoutName(torch)).toEqual({ ...SEED_RECIPE, conventions: 'pytorch', bnMomentum: 0.9, plateau: { ...SEED_RECIPE.plateau, threshold: 'relative' } });
     expect(configFor(['--conventions', 'pytorch', '--bn-momentum', '0.99']).bnMomentum).toBe(0.99);
     expect(configFor(['--recipe', 'improved', '--conventions', 'keras'])).toMatchObject({ conventions: 'keras', bnMomentum: 0.99 });
-    expect(Object.values(RECIPES).map((r) => r.conventions)).toEqual(['keras', 'keras', 'keras']);
+    expect(Object.values(RECIPES).map((r) => r.conventions)).toEqual(['keras', 'keras', 'keras', 'keras']);
     expect(() => configFor(['--conventions', 'jax'])).toThrow(/Allowed choices are keras, pytorch/);
   });
 

@@ -41,7 +41,7 @@ export function addRecipeOptions(program: Command): Command {
     .addOption(
       new Option(
         '--recipe <name>',
-        "named preset: seed (the tutorial's, exactly), improved (same network, crop + flip, label smoothing, AdamW, one-cycle), resnet9 (ResNet-9, SGD + Nesterov, one-cycle); flags given win over it",
+        "named preset: seed (the tutorial's, exactly), improved (same network, crop + flip, label smoothing, AdamW, one-cycle), resnet9 (ResNet-9, SGD + Nesterov, one-cycle), airbench (airbench's network, a third of ResNet-9's work, the same optimizer, all 50,000 training images); flags given win over it",
       )
         .choices(RECIPE_NAMES)
         .default(SEED_RECIPE.recipe),
@@ -52,9 +52,8 @@ export function addRecipeOptions(program: Command): Command {
     .option('--seed <n>', 'seed for weights, shuffling and augmentation', intOption('--seed', 0), SEED_RECIPE.seed)
     .option(
       '--validation <n>',
-      'hold out the last N training images for validation ("auto": 10% of them, at most 5000: the recipe\'s 5000 on CIFAR-10)',
+      `hold out the last N training images for validation ("auto": 10% of them, at most 5000, so 5000 on CIFAR-10; 0: none) ${presetValues((r) => String(r.validationCount))}`,
       validationOption,
-      SEED_RECIPE.validationCount,
     )
     .option('--limit-train <n>', 'train on only the first N training images', intOption('--limit-train', 1))
     .addOption(new Option('--model <name>', `model ${presetValues((r) => r.model)}`).choices(MODEL_NAMES))

@@ -29,7 +29,7 @@ describe('the BatchNorm momentum option', () => {
 describe('validateRunConfig: the recipe fields', () => {
   const config = { ...SEED_RECIPE, runName: 'r' };
   const bad: [string, Record<string, unknown>, RegExp][] = [
-    ['recipe', { recipe: 'fast' }, /^recipe must be one of seed, improved, resnet9, got "fast"$/],
+    ['recipe', { recipe: 'fast' }, /^recipe must be one of seed, improved, resnet9, airbench, got "fast"$/],
     ['label smoothing', { labelSmoothing: 1 }, /^label smoothing must be in \[0, 1\), got 1$/],
     ['optimizer', { optimizer: { ...config.optimizer, kind: 'rmsprop' } }, /^optimizer must be one of adam, adamw, sgd-nesterov, got "rmsprop"$/],
     ['weight decay', { optimizer: { ...config.optimizer, weightDecay: -1 } }, /^weight decay must be a number ≥ 0, got -1$/],

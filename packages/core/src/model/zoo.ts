@@ -6,8 +6,9 @@ import { conv2d } from './conv-layer';
 import { IMAGE_SHAPE, NUM_CLASSES } from './cifar-shape';
 import { INIT_SCHEMES, type InitScheme, layerInit } from './layer-init';
 import { resnet9 } from './resnet9';
+import { airbench } from './airbench';
 
-export const MODEL_NAMES = ['seed-cnn', 'resnet9', 'tiny-cnn', 'linear'] as const;
+export const MODEL_NAMES = ['seed-cnn', 'resnet9', 'airbench', 'tiny-cnn', 'linear'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 /** Keras' BatchNormalization momentum (the tutorial's): moving statistics keep 99% of their value each step. */
@@ -25,7 +26,7 @@ export interface BatchNormSettings {
 /** What a run may vary in a model beyond its name and seed. */
 export interface ModelOptions {
   init?: InitScheme;
-  /** Keras' convention (PyTorch's momentum m is Keras' 1 − m): for the models with BatchNorm (seed-cnn, resnet9). */
+  /** Keras' convention (PyTorch's momentum m is Keras' 1 − m): for the models with BatchNorm (seed-cnn, resnet9, airbench). */
   bnMomentum?: number;
   bnEpsilon?: number;
   /** seed-cnn: its dropout rates (0.25, 0.25, 0.5) times this; 1 is the tutorial's, 0 none. */
@@ -92,6 +93,8 @@ export function buildModel(name: string, seed: number, options: ModelOptions = {
       return seedCnn(seed, init, bn, dropoutScale);
     case 'resnet9':
       return resnet9({ seed, init, bnMomentum, bnEpsilon });
+    case 'airbench':
+      return airbench({ seed, init, bnMomentum, bnEpsilon });
     case 'tiny-cnn':
       return tinyCnn(seed, init);
     case 'linear':
