@@ -10,12 +10,13 @@ import path from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noteSkip } from '@gradsync/test-skips';
-import type { RunRecord } from '@gradsync/core/metrics';
+import type { EpochRecord, RunRecord } from '@gradsync/core/metrics';
 import { chromiumPath, launchBrowser, waitForAttribute, waitUntil, byTestId } from './helpers/browser';
 import { COORDINATOR_CLI, endOf, readMetrics, ROOT, runCli, START_CLI, startCliStreaming, steps, tempDir, WORKER_CLI } from './helpers/runs';
 
 const TRAIN_CLI = path.join(ROOT, 'packages/worker/src/cli/train.ts');
 const PREDICT_CLI = path.join(ROOT, 'packages/worker/src/cli/predict.ts');
+const EVALUATE_CLI = path.join(ROOT, 'packages/worker/src/cli/evaluate.ts');
 const DASHBOARD_CLI = path.join(ROOT, 'packages/coordinator/src/cli/dashboard.ts');
 const MAKE_SYNTHETIC_CLI = path.join(ROOT, 'packages/core/src/cli/make-synthetic.ts');
 const VERSION = (JSON.parse(readFileSync(path.join(ROOT, 'packages/core/package.json'), 'utf8')) as { version: string }).version;
@@ -164,6 +165,26 @@ describe('pnpm start --quick without access to the CIFAR-10 host', () => {
     for (const t of only!.top)
       expect(t.className).toBe(['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'][t.classIndex]);
   }, 90_000);
+
+  it("evaluate --json scores the exported model on the test set as the run's last epoch did, and with its mirror images", async () => {
+    const r = await runCli(EVALUATE_CLI, ['--model', path.join(firstRunDir, 'model'), '--data-dir', syntheticDir(), '--json', '--quiet'], {
+      timeoutMs: 120_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const answer = JSON.parse(r.stdout) as { results: { testTimeFlip: boolean; accuracy: number; loss: number; count: number }[] };
+    expect(answer.results.map((x) => [x.testTimeFlip, x.count])).toEqual([
+      [false, 2000],
+      [true, 2000],
+    ]);
+    const lastEpoch = readMetrics(firstRunDir)
+      .filter((x): x is EpochRecord => x.kind === 'epoch')
+      .at(-1)!;
+    // The same weights and images; the run split them between 2 workers, so allow one image's float-noise flip.
+    expect(Math.abs(answer.results[0]!.accuracy - lastEpoch.test!.accuracy)).toBeLessThanOrEqual(1 / 2000);
+    expect(Math.abs(answer.results[0]!.loss - lastEpoch.test!.loss)).toBeLessThan(1e-3);
+    expect(answer.results[1]!.accuracy).toBeGreaterThan(0);
+    expect(answer.results[1]!.loss).not.toBe(answer.results[0]!.loss);
+  }, 150_000);
 });
 
 // As in dashboard.browser.test.ts: skipped only off CI, where .ci/run installs Chromium.
@@ -208,6 +229,7 @@ describe('every command', () => {
     worker: WORKER_CLI,
     train: TRAIN_CLI,
     predict: PREDICT_CLI,
+    evaluate: EVALUATE_CLI,
     dashboard: DASHBOARD_CLI,
     'make-synthetic': MAKE_SYNTHETIC_CLI,
   };

@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { CROP_FLIP_AUGMENT, NO_AUGMENT, SEED_AUGMENT } from '../augment/index';
 import { addRecipeOptions, recipeFromOptions } from './recipe-options';
-import { IMPROVED_RECIPE, RECIPES, RESNET9_RECIPE, SEED_RECIPE } from './recipes';
+import { AIRBENCH_RECIPE, IMPROVED_RECIPE, RECIPES, RESNET9_RECIPE, SEED_RECIPE } from './recipes';
 import { writeRunConfigFile } from './run-config-file';
 
 /** The configuration a training program builds from these arguments. */
@@ -41,6 +41,18 @@ describe('--recipe', () => {
     expect(withoutName(configFor(['--recipe', 'resnet9']))).toEqual(RESNET9_RECIPE);
     expect(IMPROVED_RECIPE.model).toBe('seed-cnn');
     expect(RESNET9_RECIPE.model).toBe('resnet9');
+    expect(withoutName(configFor(['--recipe', 'airbench']))).toEqual(AIRBENCH_RECIPE);
+    expect(AIRBENCH_RECIPE).toMatchObject({ model: 'airbench', validationCount: 0, testTimeFlip: true, optimizer: RESNET9_RECIPE.optimizer });
+  });
+
+  it("a preset's validation split and test-time flip hold unless their flags are given", () => {
+    expect(configFor([]).validationCount).toBe('auto');
+    expect(configFor(['--recipe', 'airbench']).validationCount).toBe(0);
+    expect(configFor(['--recipe', 'airbench', '--validation', 'auto']).validationCount).toBe('auto');
+    expect(configFor(['--validation', '100']).validationCount).toBe(100);
+    expect(configFor([]).testTimeFlip).toBe(false);
+    expect(configFor(['--test-time-flip']).testTimeFlip).toBe(true);
+    expect(configFor(['--recipe', 'airbench', '--no-test-time-flip']).testTimeFlip).toBe(false);
   });
 
   it('flags given win over the preset; the fields not given stay the preset’s', () => {
@@ -99,7 +111,7 @@ describe('--recipe', () => {
     expect(() => configFor(['--label-smoothing', '1'])).toThrow('--label-smoothing must be a number in [0, 1), got "1"');
     expect(() => configFor(['--warmup', '-0.1'])).toThrow('--warmup must be a number in [0, 1), got "-0.1"');
     expect(() => configFor(['--weight-decay', 'x'])).toThrow('--weight-decay must be a number ≥ 0, got "x"');
-    expect(() => configFor(['--recipe', 'fast'])).toThrow(/argument 'fast' is invalid.*seed, improved, resnet9/);
+    expect(() => configFor(['--recipe', 'fast'])).toThrow(/argument 'fast' is invalid.*seed, improved, resnet9, airbench/);
     expect(() => configFor(['--optimizer', 'rmsprop'])).toThrow(/argument 'rmsprop' is invalid.*adam, adamw, sgd-nesterov/);
   });
 

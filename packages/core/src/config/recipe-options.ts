@@ -113,6 +113,11 @@ export function addRecipeOptions(program: Command): Command {
       '--sync-bn',
       "BatchNorm statistics over the global batch, not each worker's share (seed-cnn; 2 small all-reduces per BatchNorm layer and about a third more compute a step)",
     )
+    .option(
+      '--test-time-flip',
+      `evaluate each image and its mirror image, averaging their logits (training is unchanged) ${presetValues((r) => (r.testTimeFlip ? 'on' : 'off'))}`,
+    )
+    .option('--no-test-time-flip', 'evaluate each image once')
     .option('--run-name <name>', 'folder under --runs-dir for config, metrics, checkpoints and the model')
     .option('--runs-dir <dir>', 'where runs are written', 'runs');
 }
@@ -169,6 +174,7 @@ export function recipeFromOptions(o: Record<string, unknown>, extra: Partial<Run
       warmupFraction: given<number>('warmup') ?? preset.schedule.warmupFraction,
     },
     syncBatchNorm: given<boolean>('syncBn') ?? preset.syncBatchNorm,
+    testTimeFlip: given<boolean>('testTimeFlip') ?? preset.testTimeFlip,
     ...extra,
   });
 }

@@ -41,6 +41,7 @@ describe('validateRunConfig: the recipe fields', () => {
     ['dropout scale', { dropoutScale: 2 }, /^dropout scale must be in \[0, 2\)/],
     ['conventions', { conventions: 'jax' }, /^conventions must be one of keras, pytorch, got "jax"$/],
     ['plateau threshold', { plateau: { ...config.plateau, threshold: 'rel' } }, /^plateau threshold must be absolute or relative, got "rel"$/],
+    ['test-time flip', { testTimeFlip: 'yes' }, /^test-time flip must be true or false, got "yes"$/],
   ];
   it.each(bad)('names the bad field: %s', (_, fields, message) => {
     expect(() => validateRunConfig({ ...config, ...fields } as typeof config)).toThrow(message);
@@ -55,10 +56,11 @@ describe('validateRunConfig: the recipe fields', () => {
       optimizer: undefined,
       schedule: undefined,
       conventions: undefined,
+      testTimeFlip: undefined,
       augment: { flip: false, zoomRange: 0 },
       plateau: oldPlateau,
     };
-    for (const k of ['recipe', 'labelSmoothing', 'optimizer', 'schedule', 'conventions'] as const) delete old[k];
+    for (const k of ['recipe', 'labelSmoothing', 'optimizer', 'schedule', 'conventions', 'testTimeFlip'] as const) delete old[k];
     const completed = validateRunConfig(completeOlderConfig(old as never) as typeof config);
     expect(completed).toMatchObject({
       recipe: 'seed',
@@ -66,6 +68,7 @@ describe('validateRunConfig: the recipe fields', () => {
       optimizer: SEED_RECIPE.optimizer,
       schedule: SEED_RECIPE.schedule,
       conventions: 'keras',
+      testTimeFlip: false,
     });
     expect(completed.plateau).toEqual(SEED_RECIPE.plateau);
     expect(completed.augment).toEqual({ flip: false, zoomRange: 0, cropPadding: 0 });

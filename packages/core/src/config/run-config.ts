@@ -62,6 +62,8 @@ export interface RunConfig {
    * BatchNorm layer and a third more compute a step (train/sync-batch-norm.ts). Sequential models only.
    */
   syncBatchNorm: boolean;
+  /** Validation and test accuracy from the mean logits of each image and its mirror image (train/evaluate.ts); training is unchanged. */
+  testTimeFlip: boolean;
   /** ReduceLROnPlateau's settings, used when schedule.kind is 'plateau'. */
   plateau: PlateauConfig;
   allreduce: AllReduceChoice;
@@ -128,6 +130,7 @@ export function validateRunConfig(c: RunConfig): RunConfig {
   if (c.syncBatchNorm && !(SYNC_BN_MODELS as readonly string[]).includes(c.model)) {
     fail('sync-bn', c.syncBatchNorm, `off for model ${c.model} (it needs a sequential model with BatchNorm: ${SYNC_BN_MODELS.join(', ')})`);
   }
+  if (typeof c.testTimeFlip !== 'boolean') fail('test-time flip', c.testTimeFlip, 'true or false');
   if (typeof c.bnMomentum !== 'number' || !(c.bnMomentum > 0 && c.bnMomentum < 1)) fail('BatchNorm momentum', c.bnMomentum, 'in (0, 1)');
   if (!(CONVENTIONS as readonly string[]).includes(c.conventions)) fail('conventions', c.conventions, `one of ${CONVENTIONS.join(', ')}`);
   if (!(c.plateau.factor > 0 && c.plateau.factor < 1)) fail('plateau factor', c.plateau.factor, 'in (0, 1)');

@@ -9,3 +9,4 @@ export * from './batch';
 export * from './training-splits';
 export * from './replica-for-run';
 export * from './sync-batch-norm';
+export * from './evaluate';

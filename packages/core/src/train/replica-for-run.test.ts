@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SEED_RECIPE } from '../config/recipes';
+import { AIRBENCH_RECIPE, SEED_RECIPE } from '../config/recipes';
 import { buildModel } from '../model/zoo';
 import { KERAS_ADAM, PYTORCH_ADAM } from './adam';
 import type { Replica } from './replica';
@@ -40,5 +40,13 @@ describe('replicaForRun: the conventions reach the model and the optimizer', () 
     model.dispose();
     expect(eps.length).toBeGreaterThan(5);
     expect(new Set(eps)).toEqual(new Set([1e-5]));
+  });
+
+  it("airbench: its model, and the preset's test-time flip reaches evaluation", () => {
+    const r = replicaForRun(AIRBENCH_RECIPE);
+    made.push(r);
+    expect(r.model.name).toBe('airbench');
+    expect(r.options.testTimeFlip).toBe(true);
+    expect(replica('keras').options.testTimeFlip).toBe(false);
   });
 });

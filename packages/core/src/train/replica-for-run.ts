@@ -5,7 +5,8 @@ import { Replica } from './replica';
 
 /** The replica a run trains: its model, optimizer and loss from the configuration, the same on every rank. */
 export function replicaForRun(
-  config: Pick<RunConfig, 'model' | 'seed' | 'init' | 'bnMomentum' | 'conventions' | 'dropoutScale' | 'optimizer' | 'labelSmoothing' | 'syncBatchNorm'>,
+  config: Pick<RunConfig, 'model' | 'seed' | 'init' | 'bnMomentum' | 'conventions' | 'dropoutScale' | 'optimizer' | 'labelSmoothing' | 'syncBatchNorm'> &
+    Partial<Pick<RunConfig, 'testTimeFlip'>>,
 ): Replica {
   const conventions = CONVENTION_DEFAULTS[config.conventions];
   const model = buildModel(config.model, config.seed, {
@@ -19,5 +20,6 @@ export function replicaForRun(
     labelSmoothing: config.labelSmoothing,
     syncBatchNorm: config.syncBatchNorm,
     adam: conventions.adam,
+    testTimeFlip: config.testTimeFlip ?? false,
   });
 }

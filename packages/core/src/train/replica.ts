@@ -3,14 +3,13 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { augmentBatch, type AugmentParams } from '../augment/index';
 import { GradsyncError } from '../errors/gradsync-error';
 import { createSha256 } from '#sha256';
-import { IMAGE_SHAPE, NUM_CLASSES } from '../model/cifar-shape';
+import { NUM_CLASSES } from '../model/cifar-shape';
 import { type AdamConfig, createAdamState, type AdamState } from './adam';
+import { type EvalSums, evaluateModel, toFloatImages } from './evaluate';
 import { trainingLoss } from './loss';
 import { decayedRanges, type OptimizerConfig, optimizerStep, SEED_OPTIMIZER } from './optimizer';
 import { type BatchNormPlan, batchNormPlan, type ReduceSum, syncBatchNormStep } from './sync-batch-norm';
 import { weightLayout, type WeightLayout, type WeightSlot } from './weight-layout';
-
-const PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1] * IMAGE_SHAPE[2];
 
 /** A worker's share of one global batch: HWC uint8 pixels, labels, per-sample augmentation. */
 export interface LocalBatch {
@@ -34,15 +33,6 @@ export interface StepOutput {
   count: number;
 }
 
-/** Sums (not means) so that sharded evaluations add up exactly. */
-export interface EvalSums {
-  lossSum: number;
-  correct: number;
-  count: number;
-  /** Row = true class, column = predicted class, NUM_CLASSES × NUM_CLASSES, row-major. */
-  confusion: number[];
-}
-
 export interface ReplicaState {
   params: Float32Array;
   state: Float32Array;
@@ -58,19 +48,12 @@ export interface ReplicaOptions {
   syncBatchNorm?: boolean;
   /** Adam's epsilon and where it goes (Keras' unless the run asks for PyTorch's conventions). */
   adam?: AdamConfig;
+  /** Evaluation averages the logits of each image and its mirror image (evaluate.ts). */
+  testTimeFlip?: boolean;
 }
 
 /** The tutorial's: Keras Adam, plain cross-entropy, BatchNorm statistics per replica. */
 export const SEED_REPLICA_OPTIONS: ReplicaOptions = { optimizer: SEED_OPTIMIZER, labelSmoothing: 0 };
-
-export function toFloatImages(images: Uint8Array, count: number): tf.Tensor4D {
-  if (images.length !== count * PIXELS) {
-    throw new GradsyncError('E_SHAPE', `expected ${count} images of 32x32x3 (${count * PIXELS} bytes), got ${images.length} bytes`);
-  }
-  const data = new Float32Array(images.length);
-  for (let i = 0; i < images.length; i++) data[i] = images[i] / 255;
-  return tf.tensor4d(data, [count, IMAGE_SHAPE[0], IMAGE_SHAPE[1], IMAGE_SHAPE[2]]);
-}
 
 /**
  * One model replica: computes local gradients and applies averaged ones with the run's optimizer.
@@ -222,33 +205,8 @@ export class Replica {
   }
 
   /** Loss sum, correct count and confusion matrix over a set, in batches, without dropout. */
-  async evaluate(images: Uint8Array, labels: Uint8Array, batchSize = 250): Promise<EvalSums> {
-    const confusion = new Array<number>(NUM_CLASSES * NUM_CLASSES).fill(0);
-    let lossSum = 0;
-    let correct = 0;
-    for (let start = 0; start < labels.length; start += batchSize) {
-      const end = Math.min(labels.length, start + batchSize);
-      const n = end - start;
-      const lab = labels.subarray(start, end);
-      const [lossT, predT] = tf.tidy(() => {
-        const x = toFloatImages(images.subarray(start * PIXELS, end * PIXELS), n);
-        const logits = this.model.predict(x) as tf.Tensor2D;
-        const oneHot = tf.oneHot(tf.tensor1d(Int32Array.from(lab), 'int32'), NUM_CLASSES);
-        const loss = tf.losses.softmaxCrossEntropy(oneHot, logits, undefined, undefined, tf.Reduction.SUM);
-        return [loss, tf.argMax(logits, 1)];
-      });
-      const [lossV, pred] = await Promise.all([lossT.data(), predT.data()]);
-      tf.dispose([lossT, predT]);
-      // CPU backends compute synchronously: let the event loop answer heartbeats between batches
-      // (setTimeout, not setImmediate: a browser tab worker runs this too).
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      lossSum += lossV[0];
-      for (let i = 0; i < n; i++) {
-        confusion[lab[i] * NUM_CLASSES + pred[i]] += 1;
-        if (pred[i] === lab[i]) correct += 1;
-      }
-    }
-    return { lossSum, correct, count: labels.length, confusion };
+  evaluate(images: Uint8Array, labels: Uint8Array, batchSize = 250): Promise<EvalSums> {
+    return evaluateModel(this.model, images, labels, { batchSize, testTimeFlip: this.options.testTimeFlip ?? false });
   }
 
   /** Class probabilities for a few images (for display and `predict`). */

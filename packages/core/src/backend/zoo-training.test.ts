@@ -5,28 +5,46 @@ import { noteSkip } from '@gradsync/test-skips';
 import { selectBackend } from './select-backend';
 import { maxAbsDiff, seededValues } from './kernels/compare-backends';
 import { oneTrainingStep } from '../test-support/one-training-step';
-import { resnet9 } from '../model/index';
+import { airbench, resnet9 } from '../model/index';
 import { Replica } from '../train/index';
 import { augmentParamsFor, CROP_FLIP_AUGMENT } from '../augment/index';
-import { RESNET9_RECIPE } from '../config/index';
+import { AIRBENCH_RECIPE, RESNET9_RECIPE } from '../config/index';
+import type * as tfl from '@tensorflow/tfjs-layers';
 
 const addon = loadOneDnnBinding();
 if (!addon.ok) {
   noteSkip({
-    suite: 'resnet9 on onednn (packages/core/src/backend/resnet9-training.test.ts)',
+    suite: 'resnet9 and airbench on onednn (packages/core/src/backend/zoo-training.test.ts)',
     why: addon.why,
     apt: ['g++', 'libdnnl-dev'],
     then: ONEDNN_REBUILD,
   });
 }
 
-/** ResNet-9's layers (bias-free same-padded convs, BatchNorm, ReLU, residual adds, global max-pool, rescaled head) at test widths. */
-const narrowResNet9 = () => resnet9({ seed: 4, init: 'pytorch', bnMomentum: 0.9, widths: [4, 8, 8, 16] });
+/** The larger zoo models at test widths, each with its own layers and its recipe's optimizer and loss. */
+const MODELS = [
+  {
+    // Bias-free same-padded convs, BatchNorm, ReLU, residual adds, global max-pool, rescaled head.
+    name: 'resnet9',
+    build: () => resnet9({ seed: 4, init: 'pytorch', bnMomentum: 0.9, widths: [4, 8, 8, 16] }),
+    gradients: 9 + 2 * 8, // 8 conv kernels + the head; gamma and beta of 8 BatchNorms
+    recipe: RESNET9_RECIPE,
+  },
+  {
+    // A 2×2 valid stem with bias, pool-then-BatchNorm groups, a max-pool of 3, rescaled head.
+    name: 'airbench',
+    build: () => airbench({ seed: 4, init: 'pytorch', bnMomentum: 0.9, bnEpsilon: 1e-3, widths: [4, 8, 8, 16] }),
+    gradients: 2 + 6 + 1 + 2 * 6, // the stem's kernel and bias, 6 conv kernels, the head; gamma and beta of 6 BatchNorms
+    recipe: AIRBENCH_RECIPE,
+  },
+] as const satisfies readonly { name: string; build: () => tfl.LayersModel; gradients: number; recipe: unknown }[];
+
+type ZooModel = (typeof MODELS)[number];
 
 /** Loss, every gradient and the weights after one training step (BatchNorm's moving statistics move). */
-async function resnet9Step(backend: 'onednn' | 'wasm' | 'cpu', weights: Float32Array[]) {
+async function oneStep(zoo: ZooModel, backend: 'onednn' | 'wasm' | 'cpu', weights: Float32Array[]) {
   await selectBackend({ backend, threads: 2 });
-  const model = narrowResNet9();
+  const model = zoo.build();
   model.setWeights(weights.map((w, i) => tf.tensor(w, model.getWeights()[i]!.shape)));
   const batch = 4;
   const x = tf.tensor4d(
@@ -37,16 +55,16 @@ async function resnet9Step(backend: 'onednn' | 'wasm' | 'cpu', weights: Float32A
   return oneTrainingStep(model, x, labels, 0.2);
 }
 
-async function startWeights(): Promise<Float32Array[]> {
+async function startWeights(zoo: ZooModel): Promise<Float32Array[]> {
   await selectBackend({ backend: 'cpu' });
-  const m = narrowResNet9();
+  const m = zoo.build();
   const w = m.getWeights().map((t) => Float32Array.from(t.dataSync()));
   m.dispose();
   return w;
 }
 
-function expectSameStep(got: Awaited<ReturnType<typeof resnet9Step>>, cpu: Awaited<ReturnType<typeof resnet9Step>>) {
-  expect(got.grads).toHaveLength(9 + 2 * 8); // 8 conv kernels + the head; gamma and beta of 8 BatchNorms
+function expectSameStep(zoo: ZooModel, got: Awaited<ReturnType<typeof oneStep>>, cpu: Awaited<ReturnType<typeof oneStep>>) {
+  expect(got.grads).toHaveLength(zoo.gradients);
   expect(Math.abs(got.loss - cpu.loss)).toBeLessThan(1e-5);
   got.grads.forEach((g, i) => {
     const scale = Math.max(1e-3, ...Array.from(cpu.grads[i]!, Math.abs));
@@ -55,26 +73,26 @@ function expectSameStep(got: Awaited<ReturnType<typeof resnet9Step>>, cpu: Await
   got.weights.forEach((w, i) => expect(maxAbsDiff(w, cpu.weights[i]!), `weight ${i}`).toBeLessThan(1e-5));
 }
 
-describe('resnet9 trains on every CPU backend', () => {
+describe.each(MODELS)('$name trains on every CPU backend', (zoo) => {
   it.skipIf(!addon.ok)(
     "onednn: the cpu backend's loss, gradients and BatchNorm statistics (float32 noise)",
     async () => {
-      const start = await startWeights();
-      expectSameStep(await resnet9Step('onednn', start), await resnet9Step('cpu', start));
+      const start = await startWeights(zoo);
+      expectSameStep(zoo, await oneStep(zoo, 'onednn', start), await oneStep(zoo, 'cpu', start));
     },
     120_000,
   );
 
   it("wasm: the cpu backend's loss, gradients and BatchNorm statistics (float32 noise)", async () => {
-    const start = await startWeights();
-    expectSameStep(await resnet9Step('wasm', start), await resnet9Step('cpu', start));
+    const start = await startWeights(zoo);
+    expectSameStep(zoo, await oneStep(zoo, 'wasm', start), await oneStep(zoo, 'cpu', start));
   }, 120_000);
 
   it.skipIf(!addon.ok)(
     "learns a fixed batch with its recipe's optimizer and loss on onednn, tf.memory() flat",
     async () => {
       await selectBackend({ backend: 'onednn', threads: 1 });
-      const replica = new Replica(narrowResNet9(), { optimizer: RESNET9_RECIPE.optimizer, labelSmoothing: RESNET9_RECIPE.labelSmoothing });
+      const replica = new Replica(zoo.build(), { optimizer: zoo.recipe.optimizer, labelSmoothing: zoo.recipe.labelSmoothing });
       const n = 8;
       const images = new Uint8Array(n * 3072).map((_, i) => (i * 37) % 256);
       const labels = new Uint8Array(n).map((_, i) => i % 10);

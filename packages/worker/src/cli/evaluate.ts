@@ -1,0 +1,59 @@
+import { Option } from 'commander';
+import { GradsyncError, gradsyncProgram, logInfo, QUIET_FLAGS, QUIET_HELP, runCli, setQuiet } from '@gradsync/core';
+import { selectBackend } from '@gradsync/core/backend';
+import { intOption, THREADS_HELP } from '@gradsync/core/config';
+import { loadCifar10 } from '@gradsync/core/data';
+import { loadLayersModel } from '@gradsync/core/model';
+import { evalSummary, evaluateModel } from '@gradsync/core/train';
+import { BACKEND_CHOICES } from '../backend-flag';
+
+/** One way of evaluating in `--json` output. */
+interface EvaluationResult {
+  testTimeFlip: boolean;
+  accuracy: number;
+  loss: number;
+  count: number;
+  seconds: number;
+}
+
+await runCli(async () => {
+  const program = gradsyncProgram('pnpm evaluate')
+    .description('Test accuracy of a model a training run exported, on the CIFAR-10 test set: each image once, and each with its mirror image averaged.')
+    .requiredOption('--model <dir>', 'model folder (runs/<name>/model)')
+    .option('--data-dir <dir>', 'folder with the CIFAR-10 binary batches or cifar-10-binary.tar.gz (default: cache, else download)')
+    .option('--cache-dir <dir>', 'where a downloaded archive is kept (default: $XDG_CACHE_HOME/gradsync)')
+    .option('--limit <n>', 'evaluate only the first N test images', intOption('--limit', 1))
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_CHOICES).default('auto'))
+    .option('--threads <n>', THREADS_HELP, intOption('--threads', 1))
+    .option('--json', 'print one JSON document on stdout')
+    .option(QUIET_FLAGS, QUIET_HELP);
+  program.parse();
+  const o = program.opts();
+  setQuiet(Boolean(o.quiet));
+  const backend = await selectBackend({ backend: o.backend, threads: o.threads });
+  logInfo(backend.summary);
+  const { model } = await loadLayersModel(o.model);
+  const inputShape = model.inputs[0].shape;
+  if (inputShape[1] !== 32 || inputShape[2] !== 32 || inputShape[3] !== 3) {
+    throw new GradsyncError('E_MODEL_FILE', `model expects input ${JSON.stringify(inputShape)}, not 32x32 RGB`);
+  }
+  const data = await loadCifar10({ dataDir: o.dataDir, cacheDir: o.cacheDir, log: logInfo });
+  const count = Math.min(data.test.count, (o.limit as number | undefined) ?? data.test.count);
+  const images = data.test.images.subarray(0, count * 3072);
+  const labels = data.test.labels.subarray(0, count);
+  const results: EvaluationResult[] = [];
+  for (const testTimeFlip of [false, true]) {
+    const started = performance.now();
+    const summary = evalSummary(await evaluateModel(model, images, labels, { testTimeFlip }));
+    const seconds = (performance.now() - started) / 1000;
+    results.push({ testTimeFlip, accuracy: summary.accuracy, loss: summary.loss, count, seconds });
+    if (!o.json) {
+      const how = testTimeFlip ? 'with its mirror image averaged' : 'each image once';
+      process.stdout.write(
+        `test accuracy ${(summary.accuracy * 100).toFixed(2)}% (loss ${summary.loss.toFixed(4)}) over ${count} images, ${how} (${seconds.toFixed(1)} s)\n`,
+      );
+    }
+  }
+  model.dispose();
+  if (o.json) process.stdout.write(`${JSON.stringify({ model: o.model, backend: backend.name, data: data.source, results }, null, 2)}\n`);
+});
