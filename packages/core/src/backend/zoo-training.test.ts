@@ -26,7 +26,7 @@ const MODELS = [
   {
     // Bias-free same-padded convs, BatchNorm, ReLU, residual adds, global max-pool, rescaled head.
     name: 'resnet9',
-    build: () => resnet9({ seed: 4, init: 'pytorch', bnMomentum: 0.9, widths: [4, 8, 8, 16] }),
+    build: () => resnet9({ seed: 4, init: 'pytorch', bnMomentum: 0.9, bnEpsilon: 1e-3, widths: [4, 8, 8, 16] }),
     gradients: 9 + 2 * 8, // 8 conv kernels + the head; gamma and beta of 8 BatchNorms
     recipe: RESNET9_RECIPE,
   },

@@ -13,7 +13,7 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-const narrow = () => resnet9({ seed: 2, init: 'pytorch', bnMomentum: 0.9, widths: [4, 8, 8, 16] });
+const narrow = () => resnet9({ seed: 2, init: 'pytorch', bnMomentum: 0.9, bnEpsilon: 1e-3, widths: [4, 8, 8, 16] });
 
 describe('resnet9', () => {
   it("has Page's ResNet-9 weights: 8 bias-free 3×3 convs, each with BatchNorm, and a bias-free 512 → 10 head", () => {

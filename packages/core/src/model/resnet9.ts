@@ -14,8 +14,7 @@ export interface ResNet9Options {
   seed: number;
   init: InitScheme;
   bnMomentum: number;
-  /** BatchNorm's epsilon (default Keras' 1e-3). */
-  bnEpsilon?: number;
+  bnEpsilon: number;
   /** Narrower copies exercise the same layers cheaply (tests). */
   widths?: readonly [number, number, number, number];
 }
@@ -28,7 +27,7 @@ export interface ResNet9Options {
  * The residual adds need the functional API. Inputs are RGB in [0, 1]; the output is logits.
  */
 export function resnet9(options: ResNet9Options): tfl.LayersModel {
-  const { seed, init, bnMomentum, bnEpsilon = 1e-3 } = options;
+  const { seed, init, bnMomentum, bnEpsilon } = options;
   const [prep, w1, w2, w3] = options.widths ?? RESNET9_WIDTHS;
   let layerIndex = 0;
   const block = (x: tfl.SymbolicTensor, inChannels: number, filters: number): tfl.SymbolicTensor => {
