@@ -19,11 +19,10 @@
  * median and best step of each.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { Option } from 'commander';
 import { backendRequests, selectBackend } from '../backend/select-backend';
 import { isNativeKernel, lastRun, ONEDNN_BACKEND } from '@gradsync/backend-onednn';
-import { buildModel } from '../model/index';
+import { buildModel, MODEL_NAMES, type ModelName } from '../model/index';
 import { Replica } from '../train/index';
 import { augmentParamsFor, SEED_AUGMENT } from '../augment/index';
 import type { BackendRequest } from '../backend/select-backend';
@@ -36,6 +35,7 @@ import { gradsyncProgram } from '../terminal/index';
 
 interface ProfileConfig {
   backend: BackendRequest;
+  model: ModelName;
   batch: number;
   steps: number;
   warmup: number;
@@ -51,7 +51,8 @@ interface ProfileConfig {
 
 function readConfig(): ProfileConfig {
   const program = gradsyncProgram('pnpm profile')
-    .description('Profiles one training step of the seed CNN: images per second, then the time per kernel and which backend ran it.')
+    .description('Profiles one training step of a zoo model (default the seed CNN): images per second, then the time per kernel and which backend ran it.')
+    .addOption(new Option('--model <name>', 'model').choices(MODEL_NAMES).default('seed-cnn'))
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(backendRequests as readonly string[]).default('auto'))
     .option('--threads <n>', "onednn's CPU threads (default: all cores)", intOption('--threads', 1))
     .option('--tfjs-step', "profile a plain tfjs step with tfjs's Adam instead of the worker's own step")
@@ -66,6 +67,7 @@ function readConfig(): ProfileConfig {
   const o = program.opts();
   return {
     backend: o.backend as BackendRequest,
+    model: o.model as ModelName,
     batch: o.batch,
     steps: o.steps,
     warmup: o.warmup,
@@ -76,11 +78,6 @@ function readConfig(): ProfileConfig {
     threads: o.threads,
     worker: !o.tfjsStep,
   };
-}
-
-/** The zoo's seed CNN (the tutorial's network, with the layers gradsync trains). */
-function buildSeedCnn(): tfl.LayersModel {
-  return buildModel('seed-cnn', 1);
 }
 
 function useKernels(names: readonly string[] | 'all' | 'none'): string {
@@ -124,7 +121,7 @@ async function main(): Promise<void> {
   const selection = await selectBackend({ backend: config.backend, threads: config.threads });
   console.log(selection.summary);
 
-  const model = buildSeedCnn();
+  const model = buildModel(config.model, 1);
   const optimizer = tf.train.adam(1e-3);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const x = tf.randomUniform([config.batch, 32, 32, 3], 0, 1);
