@@ -7,6 +7,7 @@ import { makeSyntheticCifar10, writeCifar10Binary } from '@gradsync/core/data';
 import { COORDINATOR_CLI, type ProcessResult, ROOT, runCli, START_CLI, syntheticDataDir, tempDir, WORKER_CLI } from './helpers/runs';
 
 const PROFILE_CLI = path.join(ROOT, 'packages/core/src/cli/profile-step.ts');
+const EVALUATE_CLI = path.join(ROOT, 'packages/worker/src/cli/evaluate.ts');
 
 // Bad input on the command line: every case is one line of error on stderr (no stack trace)
 // and a non-zero exit. The cases run as real processes, a few at a time.
@@ -93,6 +94,28 @@ const CASES: Case[] = [
     exit: 2,
   },
   { name: 'profile: --batch abc', cli: PROFILE_CLI, args: () => ['--batch', 'abc'], error: /^error: --batch must be an integer ≥ 1, got "abc"$/, exit: 2 },
+  {
+    name: 'profile: --model vgg',
+    cli: PROFILE_CLI,
+    args: () => ['--model', 'vgg'],
+    error: /^error: option '--model <name>' argument 'vgg' is invalid/,
+    exit: 2,
+  },
+  { name: 'evaluate: no --model', cli: EVALUATE_CLI, args: () => [], error: /^error: required option '--model <dir>' not specified$/, exit: 2 },
+  {
+    name: 'evaluate: --limit 0',
+    cli: EVALUATE_CLI,
+    args: () => ['--model', emptyDir, '--limit', '0'],
+    error: /^error: --limit must be an integer ≥ 1, got "0"$/,
+    exit: 2,
+  },
+  {
+    name: 'evaluate: a folder without a model',
+    cli: EVALUATE_CLI,
+    args: () => ['--model', emptyDir, '--data-dir', goodData],
+    error: /^error: model file .*model\.json is not found; pass the folder a training run exported \(runs\/<name>\/model\)$/,
+    exit: 1,
+  },
   { name: 'profile: unknown flag', cli: PROFILE_CLI, args: () => ['--bogus'], error: /^error: unknown option '--bogus'/, exit: 2 },
   { name: 'worker: --gpu 0 --cpu', cli: WORKER_CLI, args: () => ['--gpu', '0', '--cpu'], error: /^error: --gpu and --cpu contradict each other/, exit: 2 },
   { name: 'coordinator: empty --token', cli: COORDINATOR_CLI, args: () => ['--token', ''], error: /^error: --token must not be empty/, exit: 2 },
