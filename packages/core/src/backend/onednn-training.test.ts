@@ -6,6 +6,7 @@ import { noteSkip } from '@gradsync/test-skips';
 import { selectBackend } from './select-backend';
 import { maxAbsDiff, seededValues } from './kernels/compare-backends';
 import { oneTrainingStep } from '../test-support/one-training-step';
+import { fixedBatchLosses } from '../test-support/fixed-batch-losses';
 import { buildModel } from '../model/index';
 import { Replica } from '../train/index';
 import { augmentParamsFor, SEED_AUGMENT } from '../augment/index';
@@ -65,20 +66,8 @@ describe.skipIf(!built)('training on onednn', () => {
   it('keeps tf.memory() flat across worker steps (augmentation, step, Adam)', async () => {
     await selectBackend({ backend: 'onednn', threads: 1 });
     const replica = new Replica(buildModel('seed-cnn', 1));
-    const n = 8;
-    const images = new Uint8Array(n * 3072).map((_, i) => (i * 37) % 256);
-    const labels = new Uint8Array(n).map((_, i) => i % 10);
-    const augment = Array.from({ length: n }, (_, i) => augmentParamsFor(SEED_AUGMENT, 1, 0, i));
-    const step = async () => {
-      const out = await replica.computeStep({ images, labels, augment });
-      replica.applySummed(out.buffer, out.count, 2e-3);
-      return out.loss;
-    };
-    await step();
-    const tensors = tf.memory().numTensors;
-    const losses: number[] = [];
-    for (let i = 0; i < 15; i++) losses.push(await step());
-    expect(tf.memory().numTensors).toBe(tensors);
+    const { losses, tensorsLeft } = await fixedBatchLosses(replica, { n: 8, augment: SEED_AUGMENT, lr: 2e-3 });
+    expect(tensorsLeft).toBe(0);
     expect(losses.every(Number.isFinite)).toBe(true);
     // 15 steps on the same 8 images: it learns them. Each step's loss carries its own dropout
     // masks, so compare the means of the first and last three rather than two single steps.

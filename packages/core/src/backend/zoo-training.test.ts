@@ -5,9 +5,10 @@ import { noteSkip } from '@gradsync/test-skips';
 import { selectBackend } from './select-backend';
 import { maxAbsDiff, seededValues } from './kernels/compare-backends';
 import { oneTrainingStep } from '../test-support/one-training-step';
+import { fixedBatchLosses } from '../test-support/fixed-batch-losses';
 import { airbench, resnet9 } from '../model/index';
 import { Replica } from '../train/index';
-import { augmentParamsFor, CROP_FLIP_AUGMENT } from '../augment/index';
+import { CROP_FLIP_AUGMENT } from '../augment/index';
 import { AIRBENCH_RECIPE, RESNET9_RECIPE } from '../config/index';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
@@ -93,20 +94,8 @@ describe.each(MODELS)('$name trains on every CPU backend', (zoo) => {
     async () => {
       await selectBackend({ backend: 'onednn', threads: 1 });
       const replica = new Replica(zoo.build(), { optimizer: zoo.recipe.optimizer, labelSmoothing: zoo.recipe.labelSmoothing });
-      const n = 8;
-      const images = new Uint8Array(n * 3072).map((_, i) => (i * 37) % 256);
-      const labels = new Uint8Array(n).map((_, i) => i % 10);
-      const augment = Array.from({ length: n }, (_, i) => augmentParamsFor({ ...CROP_FLIP_AUGMENT, flip: false, cropPadding: 0 }, 1, 0, i));
-      const step = async () => {
-        const out = await replica.computeStep({ images, labels, augment });
-        replica.applySummed(out.buffer, out.count, 0.05);
-        return out.loss;
-      };
-      await step();
-      const tensors = tf.memory().numTensors;
-      const losses: number[] = [];
-      for (let i = 0; i < 15; i++) losses.push(await step());
-      expect(tf.memory().numTensors).toBe(tensors);
+      const { losses, tensorsLeft } = await fixedBatchLosses(replica, { n: 8, augment: { ...CROP_FLIP_AUGMENT, flip: false, cropPadding: 0 }, lr: 0.05 });
+      expect(tensorsLeft).toBe(0);
       expect(losses.every(Number.isFinite)).toBe(true);
       expect(losses.at(-1)!).toBeLessThan(losses[0]!);
       replica.model.dispose();

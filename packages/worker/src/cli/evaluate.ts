@@ -1,11 +1,11 @@
 import { Option } from 'commander';
-import { GradsyncError, gradsyncProgram, logInfo, QUIET_FLAGS, QUIET_HELP, runCli, setQuiet } from '@gradsync/core';
+import { gradsyncProgram, logInfo, QUIET_FLAGS, QUIET_HELP, runCli, setQuiet } from '@gradsync/core';
 import { selectBackend } from '@gradsync/core/backend';
 import { intOption, THREADS_HELP } from '@gradsync/core/config';
 import { loadCifar10 } from '@gradsync/core/data';
-import { loadLayersModel } from '@gradsync/core/model';
 import { evalSummary, evaluateModel } from '@gradsync/core/train';
 import { BACKEND_CHOICES } from '../backend-flag';
+import { loadExportedModel } from '../exported-model';
 
 /** One way of evaluating in `--json` output. */
 interface EvaluationResult {
@@ -32,11 +32,7 @@ await runCli(async () => {
   setQuiet(Boolean(o.quiet));
   const backend = await selectBackend({ backend: o.backend, threads: o.threads });
   logInfo(backend.summary);
-  const { model } = await loadLayersModel(o.model);
-  const inputShape = model.inputs[0].shape;
-  if (inputShape[1] !== 32 || inputShape[2] !== 32 || inputShape[3] !== 3) {
-    throw new GradsyncError('E_MODEL_FILE', `model expects input ${JSON.stringify(inputShape)}, not 32x32 RGB`);
-  }
+  const { model } = await loadExportedModel(o.model);
   const data = await loadCifar10({ dataDir: o.dataDir, cacheDir: o.cacheDir, log: logInfo });
   const count = Math.min(data.test.count, (o.limit as number | undefined) ?? data.test.count);
   const images = data.test.images.subarray(0, count * 3072);

@@ -1,10 +1,10 @@
 import { Option } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
-import { GradsyncError, gradsyncProgram, logInfo, QUIET_FLAGS, QUIET_HELP, runCli, setQuiet } from '@gradsync/core';
+import { gradsyncProgram, logInfo, QUIET_FLAGS, QUIET_HELP, runCli, setQuiet } from '@gradsync/core';
 import { selectBackend } from '@gradsync/core/backend';
 import { intOption, THREADS_HELP } from '@gradsync/core/config';
-import { loadLayersModel } from '@gradsync/core/model';
 import { BACKEND_CHOICES } from '../backend-flag';
+import { loadExportedModel } from '../exported-model';
 import { decodeImageFile, toModelInput } from '../image-decode';
 
 /** One image's answer in `--json` output. */
@@ -30,12 +30,8 @@ await runCli(async () => {
   setQuiet(Boolean(o.quiet));
   const backend = await selectBackend({ backend: o.backend, threads: o.threads });
   logInfo(backend.summary);
-  const { model, metadata } = await loadLayersModel(o.model);
+  const { model, metadata } = await loadExportedModel(o.model);
   const classNames = Array.isArray(metadata.classNames) ? (metadata.classNames as string[]) : null;
-  const inputShape = model.inputs[0].shape;
-  if (inputShape[1] !== 32 || inputShape[2] !== 32 || inputShape[3] !== 3) {
-    throw new GradsyncError('E_MODEL_FILE', `model expects input ${JSON.stringify(inputShape)}, not 32x32 RGB`);
-  }
   const results: ImagePrediction[] = [];
   for (const file of o.image as string[]) {
     const image = await decodeImageFile(file);
