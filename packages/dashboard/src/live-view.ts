@@ -50,7 +50,7 @@ export function startLiveView(): void {
     if (dirty.has('workers') || dirty.has('end') || tick) workers.update(state.workerViews(), now, state.end !== null, state.straggler);
     if (dirty.has('steps') || dirty.has('epochs') || dirty.has('run') || dirty.has('end') || tick) progress.update(state, now);
     if (dirty.has('epochs') || dirty.has('run')) confusion.update(state.latestEval, classNames);
-    if (dirty.has('preview') || dirty.has('run')) preview.update(state.preview, classNames);
+    if (dirty.has('preview') || dirty.has('run')) preview.update(state.preview, classNames, state.run?.validationCount);
     if (dirty.has('messages')) status.updateMessages(state.messages);
     if (dirty.has('end')) {
       status.updateEnd(state.end);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodePreview } from './preview';
+import { decodePreview, previewPlaceholder } from './preview';
 
 describe('decodePreview', () => {
   it('turns HWC RGB bytes into RGBA images with labels', () => {
@@ -19,5 +19,13 @@ describe('decodePreview', () => {
   it('stops at the pixels it has', () => {
     const b64 = Buffer.from(new Uint8Array(32 * 32 * 3)).toString('base64');
     expect(decodePreview(b64, [1, 2, 3], [1, 2, 3], [1, 1, 1])).toHaveLength(1);
+  });
+});
+
+describe('previewPlaceholder', () => {
+  it('says samples are coming, unless the run has no validation split, which it names', () => {
+    expect(previewPlaceholder(undefined)).toMatch(/appear after the first evaluation/);
+    expect(previewPlaceholder(5000)).toMatch(/appear after the first evaluation/);
+    expect(previewPlaceholder(0)).toMatch(/^This run holds out no validation images \(--validation 0\)/);
   });
 });

@@ -10,6 +10,14 @@ export interface PreviewImage {
 
 export const PREVIEW_SIDE = 32;
 
+/** What the samples panel says before it has images: a run without a validation split never will. */
+export function previewPlaceholder(validationCount: number | undefined): string {
+  if (validationCount === 0) {
+    return 'This run holds out no validation images (--validation 0), so there are none to show; its test accuracy is in the confusion matrix.';
+  }
+  return 'Validation images with their predicted labels appear after the first evaluation.';
+}
+
 /** Decodes PreviewRecord pixels (base64 of count × 32 × 32 × 3 RGB bytes, HWC) into RGBA images. */
 export function decodePreview(pixelsBase64: string, labels: readonly number[], predictions: readonly number[], confidences: readonly number[]): PreviewImage[] {
   const bin = atob(pixelsBase64);

@@ -1,5 +1,5 @@
 import { card, h } from '../dom';
-import { PREVIEW_SIDE, decodePreview } from '../preview';
+import { PREVIEW_SIDE, decodePreview, previewPlaceholder } from '../preview';
 import type { PreviewRecord } from '@gradsync/core/metrics';
 
 /** The preview images on pixelated canvases with true and predicted labels. */
@@ -14,13 +14,16 @@ export class PreviewPanel {
     this.caption = h('span', { class: 'muted' });
     c.aside.append(this.caption);
     this.grid = h('div', { class: 'preview-grid', testId: 'preview-grid', attrs: { 'data-count': '0' } });
-    this.placeholder = h('p', { class: 'empty', text: 'Validation images with their predicted labels appear after the first evaluation.' });
+    this.placeholder = h('p', { class: 'empty', testId: 'preview-placeholder', text: previewPlaceholder(undefined) });
     c.body.append(this.placeholder, this.grid);
     this.root = c.root;
   }
 
-  update(preview: PreviewRecord | null, classNames: string[]): void {
-    if (!preview) return;
+  update(preview: PreviewRecord | null, classNames: string[], validationCount: number | undefined): void {
+    if (!preview) {
+      this.placeholder.textContent = previewPlaceholder(validationCount);
+      return;
+    }
     let images;
     try {
       images = decodePreview(preview.pixelsBase64, preview.labels, preview.predictions, preview.confidences);
