@@ -32,12 +32,27 @@ export function toFloatImages(images: Uint8Array, count: number): tf.Tensor4D {
   return tf.tensor4d(data, [count, IMAGE_SHAPE[0], IMAGE_SHAPE[1], IMAGE_SHAPE[2]]);
 }
 
-/** The model's logits for a batch, or the mean of the logits of the batch and its left-right mirror. */
-export function evaluationLogits(model: tfl.LayersModel, x: tf.Tensor4D, testTimeFlip: boolean): tf.Tensor2D {
+/** Each image's columns reversed (HWC uint8): the left-right mirror image, computed before any tensor exists. */
+export function mirrorImages(images: Uint8Array): Uint8Array {
+  const [, width, channels] = IMAGE_SHAPE;
+  const out = new Uint8Array(images.length);
+  const row = width * channels;
+  for (let rowStart = 0; rowStart < images.length; rowStart += row) {
+    for (let x = 0; x < width; x++) {
+      const from = rowStart + (width - 1 - x) * channels;
+      const to = rowStart + x * channels;
+      for (let c = 0; c < channels; c++) out[to + c] = images[from + c];
+    }
+  }
+  return out;
+}
+
+/** The model's logits for a batch of uint8 images, or the mean of the logits of the batch and its mirror images. */
+export function evaluationLogits(model: tfl.LayersModel, images: Uint8Array, count: number, testTimeFlip: boolean): tf.Tensor2D {
   return tf.tidy(() => {
-    const logits = model.predict(x) as tf.Tensor2D;
+    const logits = model.predict(toFloatImages(images, count)) as tf.Tensor2D;
     if (!testTimeFlip) return logits;
-    const mirrored = model.predict(tf.reverse(x, 2)) as tf.Tensor2D;
+    const mirrored = model.predict(toFloatImages(mirrorImages(images), count)) as tf.Tensor2D;
     return tf.div(tf.add(logits, mirrored), 2) as tf.Tensor2D;
   });
 }
@@ -59,7 +74,7 @@ export async function evaluateModel(model: tfl.LayersModel, images: Uint8Array, 
     const n = end - start;
     const lab = labels.subarray(start, end);
     const [lossT, predT] = tf.tidy(() => {
-      const logits = evaluationLogits(model, toFloatImages(images.subarray(start * PIXELS, end * PIXELS), n), testTimeFlip);
+      const logits = evaluationLogits(model, images.subarray(start * PIXELS, end * PIXELS), n, testTimeFlip);
       const oneHot = tf.oneHot(tf.tensor1d(Int32Array.from(lab), 'int32'), NUM_CLASSES);
       const loss = tf.losses.softmaxCrossEntropy(oneHot, logits, undefined, undefined, tf.Reduction.SUM);
       return [loss, tf.argMax(logits, 1)];
