@@ -1,4 +1,16 @@
+import { Option } from 'commander';
 import { backendRequests } from '@gradsync/core/backend';
+import { intOption, THREADS_HELP } from '@gradsync/core/config';
 
 /** Values of --backend (see DESIGN.md "Backends"). */
 export const BACKEND_CHOICES = backendRequests as readonly string[];
+
+/** --backend, as every command that computes declares it. */
+export function backendOption(): Option {
+  return new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_CHOICES).default('auto');
+}
+
+/** --threads (onednn's CPU threads), as every command that computes declares it. */
+export function threadsOption(): Option {
+  return new Option('--threads <n>', THREADS_HELP).argParser(intOption('--threads', 1));
+}

@@ -22,13 +22,13 @@ export function graphBlocks(options: GraphModelOptions) {
   const { seed, init, bnMomentum, bnEpsilon } = options;
   let layerIndex = 0;
   const apply = (layer: tfl.layers.Layer, x: tfl.SymbolicTensor) => layer.apply(x) as tfl.SymbolicTensor;
+  /** The next layer's initializers (fanIn for the PyTorch scheme's bounds). */
+  const nextInit = (fanIn: number) => layerInit(init, seed, ++layerIndex, fanIn);
   return {
-    /** The next layer's initializers (fanIn for the PyTorch scheme's bounds). */
-    nextInit: (fanIn: number) => layerInit(init, seed, ++layerIndex, fanIn),
+    nextInit,
     /** conv 3×3, same padding, no bias (BatchNorm follows). */
-    conv3x3(x: tfl.SymbolicTensor, inChannels: number, filters: number) {
-      return apply(conv2d({ filters, kernelSize: 3, padding: 'same', useBias: false, ...layerInit(init, seed, ++layerIndex, 9 * inChannels) }), x);
-    },
+    conv3x3: (x: tfl.SymbolicTensor, inChannels: number, filters: number) =>
+      apply(conv2d({ filters, kernelSize: 3, padding: 'same', useBias: false, ...nextInit(9 * inChannels) }), x),
     bnRelu: (x: tfl.SymbolicTensor) => apply(tfl.layers.reLU(), apply(batchNormalization({ momentum: bnMomentum, epsilon: bnEpsilon }), x)),
     maxPool: (x: tfl.SymbolicTensor, size = 2) => apply(tfl.layers.maxPooling2d({ poolSize: size }), x),
     apply,

@@ -1,10 +1,9 @@
-import { Option } from 'commander';
 import { gradsyncProgram, logInfo, QUIET_FLAGS, QUIET_HELP, runCli, setQuiet } from '@gradsync/core';
 import { selectBackend } from '@gradsync/core/backend';
-import { intOption, THREADS_HELP } from '@gradsync/core/config';
-import { loadCifar10 } from '@gradsync/core/data';
+import { intOption } from '@gradsync/core/config';
+import { IMAGE_BYTES, loadCifar10 } from '@gradsync/core/data';
 import { evalSummary, evaluateModel } from '@gradsync/core/train';
-import { BACKEND_CHOICES } from '../backend-flag';
+import { backendOption, threadsOption } from '../backend-flag';
 import { loadExportedModel } from '../exported-model';
 
 /** One way of evaluating in `--json` output. */
@@ -23,8 +22,8 @@ await runCli(async () => {
     .option('--data-dir <dir>', 'folder with the CIFAR-10 binary batches or cifar-10-binary.tar.gz (default: cache, else download)')
     .option('--cache-dir <dir>', 'where a downloaded archive is kept (default: $XDG_CACHE_HOME/gradsync)')
     .option('--limit <n>', 'evaluate only the first N test images', intOption('--limit', 1))
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_CHOICES).default('auto'))
-    .option('--threads <n>', THREADS_HELP, intOption('--threads', 1))
+    .addOption(backendOption())
+    .addOption(threadsOption())
     .option('--json', 'print one JSON document on stdout')
     .option(QUIET_FLAGS, QUIET_HELP);
   program.parse();
@@ -35,7 +34,7 @@ await runCli(async () => {
   const { model } = await loadExportedModel(o.model);
   const data = await loadCifar10({ dataDir: o.dataDir, cacheDir: o.cacheDir, log: logInfo });
   const count = Math.min(data.test.count, (o.limit as number | undefined) ?? data.test.count);
-  const images = data.test.images.subarray(0, count * 3072);
+  const images = data.test.images.subarray(0, count * IMAGE_BYTES);
   const labels = data.test.labels.subarray(0, count);
   const results: EvaluationResult[] = [];
   for (const testTimeFlip of [false, true]) {

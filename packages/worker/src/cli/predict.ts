@@ -1,9 +1,8 @@
-import { Option } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
 import { gradsyncProgram, logInfo, QUIET_FLAGS, QUIET_HELP, runCli, setQuiet } from '@gradsync/core';
 import { selectBackend } from '@gradsync/core/backend';
-import { intOption, THREADS_HELP } from '@gradsync/core/config';
-import { BACKEND_CHOICES } from '../backend-flag';
+import { intOption } from '@gradsync/core/config';
+import { backendOption, threadsOption } from '../backend-flag';
 import { loadExportedModel } from '../exported-model';
 import { decodeImageFile, toModelInput } from '../image-decode';
 
@@ -21,8 +20,8 @@ await runCli(async () => {
     .requiredOption('--model <dir>', 'model folder (runs/<name>/model)')
     .requiredOption('--image <files...>', 'PNG or JPEG images, any size')
     .option('--top <k>', 'how many classes to show', intOption('--top', 1), 3)
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_CHOICES).default('auto'))
-    .option('--threads <n>', THREADS_HELP, intOption('--threads', 1))
+    .addOption(backendOption())
+    .addOption(threadsOption())
     .option('--json', 'print one JSON document on stdout: per image its size and top classes with probabilities')
     .option(QUIET_FLAGS, QUIET_HELP);
   program.parse();

@@ -1,18 +1,17 @@
-import { Option } from 'commander';
 import { gradsyncProgram, logInfo, logLine, QUIET_FLAGS, QUIET_HELP, runCli, setQuiet } from '@gradsync/core';
 import { selectBackend } from '@gradsync/core/backend';
-import { addRecipeOptions, intOption, recipeFromOptions, type RunConfig, THREADS_HELP } from '@gradsync/core/config';
+import { addRecipeOptions, intOption, recipeFromOptions, type RunConfig } from '@gradsync/core/config';
 import { loadCifar10 } from '@gradsync/core/data';
-import { BACKEND_CHOICES } from '../backend-flag';
+import { backendOption, threadsOption } from '../backend-flag';
 import { trainLocally } from '../train-local';
 
 const log = logInfo;
 
 await runCli(async () => {
   const program = addRecipeOptions(gradsyncProgram('pnpm train').description("Train the tutorial's CIFAR-10 network in one process (no sockets)."))
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_CHOICES).default('auto'))
     .option('--gpu <n>', 'GPU index (tfjs-node-gpu, then webgpu)', intOption('--gpu', 0))
-    .option('--threads <n>', THREADS_HELP, intOption('--threads', 1))
+    .addOption(backendOption())
+    .addOption(threadsOption())
     .option(QUIET_FLAGS, QUIET_HELP);
   program.parse();
   const o = program.opts();

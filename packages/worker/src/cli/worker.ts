@@ -15,8 +15,8 @@ import {
   showFingerprint,
   stringFrom,
 } from '@gradsync/core/cluster';
-import { intOption, THREADS_HELP } from '@gradsync/core/config';
-import { BACKEND_CHOICES } from '../backend-flag';
+import { intOption } from '@gradsync/core/config';
+import { backendOption, threadsOption } from '../backend-flag';
 import { connectToCoordinator } from '../coordinator-link';
 import { createRingProvider } from '../ring-provider';
 import { ProcessUsageSampler } from '../process-usage';
@@ -36,8 +36,8 @@ await runCli(async () => {
       intOption('--gpu', 0),
     )
     .option('--cpu', 'train on the CPU (never a GPU backend)')
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_CHOICES).default('auto'))
-    .option('--threads <n>', THREADS_HELP, intOption('--threads', 1));
+    .addOption(backendOption())
+    .addOption(threadsOption());
   addClientTlsOptions(addPeerOptions(program))
     .addOption(allowOption('ring links'))
     .option('--token <secret>', `shared secret of the run (default: $${CLUSTER_ENV.token})`)
