@@ -29,6 +29,30 @@ describe('augmentParamsFor', () => {
     expect(otherEpoch).not.toEqual(draws);
   });
 
+  it('alternating flip: epoch 0 draws each image once, later epochs invert that draw every other epoch', () => {
+    const config = { ...CROP_FLIP_AUGMENT, alternatingFlip: true };
+    const flipsOf = (epoch: number) => Array.from({ length: 400 }, (_, i) => augmentParamsFor(config, 5, epoch, i).flip);
+    const first = flipsOf(0);
+    const flipped = first.filter(Boolean).length;
+    expect(flipped).toBeGreaterThan(150);
+    expect(flipped).toBeLessThan(250);
+    expect(flipsOf(1)).toEqual(first.map((f) => !f));
+    expect(flipsOf(2)).toEqual(first);
+    expect(flipsOf(7)).toEqual(first.map((f) => !f));
+    // Random flips (the default) repeat a side between consecutive epochs for about half the images.
+    const random = (epoch: number) => Array.from({ length: 400 }, (_, i) => augmentParamsFor(CROP_FLIP_AUGMENT, 5, epoch, i).flip);
+    const same = random(1).filter((f, i) => f === random(2)[i]).length;
+    expect(same).toBeGreaterThan(150);
+    // The crop still changes from epoch to epoch.
+    expect(
+      augmentParamsFor(config, 5, 1, 3).shiftX === augmentParamsFor(config, 5, 3, 3).shiftX &&
+        augmentParamsFor(config, 5, 1, 4).shiftX === augmentParamsFor(config, 5, 3, 4).shiftX &&
+        augmentParamsFor(config, 5, 1, 5).shiftX === augmentParamsFor(config, 5, 3, 5).shiftX,
+    ).toBe(false);
+    // Without flip there is nothing to alternate.
+    expect(augmentParamsFor({ ...NO_AUGMENT, alternatingFlip: true }, 5, 1, 3).flip).toBe(false);
+  });
+
   it('turns off with a zero config', () => {
     const p = augmentParamsFor(NO_AUGMENT, 1, 1, 1);
     expect(p).toEqual({ flip: false, zoom: 1, shiftX: 0, shiftY: 0 });

@@ -16,6 +16,12 @@ export interface AugmentParams {
 export interface AugmentConfig {
   /** Random horizontal flip with probability 1/2 (Keras RandomFlip("horizontal")). */
   flip: boolean;
+  /**
+   * airbench's alternating flip: each image's flip is drawn once (epoch 0's draw) and then inverted
+   * every other epoch, so over any two epochs the network sees each image both ways, where random
+   * flips repeat one side in a quarter of image pairs. Needs `flip`. Runs saved before it read as false.
+   */
+  alternatingFlip?: boolean;
   /** Keras RandomZoom(height_factor = zoomRange): zoom in or out by up to this fraction, aspect kept. */
   zoomRange: number;
   /**
@@ -29,10 +35,12 @@ export interface AugmentConfig {
 export const SEED_AUGMENT: AugmentConfig = { flip: true, zoomRange: 0.1, cropPadding: 0 };
 /** The usual CIFAR-10 augmentation since ResNet: flip and a random 32×32 crop of the image padded by 4. */
 export const CROP_FLIP_AUGMENT: AugmentConfig = { flip: true, zoomRange: 0, cropPadding: 4 };
+/** airbench94's: alternating flip and a random crop of the image padded by 2 (its `translate=2`), milder for short runs. */
+export const AIRBENCH_AUGMENT: AugmentConfig = { flip: true, alternatingFlip: true, zoomRange: 0, cropPadding: 2 };
 export const NO_AUGMENT: AugmentConfig = { flip: false, zoomRange: 0, cropPadding: 0 };
 
 /** The named augmentations `--augment` takes. */
-export const AUGMENT_KINDS = { 'flip-zoom': SEED_AUGMENT, 'flip-crop': CROP_FLIP_AUGMENT, none: NO_AUGMENT } as const;
+export const AUGMENT_KINDS = { 'flip-zoom': SEED_AUGMENT, 'flip-crop': CROP_FLIP_AUGMENT, airbench: AIRBENCH_AUGMENT, none: NO_AUGMENT } as const;
 export type AugmentKind = keyof typeof AUGMENT_KINDS;
 export const AUGMENT_KIND_NAMES = Object.keys(AUGMENT_KINDS) as AugmentKind[];
 
@@ -47,8 +55,14 @@ export function cropShift(padding: number, u: number): number {
   return Math.floor(u * (2 * padding + 1)) - padding;
 }
 
+function flipFor(alternating: boolean, runSeed: number, epoch: number, sampleIndex: number): boolean {
+  if (!alternating) return uniformFor(runSeed, epoch, sampleIndex, FLIP_STREAM) < 0.5;
+  const firstDraw = uniformFor(runSeed, 0, sampleIndex, FLIP_STREAM) < 0.5;
+  return epoch % 2 === 0 ? firstDraw : !firstDraw;
+}
+
 export function augmentParamsFor(config: AugmentConfig, runSeed: number, epoch: number, sampleIndex: number): AugmentParams {
-  const flip = config.flip && uniformFor(runSeed, epoch, sampleIndex, FLIP_STREAM) < 0.5;
+  const flip = config.flip && flipFor(config.alternatingFlip ?? false, runSeed, epoch, sampleIndex);
   const u = uniformFor(runSeed, epoch, sampleIndex, ZOOM_STREAM);
   const zoom = 1 + config.zoomRange * (2 * u - 1);
   const pad = config.cropPadding;

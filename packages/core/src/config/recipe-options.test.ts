@@ -43,6 +43,9 @@ describe('--recipe', () => {
     expect(RESNET9_RECIPE.model).toBe('resnet9');
     expect(withoutName(configFor(['--recipe', 'airbench']))).toEqual(AIRBENCH_RECIPE);
     expect(AIRBENCH_RECIPE).toMatchObject({ model: 'airbench', validationCount: 0, testTimeFlip: true, optimizer: RESNET9_RECIPE.optimizer });
+    expect(AIRBENCH_RECIPE.augment).toEqual({ flip: true, alternatingFlip: true, zoomRange: 0, cropPadding: 2 });
+    expect(configFor(['--recipe', 'seed', '--augment', 'airbench']).augment).toEqual(AIRBENCH_RECIPE.augment);
+    expect(configFor(['--recipe', 'airbench', '--augment', 'flip-crop']).augment).toEqual(RESNET9_RECIPE.augment);
   });
 
   it("a preset's validation split and test-time flip hold unless their flags are given", () => {

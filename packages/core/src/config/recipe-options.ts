@@ -66,7 +66,7 @@ export function addRecipeOptions(program: Command): Command {
     .addOption(
       new Option(
         '--augment <kind>',
-        `per-sample augmentation: flip-zoom (the tutorial's flip and ±10% zoom), flip-crop (flip and a random crop of the image padded by 4), none ${presetValues((r) => augmentKindOf(r.augment))}`,
+        `per-sample augmentation: flip-zoom (the tutorial's flip and ±10% zoom), flip-crop (flip and a random crop of the image padded by 4), airbench (a flip that alternates each image's side from epoch to epoch and a crop of the image padded by 2), none ${presetValues((r) => augmentKindOf(r.augment))}`,
       ).choices(AUGMENT_KIND_NAMES),
     )
     .option('--no-augment', 'turn augmentation off (the same as --augment none)')

@@ -2,7 +2,7 @@
  * The named presets `--recipe` picks, each one whole configuration read top to bottom (airbench's
  * habit). Flags given on the command line replace single fields of the preset (recipe-options.ts).
  */
-import { CROP_FLIP_AUGMENT, SEED_AUGMENT } from '../augment/index';
+import { AIRBENCH_AUGMENT, CROP_FLIP_AUGMENT, SEED_AUGMENT } from '../augment/index';
 import { SEED_OPTIMIZER } from '../train/optimizer';
 import { SEED_PLATEAU } from '../train/plateau';
 import { SEED_SCHEDULE } from '../train/lr-schedule';
@@ -84,7 +84,8 @@ export const RESNET9_RECIPE: Recipe = {
 };
 
 /**
- * The airbench network (a third of ResNet-9's work) with Page's optimizer and schedule, over 18
+ * The airbench network (a third of ResNet-9's work, identity-started convs) with Page's optimizer and
+ * schedule and airbench's augmentation (alternating flip, crop of the image padded by 2), over 18
  * epochs of all 50,000 training images (no validation split: the one-cycle schedule never looks at
  * one, and airbench trains on all of them; test accuracy is still measured every epoch), test accuracy
  * from each image and its mirror image averaged (airbench's test-time augmentation, level 1). airbench
@@ -96,6 +97,7 @@ export const AIRBENCH_RECIPE: Recipe = {
   recipe: 'airbench',
   model: 'airbench',
   epochs: 18,
+  augment: AIRBENCH_AUGMENT,
   validationCount: 0,
   testTimeFlip: true,
   schedule: { kind: 'one-cycle', warmupFraction: 0.2 },

@@ -38,6 +38,12 @@ describe('validateRunConfig: the recipe fields', () => {
     ['warm-up fraction', { schedule: { kind: 'one-cycle', warmupFraction: 1.5 } }, /^warm-up fraction must be in \[0, 1\), got 1.5$/],
     ['crop padding', { augment: { ...config.augment, cropPadding: 2.5 } }, /^crop padding must be an integer ≥ 0, got 2.5$/],
     ['crop padding', { augment: { ...config.augment, cropPadding: 20 } }, /^crop padding must be at most 16/],
+    ['alternating flip', { augment: { ...config.augment, alternatingFlip: 1 } }, /^augment.alternatingFlip must be true or false, got 1$/],
+    [
+      'alternating flip',
+      { augment: { ...config.augment, flip: false, alternatingFlip: true } },
+      /^augment.alternatingFlip must be false when augment.flip is off/,
+    ],
     ['dropout scale', { dropoutScale: 2 }, /^dropout scale must be in \[0, 2\)/],
     ['conventions', { conventions: 'jax' }, /^conventions must be one of keras, pytorch, got "jax"$/],
     ['plateau threshold', { plateau: { ...config.plateau, threshold: 'rel' } }, /^plateau threshold must be absolute or relative, got "rel"$/],

@@ -112,6 +112,10 @@ export function validateRunConfig(c: RunConfig): RunConfig {
   if (c.validationCount !== 'auto') int('validation count', c.validationCount, 0);
   if (c.limitTrain !== null) int('limit-train', c.limitTrain, 1);
   if (typeof c.augment?.flip !== 'boolean') fail('augment.flip', c.augment?.flip, 'true or false');
+  if (c.augment.alternatingFlip !== undefined && typeof c.augment.alternatingFlip !== 'boolean') {
+    fail('augment.alternatingFlip', c.augment.alternatingFlip, 'true or false');
+  }
+  if (c.augment.alternatingFlip && !c.augment.flip) fail('augment.alternatingFlip', true, 'false when augment.flip is off (it alternates the flip)');
   if (!(c.augment.zoomRange >= 0 && c.augment.zoomRange < 1)) fail('zoom range', c.augment.zoomRange, 'in [0, 1)');
   int('crop padding', c.augment.cropPadding, 0);
   if (c.augment.cropPadding > 16) fail('crop padding', c.augment.cropPadding, 'at most 16 (half the image)');

@@ -2,6 +2,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { conv2d } from './conv-layer';
 import { IMAGE_SHAPE, NUM_CLASSES } from './cifar-shape';
 import { graphBlocks, type GraphModelOptions } from './graph-blocks';
+import { startConvsAsIdentity } from './identity-init';
 
 /** Channels of the 2×2 stem and of the three conv groups (airbench94's). */
 export const AIRBENCH_WIDTHS = [24, 64, 256, 256] as const;
@@ -15,8 +16,9 @@ const LOGIT_SCALE = 1 / 9;
  *   stem: conv 2×2 (valid, bias) 24 → ReLU (31×31)
  *   3 groups: conv 3×3 → max-pool 2 → BatchNorm → ReLU → conv 3×3 → BatchNorm → ReLU (64, 256, 256)
  *   max-pool 3 → linear (no bias) × 1/9
- * airbench's stem is frozen at the data's whitening transform and its activations are GELU; here the
- * stem learns from its init and the activation is ReLU (the native backend fuses it with BatchNorm).
+ * Every 3×3 conv starts with airbench's identity filters (identity-init.ts). airbench's stem is frozen
+ * at the data's whitening transform and its activations are GELU; here the stem learns from its init
+ * and the activation is ReLU (the native backend fuses it with BatchNorm).
  * Inputs are RGB in [0, 1]; the output is logits.
  */
 export function airbench(options: GraphModelOptions): tfl.LayersModel {
@@ -33,5 +35,7 @@ export function airbench(options: GraphModelOptions): tfl.LayersModel {
   x = apply(tfl.layers.flatten(), maxPool(x, 3));
   x = apply(tfl.layers.dense({ units: NUM_CLASSES, useBias: false, ...nextInit(w3) }), x);
   const logits = apply(tfl.layers.rescaling({ scale: LOGIT_SCALE }), x);
-  return tfl.model({ name: 'airbench', inputs: input, outputs: logits });
+  const model = tfl.model({ name: 'airbench', inputs: input, outputs: logits });
+  startConvsAsIdentity(model);
+  return model;
 }
