@@ -110,6 +110,13 @@ const CASES: Case[] = [
     exit: 2,
   },
   {
+    name: 'evaluate: an unknown --views level',
+    cli: EVALUATE_CLI,
+    args: () => ['--model', emptyDir, '--views', 'flip', 'crops'],
+    error: /^error: option '--views <which...>' argument 'crops' is invalid\. Allowed choices are one, flip, flip-translate\.$/,
+    exit: 2,
+  },
+  {
     name: 'evaluate: a folder without a model',
     cli: EVALUATE_CLI,
     args: () => ['--model', emptyDir, '--data-dir', goodData],

@@ -166,15 +166,16 @@ describe('pnpm start --quick without access to the CIFAR-10 host', () => {
       expect(t.className).toBe(['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'][t.classIndex]);
   }, 90_000);
 
-  it("evaluate --json scores the exported model on the test set as the run's last epoch did, and with its mirror images", async () => {
+  it("evaluate --json scores the exported model on the test set as the run's last epoch did, with its mirror images, and over six views", async () => {
     const r = await runCli(EVALUATE_CLI, ['--model', path.join(firstRunDir, 'model'), '--data-dir', syntheticDir(), '--json', '--quiet'], {
       timeoutMs: 120_000,
     });
     expect(r.code, r.stderr).toBe(0);
-    const answer = JSON.parse(r.stdout) as { results: { testTimeFlip: boolean; accuracy: number; loss: number; count: number }[] };
-    expect(answer.results.map((x) => [x.testTimeFlip, x.count])).toEqual([
-      [false, 2000],
-      [true, 2000],
+    const answer = JSON.parse(r.stdout) as { results: { views: string; accuracy: number; loss: number; count: number }[] };
+    expect(answer.results.map((x) => [x.views, x.count])).toEqual([
+      ['one', 2000],
+      ['flip', 2000],
+      ['flip-translate', 2000],
     ]);
     const lastEpoch = readMetrics(firstRunDir)
       .filter((x): x is EpochRecord => x.kind === 'epoch')
@@ -184,6 +185,8 @@ describe('pnpm start --quick without access to the CIFAR-10 host', () => {
     expect(Math.abs(answer.results[0]!.loss - lastEpoch.test!.loss)).toBeLessThan(1e-3);
     expect(answer.results[1]!.accuracy).toBeGreaterThan(0);
     expect(answer.results[1]!.loss).not.toBe(answer.results[0]!.loss);
+    expect(answer.results[2]!.accuracy).toBeGreaterThan(0);
+    expect(answer.results[2]!.loss).not.toBe(answer.results[1]!.loss);
   }, 150_000);
 });
 

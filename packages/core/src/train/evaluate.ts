@@ -14,13 +14,19 @@ export interface EvalSums {
   confusion: number[];
 }
 
+/**
+ * Which views of each test image evaluation averages the logits of, airbench's test-time augmentation
+ * levels 0–2: `one` the image itself; `flip` it and its mirror image (the training flips, so the model
+ * knows both, and the two errors are partly independent); `flip-translate` half that pair, and a quarter
+ * each the pair of the image shifted by one pixel down-right and up-left (mirror-padded, as the
+ * training's crop pads): six forward passes.
+ */
+export const TEST_TIME_VIEWS = ['one', 'flip', 'flip-translate'] as const;
+export type TestTimeViews = (typeof TEST_TIME_VIEWS)[number];
+
 export interface EvaluateOptions {
   batchSize?: number;
-  /**
-   * Average the logits of each image and its mirror image (airbench's test-time augmentation,
-   * level 1): the training flips, so the model knows both, and the two errors are partly independent.
-   */
-  testTimeFlip?: boolean;
+  views?: TestTimeViews;
 }
 
 export function toFloatImages(images: Uint8Array, count: number): tf.Tensor4D {
@@ -47,19 +53,44 @@ export function mirrorImages(images: Uint8Array): Uint8Array {
   return out;
 }
 
-/** The model's logits for a batch of uint8 images, or the mean of the logits of the batch and its mirror images. */
-export function evaluationLogits(model: tfl.LayersModel, images: Uint8Array, count: number, testTimeFlip: boolean): tf.Tensor2D {
+/**
+ * Each image (HWC uint8) moved by `shift` pixels down and right (up and left when negative), the
+ * uncovered border filled by mirroring the image about its edge pixels (torch's 'reflect' padding).
+ */
+export function translateImages(images: Uint8Array, shift: number): Uint8Array {
+  const [height, width, channels] = IMAGE_SHAPE;
+  if (!Number.isInteger(shift) || Math.abs(shift) >= width)
+    throw new GradsyncError('E_SHAPE', `a translation must be a whole number of pixels under ${width}, got ${shift}`);
+  const reflect = (i: number, size: number) => (i < 0 ? -i : i >= size ? 2 * (size - 1) - i : i);
+  const out = new Uint8Array(images.length);
+  for (let start = 0; start < images.length; start += PIXELS) {
+    for (let y = 0; y < height; y++) {
+      const fromRow = start + reflect(y - shift, height) * width * channels;
+      const toRow = start + y * width * channels;
+      for (let x = 0; x < width; x++) {
+        const from = fromRow + reflect(x - shift, width) * channels;
+        for (let c = 0; c < channels; c++) out[toRow + x * channels + c] = images[from + c];
+      }
+    }
+  }
+  return out;
+}
+
+/** The model's logits for a batch of uint8 images, averaged over the chosen views of each. */
+export function evaluationLogits(model: tfl.LayersModel, images: Uint8Array, count: number, views: TestTimeViews): tf.Tensor2D {
+  const logitsOf = (view: Uint8Array) => model.predict(toFloatImages(view, count)) as tf.Tensor2D;
+  const withMirror = (view: Uint8Array) => tf.div(tf.add(logitsOf(view), logitsOf(mirrorImages(view))), 2) as tf.Tensor2D;
   return tf.tidy(() => {
-    const logits = model.predict(toFloatImages(images, count)) as tf.Tensor2D;
-    if (!testTimeFlip) return logits;
-    const mirrored = model.predict(toFloatImages(mirrorImages(images), count)) as tf.Tensor2D;
-    return tf.div(tf.add(logits, mirrored), 2) as tf.Tensor2D;
+    if (views === 'one') return logitsOf(images);
+    if (views === 'flip') return withMirror(images);
+    const translated = tf.add(withMirror(translateImages(images, 1)), withMirror(translateImages(images, -1)));
+    return tf.add(tf.mul(withMirror(images), 0.5), tf.mul(translated, 0.25)) as tf.Tensor2D;
   });
 }
 
 /** Loss sum, correct count and confusion matrix over a set, in batches, in inference mode (no dropout, moving BatchNorm statistics). */
 export async function evaluateModel(model: tfl.LayersModel, images: Uint8Array, labels: Uint8Array, options: EvaluateOptions = {}): Promise<EvalSums> {
-  const { batchSize = 250, testTimeFlip = false } = options;
+  const { batchSize = 250, views = 'one' } = options;
   if (images.length !== labels.length * PIXELS) {
     throw new GradsyncError(
       'E_SHAPE',
@@ -74,7 +105,7 @@ export async function evaluateModel(model: tfl.LayersModel, images: Uint8Array, 
     const n = end - start;
     const lab = labels.subarray(start, end);
     const [lossT, predT] = tf.tidy(() => {
-      const logits = evaluationLogits(model, images.subarray(start * PIXELS, end * PIXELS), n, testTimeFlip);
+      const logits = evaluationLogits(model, images.subarray(start * PIXELS, end * PIXELS), n, views);
       const oneHot = tf.oneHot(tf.tensor1d(Int32Array.from(lab), 'int32'), NUM_CLASSES);
       const loss = tf.losses.softmaxCrossEntropy(oneHot, logits, undefined, undefined, tf.Reduction.SUM);
       return [loss, tf.argMax(logits, 1)];

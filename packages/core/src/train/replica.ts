@@ -206,7 +206,7 @@ export class Replica {
 
   /** Loss sum, correct count and confusion matrix over a set, in batches, without dropout. */
   evaluate(images: Uint8Array, labels: Uint8Array, batchSize = 250): Promise<EvalSums> {
-    return evaluateModel(this.model, images, labels, { batchSize, testTimeFlip: this.options.testTimeFlip ?? false });
+    return evaluateModel(this.model, images, labels, { batchSize, views: this.options.testTimeFlip ? 'flip' : 'one' });
   }
 
   /** Class probabilities for a few images (for display and `predict`). */

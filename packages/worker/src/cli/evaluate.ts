@@ -2,13 +2,14 @@ import { gradsyncProgram, logInfo, QUIET_FLAGS, QUIET_HELP, runCli, setQuiet } f
 import { selectBackend } from '@gradsync/core/backend';
 import { intOption } from '@gradsync/core/config';
 import { IMAGE_BYTES, loadCifar10 } from '@gradsync/core/data';
-import { evalSummary, evaluateModel } from '@gradsync/core/train';
+import { evalSummary, evaluateModel, TEST_TIME_VIEWS, type TestTimeViews } from '@gradsync/core/train';
+import { Option } from 'commander';
 import { backendOption, threadsOption } from '../backend-flag';
 import { loadExportedModel } from '../exported-model';
 
 /** One way of evaluating in `--json` output. */
 interface EvaluationResult {
-  testTimeFlip: boolean;
+  views: TestTimeViews;
   accuracy: number;
   loss: number;
   count: number;
@@ -17,11 +18,21 @@ interface EvaluationResult {
 
 await runCli(async () => {
   const program = gradsyncProgram('pnpm evaluate')
-    .description('Test accuracy of a model a training run exported, on the CIFAR-10 test set: each image once, and each with its mirror image averaged.')
+    .description(
+      'Test accuracy of a model a training run exported, on the CIFAR-10 test set: each image once, with its mirror image averaged, and over six views (mirror × three one-pixel shifts).',
+    )
     .requiredOption('--model <dir>', 'model folder (runs/<name>/model)')
     .option('--data-dir <dir>', 'folder with the CIFAR-10 binary batches or cifar-10-binary.tar.gz (default: cache, else download)')
     .option('--cache-dir <dir>', 'where a downloaded archive is kept (default: $XDG_CACHE_HOME/gradsync)')
     .option('--limit <n>', 'evaluate only the first N test images', intOption('--limit', 1))
+    .addOption(
+      new Option(
+        '--views <which...>',
+        "test-time augmentation levels to score: one (each image once), flip (with its mirror image), flip-translate (airbench's six views: the mirror pair, and the pairs shifted one pixel down-right and up-left, weighted 1/2, 1/4, 1/4)",
+      )
+        .choices(TEST_TIME_VIEWS)
+        .default([...TEST_TIME_VIEWS]),
+    )
     .addOption(backendOption())
     .addOption(threadsOption())
     .option('--json', 'print one JSON document on stdout')
@@ -37,15 +48,19 @@ await runCli(async () => {
   const images = data.test.images.subarray(0, count * IMAGE_BYTES);
   const labels = data.test.labels.subarray(0, count);
   const results: EvaluationResult[] = [];
-  for (const testTimeFlip of [false, true]) {
+  const how: Record<TestTimeViews, string> = {
+    one: 'each image once',
+    flip: 'with its mirror image averaged',
+    'flip-translate': 'over six views (mirror × one-pixel shifts)',
+  };
+  for (const views of TEST_TIME_VIEWS.filter((v) => (o.views as TestTimeViews[]).includes(v))) {
     const started = performance.now();
-    const summary = evalSummary(await evaluateModel(model, images, labels, { testTimeFlip }));
+    const summary = evalSummary(await evaluateModel(model, images, labels, { views }));
     const seconds = (performance.now() - started) / 1000;
-    results.push({ testTimeFlip, accuracy: summary.accuracy, loss: summary.loss, count, seconds });
+    results.push({ views, accuracy: summary.accuracy, loss: summary.loss, count, seconds });
     if (!o.json) {
-      const how = testTimeFlip ? 'with its mirror image averaged' : 'each image once';
       process.stdout.write(
-        `test accuracy ${(summary.accuracy * 100).toFixed(2)}% (loss ${summary.loss.toFixed(4)}) over ${count} images, ${how} (${seconds.toFixed(1)} s)\n`,
+        `test accuracy ${(summary.accuracy * 100).toFixed(2)}% (loss ${summary.loss.toFixed(4)}) over ${count} images, ${how[views]} (${seconds.toFixed(1)} s)\n`,
       );
     }
   }
