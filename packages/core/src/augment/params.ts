@@ -18,8 +18,8 @@ export interface AugmentConfig {
   flip: boolean;
   /**
    * airbench's alternating flip: each image's flip is drawn once (epoch 0's draw) and then inverted
-   * every other epoch, so over any two epochs the network sees each image both ways, where random
-   * flips repeat one side in a quarter of image pairs. Needs `flip`. Runs saved before it read as false.
+   * every other epoch, so over any two epochs in a row the network sees each image both ways, where
+   * random flips show half the images the same way twice. Needs `flip`. Runs saved before it read as false.
    */
   alternatingFlip?: boolean;
   /** Keras RandomZoom(height_factor = zoomRange): zoom in or out by up to this fraction, aspect kept. */
