@@ -38,19 +38,35 @@ export function toFloatImages(images: Uint8Array, count: number): tf.Tensor4D {
   return tf.tensor4d(data, [count, IMAGE_SHAPE[0], IMAGE_SHAPE[1], IMAGE_SHAPE[2]]);
 }
 
-/** Each image's columns reversed (HWC uint8): the left-right mirror image, computed before any tensor exists. */
-export function mirrorImages(images: Uint8Array): Uint8Array {
-  const [, width, channels] = IMAGE_SHAPE;
+/**
+ * Each image (HWC uint8) rebuilt pixel by pixel from the source row and column the two maps give for
+ * each output row and column: the one loop behind the mirror and the shifted views.
+ */
+function remapImages(images: Uint8Array, sourceRow: (y: number) => number, sourceColumn: (x: number) => number): Uint8Array {
+  const [height, width, channels] = IMAGE_SHAPE;
+  const rows = Array.from({ length: height }, (_, y) => sourceRow(y) * width * channels);
+  const columns = Array.from({ length: width }, (_, x) => sourceColumn(x) * channels);
   const out = new Uint8Array(images.length);
-  const row = width * channels;
-  for (let rowStart = 0; rowStart < images.length; rowStart += row) {
-    for (let x = 0; x < width; x++) {
-      const from = rowStart + (width - 1 - x) * channels;
-      const to = rowStart + x * channels;
-      for (let c = 0; c < channels; c++) out[to + c] = images[from + c];
+  for (let start = 0; start < images.length; start += PIXELS) {
+    for (let y = 0; y < height; y++) {
+      const toRow = start + y * width * channels;
+      for (let x = 0; x < width; x++) {
+        const from = start + rows[y] + columns[x];
+        for (let c = 0; c < channels; c++) out[toRow + x * channels + c] = images[from + c];
+      }
     }
   }
   return out;
+}
+
+/** Each image's columns reversed (HWC uint8): the left-right mirror image, computed before any tensor exists. */
+export function mirrorImages(images: Uint8Array): Uint8Array {
+  const width = IMAGE_SHAPE[1];
+  return remapImages(
+    images,
+    (y) => y,
+    (x) => width - 1 - x,
+  );
 }
 
 /**
@@ -58,22 +74,15 @@ export function mirrorImages(images: Uint8Array): Uint8Array {
  * uncovered border filled by mirroring the image about its edge pixels (torch's 'reflect' padding).
  */
 export function translateImages(images: Uint8Array, shift: number): Uint8Array {
-  const [height, width, channels] = IMAGE_SHAPE;
+  const [height, width] = IMAGE_SHAPE;
   if (!Number.isInteger(shift) || Math.abs(shift) >= width)
     throw new GradsyncError('E_SHAPE', `a translation must be a whole number of pixels under ${width}, got ${shift}`);
   const reflect = (i: number, size: number) => (i < 0 ? -i : i >= size ? 2 * (size - 1) - i : i);
-  const out = new Uint8Array(images.length);
-  for (let start = 0; start < images.length; start += PIXELS) {
-    for (let y = 0; y < height; y++) {
-      const fromRow = start + reflect(y - shift, height) * width * channels;
-      const toRow = start + y * width * channels;
-      for (let x = 0; x < width; x++) {
-        const from = fromRow + reflect(x - shift, width) * channels;
-        for (let c = 0; c < channels; c++) out[toRow + x * channels + c] = images[from + c];
-      }
-    }
-  }
-  return out;
+  return remapImages(
+    images,
+    (y) => reflect(y - shift, height),
+    (x) => reflect(x - shift, width),
+  );
 }
 
 /** The model's logits for a batch of uint8 images, averaged over the chosen views of each. */
