@@ -93,7 +93,7 @@ export class RunCoordinator {
     this.checksum = datasetChecksum(data);
     this.membership = new Membership(opts.membership);
     this.shares = new BatchShares(config.split);
-    this.archive = new RunArchive(config, opts.runDir, data.classNames, opts.resume);
+    this.archive = new RunArchive(config, opts.runDir, data.classNames, opts.resume, this.train);
     this.plateau = opts.resume ? opts.resume.meta.plateau : createPlateauState(config.lr);
     this.globalStep = opts.resume ? opts.resume.meta.step : 0;
   }

@@ -63,7 +63,7 @@ export async function trainLocally(
   }
   options.log(`training ${config.model} on ${train.count} images (${validation.count} for validation, ${data.test.count} test), ${steps} steps/epoch`);
 
-  const replica = replicaForRun(config);
+  const replica = replicaForRun(config, train);
   let plateau = createPlateauState(config.lr);
   const totalSteps = steps * config.epochs;
   const lrAt = (step: number) => learningRateAt(config, step, totalSteps, plateau);

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { RunConfig } from '@gradsync/core/config';
+import type { CifarSplit } from '@gradsync/core/data';
 import { saveLayersModel } from '@gradsync/core/model';
 import type { PlateauState, ReplicaState } from '@gradsync/core/train';
 import { replicaForRun } from '@gradsync/core/train';
@@ -19,9 +20,11 @@ export class RunArchive {
     private readonly runDir: string,
     private readonly classNames: string[],
     resume: Checkpoint | null,
+    trainSplit: CifarSplit,
   ) {
-    // The run's own model (BatchNorm's epsilon included) so the exported model normalises as trained.
-    this.replica = replicaForRun(config);
+    // The run's own model (BatchNorm's epsilon included) so the exported model normalises as trained;
+    // the training images make the first weights that come from the data (a whitened stem), sent to every worker.
+    this.replica = replicaForRun(config, resume ? undefined : trainSplit);
     if (resume) this.replica.setState(resume.state);
   }
 

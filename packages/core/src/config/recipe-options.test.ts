@@ -58,6 +58,15 @@ describe('--recipe', () => {
     expect(configFor(['--recipe', 'airbench', '--no-test-time-flip']).testTimeFlip).toBe(false);
   });
 
+  it("--whiten-stem: airbench only; another --model leaves a preset's whitened stem behind", () => {
+    expect(configFor(['--recipe', 'airbench']).whitenedStem).toBe(AIRBENCH_RECIPE.whitenedStem);
+    expect(configFor(['--recipe', 'airbench', '--whiten-stem']).whitenedStem).toBe(true);
+    expect(configFor(['--recipe', 'airbench', '--no-whiten-stem']).whitenedStem).toBe(false);
+    expect(configFor(['--recipe', 'airbench', '--whiten-stem', '--model', 'airbench']).whitenedStem).toBe(true);
+    expect(configFor(['--recipe', 'airbench', '--model', 'resnet9']).whitenedStem).toBe(false);
+    expect(() => configFor(['--whiten-stem'])).toThrow(/^whiten-stem must be off for model seed-cnn/);
+  });
+
   it('flags given win over the preset; the fields not given stay the preset’s', () => {
     const c = configFor(['--recipe', 'improved', '--lr', '0.01', '--batch-size', '64', '--epochs', '3', '--weight-decay', '0.1', '--label-smoothing', '0']);
     expect(c).toMatchObject({ recipe: 'improved', lr: 0.01, batchSize: 64, epochs: 3, labelSmoothing: 0 });

@@ -118,6 +118,11 @@ export function addRecipeOptions(program: Command): Command {
       `evaluate each image and its mirror image, averaging their logits (training is unchanged) ${presetValues((r) => (r.testTimeFlip ? 'on' : 'off'))}`,
     )
     .option('--no-test-time-flip', 'evaluate each image once')
+    .option(
+      '--whiten-stem',
+      `airbench: freeze its 2×2 stem at the whitening of the training images' patches (computed once from the first 5,000), as airbench does ${presetValues((r) => (r.whitenedStem ? 'on' : 'off'))}`,
+    )
+    .option('--no-whiten-stem', 'airbench: let the stem learn from its random start')
     .option('--run-name <name>', 'folder under --runs-dir for config, metrics, checkpoints and the model')
     .option('--runs-dir <dir>', 'where runs are written', 'runs');
 }
@@ -175,6 +180,8 @@ export function recipeFromOptions(o: Record<string, unknown>, extra: Partial<Run
     },
     syncBatchNorm: given<boolean>('syncBn') ?? preset.syncBatchNorm,
     testTimeFlip: given<boolean>('testTimeFlip') ?? preset.testTimeFlip,
+    // Another --model drops the preset's whitened stem (airbench's alone); the flag itself is checked.
+    whitenedStem: given<boolean>('whitenStem') ?? (model === preset.model && preset.whitenedStem),
     ...extra,
   });
 }

@@ -34,6 +34,7 @@ export const SEED_RECIPE: Recipe = {
   schedule: SEED_SCHEDULE,
   syncBatchNorm: false,
   testTimeFlip: false,
+  whitenedStem: false,
   plateau: SEED_PLATEAU,
   allreduce: 'auto',
   split: 'speed',

@@ -48,6 +48,8 @@ describe('validateRunConfig: the recipe fields', () => {
     ['conventions', { conventions: 'jax' }, /^conventions must be one of keras, pytorch, got "jax"$/],
     ['plateau threshold', { plateau: { ...config.plateau, threshold: 'rel' } }, /^plateau threshold must be absolute or relative, got "rel"$/],
     ['test-time flip', { testTimeFlip: 'yes' }, /^test-time flip must be true or false, got "yes"$/],
+    ['whitened stem', { whitenedStem: 1 }, /^whiten-stem must be true or false, got 1$/],
+    ['whitened stem', { whitenedStem: true }, /^whiten-stem must be off for model seed-cnn \(only airbench has a whitening stem\), got true$/],
   ];
   it.each(bad)('names the bad field: %s', (_, fields, message) => {
     expect(() => validateRunConfig({ ...config, ...fields } as typeof config)).toThrow(message);
@@ -63,10 +65,11 @@ describe('validateRunConfig: the recipe fields', () => {
       schedule: undefined,
       conventions: undefined,
       testTimeFlip: undefined,
+      whitenedStem: undefined,
       augment: { flip: false, zoomRange: 0 },
       plateau: oldPlateau,
     };
-    for (const k of ['recipe', 'labelSmoothing', 'optimizer', 'schedule', 'conventions', 'testTimeFlip'] as const) delete old[k];
+    for (const k of ['recipe', 'labelSmoothing', 'optimizer', 'schedule', 'conventions', 'testTimeFlip', 'whitenedStem'] as const) delete old[k];
     const completed = validateRunConfig(completeOlderConfig(old as never) as typeof config);
     expect(completed).toMatchObject({
       recipe: 'seed',
@@ -75,6 +78,7 @@ describe('validateRunConfig: the recipe fields', () => {
       schedule: SEED_RECIPE.schedule,
       conventions: 'keras',
       testTimeFlip: false,
+      whitenedStem: false,
     });
     expect(completed.plateau).toEqual(SEED_RECIPE.plateau);
     expect(completed.augment).toEqual({ flip: false, zoomRange: 0, cropPadding: 0 });

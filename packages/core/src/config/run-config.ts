@@ -64,6 +64,11 @@ export interface RunConfig {
   syncBatchNorm: boolean;
   /** Validation and test accuracy from the mean logits of each image and its mirror image (train/evaluate.ts); training is unchanged. */
   testTimeFlip: boolean;
+  /**
+   * airbench's stem frozen at the whitening of the training images' 2×2 patches (model/whitening.ts),
+   * computed by whoever builds the first weights (the coordinator, or `pnpm train`) and sent with them.
+   */
+  whitenedStem: boolean;
   /** ReduceLROnPlateau's settings, used when schedule.kind is 'plateau'. */
   plateau: PlateauConfig;
   allreduce: AllReduceChoice;
@@ -135,6 +140,8 @@ export function validateRunConfig(c: RunConfig): RunConfig {
     fail('sync-bn', c.syncBatchNorm, `off for model ${c.model} (it needs a sequential model with BatchNorm: ${SYNC_BN_MODELS.join(', ')})`);
   }
   if (typeof c.testTimeFlip !== 'boolean') fail('test-time flip', c.testTimeFlip, 'true or false');
+  if (typeof c.whitenedStem !== 'boolean') fail('whiten-stem', c.whitenedStem, 'true or false');
+  if (c.whitenedStem && c.model !== 'airbench') fail('whiten-stem', c.whitenedStem, `off for model ${c.model} (only airbench has a whitening stem)`);
   if (typeof c.bnMomentum !== 'number' || !(c.bnMomentum > 0 && c.bnMomentum < 1)) fail('BatchNorm momentum', c.bnMomentum, 'in (0, 1)');
   if (!(CONVENTIONS as readonly string[]).includes(c.conventions)) fail('conventions', c.conventions, `one of ${CONVENTIONS.join(', ')}`);
   if (!(c.plateau.factor > 0 && c.plateau.factor < 1)) fail('plateau factor', c.plateau.factor, 'in (0, 1)');

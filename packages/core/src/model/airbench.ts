@@ -16,9 +16,10 @@ const LOGIT_SCALE = 1 / 9;
  *   stem: conv 2×2 (valid, bias) 24 → ReLU (31×31)
  *   3 groups: conv 3×3 → max-pool 2 → BatchNorm → ReLU → conv 3×3 → BatchNorm → ReLU (64, 256, 256)
  *   max-pool 3 → linear (no bias) × 1/9
- * Every 3×3 conv starts with airbench's identity filters (identity-init.ts). airbench's stem is frozen
- * at the data's whitening transform and its activations are GELU; here the stem learns from its init
- * and the activation is ReLU (the native backend fuses it with BatchNorm).
+ * Every 3×3 conv starts with airbench's identity filters (identity-init.ts). With `whitenedStem` the
+ * stem is frozen, for the caller to set to the data's whitening (whitening.ts, airbench's); without,
+ * it learns from its random init. airbench's activations are GELU; here ReLU (the native backend
+ * fuses it with BatchNorm and with the stem's conv).
  * Inputs are RGB in [0, 1]; the output is logits.
  */
 export function airbench(options: GraphModelOptions): tfl.LayersModel {
@@ -28,7 +29,10 @@ export function airbench(options: GraphModelOptions): tfl.LayersModel {
     bnRelu(conv3x3(bnRelu(maxPool(conv3x3(x, inChannels, filters))), filters, filters));
 
   const input = tfl.input({ shape: [...IMAGE_SHAPE] });
-  let x = apply(conv2d({ filters: stem, kernelSize: 2, padding: 'valid', activation: 'relu', ...nextInit(4 * IMAGE_SHAPE[2]) }), input);
+  const stemInit = nextInit(4 * IMAGE_SHAPE[2]);
+  // Frozen, its weights are BatchNorm-like state (weight-layout.ts), and whitenStem writes them.
+  const trainable = !options.whitenedStem;
+  let x = apply(conv2d({ filters: stem, kernelSize: 2, padding: 'valid', activation: 'relu', trainable, ...stemInit }), input);
   x = group(x, stem, w1);
   x = group(x, w1, w2);
   x = group(x, w2, w3);

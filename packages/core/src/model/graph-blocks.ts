@@ -12,6 +12,8 @@ export interface GraphModelOptions {
   bnEpsilon: number;
   /** Narrower copies exercise the same layers cheaply (tests). */
   widths?: readonly [number, number, number, number];
+  /** airbench: the stem is frozen (not trained), to be set to the data's whitening (whitening.ts). */
+  whitenedStem?: boolean;
 }
 
 /**

@@ -31,6 +31,8 @@ export interface ModelOptions {
   bnEpsilon?: number;
   /** seed-cnn: its dropout rates (0.25, 0.25, 0.5) times this; 1 is the tutorial's, 0 none. */
   dropoutScale?: number;
+  /** airbench: a frozen stem, to be set to the data's whitening (whitening.ts) before training. */
+  whitenedStem?: boolean;
 }
 
 /**
@@ -88,13 +90,14 @@ export function buildModel(name: string, seed: number, options: ModelOptions = {
   if (!(INIT_SCHEMES as readonly string[]).includes(init)) {
     throw new GradsyncError('E_MODEL', `unknown initialization "${init}"; choose one of ${INIT_SCHEMES.join(', ')}`);
   }
+  if (options.whitenedStem && name !== 'airbench') throw new GradsyncError('E_MODEL', `a whitened stem is airbench's; model "${name}" has none`);
   switch (name) {
     case 'seed-cnn':
       return seedCnn(seed, init, bn, dropoutScale);
     case 'resnet9':
       return resnet9({ seed, init, bnMomentum, bnEpsilon });
     case 'airbench':
-      return airbench({ seed, init, bnMomentum, bnEpsilon });
+      return airbench({ seed, init, bnMomentum, bnEpsilon, whitenedStem: options.whitenedStem ?? false });
     case 'tiny-cnn':
       return tinyCnn(seed, init);
     case 'linear':
