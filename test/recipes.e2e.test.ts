@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { nodeBackendHost } from '@gradsync/core/backend';
 import { IMPROVED_RECIPE } from '@gradsync/core/config';
+import { IMAGE_BYTES, makeSyntheticCifar10 } from '@gradsync/core/data';
+import { patchMoments, whiteningStem } from '@gradsync/core/model';
 import { scheduledLr } from '@gradsync/core/train';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { endOf, steps, useSyntheticRuns } from './helpers/runs';
+import { endOf, exportedWeights, maxAbsDiff, steps, useSyntheticRuns } from './helpers/runs';
 
 const oneDnnHere = nodeBackendHost.loadOneDnn().ok;
 
@@ -36,4 +38,43 @@ describe('recipes in a distributed run', () => {
     expect(JSON.parse(readFileSync(path.join(run.runDir, 'config.json'), 'utf8')).syncBatchNorm).toBe(true);
     expect(endOf(run.records)?.status).toBe('completed');
   });
+
+  it.skipIf(!oneDnnHere)(
+    "--whiten-stem: the coordinator whitens airbench's stem from the training images, both workers start from it and it stays frozen",
+    async () => {
+      const run = await start('whiten2', [
+        '--recipe',
+        'airbench',
+        '--whiten-stem',
+        '--batch-size',
+        '64',
+        '--epochs',
+        '1',
+        '--workers',
+        '2',
+        '--hash-every',
+        '1',
+      ]);
+      // useSyntheticRuns' data (768 images, seed 3), of which the first 640 train.
+      const train = makeSyntheticCifar10({ train: 768, test: 128, seed: 3 }).train.images.subarray(0, 640 * IMAGE_BYTES);
+      const expected = whiteningStem(patchMoments(train, 640)).kernel;
+      expect(run.stdout + run.stderr).toContain("stem whitened from the first 640 training images' 2×2 patches");
+      const st = steps(run.records);
+      expect(st).toHaveLength(10);
+      for (const s of st) expect(new Set(s.hashes).size, `step ${s.step}`).toBe(1);
+      // The exported model's stem kernel, found by its shape in the weights manifest.
+      const manifest = JSON.parse(readFileSync(path.join(run.runDir, 'model', 'model.json'), 'utf8')) as {
+        weightsManifest: { weights: { name: string; shape: number[] }[] }[];
+      };
+      const entries = manifest.weightsManifest.flatMap((g) => g.weights);
+      const at = entries.findIndex((w) => w.shape.join() === '2,2,3,24');
+      expect(at).toBeGreaterThanOrEqual(0);
+      const offset = entries.slice(0, at).reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
+      const stem = exportedWeights(run.runDir).subarray(offset, offset + expected.length);
+      // Equal up to the rounding of averaging the workers' (identical) state with unequal batch shares.
+      expect(maxAbsDiff(stem, expected)).toBeLessThan(1e-5);
+      expect(JSON.parse(readFileSync(path.join(run.runDir, 'config.json'), 'utf8')).whitenedStem).toBe(true);
+      expect(endOf(run.records)?.status).toBe('completed');
+    },
+  );
 });

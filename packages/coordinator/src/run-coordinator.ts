@@ -2,6 +2,7 @@ import { GradsyncError, WriteFailure } from '@gradsync/core';
 import type { RunConfig } from '@gradsync/core/config';
 import { type Cifar10, type CifarSplit, epochPermutation, globalBatchIndices, shardsOfCounts, stepsPerEpoch } from '@gradsync/core/data';
 import type { EndRecord, EvalSummary, MetricRecord } from '@gradsync/core/metrics';
+import { whitenedStemNote } from '@gradsync/core/model';
 import { EpochProgress } from '@gradsync/core/progress';
 import { CLOSE, datasetChecksum, encodeMessage, indicesToBytes, replicaStateFromWire, replicaStateToWire, type WorkerMessage } from '@gradsync/core/protocol';
 import { createPlateauState, learningRateAt, plateauAfterEpoch, type PlateauState, type ReplicaState, trainingSplits } from '@gradsync/core/train';
@@ -94,6 +95,9 @@ export class RunCoordinator {
     this.membership = new Membership(opts.membership);
     this.shares = new BatchShares(config.split);
     this.archive = new RunArchive(config, opts.runDir, data.classNames, opts.resume, this.train);
+    if (config.whitenedStem && !opts.resume) {
+      opts.log('info', `${whitenedStemNote(this.train.count)}; every worker starts from it`);
+    }
     this.plateau = opts.resume ? opts.resume.meta.plateau : createPlateauState(config.lr);
     this.globalStep = opts.resume ? opts.resume.meta.step : 0;
   }

@@ -5,7 +5,7 @@ import { augmentParamsFor } from '@gradsync/core/augment';
 import { type RunConfig, writeRunConfigFile } from '@gradsync/core/config';
 import { type Cifar10, epochPermutation, globalBatchIndices, stepsPerEpoch } from '@gradsync/core/data';
 import { type EvalSummary, type MetricRecord, RunMetricsFiles } from '@gradsync/core/metrics';
-import { saveLayersModel } from '@gradsync/core/model';
+import { saveLayersModel, whitenedStemNote } from '@gradsync/core/model';
 import { createPlateauState, evalSummary, gatherSamples, learningRateAt, plateauAfterEpoch, replicaForRun, trainingSplits } from '@gradsync/core/train';
 import { EpochProgress } from '@gradsync/core/progress';
 import { ProcessUsageSampler } from './process-usage';
@@ -64,6 +64,7 @@ export async function trainLocally(
   options.log(`training ${config.model} on ${train.count} images (${validation.count} for validation, ${data.test.count} test), ${steps} steps/epoch`);
 
   const replica = replicaForRun(config, train);
+  if (config.whitenedStem) options.log(whitenedStemNote(train.count));
   let plateau = createPlateauState(config.lr);
   const totalSteps = steps * config.epochs;
   const lrAt = (step: number) => learningRateAt(config, step, totalSteps, plateau);

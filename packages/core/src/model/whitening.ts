@@ -131,6 +131,11 @@ function stemLayer(model: tfl.LayersModel): tfl.layers.Layer {
   return layer;
 }
 
+/** The log line of a run that whitens its stem from `trainCount` training images. */
+export function whitenedStemNote(trainCount: number): string {
+  return `stem whitened from the first ${Math.min(trainCount, WHITENING_IMAGES)} training images' 2×2 patches (frozen from here on)`;
+}
+
 /** Sets the model's stem to the whitening of the first WHITENING_IMAGES of `images`; returns the weights written. */
 export function whitenStem(model: tfl.LayersModel, images: Uint8Array, count: number): StemWeights {
   const layer = stemLayer(model);
