@@ -29,10 +29,9 @@ export function airbench(options: GraphModelOptions): tfl.LayersModel {
     bnRelu(conv3x3(bnRelu(maxPool(conv3x3(x, inChannels, filters))), filters, filters));
 
   const input = tfl.input({ shape: [...IMAGE_SHAPE] });
-  const stemInit = nextInit(4 * IMAGE_SHAPE[2]);
-  // Frozen, its weights are BatchNorm-like state (weight-layout.ts), and whitenStem writes them.
+  // Frozen, the stem's weights are state like BatchNorm's statistics (weight-layout.ts); whitenStem writes them.
   const trainable = !options.whitenedStem;
-  let x = apply(conv2d({ filters: stem, kernelSize: 2, padding: 'valid', activation: 'relu', trainable, ...stemInit }), input);
+  let x = apply(conv2d({ filters: stem, kernelSize: 2, padding: 'valid', activation: 'relu', trainable, ...nextInit(4 * IMAGE_SHAPE[2]) }), input);
   x = group(x, stem, w1);
   x = group(x, w1, w2);
   x = group(x, w2, w3);
