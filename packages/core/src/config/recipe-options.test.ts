@@ -42,7 +42,14 @@ describe('--recipe', () => {
     expect(IMPROVED_RECIPE.model).toBe('seed-cnn');
     expect(RESNET9_RECIPE.model).toBe('resnet9');
     expect(withoutName(configFor(['--recipe', 'airbench']))).toEqual(AIRBENCH_RECIPE);
-    expect(AIRBENCH_RECIPE).toMatchObject({ model: 'airbench', validationCount: 0, testTimeFlip: true, optimizer: RESNET9_RECIPE.optimizer });
+    expect(AIRBENCH_RECIPE).toMatchObject({
+      model: 'airbench',
+      epochs: 24,
+      validationCount: 0,
+      testTimeFlip: true,
+      whitenedStem: true,
+      optimizer: RESNET9_RECIPE.optimizer,
+    });
     expect(AIRBENCH_RECIPE.augment).toEqual({ flip: true, alternatingFlip: true, zoomRange: 0, cropPadding: 2 });
     expect(configFor(['--recipe', 'seed', '--augment', 'airbench']).augment).toEqual(AIRBENCH_RECIPE.augment);
     expect(configFor(['--recipe', 'airbench', '--augment', 'flip-crop']).augment).toEqual(RESNET9_RECIPE.augment);
@@ -59,7 +66,8 @@ describe('--recipe', () => {
   });
 
   it("--whiten-stem: airbench only; another --model leaves a preset's whitened stem behind", () => {
-    expect(configFor(['--recipe', 'airbench']).whitenedStem).toBe(AIRBENCH_RECIPE.whitenedStem);
+    expect(configFor(['--recipe', 'airbench']).whitenedStem).toBe(true);
+    expect(configFor([]).whitenedStem).toBe(false);
     expect(configFor(['--recipe', 'airbench', '--whiten-stem']).whitenedStem).toBe(true);
     expect(configFor(['--recipe', 'airbench', '--no-whiten-stem']).whitenedStem).toBe(false);
     expect(configFor(['--recipe', 'airbench', '--whiten-stem', '--model', 'airbench']).whitenedStem).toBe(true);
