@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { AUGMENT_KIND_NAMES, AUGMENT_KINDS, type AugmentKind } from '../augment/index';
 import { GradsyncError } from '../errors/index';
-import { INIT_SCHEMES, MODEL_NAMES } from '../model/index';
+import { INIT_SCHEMES, MODEL_NAMES, WHITENING_IMAGES } from '../model/index';
 import { OPTIMIZER_KINDS, SCHEDULE_KINDS } from '../train/index';
 import { CONVENTION_DEFAULTS, CONVENTIONS, type Conventions } from './conventions';
 import { type Recipe, RECIPE_NAMES, RECIPES, type RecipeName, SEED_RECIPE } from './recipes';
@@ -120,7 +120,7 @@ export function addRecipeOptions(program: Command): Command {
     .option('--no-test-time-flip', 'evaluate each image once')
     .option(
       '--whiten-stem',
-      `airbench: freeze its 2×2 stem at the whitening of the training images' patches (computed once from the first 5,000), as airbench does ${presetValues((r) => (r.whitenedStem ? 'on' : 'off'))}`,
+      `airbench: freeze its 2×2 stem at the whitening of the training images' patches (computed once from the first ${WHITENING_IMAGES}), as airbench does ${presetValues((r) => (r.whitenedStem ? 'on' : 'off'))}`,
     )
     .option('--no-whiten-stem', 'airbench: let the stem learn from its random start')
     .option('--run-name <name>', 'folder under --runs-dir for config, metrics, checkpoints and the model')

@@ -79,7 +79,7 @@ export interface StemWeights {
   kernel: Float32Array;
   /** 2·PATCH_VALUES: centres each filter's output on the mean patch. */
   bias: Float32Array;
-  /** Eigenvalues, largest first (for logs and tests). */
+  /** Eigenvalues, largest first (the variance along each filter before scaling; tests check against them). */
   eigenvalues: Float64Array;
 }
 
