@@ -17,7 +17,7 @@ import { ReplyCollector } from './run/reply-collector';
 import { RunArchive } from './run/run-archive';
 import type { InterruptedStep, RunPhase } from './run/run-phase';
 import { divergedRanks, summarizeStep } from './run/step-summary';
-import { StarRelay } from './star-relay';
+import { StarRelay } from '@gradsync/collective';
 import { explainWriteFailure } from './write-failure-advice';
 
 export type { MembershipOptions } from './run/membership';

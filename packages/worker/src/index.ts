@@ -1,7 +1,5 @@
 /** @gradsync/worker: the training worker's parts, for programs that embed one (the CLIs are in cli/). */
-export * from './allreduce/index';
 export { connectToCoordinator, type ConnectOptions, type CoordinatorLink } from './coordinator-link';
-export { StarClient, type StarClientOptions, type StarClientState, type SumDelivery } from './session/star-client';
 export { createRingProvider, type RingProviderOptions } from './ring-provider';
 export { WorkerSession, type RingProvider, type SessionEnd } from './session/worker-session';
 export { trainLocally, type LocalRunResult } from './train-local';

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { type AllowList, listenInRange, type PortRange, refusalReporter, type TlsIdentity } from '@gradsync/core/cluster';
-import { type AllReducer, RingAllReducer } from './allreduce/index';
+import { type AllReducer, RingAllReducer } from '@gradsync/collective';
 import type { RingProvider } from './session/worker-session';
 
 export interface RingProviderOptions {

@@ -28,7 +28,7 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { GradsyncError, runCli } from '@gradsync/core';
 import type { BenchRole, ChildMessage, ParentMessage } from './bench-process';
-import { DEFAULT_SEGMENT_BYTES } from '@gradsync/worker';
+import { DEFAULT_SEGMENT_BYTES } from '@gradsync/collective';
 import { median } from '@gradsync/core/stats';
 
 /** ring-tls: the ring over mutual TLS (each rank its own in-memory certificate, pinned), for what TLS costs. */

@@ -22,8 +22,8 @@
 import { createHash } from 'node:crypto';
 import { ephemeralIdentity } from '@gradsync/core/cluster';
 import WebSocket, { WebSocketServer } from 'ws';
-import { encodeFrameHeader, FrameReader, ProtocolError } from '@gradsync/core/protocol';
-import { type AllReducer, RingAllReducer, zeroMask } from '@gradsync/worker';
+import { ProtocolError } from '@gradsync/core/protocol';
+import { type AllReducer, encodeFrameHeader, FrameReader, RingAllReducer, zeroMask } from '@gradsync/collective';
 import { joinStarCoordinator, listenStarCoordinator, type StarCoordinator, type StarRank } from './bench-star';
 
 export type BenchRole = 'ring' | 'star' | 'star-hub' | 'raw';

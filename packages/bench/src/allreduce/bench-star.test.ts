@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { rankOrderSum } from '@gradsync/core/allreduce';
+import { rankOrderSum } from '@gradsync/collective';
 import { randomInputs, sameBytes } from '@gradsync/core/test-support';
 import { starGroup } from './star-group';
 

@@ -9,7 +9,8 @@ import { hostname } from 'node:os';
 import { GradsyncError } from '@gradsync/core';
 import type { WorkerMessage } from '@gradsync/core/protocol';
 import { StarRelay, WORKER_PATH, WorkerHub, type WorkerConnection } from '@gradsync/coordinator';
-import { connectToCoordinator, type CoordinatorLink, StarClient } from '@gradsync/worker';
+import { StarClient } from '@gradsync/collective';
+import { connectToCoordinator, type CoordinatorLink } from '@gradsync/worker';
 
 const MAX_PAYLOAD = 2 ** 30;
 const GROUP_ID = 1;

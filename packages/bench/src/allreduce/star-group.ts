@@ -1,4 +1,4 @@
-import type { StarClient } from '@gradsync/worker';
+import type { StarClient } from '@gradsync/collective';
 import { joinStarCoordinator, listenStarCoordinator } from './bench-star';
 
 /** The training path's star group in one process: a coordinator (WorkerHub + StarRelay) and `world` StarClients, indexed by rank. */

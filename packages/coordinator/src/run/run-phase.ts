@@ -1,5 +1,5 @@
 import type { WorkerMessage } from '@gradsync/core/protocol';
-import type { StarRelay } from '../star-relay';
+import type { StarRelay } from '@gradsync/collective';
 import type { Member } from './member';
 import type { EpochTally } from './epoch-tally';
 

@@ -1,5 +1,4 @@
 export * from './codec';
-export * from './peer';
 export * from './messages';
 export * from './dataset';
 export * from './close';

@@ -1,4 +1,4 @@
-import type { AllReducer } from '../allreduce/all-reducer';
+import type { AllReducer } from '@gradsync/collective';
 import { WorkerSession, type RingProvider } from '../session/worker-session';
 import { connectFromBrowser } from './browser-link';
 import { setUpTabBackend } from './tab-backend';

@@ -8,7 +8,7 @@ import { GradsyncError } from '@gradsync/core';
 import { selectBackend } from '@gradsync/core/backend';
 import { SEED_RECIPE } from '@gradsync/core/config';
 import { type CoordinatorMessage, datasetChecksum, floatsFromBytes, floatsToBytes, indicesToBytes, type WorkerMessage } from '@gradsync/core/protocol';
-import type { AllReducer } from '../allreduce/all-reducer';
+import type { AllReducer } from '@gradsync/collective';
 import type { CoordinatorLink } from '../coordinator-link';
 import { type RingProvider, WorkerSession } from './worker-session';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GradsyncError } from '@gradsync/core';
-import { FrameReader, peerHello } from '@gradsync/core/protocol';
+import { FrameReader, peerHello } from '../wire/peer';
 import type WebSocket from 'ws';
 import { type Lifecycle, refusalFor, type RingGroup } from './ring-lifecycle';
 

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { GradsyncError } from '@gradsync/core';
-import { rankOrderSum, simulateRingAllReduce } from '@gradsync/core/allreduce';
-import { decode, encode, encodeFrameHeader, FRAME_HEADER_BYTES, peerHello, peerWelcome, validatePeerHello } from '@gradsync/core/protocol';
+import { rankOrderSum, simulateRingAllReduce } from '../algorithms/index';
+import { decode, encode } from '@gradsync/core/protocol';
+import { encodeFrameHeader, FRAME_HEADER_BYTES, peerHello, peerWelcome, validatePeerHello } from '../wire/peer';
 import { DEFAULT_SEGMENT_BYTES, RingAllReducer } from './ring-all-reducer';
 import { randomInputs, sameBytes } from '@gradsync/core/test-support';
 import { ringGroup } from './test-support';

@@ -4,8 +4,8 @@
  * for correctness: a link is a FIFO per (rank → rank+1), and a sent segment is read from the
  * sender's buffer only when it is delivered, as a socket that holds the buffer by reference does.
  */
-import { mulberry32 } from '../random/index';
-import { GradsyncError } from '../errors/gradsync-error';
+import { mulberry32 } from '@gradsync/core/random';
+import { GradsyncError } from '@gradsync/core';
 import { RingOperation, type SegmentTransfer } from './ring-operation';
 import { StarReductionHub } from './star-hub';
 

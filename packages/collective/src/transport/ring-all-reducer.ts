@@ -19,22 +19,19 @@ import https from 'node:https';
 import WebSocket, { WebSocketServer } from 'ws';
 import { GradsyncError } from '@gradsync/core';
 import { type AllowList, refuseOutsiders, type TlsIdentity } from '@gradsync/core/cluster';
-import { RingOperation, ringNext, ringPrev, segmentElementsForBytes, type SegmentTransfer } from '@gradsync/core/allreduce';
+import { RingOperation, ringNext, ringPrev, segmentElementsForBytes, type SegmentTransfer } from '../algorithms/index';
+import { CLOSE, floatsFromBytes, ProtocolError, encode } from '@gradsync/core/protocol';
 import {
-  CLOSE,
   encodeFrameHeader,
-  floatsFromBytes,
   FrameReader,
   MAX_SEGMENT_BYTES,
   MIN_SEGMENT_BYTES,
   peerHello,
   peerWelcome,
-  ProtocolError,
   validateRingSegment,
-  encode,
   type Frame,
   type PeerHello,
-} from '@gradsync/core/protocol';
+} from '../wire/peer';
 import { badOperationArgs, type AllReducer, type WireBytes } from './all-reducer';
 import { dialPeer, readHello } from './peer-handshake';
 import { certificateRefusal, clientFingerprint, peerUrlWithFingerprint, splitPeerUrl } from './ring-tls';

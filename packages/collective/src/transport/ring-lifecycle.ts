@@ -4,8 +4,8 @@
  */
 import type WebSocket from 'ws';
 import { GradsyncError } from '@gradsync/core';
-import { MAX_WORLD, ringPrev } from '@gradsync/core/allreduce';
-import type { FrameReader, PeerHello } from '@gradsync/core/protocol';
+import { MAX_WORLD, ringPrev } from '../algorithms/index';
+import type { FrameReader, PeerHello } from '../wire/peer';
 import { refusalReason } from './peer-handshake';
 
 /** The group as the coordinator announces it. */

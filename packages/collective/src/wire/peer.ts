@@ -32,8 +32,8 @@
  * pairs headers with payloads and checks the payload length; `validateRingSegment` and
  * `validateStarFrame` check a frame against what the schedule expects next.
  */
-import type { RingPhase } from '../allreduce/ring-schedule';
-import { expectHeader, expectInt, expectRecord, expectString, PROTOCOL_VERSION, ProtocolError } from './codec';
+import type { RingPhase } from '../algorithms/ring-schedule';
+import { expectHeader, expectInt, expectRecord, expectString, PROTOCOL_VERSION, ProtocolError } from '@gradsync/core/protocol';
 
 // ---- Handshake ----
 

@@ -7,7 +7,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import WebSocket from 'ws';
 import { GradsyncError } from '@gradsync/core';
 import { finalTlsFailure, type TlsIdentity, wsTlsOptions } from '@gradsync/core/cluster';
-import { decode, encode, ProtocolError, validatePeerHello, validatePeerWelcome, type PeerHello, CLOSE } from '@gradsync/core/protocol';
+import { decode, encode, ProtocolError, CLOSE } from '@gradsync/core/protocol';
+import { validatePeerHello, validatePeerWelcome, type PeerHello } from '../wire/peer';
 import { closeLink, zeroMask } from './peer-socket';
 
 /**

@@ -1,6 +1,12 @@
-import { StarReductionHub } from '@gradsync/core/allreduce';
+import { StarReductionHub } from '../algorithms/index';
 import { CLOSE, encodeMessage, floatsFromBytes, floatsToBytes } from '@gradsync/core/protocol';
-import type { Member } from './run/member';
+
+/** What the relay needs of a group member's link to the coordinator. */
+export interface StarMember {
+  readonly rank: number;
+  sendFrame(frame: Uint8Array): void;
+  close(code: number, reason: string): void;
+}
 
 /**
  * The coordinator's half of the star all-reduce in training: each member sends its gradient as a
@@ -10,12 +16,12 @@ import type { Member } from './run/member';
 export class StarRelay {
   private readonly hub: StarReductionHub;
 
-  constructor(private readonly members: readonly Member[]) {
+  constructor(private readonly members: readonly StarMember[]) {
     this.hub = new StarReductionHub({ world: members.length });
   }
 
   /** A member's part; a malformed one (wrong length, duplicate, unknown op) closes that member's link. */
-  onPart(conn: Member, op: number, bytes: Uint8Array): void {
+  onPart(conn: StarMember, op: number, bytes: Uint8Array): void {
     if (!this.members.includes(conn)) return; // a part for a group that no longer exists
     let sum: Float32Array | null;
     try {
