@@ -86,8 +86,7 @@ export class RingOperation {
    * segment to forward to rank+1 now, or null when this was the last step.
    */
   accept(payload: Float32Array): SegmentTransfer | null {
-    const t = this.next;
-    if (t === null) throw new GradsyncError('E_ALLREDUCE_STATE', `rank ${this.rank}: ring operation already complete`);
+    const t = this.current();
     if (payload.length !== t.end - t.start) {
       throw new GradsyncError('E_ALLREDUCE_STATE', `rank ${this.rank}: segment needs ${t.end - t.start} elements, got ${payload.length}`);
     }
@@ -97,6 +96,26 @@ export class RingOperation {
     } else {
       this.data.set(payload, t.start);
     }
+    return this.advance(t);
+  }
+
+  /**
+   * Like `accept` for a copy segment whose payload the transport already wrote into its place in
+   * the buffer (all-gather received straight into the output).
+   */
+  acceptPlaced(): SegmentTransfer | null {
+    const t = this.current();
+    if (t.combine !== 'copy') throw new GradsyncError('E_ALLREDUCE_STATE', `rank ${this.rank}: an add segment cannot be placed, it must be added`);
+    return this.advance(t);
+  }
+
+  private current(): SegmentTransfer {
+    const t = this.next;
+    if (t === null) throw new GradsyncError('E_ALLREDUCE_STATE', `rank ${this.rank}: ring operation already complete`);
+    return t;
+  }
+
+  private advance(t: SegmentTransfer): SegmentTransfer | null {
     this.received++;
     this.segmentIndex++;
     this.next = this.findExpected();

@@ -3,7 +3,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { GradsyncError } from '@gradsync/core';
 import { rankOrderSum, simulateRingAllReduce } from '../algorithms/index';
 import { decode, encode } from '@gradsync/core/protocol';
-import { encodeFrameHeader, FRAME_HEADER_BYTES, peerHello, peerWelcome, validatePeerHello } from '../wire/peer';
+import { decodeFrameHeader, encodeFrameHeader, FRAME_HEADER_BYTES, peerHello, peerWelcome, validatePeerHello } from '../wire/peer';
 import { DEFAULT_SEGMENT_BYTES, RingAllReducer } from './ring-all-reducer';
 import { randomInputs, sameBytes } from '@gradsync/core/test-support';
 import { ringGroup } from './test-support';
@@ -121,7 +121,10 @@ describe('RingAllReducer', () => {
  * A hand-driven rank 0 for a world of two: it admits rank 1's link with a welcome, and dials rank 1
  * itself so the test can send whatever it likes on that link.
  */
-async function fakeRankZero(token?: string): Promise<{ url: string; link: (target: string) => Promise<WebSocket>; close(): Promise<void> }> {
+async function fakeRankZero(
+  token?: string,
+  segmentBytes = DEFAULT_SEGMENT_BYTES,
+): Promise<{ url: string; link: (target: string) => Promise<WebSocket>; close(): Promise<void> }> {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise((r) => server.once('listening', r));
   server.on('connection', (ws) => {
@@ -139,7 +142,7 @@ async function fakeRankZero(token?: string): Promise<{ url: string; link: (targe
       opened.push(ws);
       ws.on('error', () => {});
       await new Promise((r) => ws.once('open', r));
-      ws.send(encode(peerHello({ runId: 'test-run', rank: 0, token, segmentBytes: DEFAULT_SEGMENT_BYTES })));
+      ws.send(encode(peerHello({ runId: 'test-run', rank: 0, token, segmentBytes })));
       await new Promise((r) => ws.once('message', r));
       return ws;
     },
@@ -153,23 +156,30 @@ async function fakeRankZero(token?: string): Promise<{ url: string; link: (targe
 
 describe('RingAllReducer against a misbehaving peer', () => {
   const garbage: [string, (ws: WebSocket) => void, RegExp][] = [
-    ['random bytes', (ws) => ws.send(Buffer.from('not a frame at all, definitely')), /header must be 24 bytes, got 30/],
-    ['a text message', (ws) => ws.send('hello'), /sent a text message/],
+    ['random bytes', (ws) => ws.send(Buffer.from('not a frame at all, definitely')), /float frame header starts with 0x6e, expected 0xc1/],
+    ['a message shorter than a frame header', (ws) => ws.send(Buffer.alloc(10)), /message of 10 bytes is shorter than a 24-byte frame header/],
+    ['a text message', (ws) => ws.send('hello'), /text message on a binary link/],
     [
       'a segment of another operation',
-      (ws) => {
-        ws.send(encodeFrameHeader({ kind: 'ring-segment', opId: 99, phase: 'reduce-scatter', step: 0, chunk: 0, segment: 0, floatCount: 5 }));
-        ws.send(Buffer.alloc(20));
-      },
+      (ws) =>
+        ws.send(
+          Buffer.concat([
+            encodeFrameHeader({ kind: 'ring-segment', opId: 99, phase: 'reduce-scatter', step: 0, chunk: 0, segment: 0, floatCount: 5 }),
+            Buffer.alloc(20),
+          ]),
+        ),
       /expected ring segment op 1 reduce-scatter step 0 chunk 0 segment 0 \(5 floats\), got op 99/,
     ],
     [
       'a payload shorter than its header says',
-      (ws) => {
-        ws.send(encodeFrameHeader({ kind: 'ring-segment', opId: 1, phase: 'reduce-scatter', step: 0, chunk: 0, segment: 0, floatCount: 5 }));
-        ws.send(Buffer.alloc(12));
-      },
-      /payload has 12 bytes, its header announced 20/,
+      (ws) =>
+        ws.send(
+          Buffer.concat([
+            encodeFrameHeader({ kind: 'ring-segment', opId: 1, phase: 'reduce-scatter', step: 0, chunk: 0, segment: 0, floatCount: 5 }),
+            Buffer.alloc(12),
+          ]),
+        ),
+      /ring segment announces 20 payload bytes but its message carries 12/,
     ],
   ];
   for (const [name, send, message] of garbage) {
@@ -191,6 +201,39 @@ describe('RingAllReducer against a misbehaving peer', () => {
       expect(reason.length).toBeGreaterThan(0);
     });
   }
+
+  it('sends frames a stock ws endpoint reads: one binary message per segment, its header then the floats', async () => {
+    const received: Buffer[] = [];
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((r) => server.once('listening', r));
+    server.on('connection', (ws) => {
+      ws.once('message', (data: Buffer) => {
+        const hello = validatePeerHello(decode(data));
+        if (!(hello instanceof Error)) ws.send(encode(peerWelcome({ runId: hello.runId, rank: 0 })));
+        ws.on('message', (frame: Buffer) => received.push(frame));
+      });
+    });
+    cleanup.push(() => {
+      for (const ws of server.clients) ws.terminate();
+      return new Promise((r) => server.close(r));
+    });
+    const rank1 = await RingAllReducer.listen({ timeoutMs: 5000, segmentBytes: 16 });
+    cleanup.push(() => rank1.close());
+    const fakeUrl = `ws://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const fake = await fakeRankZero(undefined, 16);
+    cleanup.push(() => fake.close());
+    // rank 1 sends to rank 0 (the stock server); rank 0's link into rank 1 comes from another fake that stays silent.
+    await Promise.all([rank1.connect({ rank: 1, world: 2, peers: [fakeUrl, rank1.url], runId: 'test-run' }), fake.link(rank1.url)]);
+    const data = Float32Array.from({ length: 10 }, (_, i) => i + 0.5);
+    void rank1.allReduceSum(data, 7).catch(() => {});
+    for (let i = 0; i < 100 && received.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    // Rank 1 starts by sending its own chunk, [5, 10), in segments of 4 floats: [5, 9) and [9, 10).
+    expect(received.map((m) => m.byteLength)).toEqual([FRAME_HEADER_BYTES + 16, FRAME_HEADER_BYTES + 4]);
+    const first = decodeFrameHeader(received[0].subarray(0, FRAME_HEADER_BYTES));
+    expect(first).toMatchObject({ kind: 'ring-segment', opId: 7, phase: 'reduce-scatter', step: 0, chunk: 1, segment: 0, floatCount: 4 });
+    const floats = new Float32Array(received[0].buffer.slice(received[0].byteOffset + FRAME_HEADER_BYTES, received[0].byteOffset + received[0].byteLength));
+    expect(Array.from(floats)).toEqual([5.5, 6.5, 7.5, 8.5]);
+  });
 
   it('refuses a peer with the wrong token, naming the reason on both sides', async () => {
     expect(tokensMatch('a', 'a')).toBe(true);

@@ -7,12 +7,14 @@
  * admits rank−1. Data flows one way around the ring: segments go out on the dialed link and come
  * in on the admitted one. Segments are pipelined: a received segment is added (or copied) and sent
  * on at once, while later segments are still arriving, so sending, receiving and adding overlap
- * across the whole operation. Sends are views of the caller's Float32Array (no copy); the operation
- * resolves only after every send has been handed to the kernel, so the caller may then reuse the
- * array.
+ * across the whole operation. Sends are views of the caller's Float32Array (no copy), header and
+ * payload in one write; the operation resolves only after every send has been handed to the kernel,
+ * so the caller may then reuse the array. Receives land in place: an all-gather segment straight
+ * into the caller's array, a reduce-scatter segment into a scratch allocated once per reducer and
+ * added from there (see Note [Link take-over] in segment-link.ts).
  *
  * Frames for the next operation can arrive before this rank's caller starts it (rank−1 finished
- * first); they are kept, in order, and replayed when it starts.
+ * first); they are kept, in order, in a reused buffer (early-frames.ts) and replayed when it starts.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -20,18 +22,21 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { GradsyncError } from '@gradsync/core';
 import { type AllowList, refuseOutsiders, type TlsIdentity } from '@gradsync/core/cluster';
 import { RingOperation, ringNext, ringPrev, segmentElementsForBytes, type SegmentTransfer } from '../algorithms/index';
-import { CLOSE, floatsFromBytes, ProtocolError, encode } from '@gradsync/core/protocol';
+import { CLOSE, ProtocolError, encode } from '@gradsync/core/protocol';
 import {
+  decodeFrameHeader,
   encodeFrameHeader,
-  FrameReader,
+  FRAME_HEADER_BYTES,
   MAX_SEGMENT_BYTES,
   MIN_SEGMENT_BYTES,
   peerHello,
   peerWelcome,
   validateRingSegment,
-  type Frame,
   type PeerHello,
+  type RingSegmentHeader,
 } from '../wire/peer';
+import { EarlyFrames } from './early-frames';
+import { SegmentLink, takeSocket } from './segment-link';
 import { badOperationArgs, type AllReducer, type WireBytes } from './all-reducer';
 import { dialPeer, readHello } from './peer-handshake';
 import { certificateRefusal, clientFingerprint, peerUrlWithFingerprint, splitPeerUrl } from './ring-tls';
@@ -77,13 +82,16 @@ interface RunningOp {
   readonly data: Float32Array;
   readonly ring: RingOperation;
   /** The link to rank+1, which every segment of this operation goes out on. */
-  readonly next: WebSocket;
+  readonly next: SegmentLink;
   readonly nextRank: number;
   pendingSends: number;
   readonly resolve: (data: Float32Array) => void;
   readonly reject: (err: Error) => void;
   readonly timer: NodeJS.Timeout;
 }
+
+/** The segment being received from rank−1: for the running operation, or kept for a later one. */
+type Incoming = { readonly op: RunningOp; readonly placed: boolean; readonly floats: number } | { readonly early: true };
 
 interface Arrival {
   ws: WebSocket;
@@ -110,9 +118,12 @@ export class RingAllReducer implements AllReducer {
   private readonly parked: Arrival[] = [];
   private readonly sockets = new Set<WebSocket>();
   private lastRefusal: string | null = null;
+  private readonly links = new Set<SegmentLink>();
   private op: RunningOp | null = null;
-  private early: Frame[] = [];
-  private earlyBytes = 0;
+  private readonly early = new EarlyFrames();
+  private incoming: Incoming | null = null;
+  /** Where reduce-scatter segments land before they are added: one segment, allocated and touched once. */
+  private readonly scratch: Float32Array;
 
   private constructor(httpServer: http.Server, server: WebSocketServer, url: string, options: Settings) {
     this.httpServer = httpServer;
@@ -124,6 +135,7 @@ export class RingAllReducer implements AllReducer {
     this.maxEarlyBytes = options.maxEarlyBytes;
     this.maskFrames = options.maskFrames;
     this.tls = options.tls;
+    this.scratch = new Float32Array(options.segmentBytes / 4).fill(0);
     server.on('connection', (ws, req) => this.onInbound(ws, clientFingerprint(req)));
   }
 
@@ -156,6 +168,8 @@ export class RingAllReducer implements AllReducer {
       const server = new WebSocketServer({
         server: httpServer,
         perMessageDeflate: false,
+        // Taken-over links never close as ws sees it (Note [Link take-over]); tracking them would keep close() waiting.
+        clientTracking: false,
         // A payload message is one segment; handshake messages are far smaller than 64 KiB.
         maxPayload: Math.max(segmentBytes, 65536),
       });
@@ -190,7 +204,7 @@ export class RingAllReducer implements AllReducer {
     }
     const nextRank = ringNext(group.rank, group.world);
     const prevRank = ringPrev(group.rank, group.world);
-    const admitted = new Promise<WebSocket>((resolve) => (this.life = { state: 'connecting', group: known, prev: null, admitted: resolve }));
+    const admitted = new Promise<SegmentLink>((resolve) => (this.life = { state: 'connecting', group: known, prev: null, admitted: resolve }));
     for (const arrival of this.parked.splice(0)) this.admit(arrival);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
@@ -258,14 +272,7 @@ export class RingAllReducer implements AllReducer {
       const op: RunningOp = { id: opId, data, ring, next: links.next, nextRank: ringNext(group.rank, group.world), pendingSends: 0, resolve, reject, timer };
       this.op = op;
       for (const t of ring.initialSends) this.sendSegment(op, t);
-      // Frames that arrived before this call; any left once the operation has all it needs belong
-      // to the next one.
-      while (this.op === op && !ring.done) {
-        const frame = this.early.shift();
-        if (frame === undefined) break;
-        this.earlyBytes -= frame.payload.byteLength;
-        this.applyFrame(op, links.prev, frame);
-      }
+      this.replayEarly(op, links.prev);
       this.maybeFinish(op);
     });
   }
@@ -275,7 +282,10 @@ export class RingAllReducer implements AllReducer {
     if (this.life.state === 'closed') return;
     this.life = { state: 'closed', group: this.groupOrNull() };
     this.finishOp(new GradsyncError('E_ALLREDUCE_CLOSED', `ring all-reduce op ${this.op?.id}: the reducer was closed`));
-    await Promise.all([...this.sockets].map((ws) => closeLink(ws, CLOSE.normal, 'ring all-reduce closed')));
+    await Promise.all([
+      ...[...this.sockets].map((ws) => closeLink(ws, CLOSE.normal, 'ring all-reduce closed')),
+      ...[...this.links].map((link) => link.close(CLOSE.normal, 'ring all-reduce closed')),
+    ]);
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.httpServer.closeAllConnections();
     await new Promise<void>((resolve) => this.httpServer.close(() => resolve()));
@@ -323,12 +333,22 @@ export class RingAllReducer implements AllReducer {
       return;
     }
     const { group } = life;
-    const prev: InboundLink = { ws, reader: new FrameReader(`ring link from rank ${hello.rank}`), fromRank: hello.rank };
-    this.life = { ...life, prev };
-    ws.on('message', (data: Buffer, isBinary: boolean) => this.onPrevMessage(prev, data, isBinary));
-    ws.once('close', (code: number, why: Buffer) => this.onLinkClosed(`from rank ${hello.rank}`, code, why));
     ws.send(encode(peerWelcome({ runId: group.runId, rank: group.rank })));
-    life.admitted(ws);
+    const what = `ring link from rank ${hello.rank}`;
+    let link: SegmentLink;
+    try {
+      link = this.adopt(ws, 'server', what, {
+        begin: (prefix, length) => this.beginSegment(prev, prefix, length),
+        end: () => this.endSegment(prev),
+        closed: (error) => this.onLinkClosed(error),
+      });
+    } catch (err) {
+      this.fail(err as GradsyncError);
+      return;
+    }
+    const prev: InboundLink = { link, fromRank: hello.rank };
+    this.life = { ...life, prev };
+    life.admitted(link);
   }
 
   /** Both links are up: the dialed one to rank+1 becomes the send link. */
@@ -341,85 +361,119 @@ export class RingAllReducer implements AllReducer {
       return;
     }
     this.track(next);
-    this.life = { state: 'linked', group: life.group, links: { prev: life.prev, next } };
-    next.on('message', () => this.fail(new ProtocolError(`ring link to rank ${nextRank} sent data on a send-only link; closed the link`)));
-    next.once('close', (code: number, why: Buffer) => this.onLinkClosed(`to rank ${nextRank}`, code, why));
+    const what = `ring link to rank ${nextRank}`;
+    const link = this.adopt(next, 'client', what, {
+      begin: () => new ProtocolError(`${what} sent data on a send-only link`),
+      end: () => {},
+      closed: (error) => this.onLinkClosed(error),
+    });
+    this.life = { state: 'linked', group: life.group, links: { prev: life.prev, next: link } };
   }
 
-  private onLinkClosed(which: string, code: number, why: Buffer): void {
-    if (this.life.state === 'closed') return;
-    const reason = why.toString('utf8');
-    this.fail(
-      new GradsyncError(
-        'E_PEER_LINK_CLOSED',
-        `ring link ${which} closed (code ${code}${reason ? `: ${reason}` : ''})${this.op ? ` during op ${this.op.id}` : ''}`,
-      ),
+  /** Takes a handshaken link over from ws (Note [Link take-over] in segment-link.ts). */
+  private adopt(ws: WebSocket, role: 'client' | 'server', what: string, events: ConstructorParameters<typeof SegmentLink>[2]): SegmentLink {
+    const socket = takeSocket(ws);
+    this.sockets.delete(ws);
+    const link = new SegmentLink(
+      socket,
+      { role, maskFrames: this.maskFrames, prefixBytes: FRAME_HEADER_BYTES, maxPayload: FRAME_HEADER_BYTES + this.segmentBytes, what },
+      events,
     );
+    this.links.add(link);
+    socket.once('close', () => this.links.delete(link));
+    return link;
+  }
+
+  private onLinkClosed(error: GradsyncError): void {
+    if (this.life.state === 'closed') return;
+    if (error instanceof ProtocolError) this.fail(new ProtocolError(`${this.opPrefix()}${error.message}; closed the link`));
+    else this.fail(new GradsyncError(error.code, `${error.message}${this.op ? ` during op ${this.op.id}` : ''}`));
   }
 
   // ---- data path ----
 
-  private onPrevMessage(prev: InboundLink, data: Buffer, isBinary: boolean): void {
-    if (this.life.state === 'failed' || this.life.state === 'closed') return;
-    if (!isBinary) {
-      this.fail(new ProtocolError(`ring link from rank ${prev.fromRank} sent a text message; closed the link`));
-      return;
+  /** A segment's header has arrived from rank−1: where its payload goes (see the file comment). */
+  private beginSegment(prev: InboundLink, prefix: Uint8Array, length: number): Uint8Array | ProtocolError {
+    // Refusals go back through the link, which names it; onLinkClosed adds the operation.
+    const where = `ring link from rank ${prev.fromRank}`;
+    const header = decodeFrameHeader(prefix);
+    if (header instanceof ProtocolError) return new ProtocolError(`${where}: ${header.message}`);
+    if (header.kind !== 'ring-segment') return new ProtocolError(`${where}: expected a ring segment, got a ${header.kind} frame`);
+    const bytes = header.floatCount * 4;
+    if (bytes !== length - FRAME_HEADER_BYTES) {
+      return new ProtocolError(`${where}: ring segment announces ${bytes} payload bytes but its message carries ${length - FRAME_HEADER_BYTES}`);
     }
-    this.wire.received += data.byteLength;
-    const out = prev.reader.push(data);
-    if (out === null) return;
-    if (out instanceof ProtocolError) {
-      this.fail(new ProtocolError(`${this.opPrefix()}${out.message}; closed the link`));
-      return;
-    }
+    this.wire.received += length;
     const op = this.op;
     if (op && !op.ring.done) {
-      this.applyFrame(op, prev, out);
-      this.maybeFinish(op);
-      return;
+      const err = this.checkExpected(op, header);
+      if (err) return new ProtocolError(`${where}: ${err.message} (do all ranks pass the same op id and length?)`);
+      const t = op.ring.expected!;
+      const placed = t.combine === 'copy';
+      this.incoming = { op, placed, floats: header.floatCount };
+      if (placed) return new Uint8Array(op.data.buffer, op.data.byteOffset + t.start * 4, bytes);
+      return new Uint8Array(this.scratch.buffer, 0, bytes);
     }
-    this.earlyBytes += out.payload.byteLength;
-    if (this.earlyBytes > this.maxEarlyBytes) {
-      this.fail(new ProtocolError(`ring link from rank ${prev.fromRank} sent ${this.earlyBytes} bytes ahead of any operation here; closed the link`));
-      return;
+    if (this.early.bytes + bytes > this.maxEarlyBytes) {
+      return new ProtocolError(`ring link from rank ${prev.fromRank} sent ${this.early.bytes + bytes} bytes ahead of any operation here`);
     }
-    this.early.push(out);
+    this.incoming = { early: true };
+    return this.early.reserve(header);
   }
 
-  private applyFrame(op: RunningOp, prev: InboundLink, frame: Frame): void {
-    const t = op.ring.expected;
-    const err = validateRingSegment(
-      frame.header,
-      t && {
-        opId: op.id,
-        phase: t.phase,
-        step: t.step,
-        chunk: t.chunk,
-        segment: t.segment,
-        floatCount: t.end - t.start,
-      },
-    );
-    if (err) {
-      this.fail(
-        new ProtocolError(
-          `${this.opPrefix()}ring link from rank ${prev.fromRank}: ${err.message} (do all ranks pass the same op id and length?); closed the link`,
-        ),
-      );
+  /** The payload chosen in beginSegment is complete. */
+  private endSegment(prev: InboundLink): void {
+    const incoming = this.incoming;
+    this.incoming = null;
+    if (incoming === null) return;
+    if ('early' in incoming) {
+      this.early.commit();
+      // The operation may have started while this segment was on its way in.
+      const op = this.op;
+      if (op && !op.ring.done) {
+        this.replayEarly(op, prev);
+        this.maybeFinish(op);
+      }
       return;
     }
-    const forward = op.ring.accept(floatsFromBytes(frame.payload, 'ring segment'));
+    const { op } = incoming;
+    if (this.op !== op) return; // failed while the segment came in
+    const forward = incoming.placed ? op.ring.acceptPlaced() : op.ring.accept(this.scratch.subarray(0, incoming.floats));
     if (forward) this.sendSegment(op, forward);
+    this.maybeFinish(op);
+  }
+
+  /** Applies the kept segments in order, as far as the running operation needs them. */
+  private replayEarly(op: RunningOp, prev: InboundLink): void {
+    while (this.op === op && !op.ring.done) {
+      const frame = this.early.shift();
+      if (frame === null) return;
+      const err = this.checkExpected(op, frame.header);
+      if (err) {
+        this.fail(
+          new ProtocolError(
+            `${this.opPrefix()}ring link from rank ${prev.fromRank}: ${err.message} (do all ranks pass the same op id and length?); closed the link`,
+          ),
+        );
+        return;
+      }
+      const forward = op.ring.accept(frame.payload);
+      if (forward) this.sendSegment(op, forward);
+    }
+  }
+
+  private checkExpected(op: RunningOp, header: RingSegmentHeader): ProtocolError | null {
+    const t = op.ring.expected;
+    return validateRingSegment(header, t && { opId: op.id, phase: t.phase, step: t.step, chunk: t.chunk, segment: t.segment, floatCount: t.end - t.start });
   }
 
   private sendSegment(op: RunningOp, t: SegmentTransfer): void {
-    const { next } = op;
     const floatCount = t.end - t.start;
     const header = encodeFrameHeader({ kind: 'ring-segment', opId: op.id, phase: t.phase, step: t.step, chunk: t.chunk, segment: t.segment, floatCount });
-    next.send(header);
-    op.pendingSends++;
-    const payload = Buffer.from(op.data.buffer, op.data.byteOffset + t.start * 4, floatCount * 4);
+    const payload = new Uint8Array(op.data.buffer, op.data.byteOffset + t.start * 4, floatCount * 4);
     this.wire.sent += header.byteLength + payload.byteLength;
-    next.send(payload, (err) => {
+    op.pendingSends++;
+    op.next.send(header, payload, (err) => {
       op.pendingSends--;
       if (err) {
         if (this.op === op) this.fail(new GradsyncError('E_PEER_LINK_CLOSED', `${this.opPrefix()}sending to rank ${op.nextRank} failed: ${err.message}`));
@@ -449,8 +503,9 @@ export class RingAllReducer implements AllReducer {
     this.finishOp(err);
     const code = err instanceof ProtocolError ? CLOSE.protocolError : CLOSE.internal;
     for (const ws of this.sockets) void closeLink(ws, code, err.message);
-    this.early = [];
-    this.earlyBytes = 0;
+    for (const link of this.links) void link.close(code, err.message);
+    this.early.clear();
+    this.incoming = null;
   }
 
   private groupOrNull(): RingGroup | null {

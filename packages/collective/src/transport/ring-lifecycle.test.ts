@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { GradsyncError } from '@gradsync/core';
-import { FrameReader, peerHello } from '../wire/peer';
-import type WebSocket from 'ws';
+import { peerHello } from '../wire/peer';
+import type { SegmentLink } from './segment-link';
 import { type Lifecycle, refusalFor, type RingGroup } from './ring-lifecycle';
 
 const group: RingGroup = { rank: 1, world: 3, peers: ['ws://a:1', 'ws://b:2', 'ws://c:3'], runId: 'run' };
 const SEGMENT = 65536;
 const helloFrom = (rank: number, runId = 'run') => peerHello({ runId, rank, segmentBytes: SEGMENT });
-const socket = {} as WebSocket;
-const inbound = { ws: socket, reader: new FrameReader('test'), fromRank: 0 };
+const socket = {} as SegmentLink;
+const inbound = { link: socket, fromRank: 0 };
 
 describe('refusalFor (which hello may become rank−1’s link)', () => {
   const connecting: Lifecycle = { state: 'connecting', group, prev: null, admitted: () => {} };

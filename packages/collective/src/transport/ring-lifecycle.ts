@@ -2,10 +2,10 @@
  * The ring reducer's lifecycle as one value, and the checks that depend only on it: which group a
  * link may join, and whether a hello may become rank−1's link. No sockets are opened here.
  */
-import type WebSocket from 'ws';
 import { GradsyncError } from '@gradsync/core';
 import { MAX_WORLD, ringPrev } from '../algorithms/index';
-import type { FrameReader, PeerHello } from '../wire/peer';
+import type { PeerHello } from '../wire/peer';
+import type { SegmentLink } from './segment-link';
 import { refusalReason } from './peer-handshake';
 
 /** The group as the coordinator announces it. */
@@ -20,8 +20,7 @@ export interface RingGroup {
 
 /** The admitted link from rank−1: segments come in on it. */
 export interface InboundLink {
-  readonly ws: WebSocket;
-  readonly reader: FrameReader;
+  readonly link: SegmentLink;
   readonly fromRank: number;
 }
 
@@ -34,9 +33,9 @@ export type Lifecycle =
   /** No group yet: hellos that arrive now are parked until connect() says who rank−1 is. */
   | { readonly state: 'listening' }
   /** Dialing rank+1; rank−1 is admitted when it says hello (`prev`), which resolves `admitted`. */
-  | { readonly state: 'connecting'; readonly group: RingGroup; readonly prev: InboundLink | null; readonly admitted: (ws: WebSocket) => void }
+  | { readonly state: 'connecting'; readonly group: RingGroup; readonly prev: InboundLink | null; readonly admitted: (link: SegmentLink) => void }
   /** Operations may run. `links` is null in a group of one, which needs none. */
-  | { readonly state: 'linked'; readonly group: RingGroup; readonly links: { readonly prev: InboundLink; readonly next: WebSocket } | null }
+  | { readonly state: 'linked'; readonly group: RingGroup; readonly links: { readonly prev: InboundLink; readonly next: SegmentLink } | null }
   | { readonly state: 'failed'; readonly group: RingGroup | null; readonly error: GradsyncError }
   | { readonly state: 'closed'; readonly group: RingGroup | null };
 
