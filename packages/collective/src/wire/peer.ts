@@ -11,10 +11,11 @@
  * sent in the clear: it keeps strays from other runs out, it is not transport security.
  *
  * ## Float frames (hot path, not MessagePack)
- * A float frame is two consecutive binary WebSocket messages: a fixed 24-byte header, then the
- * raw float32 payload (little-endian) of exactly 4·floatCount bytes. Splitting them lets the
- * sender pass a view of its Float32Array straight to the socket (no copy, no re-encoding), and the
- * receiver gets the payload as its own buffer. A frame with floatCount 0 has no payload message.
+ * On a ring link a float frame is one binary WebSocket message: a fixed 24-byte header, then the
+ * raw float32 payload (little-endian) of exactly 4·floatCount bytes. The sender writes both in one
+ * writev straight from its Float32Array; the receiver reads the header first and puts the payload
+ * where it belongs (see transport/segment-link.ts). `FrameReader` below reads the older pairing
+ * (header message, then payload message) that the benchmark's raw ws stream still uses.
  *
  *     offset size field
  *      0     1   magic 0xC1: the one byte MessagePack never uses, so a float frame header can
