@@ -1,6 +1,4 @@
-// The whole surface of @gradsync/collective (see README.md).
-export * from './algorithms/index';
-export * from './wire/peer';
+// The whole surface of @gradsync/collective (see README.md); ./browser is its browser-safe part.
+export * from './browser';
 export * from './transport/index';
-export * from './star/star-client';
 export * from './star/star-relay';

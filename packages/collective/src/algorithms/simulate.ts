@@ -5,7 +5,7 @@
  * sender's buffer only when it is delivered, as a socket that holds the buffer by reference does.
  */
 import { mulberry32 } from '@gradsync/core/random';
-import { GradsyncError } from '@gradsync/core';
+import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
 import { RingOperation, type SegmentTransfer } from './ring-operation';
 import { StarReductionHub } from './star-hub';
 

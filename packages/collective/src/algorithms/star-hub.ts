@@ -7,7 +7,7 @@
  * one from a later rank waits (by reference, unmodified) until the ranks before it are in.
  */
 import { ProtocolError } from '@gradsync/core/protocol';
-import { GradsyncError } from '@gradsync/core';
+import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
 import { checkWorld } from './ring-schedule';
 import { addInto } from './sum';
 

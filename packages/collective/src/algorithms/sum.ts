@@ -3,7 +3,7 @@
  * (double precision, then rounded on store) is exactly IEEE float32 addition, so a sum taken in a
  * fixed order gives the same bits on every machine.
  */
-import { GradsyncError } from '@gradsync/core';
+import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
 
 /** target[i] = target[i] + source[i], in place. */
 export function addInto(target: Float32Array, source: Float32Array): void {

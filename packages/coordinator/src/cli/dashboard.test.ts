@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ensureDashboardBuilt } from '../dashboard-server/ensure-built';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const cli = fileURLToPath(new URL('./dashboard.ts', import.meta.url));
@@ -28,6 +29,14 @@ async function until(cond: () => boolean, ms: number): Promise<void> {
 }
 
 describe('pnpm dashboard', () => {
+  // The CLI builds a missing page itself before it prints the URL; done here first, so that a
+  // fresh clone's first build (tens of seconds on a busy machine) is not inside the wait below,
+  // and a page that cannot build fails here with the build's own words.
+  beforeAll(async () => {
+    const ready = await ensureDashboardBuilt(() => {});
+    expect(ready).toEqual(expect.objectContaining({ ok: true }));
+  }, 180_000);
+
   let dir: string | undefined;
   let proc: ChildProcess | undefined;
   afterEach(() => {
@@ -52,7 +61,7 @@ describe('pnpm dashboard', () => {
     writeFileSync(path.join(runDir, 'metrics.jsonl'), `${JSON.stringify(good)}\n{"kind":"st\n${JSON.stringify({ ...good, t: 2 })}\n`);
     const r = run([runDir, '--port', '0']);
     proc = r.child;
-    await until(() => /dashboard: http:\/\/\S+/.test(r.out()), 20_000);
+    await until(() => /dashboard: http:\/\/\S+/.test(r.out()), 45_000);
     const url = /dashboard: (http:\/\/\S+)/.exec(r.out())![1];
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     expect(r.err()).toMatch(/line 2 is not a metric record/);
@@ -60,5 +69,5 @@ describe('pnpm dashboard', () => {
     expect(records).toHaveLength(2);
     r.child.kill('SIGTERM');
     expect(await r.exit).toBe(0);
-  }, 30_000);
+  }, 60_000);
 });

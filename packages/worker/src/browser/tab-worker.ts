@@ -1,4 +1,4 @@
-import type { AllReducer } from '@gradsync/collective';
+import type { AllReducer } from '@gradsync/collective/browser';
 import { WorkerSession, type RingProvider } from '../session/worker-session';
 import { connectFromBrowser } from './browser-link';
 import { setUpTabBackend } from './tab-backend';

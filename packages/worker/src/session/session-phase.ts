@@ -13,9 +13,9 @@ import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
 import type { RunConfig } from '@gradsync/core/config';
 import type { CifarSplit } from '@gradsync/core/data';
 import type { Replica } from '@gradsync/core/train';
-import type { AllReducer } from '@gradsync/collective';
+import type { AllReducer } from '@gradsync/collective/browser';
 import type { DatasetReceiver } from './dataset-receiver';
-import type { StarClient } from '@gradsync/collective';
+import type { StarClient } from '@gradsync/collective/browser';
 
 /** What the welcome established; lives as long as the session. */
 export interface RunState {

@@ -1,16 +1,16 @@
 // Deep imports where a barrel would bring Node-only modules: a browser tab bundles this session.
 import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
-import { subOperationId } from '@gradsync/collective';
+import { subOperationId } from '@gradsync/collective/browser';
 import { augmentParamsFor } from '@gradsync/core/augment';
 import { completeOlderConfig, type RunConfig, validateRunConfig } from '@gradsync/core/src/config/run-config';
 import { type CoordinatorMessage, floatsFromBytes, isRefusal, floatsToBytes, indicesFromBytes } from '@gradsync/core/protocol';
 import { gatherSamples, replicaForRun, sliceSamples, trainingSplits } from '@gradsync/core/train';
 import type { CoordinatorLink } from '../coordinator-link';
 import type { ProcessUsage } from '../process-usage';
-import type { AllReducer } from '@gradsync/collective';
+import type { AllReducer } from '@gradsync/collective/browser';
 import { DatasetReceiver } from './dataset-receiver';
 import { expectPhase, type GroupState, reducerOf, type SessionEnd, type SessionPhase, soloReducer, WITH_DATA, WITH_RUN } from './session-phase';
-import { StarClient } from '@gradsync/collective';
+import { StarClient } from '@gradsync/collective/browser';
 
 export type { SessionEnd } from './session-phase';
 
