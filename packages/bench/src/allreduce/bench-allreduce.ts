@@ -1,6 +1,6 @@
 /**
- * (~430 lines: the measurement loop, its command line and its table are one tool; the processes
- * it drives are bench-process.ts and, for star, bench-star.ts.)
+ * (The processes it drives are bench-process.ts and, for star, bench-star.ts; its options and
+ * table are bench-table.ts, its command line bench-args.ts.)
  *
  * All-reduce benchmark: ring and star, each rank a separate process on this machine, over loopback
  * WebSockets, against the raw throughput of one WebSocket stream with the same library, framing
@@ -8,7 +8,9 @@
  *
  *   npx tsx packages/bench/src/allreduce/bench-allreduce.ts [--quick] [--sizes 64K,1M,16M,64M]
  *     [--worlds 2,3,4] [--algorithms ring,star] [--segment 256K] [--repeats N] [--warmup N]
- *     [--mask] [--ring-ceiling] [--tls] [--json]   (--tls: also the ring over TLS, 2 ranks)
+ *     [--mask] [--ring-ceiling] [--tls] [--no-cold] [--gap MS] [--no-gloo] [--no-raw] [--json]
+ *     (--tls: also the ring over TLS, 2 ranks; cold: the ring and gloo again with MS (50) between
+ *     operations, as in training; gloo: PyTorch's, where python3-torch is installed)
  *
  * Time of one operation: from the first rank starting to the last rank finishing, on a clock the
  * processes share; ranks are released together by a 4-byte all-reduce just before (a barrier).
@@ -30,67 +32,27 @@ import { GradsyncError, runCli } from '@gradsync/core';
 import type { BenchRole, ChildMessage, ParentMessage } from './bench-process';
 import { DEFAULT_SEGMENT_BYTES } from '@gradsync/collective';
 import { median } from '@gradsync/core/stats';
+import { benchGloo, findTorchPython } from './gloo-anchor';
+import { parseArgs } from './bench-args';
+import {
+  type BenchKind,
+  type BenchMode,
+  type BenchOptions,
+  type BenchResult,
+  formatBenchTable,
+  formatRow,
+  formatSize,
+  relateToAnchors,
+  tableHeader,
+} from './bench-table';
 
-/** ring-tls: the ring over mutual TLS (each rank its own in-memory certificate, pinned), for what TLS costs. */
-export type BenchKind = 'ring' | 'ring-tls' | 'star' | 'raw' | 'raw-ring';
-
-export interface BenchOptions {
-  /** Buffer sizes in bytes (default 64 KiB, 1 MiB, 16 MiB, 64 MiB; quick: 64 KiB, 256 KiB). */
-  sizesBytes?: number[];
-  /** Numbers of worker processes (default 2, 3, 4; quick: 2). */
-  worlds?: number[];
-  algorithms?: ('ring' | 'star')[];
-  segmentBytes?: number;
-  /** Timed operations per configuration (default by size: 9 up to 1 MiB, 5 up to 16 MiB, 3 above; quick: 3). */
-  repeats?: number;
-  /** Untimed operations first (default 2 up to 1 MiB, 1 above; quick: 1). */
-  warmup?: number;
-  /** Measure the raw single stream (default true). */
-  raw?: boolean;
-  /** Also measure N concurrent streams around a ring (default false). */
-  ringCeiling?: boolean;
-  /** Also measure the ring over TLS with 2 ranks (kind ring-tls; default false). */
-  tlsRing?: boolean;
-  /**
-   * Send RFC-masked client frames on ring and raw links (default false), to measure what masking
-   * costs. Star always masks: its links are coordinator links, WebSocket clients as in training.
-   */
-  maskFrames?: boolean;
-  quick?: boolean;
-  /** Progress lines (default: none). */
-  log?: (line: string) => void;
-  /** Per-operation timeout inside the workers (default 120 s). */
-  timeoutMs?: number;
-}
-
-export interface BenchResult {
-  kind: BenchKind;
-  /** Worker processes (raw: 2, a sender and a receiver; star: plus the hub process). */
-  world: number;
-  bytes: number;
-  segmentBytes: number;
-  repeats: number;
-  medianMs: number;
-  /** bytes / time, GB/s (1e9 bytes/s). raw-ring: bytes each link carried / time. */
-  algbwGBps: number;
-  /** algbw · 2(N−1)/N; for raw and raw-ring, the link throughput itself. */
-  busbwGBps: number;
-  /** Raw single-stream throughput at the same size (GB/s); NaN when raw was not measured. */
-  rawGBps: number;
-  /** busbw / raw. */
-  busbwOverRaw: number;
-  /**
-   * CPU milliseconds (user + system) spent per operation by all its processes together (star:
-   * including the hub). Unlike time, barely moved by other jobs on the machine: the measure of
-   * what a change costs.
-   */
-  cpuMsPerOp: number;
-  /** All ranks bit-identical and exactly the sum (raw: always true). */
-  verified: boolean;
-}
+export { formatBenchTable, relateToAnchors } from './bench-table';
+export type { BenchKind, BenchMode, BenchOptions, BenchResult } from './bench-table';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
+/** The seed CNN's gradient: 169,066 floats. */
+export const SEED_CNN_GRADIENT_BYTES = 676_264;
 const benchProcessPath = fileURLToPath(new URL('./bench-process.ts', import.meta.url));
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
@@ -167,11 +129,12 @@ const STEP_TIMEOUT_MS = 180_000;
 
 async function startGroup(
   pool: BenchChild[],
-  kind: BenchKind,
+  kind: Exclude<BenchKind, 'gloo'>,
   world: number,
   options: Required<Pick<BenchOptions, 'segmentBytes' | 'maskFrames' | 'timeoutMs'>>,
 ): Promise<Group> {
   const role: BenchRole = kind === 'raw' || kind === 'raw-ring' ? 'raw' : kind === 'ring-tls' ? 'ring' : kind;
+  // raw-tcp: the receiver (rank 1) dials the sender, see raw-tcp-stream.ts.
   const workers = pool.slice(0, world);
   const hub = kind === 'star' ? pool[world] : null;
   const all = hub ? [...workers, hub] : workers;
@@ -181,7 +144,7 @@ async function startGroup(
     const peers = urls.slice(0, world).map((u) => u.url ?? '');
     const hubUrl = hub ? (urls[world].url ?? undefined) : undefined;
     workers.forEach((c, rank) => {
-      const next = kind === 'raw' ? (rank === 0 ? peers[1] : null) : peers[(rank + 1) % world];
+      const next = kind === 'raw' ? (rank === 0 ? peers[1] : null) : kind === 'raw-tcp' ? (rank === 1 ? peers[0] : null) : peers[(rank + 1) % world];
       c.send({ type: 'group', peers, hubUrl, next });
     });
     hub?.send({ type: 'group', peers });
@@ -201,6 +164,7 @@ async function releaseGroup(group: Group): Promise<void> {
 interface Timing {
   medianMs: number;
   cpuMsPerOp: number;
+  minorFaultsPerOp: number;
   verified: boolean;
 }
 
@@ -210,20 +174,22 @@ async function hubCpuMs(group: Group): Promise<number> {
   return (await group.hub.next('cpu', STEP_TIMEOUT_MS)).ms;
 }
 
-async function measure(group: Group, kind: BenchKind, bytes: number, repeats: number, warmup: number, opBase: number): Promise<Timing> {
+async function measure(group: Group, kind: BenchKind, bytes: number, repeats: number, warmup: number, opBase: number, gapMs: number): Promise<Timing> {
   const world = group.workers.length;
   group.workers.forEach((c, rank) => {
-    if (kind === 'raw') c.send({ type: 'prepare', bytes, sendBytes: rank === 0 ? bytes : 0, expectBytes: rank === 0 ? 0 : bytes });
+    if (kind === 'raw' || kind === 'raw-tcp') c.send({ type: 'prepare', bytes, sendBytes: rank === 0 ? bytes : 0, expectBytes: rank === 0 ? 0 : bytes });
     else if (kind === 'raw-ring') c.send({ type: 'prepare', bytes, sendBytes: linkBytes(bytes, world), expectBytes: linkBytes(bytes, world) });
     else c.send({ type: 'prepare', bytes });
   });
   await Promise.all(group.workers.map((c) => c.next('prepared', STEP_TIMEOUT_MS)));
   const times: number[] = [];
   const cpu: number[] = [];
+  const faults: number[] = [];
   let verified = true;
   let hubCpu = 0;
   for (let rep = 0; rep < warmup + repeats; rep++) {
     if (rep === warmup) hubCpu = await hubCpuMs(group);
+    if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
     group.workers.forEach((c) => c.send({ type: 'go', rep, opId: opBase + 2 * rep }));
     const done = await Promise.all(group.workers.map((c) => c.next('done', STEP_TIMEOUT_MS)));
     if (rep === 0 && (kind === 'ring' || kind === 'ring-tls' || kind === 'star')) {
@@ -231,9 +197,10 @@ async function measure(group: Group, kind: BenchKind, bytes: number, repeats: nu
     }
     if (rep < warmup) continue;
     cpu.push(done.reduce((sum, d) => sum + d.cpuMs, 0));
-    if (kind === 'raw' || kind === 'raw-ring') {
+    faults.push(done.reduce((sum, d) => sum + d.minorFaults, 0));
+    if (kind === 'raw' || kind === 'raw-tcp' || kind === 'raw-ring') {
       // Each link: from its sender starting to its receiver having everything.
-      const links = kind === 'raw' ? [[0, 1]] : done.map((_, r) => [r, (r + 1) % world]);
+      const links = kind !== 'raw-ring' ? [[0, 1]] : done.map((_, r) => [r, (r + 1) % world]);
       times.push(Math.max(...links.map(([from, to]) => done[to].end - done[from].start)));
     } else {
       times.push(Math.max(...done.map((d) => d.end)) - Math.min(...done.map((d) => d.start)));
@@ -241,7 +208,7 @@ async function measure(group: Group, kind: BenchKind, bytes: number, repeats: nu
   }
   // The hub's share: its CPU over the timed operations (and their 4-byte barriers), per operation.
   hubCpu = group.hub ? ((await hubCpuMs(group)) - hubCpu) / repeats : 0;
-  return { medianMs: median(times), cpuMsPerOp: median(cpu) + hubCpu, verified };
+  return { medianMs: median(times), cpuMsPerOp: median(cpu) + hubCpu, minorFaultsPerOp: median(faults), verified };
 }
 
 /** Bytes each link carries in a ring all-reduce of `bytes` over `world` ranks (multiple of 4). */
@@ -250,17 +217,19 @@ function linkBytes(bytes: number, world: number): number {
 }
 
 function defaultsFor(bytes: number, options: BenchOptions): { repeats: number; warmup: number } {
-  if (options.quick) return { repeats: options.repeats ?? 3, warmup: options.warmup ?? 1 };
+  if (options.quick) return { repeats: options.repeats ?? 3, warmup: options.warmup ?? 3 };
   return {
-    repeats: options.repeats ?? (bytes <= MiB ? 9 : bytes <= 16 * MiB ? 5 : 3),
-    warmup: options.warmup ?? (bytes <= MiB ? 2 : 1),
+    repeats: options.repeats ?? (bytes <= MiB ? 30 : bytes <= 16 * MiB ? 10 : 5),
+    warmup: options.warmup ?? 50,
   };
 }
 
 /** Runs the benchmark; see the file comment. */
 export async function benchAllReduce(options: BenchOptions = {}): Promise<BenchResult[]> {
   const quick = options.quick ?? false;
-  const sizes = options.sizesBytes ?? (quick ? [64 * KiB, 256 * KiB] : [64 * KiB, MiB, 16 * MiB, 64 * MiB]);
+  const sizes = options.sizesBytes ?? (quick ? [64 * KiB, 256 * KiB] : [64 * KiB, SEED_CNN_GRADIENT_BYTES, MiB, 16 * MiB, 64 * MiB]);
+  const cold = options.cold ?? !quick;
+  const gapMs = options.gapMs ?? 50;
   const worlds = options.worlds ?? (quick ? [2] : [2, 3, 4]);
   const algorithms = options.algorithms ?? ['ring', 'star'];
   const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
@@ -272,14 +241,13 @@ export async function benchAllReduce(options: BenchOptions = {}): Promise<BenchR
   for (const w of worlds) if (!Number.isInteger(w) || w < 2) throw new GradsyncError('E_BENCH_ARG', `worlds must be integers ≥ 2, got ${w}`);
 
   const results: BenchResult[] = [];
-  const rawBySize = new Map<number, number>();
   let opBase = 1;
-  const record = (kind: BenchKind, world: number, bytes: number, repeats: number, t: Timing) => {
+  const record = (kind: BenchKind, world: number, bytes: number, repeats: number, t: Timing, mode: BenchMode = 'warm') => {
     const algbw = kind === 'raw-ring' ? linkBytes(bytes, world) / t.medianMs / 1e6 : bytes / t.medianMs / 1e6;
-    const busbw = kind === 'ring' || kind === 'ring-tls' || kind === 'star' ? (algbw * 2 * (world - 1)) / world : algbw;
-    const raw = kind === 'raw' ? algbw : (rawBySize.get(bytes) ?? Number.NaN);
+    const busbw = kind === 'ring' || kind === 'ring-tls' || kind === 'star' || kind === 'gloo' ? (algbw * 2 * (world - 1)) / world : algbw;
     const r: BenchResult = {
       kind,
+      mode,
       world,
       bytes,
       segmentBytes,
@@ -287,34 +255,65 @@ export async function benchAllReduce(options: BenchOptions = {}): Promise<BenchR
       medianMs: t.medianMs,
       algbwGBps: algbw,
       busbwGBps: busbw,
-      rawGBps: raw,
-      busbwOverRaw: busbw / raw,
+      rawGBps: Number.NaN,
+      busbwOverRaw: Number.NaN,
+      tcpGBps: Number.NaN,
+      busbwOverTcp: Number.NaN,
       cpuMsPerOp: t.cpuMsPerOp,
+      minorFaultsPerOp: t.minorFaultsPerOp,
+      vsGloo: Number.NaN,
       verified: t.verified,
     };
     results.push(r);
+    relateToAnchors(results);
     log(formatRow(r));
   };
 
-  const runGroup = async (kind: BenchKind, world: number) => {
+  const runGroup = async (kind: Exclude<BenchKind, 'gloo'>, world: number) => {
     const group = await startGroup(pool, kind, world, settings);
     try {
       for (const bytes of sizes) {
         const { repeats, warmup } = defaultsFor(bytes, options);
-        const t = await measure(group, kind, bytes, repeats, warmup, opBase);
+        const t = await measure(group, kind, bytes, repeats, warmup, opBase, 0);
         opBase += 2 * (repeats + warmup);
-        if (kind === 'raw') rawBySize.set(bytes, bytes / t.medianMs / 1e6);
-        record(kind, kind === 'raw' ? 2 : world, bytes, repeats, t);
+        record(kind, kind === 'raw' || kind === 'raw-tcp' ? 2 : world, bytes, repeats, t);
+        if (cold && kind === 'ring' && bytes <= 16 * MiB) {
+          const c = await measure(group, kind, bytes, repeats, warmup, opBase, gapMs);
+          opBase += 2 * (repeats + warmup);
+          record(kind, world, bytes, repeats, c, 'cold');
+        }
       }
     } finally {
       await releaseGroup(group);
     }
   };
 
+  const python = (options.gloo ?? !quick) ? findTorchPython() : null;
+  if ((options.gloo ?? !quick) && python === null) log('gloo: no python3 with torch here (Debian: apt-get install python3-torch); no anchor in this run');
+  const runGloo = (world: number) => {
+    if (python === null) return;
+    const modes: [BenchMode, number][] = cold
+      ? [
+          ['warm', 0],
+          ['cold', gapMs],
+        ]
+      : [['warm', 0]];
+    for (const [mode, gap] of modes) {
+      const measured = sizes.filter((b) => mode === 'warm' || b <= 16 * MiB);
+      // One repeat count for the whole call: the smallest size's (gloo runs all sizes in one group).
+      const { repeats, warmup } = defaultsFor(Math.min(...measured), options);
+      for (const g of benchGloo(python, { world, sizes: measured, warmup, repeats, gapMs: gap })) record('gloo', world, g.bytes, repeats, g, mode);
+    }
+  };
+
   const pool = Array.from({ length: Math.max(2, ...worlds) + (algorithms.includes('star') ? 1 : 0) }, (_, i) => new BenchChild(i));
   try {
-    if (options.raw ?? true) await runGroup('raw', 2);
+    if (options.raw ?? true) {
+      await runGroup('raw-tcp', 2);
+      await runGroup('raw', 2);
+    }
     for (const world of worlds) {
+      runGloo(world);
       for (const algorithm of algorithms) await runGroup(algorithm, world);
       if (options.ringCeiling) await runGroup('raw-ring', world);
     }
@@ -323,98 +322,6 @@ export async function benchAllReduce(options: BenchOptions = {}): Promise<BenchR
     await Promise.all(pool.map((c) => c.stop()));
   }
   return results;
-}
-
-function formatSize(bytes: number): string {
-  if (bytes >= MiB && bytes % MiB === 0) return `${bytes / MiB} MiB`;
-  if (bytes >= KiB && bytes % KiB === 0) return `${bytes / KiB} KiB`;
-  return `${bytes} B`;
-}
-
-const HEADER = ['size', 'kind', 'N', 'median ms', 'algbw GB/s', 'busbw GB/s', 'raw GB/s', 'busbw/raw', 'cpu ms/op', 'exact'];
-const WIDTHS = [8, 8, 2, 10, 10, 10, 9, 9, 9, 5];
-
-function formatRow(r: BenchResult): string {
-  const cells = [
-    formatSize(r.bytes),
-    r.kind,
-    String(r.world),
-    r.medianMs.toFixed(2),
-    r.algbwGBps.toFixed(3),
-    r.busbwGBps.toFixed(3),
-    Number.isNaN(r.rawGBps) ? '-' : r.rawGBps.toFixed(3),
-    Number.isNaN(r.busbwOverRaw) ? '-' : `${(r.busbwOverRaw * 100).toFixed(0)}%`,
-    r.cpuMsPerOp.toFixed(1),
-    r.verified ? 'yes' : 'NO',
-  ];
-  return cells.map((c, i) => c.padStart(WIDTHS[i])).join('  ');
-}
-
-/** The results as a text table, sorted by size then kind. */
-export function formatBenchTable(results: BenchResult[]): string {
-  const order: BenchKind[] = ['raw', 'raw-ring', 'ring', 'ring-tls', 'star'];
-  const sorted = [...results].sort((a, b) => a.bytes - b.bytes || order.indexOf(a.kind) - order.indexOf(b.kind) || a.world - b.world);
-  return [HEADER.map((h, i) => h.padStart(WIDTHS[i])).join('  '), ...sorted.map(formatRow)].join('\n');
-}
-
-function parseSize(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([KMG]?)(?:i?B)?$/i.exec(text.trim());
-  if (!m) throw new GradsyncError('E_BENCH_ARG', `cannot read size ${JSON.stringify(text)} (try 64K, 16M)`);
-  const unit = { '': 1, K: KiB, M: MiB, G: 1024 * MiB }[m[2].toUpperCase() as '' | 'K' | 'M' | 'G'];
-  return Math.round(Number(m[1]) * unit);
-}
-
-function parseArgs(argv: string[]): BenchOptions & { json: boolean } {
-  const options: BenchOptions & { json: boolean } = { json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new GradsyncError('E_BENCH_ARG', `${arg} needs a value`);
-      return v;
-    };
-    switch (arg) {
-      case '--quick':
-        options.quick = true;
-        break;
-      case '--json':
-        options.json = true;
-        break;
-      case '--mask':
-        options.maskFrames = true;
-        break;
-      case '--tls':
-        options.tlsRing = true;
-        break;
-      case '--ring-ceiling':
-        options.ringCeiling = true;
-        break;
-      case '--no-raw':
-        options.raw = false;
-        break;
-      case '--sizes':
-        options.sizesBytes = value().split(',').map(parseSize);
-        break;
-      case '--worlds':
-        options.worlds = value().split(',').map(Number);
-        break;
-      case '--algorithms':
-        options.algorithms = value().split(',') as ('ring' | 'star')[];
-        break;
-      case '--segment':
-        options.segmentBytes = parseSize(value());
-        break;
-      case '--repeats':
-        options.repeats = Number(value());
-        break;
-      case '--warmup':
-        options.warmup = Number(value());
-        break;
-      default:
-        throw new GradsyncError('E_BENCH_ARG', `unknown option ${arg}`);
-    }
-  }
-  return options;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
@@ -426,7 +333,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
         .map((l) => l.toFixed(2))
         .join(' ')}, ` + `segment ${formatSize(segment)}${options.maskFrames ? ', masked frames' : ''}\n`,
     );
-    if (!json) process.stdout.write(`${HEADER.map((h, i) => h.padStart(WIDTHS[i])).join('  ')}\n`);
+    if (!json) process.stdout.write(`${tableHeader()}\n`);
     const results = await benchAllReduce({ ...options, log: json ? undefined : (line) => process.stdout.write(`${line}\n`) });
     if (json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     else

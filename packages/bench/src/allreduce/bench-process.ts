@@ -8,6 +8,7 @@
  *   raw       a plain WebSocket stream with the same framing (24-byte header message, then the
  *             raw float bytes; receiver copies each payload into place), to measure what the link
  *             itself can carry; optionally dials the next raw process, and listens for the previous
+ *   raw-tcp   a bare TCP stream, received straight into place (raw-tcp-stream.ts): the loopback's ceiling
  *
  * Parent → child: init, group, prepare, go (one timed operation), reset (drop the role, so the
  * process can take another), exit.
@@ -24,9 +25,10 @@ import { ephemeralIdentity } from '@gradsync/core/cluster';
 import WebSocket, { WebSocketServer } from 'ws';
 import { ProtocolError } from '@gradsync/core/protocol';
 import { type AllReducer, encodeFrameHeader, FrameReader, RingAllReducer, zeroMask } from '@gradsync/collective';
+import { RawTcpStream } from './raw-tcp-stream';
 import { joinStarCoordinator, listenStarCoordinator, type StarCoordinator, type StarRank } from './bench-star';
 
-export type BenchRole = 'ring' | 'star' | 'star-hub' | 'raw';
+export type BenchRole = 'ring' | 'star' | 'star-hub' | 'raw' | 'raw-tcp';
 
 export type ParentMessage =
   | {
@@ -50,7 +52,7 @@ export type ChildMessage =
   | { type: 'listening'; url: string | null }
   | { type: 'connected' }
   | { type: 'prepared' }
-  | { type: 'done'; rep: number; start: number; end: number; cpuMs: number; exact?: boolean; digest?: string }
+  | { type: 'done'; rep: number; start: number; end: number; cpuMs: number; minorFaults: number; exact?: boolean; digest?: string }
   | { type: 'reset-done' }
   /** CPU time (user + system) this process has used so far. */
   | { type: 'cpu'; ms: number }
@@ -64,6 +66,9 @@ function cpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 }
+
+/** Minor page faults of this process so far: writes into pages the kernel had to supply. */
+const minorFaults = (): number => process.resourceUsage().minorPageFault;
 
 /** Exactly representable inputs: any summation order gives the exact, same sum. */
 function fillInput(x: Float32Array, rank: number): void {
@@ -188,13 +193,15 @@ async function main(): Promise<void> {
   let hub: StarCoordinator | null = null;
   let star: StarRank | null = null;
   let raw: RawStream | null = null;
+  let tcp: RawTcpStream | null = null;
   let input = new Float32Array(0);
   let data = new Float32Array(0);
   const barrier = new Float32Array(1);
   const release = async () => {
     await Promise.race([Promise.all([star?.close() ?? reducer?.close(), hub?.close()]), new Promise((r) => setTimeout(r, 2000))]);
     raw?.close();
-    reducer = ring = hub = star = raw = null;
+    tcp?.close();
+    reducer = ring = hub = star = raw = tcp = null;
     input = data = new Float32Array(0);
   };
 
@@ -213,6 +220,9 @@ async function main(): Promise<void> {
         } else if (msg.role === 'raw') {
           raw = new RawStream(msg.segmentBytes, msg.maskFrames);
           send({ type: 'listening', url: await raw.listen() });
+        } else if (msg.role === 'raw-tcp') {
+          tcp = new RawTcpStream();
+          send({ type: 'listening', url: await tcp.listen() });
         } else {
           send({ type: 'listening', url: null });
         }
@@ -229,14 +239,16 @@ async function main(): Promise<void> {
           await hub?.formed;
         } else if (i.role === 'raw') {
           await raw!.dial(msg.next);
+        } else if (i.role === 'raw-tcp') {
+          await tcp!.connect(msg.next);
         }
         send({ type: 'connected' });
         return;
       }
       case 'prepare': {
         const i = init!;
-        if (i.role === 'raw') {
-          raw!.prepare(msg.sendBytes ?? 0, msg.expectBytes ?? 0);
+        if (i.role === 'raw' || i.role === 'raw-tcp') {
+          (raw ?? tcp)!.prepare(msg.sendBytes ?? 0, msg.expectBytes ?? 0);
         } else if (i.role !== 'star-hub') {
           input = new Float32Array(msg.bytes / 4);
           fillInput(input, i.rank);
@@ -247,27 +259,30 @@ async function main(): Promise<void> {
       }
       case 'go': {
         const i = init!;
-        if (i.role === 'raw') {
+        if (i.role === 'raw' || i.role === 'raw-tcp') {
           const cpu0 = cpuMs();
+          const faults0 = minorFaults();
           const start = now();
-          await raw!.run(msg.opId);
-          send({ type: 'done', rep: msg.rep, start, end: now(), cpuMs: cpuMs() - cpu0 });
+          await (raw ? raw.run(msg.opId) : tcp!.run());
+          send({ type: 'done', rep: msg.rep, start, end: now(), cpuMs: cpuMs() - cpu0, minorFaults: minorFaults() - faults0 });
           return;
         }
         data.set(input);
         await reducer!.allReduceSum(barrier, msg.opId);
         const cpu0 = cpuMs();
+        const faults0 = minorFaults();
         const start = now();
         await reducer!.allReduceSum(data, msg.opId + 1);
         const end = now();
         const cpu = cpuMs() - cpu0;
+        const faults = minorFaults() - faults0;
         if (msg.rep === 0) {
           const digest = createHash('sha1')
             .update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
             .digest('hex');
-          send({ type: 'done', rep: msg.rep, start, end, cpuMs: cpu, exact: isExactSum(data, i.world), digest });
+          send({ type: 'done', rep: msg.rep, start, end, cpuMs: cpu, minorFaults: faults, exact: isExactSum(data, i.world), digest });
         } else {
-          send({ type: 'done', rep: msg.rep, start, end, cpuMs: cpu });
+          send({ type: 'done', rep: msg.rep, start, end, cpuMs: cpu, minorFaults: faults });
         }
         return;
       }

@@ -53,11 +53,11 @@ describe('pnpm bench --quick --json', () => {
     if (onednn.length > 0) expect(onednn.map((r) => r.threads)).toEqual([...new Set([1, cores])]);
     for (const r of compute.results.filter((x) => x.backend !== 'onednn')) expect(r.threads, r.backend).toBeUndefined();
 
-    // all-reduce: raw, ring and star at each size, exact sums.
+    // all-reduce: raw TCP, raw ws, ring and star at each size, exact sums.
     const allreduce = report.allreduce!.results;
-    expect(new Set(allreduce.map((r) => r.kind))).toEqual(new Set(['raw', 'ring', 'star']));
+    expect(new Set(allreduce.map((r) => r.kind))).toEqual(new Set(['raw-tcp', 'raw', 'ring', 'star']));
     for (const r of allreduce) {
-      for (const key of ['medianMs', 'algbwGBps', 'busbwGBps', 'rawGBps', 'busbwOverRaw'] as const)
+      for (const key of ['medianMs', 'algbwGBps', 'busbwGBps', 'rawGBps', 'busbwOverRaw', 'tcpGBps', 'busbwOverTcp'] as const)
         expectFigure(r[key], `${r.kind} ${r.bytes} B × ${r.world} ${key}`);
       expect(r.verified).toBe(true);
     }

@@ -3,7 +3,7 @@
  * targets it is held to, and the table printed on screen.
  */
 import type { BenchResult } from '../allreduce/bench-allreduce';
-import { formatBenchTable } from '../allreduce/bench-allreduce';
+import { formatBenchTable, SEED_CNN_GRADIENT_BYTES } from '../allreduce/bench-allreduce';
 import type { ComputeSuiteResult, MachineInfo } from '../compute/compute-bench';
 import { formatComputeTable, THREADED_BACKENDS } from '../compute/compute-bench';
 import type { BrowserTabResult, BrowserTabRun } from './browser-tab-bench';
@@ -63,10 +63,19 @@ export function checkTargets(report: Pick<BenchReport, 'allreduce' | 'training' 
   const checks: TargetCheck[] = [];
   const check = (what: string, value: number | null | undefined, atLeast: number) =>
     checks.push({ what, value: value ?? null, atLeast, met: value == null ? null : value >= atLeast });
-  for (const kind of ['ring', 'star'] as const) {
-    const row = report.allreduce?.results.find((r) => r.kind === kind && r.bytes === 16 * MiB && r.world === 4);
-    check(`${kind} all-reduce of 16 MiB over 4 workers: busbw / raw stream`, row?.busbwOverRaw, 0.7);
-  }
+  const allreduce = (kind: BenchResult['kind'], bytes: number, world: number, mode: BenchResult['mode'] = 'warm') =>
+    report.allreduce?.results.find((r) => r.kind === kind && r.bytes === bytes && r.world === world && r.mode === mode);
+  for (const kind of ['ring', 'star'] as const)
+    check(`${kind} all-reduce of 16 MiB over 4 workers: busbw / raw ws stream`, allreduce(kind, 16 * MiB, 4)?.busbwOverRaw, 0.7);
+  check('ring all-reduce of 16 MiB over 2 workers: busbw / raw TCP stream', allreduce('ring', 16 * MiB, 2)?.busbwOverTcp, 0.9);
+  // vsGloo is ring time / gloo time: its inverse is the speed-up, which the check wants at least.
+  const overGloo = (bytes: number, mode: BenchResult['mode']) => {
+    const row = allreduce('ring', bytes, 2, mode);
+    return row && Number.isFinite(row.vsGloo) ? 1 / row.vsGloo : null;
+  };
+  check('ring 660 KiB (the seed CNN) over 2 workers, back to back: gloo time / ring time', overGloo(SEED_CNN_GRADIENT_BYTES, 'warm'), 1);
+  check('ring 660 KiB over 2 workers, one every 50 ms: gloo time / ring time', overGloo(SEED_CNN_GRADIENT_BYTES, 'cold'), 1);
+  check('ring 64 KiB over 2 workers, back to back: gloo time / ring time', overGloo(64 * 1024, 'warm'), 1 / 1.5);
   const two = report.training?.scaling.find((s) => s.workers === 2);
   check('2 workers end to end: img/s / sum of solo img/s', two?.ratio, 0.95);
   const mixed = report.mixedSpeeds && !('skipped' in report.mixedSpeeds) ? report.mixedSpeeds : null;
@@ -109,7 +118,8 @@ export function formatBenchReport(r: BenchReport): string {
       '',
       `all-reduce: sum of float32 buffers, one process per rank on loopback WebSockets, ${a[0] ? `${formatBytes(a[0].segmentBytes)} segments` : ''}; ` +
         `time from the first rank starting to the last finishing, median of ${describeRepeats(a)} operations after warm-up`,
-      `algbw = bytes / time; busbw = algbw × 2(N−1)/N; raw = one WebSocket stream between two processes, same library, frames and sizes, measured in this run`,
+      `algbw = bytes / time; busbw = algbw × 2(N−1)/N; ws = one WebSocket stream between two processes, same library, frames and sizes; tcp = one bare TCP stream received in place; ` +
+        `cold = one operation every 50 ms, as training does; vs gloo = time / PyTorch gloo's at the same size, world and mode; all measured in this run`,
     );
     out.push(formatBenchTable(a));
   }

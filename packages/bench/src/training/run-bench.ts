@@ -7,7 +7,7 @@ import { loadavg } from 'node:os';
 import { selectBackend } from '@gradsync/core/backend';
 import { buildModel } from '@gradsync/core/model';
 import { Replica } from '@gradsync/core/train';
-import { benchAllReduce } from '../allreduce/bench-allreduce';
+import { benchAllReduce, SEED_CNN_GRADIENT_BYTES } from '../allreduce/bench-allreduce';
 import { benchComputeBackends, COMPUTE_BENCH_BACKENDS, machineInfo } from '../compute/compute-bench';
 import { type BenchReport, checkTargets } from './bench-report';
 import { benchBrowserTab } from './browser-tab-bench';
@@ -71,8 +71,8 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
     log('all-reduce...');
     const results = await benchAllReduce(
       quick
-        ? { sizesBytes: [64 * KiB, 256 * KiB], worlds: [2], repeats: 1, warmup: 1 }
-        : { sizesBytes: [64 * KiB, MiB, 16 * MiB, 64 * MiB], worlds: [2, 3, 4], tlsRing: true },
+        ? { quick: true, repeats: 1, warmup: 1 }
+        : { sizesBytes: [64 * KiB, SEED_CNN_GRADIENT_BYTES, MiB, 16 * MiB, 64 * MiB], worlds: [2, 3, 4], tlsRing: true, log },
     );
     allreduce = { results };
   }
