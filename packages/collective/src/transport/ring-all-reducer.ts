@@ -380,7 +380,7 @@ export class RingAllReducer implements AllReducer {
       events,
     );
     this.links.add(link);
-    socket.once('close', () => this.links.delete(link));
+    link.socket.once('close', () => this.links.delete(link));
     return link;
   }
 

@@ -10,11 +10,14 @@
  * `Buffer.allocUnsafe`, and sends a header message and a payload message as two writes; in
  * training, one operation every ~50 ms, those fresh buffers land on freshly faulted pages.
  * Here a payload goes into its final place (the output for all-gather, a scratch the reducer
- * allocated once for reduce-scatter), and header and payload leave in one writev. The hand-over
+ * allocated once for reduce-scatter): on plain TCP the kernel reads it there (adoptReads), under
+ * TLS it is copied there from each decrypted chunk. Header and payload leave in one writev. The hand-over
  * is safe because neither side sends anything between the welcome and the take-over: the dialer
  * waits for the welcome before its first frame, and the listener takes over as it sends it.
  */
+import net from 'node:net';
 import type { Duplex } from 'node:stream';
+import { TLSSocket } from 'node:tls';
 import type WebSocket from 'ws';
 import { GradsyncError } from '@gradsync/core';
 import { closeReason, ProtocolError } from '@gradsync/core/protocol';
@@ -64,12 +67,46 @@ export interface SegmentLinkOptions {
   what: string;
 }
 
+/** Bytes of the read buffer for frame headers (and what follows them in the same read). */
+const HEADER_READ_BYTES = 64 * 1024;
+
+/**
+ * Moves a plain TCP socket's handle into a new net.Socket whose reads land where `buffer()` says
+ * (Node's `onread`, which it offers only at construction), so the payload of a segment is read
+ * by the kernel straight into its destination: no buffer per read, no copy, no fresh pages. What
+ * the old socket had already read comes back first. Null where that cannot be done (TLS, whose
+ * reads are decrypted by its own handle): the link then reads 'data' events.
+ */
+function adoptReads(old: Duplex, buffer: () => Uint8Array, callback: (n: number, buf: Uint8Array) => void): { socket: net.Socket; buffered: Buffer[] } | null {
+  if (!(old instanceof net.Socket) || old instanceof TLSSocket) return null;
+  const internals = old as unknown as { _handle: { useUserBuffer?: unknown } | null };
+  const handle = internals._handle;
+  if (!handle || typeof handle.useUserBuffer !== 'function') return null;
+  const buffered: Buffer[] = [];
+  for (let chunk: Buffer | null; (chunk = old.read() as Buffer | null) !== null;) buffered.push(chunk);
+  internals._handle = null;
+  const socket = new net.Socket({
+    handle,
+    onread: {
+      buffer,
+      callback: (n: number, buf: Uint8Array) => {
+        callback(n, buf);
+        return true;
+      },
+    },
+  } as net.SocketConstructorOpts);
+  // The old socket, handle-less now, still counts as its server's connection until destroyed.
+  socket.once('close', () => old.destroy());
+  return { socket, buffered };
+}
+
 export class SegmentLink {
-  private readonly parser: WsFrameParser;
   private ended = false;
+  /** The socket that carries the link: the one ws opened, or its handle's new owner (adoptReads). */
+  readonly socket: Duplex;
 
   constructor(
-    readonly socket: Duplex,
+    socket: Duplex,
     private readonly options: SegmentLinkOptions,
     private readonly events: SegmentLinkEvents,
   ) {
@@ -79,12 +116,31 @@ export class SegmentLink {
       close: (code, reason) => this.peerClosed(code, reason),
       ping: (payload) => this.writeControl(OPCODE_PONG, payload),
     };
-    this.parser = new WsFrameParser(sink, options.prefixBytes, options.maxPayload, options.what);
-    socket.on('data', (chunk: Buffer) => {
-      if (this.ended) return;
-      const err = this.parser.push(chunk);
-      if (err) this.failWith(err);
-    });
+    const parser = new WsFrameParser(sink, options.prefixBytes, options.maxPayload, options.what);
+    const headerReads = new Uint8Array(HEADER_READ_BYTES);
+    const adopted = adoptReads(
+      socket,
+      () => parser.nextReadBuffer(headerReads),
+      (n, buf) => {
+        if (this.ended) return;
+        const err = parser.received(buf, n);
+        if (err) this.failWith(err);
+      },
+    );
+    this.socket = adopted?.socket ?? socket;
+    socket = this.socket;
+    if (adopted) {
+      for (const chunk of adopted.buffered) {
+        const err = parser.push(chunk);
+        if (err) this.failWith(err);
+      }
+    } else {
+      socket.on('data', (chunk: Buffer) => {
+        if (this.ended) return;
+        const err = parser.push(chunk);
+        if (err) this.failWith(err);
+      });
+    }
     socket.on('error', () => {}); // followed by 'close'
     socket.on('close', () => this.gone(new GradsyncError('E_PEER_LINK_CLOSED', `${options.what} closed (connection cut)`)));
     socket.on('end', () => this.gone(new GradsyncError('E_PEER_LINK_CLOSED', `${options.what} closed (the peer ended the connection)`)));

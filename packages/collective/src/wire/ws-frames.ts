@@ -122,6 +122,31 @@ export class WsFrameParser {
     return this.error;
   }
 
+  /**
+   * Where the next socket read should land (for a socket's `onread`): the rest of the current
+   * payload's destination while a body is under way, so its bytes arrive in their final place;
+   * otherwise `scratch`, whose bytes `received` then parses as `push` does.
+   */
+  nextReadBuffer(scratch: Uint8Array): Uint8Array {
+    if (this.state === 'body') return this.target.subarray(this.done - this.prefixBytes);
+    return scratch;
+  }
+
+  /** `n` bytes were read into `buffer`, which `nextReadBuffer` gave; null while all is well. */
+  received(buffer: Uint8Array, n: number): ProtocolError | null {
+    const into = this.done - this.prefixBytes;
+    if (this.state !== 'body' || buffer.buffer !== this.target.buffer || buffer.byteOffset !== this.target.byteOffset + into) {
+      return this.push(buffer.subarray(0, n));
+    }
+    if (this.masked) this.unmask(this.target, into, n, this.done);
+    this.done += n;
+    if (into + n === this.target.length) {
+      this.state = 'header';
+      this.sink.end();
+    }
+    return this.error;
+  }
+
   private fail(message: string): number {
     this.state = 'failed';
     this.error = new ProtocolError(`${this.what}: ${message}`);
