@@ -5,3 +5,4 @@ export * from './ring-operation';
 export * from './star-hub';
 export * from './simulate';
 export * from './sub-operation';
+export * from './simd-add';

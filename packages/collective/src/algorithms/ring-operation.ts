@@ -14,6 +14,7 @@
 import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
 import { checkRank, ringChunkBounds, ringSchedule, type ElementRange, type RingPhase, type RingStep } from './ring-schedule';
 import { segmentCount, segmentRange } from './segments';
+import { addAt } from './simd-add';
 
 /** One segment moving over one link at one step. */
 export interface SegmentTransfer {
@@ -48,8 +49,17 @@ export class RingOperation {
   private received = 0;
   private next: SegmentTransfer | null;
 
-  /** `data` is reduced in place. */
-  constructor(data: Float32Array, rank: number, world: number, segmentElements: number) {
+  /**
+   * `data` is reduced in place. `add` does the reduce-scatter's sums (`data[start + i] += payload[i]`;
+   * the transport's SIMD adder, the JS loop by default: the same bits, Note [Float32 sums]).
+   */
+  constructor(
+    data: Float32Array,
+    rank: number,
+    world: number,
+    segmentElements: number,
+    private readonly add: (target: Float32Array, start: number, source: Float32Array) => void = addAt,
+  ) {
     checkRank(rank, world);
     if (!Number.isInteger(segmentElements) || segmentElements < 1) {
       throw new GradsyncError('E_ALLREDUCE_ARG', `segment size must be a positive integer number of elements, got ${segmentElements}`);
@@ -91,8 +101,7 @@ export class RingOperation {
       throw new GradsyncError('E_ALLREDUCE_STATE', `rank ${this.rank}: segment needs ${t.end - t.start} elements, got ${payload.length}`);
     }
     if (t.combine === 'add') {
-      const d = this.data;
-      for (let i = 0, j = t.start; i < payload.length; i++, j++) d[j] += payload[i];
+      this.add(this.data, t.start, payload);
     } else {
       this.data.set(payload, t.start);
     }

@@ -1,7 +1,11 @@
 /**
- * The arithmetic of the reductions. Float32 addition of two float32 values computed in JS
- * (double precision, then rounded on store) is exactly IEEE float32 addition, so a sum taken in a
- * fixed order gives the same bits on every machine.
+ * The arithmetic of the reductions.
+ *
+ * Note [Float32 sums]
+ * Float32 addition of two float32 values computed in JS (double precision, then rounded on
+ * store) is exactly IEEE float32 addition, as is WebAssembly's f32.add and each lane of
+ * f32x4.add: a sum taken in a fixed order gives the same bits on every machine and in every one
+ * of these kernels (simd-add.ts). Only a NaN's payload may differ between them.
  */
 import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
 

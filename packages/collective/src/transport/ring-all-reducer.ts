@@ -21,7 +21,7 @@ import https from 'node:https';
 import WebSocket, { WebSocketServer } from 'ws';
 import { GradsyncError } from '@gradsync/core';
 import { type AllowList, refuseOutsiders, type TlsIdentity } from '@gradsync/core/cluster';
-import { RingOperation, ringNext, ringPrev, segmentElementsForBytes, type SegmentTransfer } from '../algorithms/index';
+import { createSegmentAdder, RingOperation, ringNext, ringPrev, type SegmentAdder, segmentElementsForBytes, type SegmentTransfer } from '../algorithms/index';
 import { CLOSE, ProtocolError, encode } from '@gradsync/core/protocol';
 import {
   decodeFrameHeader,
@@ -123,7 +123,8 @@ export class RingAllReducer implements AllReducer {
   private readonly early = new EarlyFrames();
   private incoming: Incoming | null = null;
   /** Where reduce-scatter segments land before they are added: one segment, allocated and touched once. */
-  private readonly scratch: Float32Array;
+  /** The reduce-scatter's add and the scratch its segments are received into. */
+  private readonly adder: SegmentAdder;
 
   private constructor(httpServer: http.Server, server: WebSocketServer, url: string, options: Settings) {
     this.httpServer = httpServer;
@@ -135,7 +136,7 @@ export class RingAllReducer implements AllReducer {
     this.maxEarlyBytes = options.maxEarlyBytes;
     this.maskFrames = options.maskFrames;
     this.tls = options.tls;
-    this.scratch = new Float32Array(options.segmentBytes / 4).fill(0);
+    this.adder = createSegmentAdder(segmentElementsForBytes(options.segmentBytes));
     server.on('connection', (ws, req) => this.onInbound(ws, clientFingerprint(req)));
   }
 
@@ -258,7 +259,7 @@ export class RingAllReducer implements AllReducer {
       return Promise.reject(new GradsyncError('E_ALLREDUCE_BUSY', `ring all-reduce op ${opId}: op ${this.op.id} is still running (one at a time)`));
     }
     return new Promise<Float32Array>((resolve, reject) => {
-      const ring = new RingOperation(data, group.rank, group.world, segmentElementsForBytes(this.segmentBytes));
+      const ring = new RingOperation(data, group.rank, group.world, segmentElementsForBytes(this.segmentBytes), this.adder.add);
       const timer = setTimeout(() => {
         const prevRank = ringPrev(group.rank, group.world);
         this.fail(
@@ -412,7 +413,7 @@ export class RingAllReducer implements AllReducer {
       const placed = t.combine === 'copy';
       this.incoming = { op, placed, floats: header.floatCount };
       if (placed) return new Uint8Array(op.data.buffer, op.data.byteOffset + t.start * 4, bytes);
-      return new Uint8Array(this.scratch.buffer, 0, bytes);
+      return new Uint8Array(this.adder.scratch.buffer, this.adder.scratch.byteOffset, bytes);
     }
     if (this.early.bytes + bytes > this.maxEarlyBytes) {
       return new ProtocolError(`ring link from rank ${prev.fromRank} sent ${this.early.bytes + bytes} bytes ahead of any operation here`);
@@ -438,7 +439,7 @@ export class RingAllReducer implements AllReducer {
     }
     const { op } = incoming;
     if (this.op !== op) return; // failed while the segment came in
-    const forward = incoming.placed ? op.ring.acceptPlaced() : op.ring.accept(this.scratch.subarray(0, incoming.floats));
+    const forward = incoming.placed ? op.ring.acceptPlaced() : op.ring.accept(this.adder.scratch.subarray(0, incoming.floats));
     if (forward) this.sendSegment(op, forward);
     this.maybeFinish(op);
   }

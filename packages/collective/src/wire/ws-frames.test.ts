@@ -1,10 +1,12 @@
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { Sender } from 'ws';
 import { mulberry32 } from '@gradsync/core/random';
 import { ProtocolError } from '@gradsync/core/protocol';
 import { type FrameSink, MAX_WS_HEADER_BYTES, OPCODE_BINARY, OPCODE_CLOSE, writeFrameHeader, WsFrameParser } from './ws-frames';
 
 const PREFIX = 8;
+/** ws's frame writer (not in its type declarations). */
+const { Sender } = createRequire(import.meta.url)('ws') as { Sender: { frame(data: Buffer, options: object): Buffer[] } };
 
 /** A sink that records what the parser hands it, with one destination array per message. */
 function recorder() {
@@ -26,7 +28,7 @@ function recorder() {
 
 /** Frames as a stock ws endpoint writes them (ws's own Sender), masked like a client or not. */
 function wsFrame(payload: Uint8Array, opcode: number, mask: boolean, fin = true): Buffer {
-  const parts = Sender.frame(Buffer.from(payload), { fin, opcode, mask, readOnly: false, rsv1: false } as Parameters<typeof Sender.frame>[1]);
+  const parts = Sender.frame(Buffer.from(payload), { fin, opcode, mask, readOnly: false, rsv1: false });
   return Buffer.concat(parts);
 }
 
