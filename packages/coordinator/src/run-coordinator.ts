@@ -73,6 +73,8 @@ export class RunCoordinator {
   /** Until the first step of a new group is done: a member may be new, its first step slow (tfjs warming up). */
   private groupUntried = true;
   private readonly progress = new EpochProgress();
+  /** The last step's record and progress line, published once the next orders are out (Note [Orders first]). */
+  private afterOrders: (() => void) | null = null;
   /** Counters for the end of the run: how often the group changed, and steps redone. */
   readonly stats = { regroups: 0, redoneSteps: 0, skippedNonFinite: 0 };
 
@@ -221,6 +223,7 @@ export class RunCoordinator {
       this.finish(true, 'run completed');
       return completed;
     } catch (caught) {
+      this.flushAfterOrders();
       this.progress.stop();
       // A metrics write that failed first (from a socket event) is the one to name, not a later write it led to.
       const first = this.phase.kind === 'failing' && this.phase.error instanceof WriteFailure ? this.phase.error : caught;
@@ -256,6 +259,7 @@ export class RunCoordinator {
       const { start, end } = shards[w.rank];
       w.send({ type: 'step', step, epoch, lr, indices: indicesToBytes(batch.subarray(start, end)), globalCount: batch.length, op, reportHash });
     }
+    this.flushAfterOrders();
     const got = await answers;
     const interrupted = (partial: InterruptedStep['partial']): InterruptedStep => ({ step, epoch, samples: batch.length, lr, started: t0, tally, partial });
     if (!got.ok) {
@@ -283,7 +287,7 @@ export class RunCoordinator {
     this.slowestStepMs = Math.max(this.slowestStepMs * 0.9, now - t0);
     this.groupUntried = false;
     const hashes = new Map(byRank.map(([rank, d]) => [rank, d.hash ?? '']));
-    this.record({
+    const record: MetricRecord = {
       kind: 'step',
       t: Date.now(),
       step,
@@ -295,12 +299,17 @@ export class RunCoordinator {
       imagesPerSec: (summary.samples * 1000) / (now - t0),
       workers: summary.workers,
       hashes: reportHash ? summary.workers.map((x) => hashes.get(x.rank) ?? '') : undefined,
-    });
-    this.progress.update(inEpoch + 1, {
+    };
+    const line = {
       ips: (tally.seen * 1000) / (now - tally.started),
       loss: tally.lossSum / Math.max(1, tally.seen),
       acc: tally.correct / Math.max(1, tally.seen),
-    });
+    };
+    // Note [Orders first]: the workers wait on the next step's orders, not on this bookkeeping.
+    this.afterOrders = () => {
+      this.record(record);
+      this.progress.update(inEpoch + 1, line);
+    };
     return reportHash ? this.checkReplicasAgree(hashes, step) : done(undefined);
   }
 
@@ -324,6 +333,7 @@ export class RunCoordinator {
   }
 
   private async endEpoch(epoch: number, tally: EpochTally): Promise<EvalSummary> {
+    this.flushAfterOrders();
     this.progress.stop();
     const trainSec = (performance.now() - tally.started) / 1000;
     const validation = this.validation.count > 0 ? await this.retrying(() => this.evaluate('validation', this.validation.count, this.validation)) : null;
@@ -573,7 +583,21 @@ export class RunCoordinator {
    * Publishes a record (metrics.jsonl, dashboard). Records are also written from socket events,
    * outside the run loop: a failed write there stops the run at its next wait, not the process.
    */
+  /**
+   * Note [Orders first]
+   * Between two steps every worker idles until the next step's orders arrive, so a finished
+   * step's bookkeeping (its record into metrics.jsonl, TensorBoard and the dashboard; the progress
+   * line) waits in `afterOrders` until the next orders are sent. Any other record, and every
+   * stop of the progress line, publishes it first, so records keep their order.
+   */
+  private flushAfterOrders(): void {
+    const publish = this.afterOrders;
+    this.afterOrders = null;
+    publish?.();
+  }
+
   private record(r: MetricRecord): void {
+    this.flushAfterOrders();
     try {
       this.opts.metrics.publish(r);
     } catch (err) {

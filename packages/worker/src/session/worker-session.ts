@@ -54,6 +54,8 @@ export class WorkerSession {
   private phase: SessionPhase = { name: 'connecting' };
   private queue: Promise<void> = Promise.resolve();
   private lastReportAt = performance.now();
+  /** The last step's optimizer time (ms), reported in the next early step-done's computeMs. */
+  private lastApplyMs = 0;
   private endResolve: (end: SessionEnd) => void = () => {};
   readonly ended: Promise<SessionEnd> = new Promise((r) => (this.endResolve = r));
 
@@ -257,29 +259,39 @@ export class WorkerSession {
     const t2 = performance.now();
     // Every rank holds the same sum, so every rank makes the same choice here.
     const applied = allFinite(sum);
+    const report = (hash: string | undefined, applyMs: number) =>
+      this.send({
+        type: 'step-done',
+        step: m.step,
+        op: m.op,
+        loss: out.loss,
+        correct: out.correct,
+        count: out.count,
+        computeMs: t1 - t0 + applyMs,
+        gradientMs: t1 - t0,
+        allreduceMs: t2 - t1,
+        waitMs,
+        sentBytes: reducer.wire.sent - wireBefore.sent,
+        receivedBytes: reducer.wire.received - wireBefore.received,
+        applied,
+        hash,
+        ...this.opts.sampleUsage?.(),
+      });
+    // Without a hash to report, the step is told done before the update is applied: the
+    // coordinator's round trip to the next orders overlaps the optimizer (messages are handled in
+    // order, so nothing reads the weights before the update). computeMs then counts the last
+    // step's apply time.
+    const early = !m.reportHash;
+    if (early) report(undefined, this.lastApplyMs);
     if (applied) {
       replica.applySummed(sum, m.globalCount, m.lr);
       run.appliedStep = m.step;
     } else {
       this.opts.log(`step ${m.step}: the summed gradient holds NaN or Inf; update skipped on every rank`);
     }
-    this.send({
-      type: 'step-done',
-      step: m.step,
-      op: m.op,
-      loss: out.loss,
-      correct: out.correct,
-      count: out.count,
-      computeMs: t1 - t0 + (performance.now() - t2),
-      gradientMs: t1 - t0,
-      allreduceMs: t2 - t1,
-      waitMs,
-      sentBytes: reducer.wire.sent - wireBefore.sent,
-      receivedBytes: reducer.wire.received - wireBefore.received,
-      applied,
-      hash: m.reportHash ? replica.weightsHash() : undefined,
-      ...this.opts.sampleUsage?.(),
-    });
+    this.lastApplyMs = performance.now() - t2;
+    if (!early) report(replica.weightsHash(), this.lastApplyMs);
+    // From here the worker idles until the next orders: that is the step's wait.
     this.lastReportAt = performance.now();
   }
 
