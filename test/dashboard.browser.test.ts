@@ -274,3 +274,35 @@ describe.skipIf(skipBrowser)('dashboard of a real run (pnpm start, 2 CPU workers
     RUN_TIMEOUT_MS * 2 + 120_000,
   );
 });
+
+describe.skipIf(skipBrowser)('dashboard whose feed is refused', () => {
+  let browser: BrowserSession | null = null;
+  const servers: DashboardServer[] = [];
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all(servers.map((s) => s.close().catch(() => {})));
+  });
+
+  it('says why and which URL to open when the coordinator comes back with another viewer token', async () => {
+    ensureDashboardBuilt();
+    const first = await startDashboardServer({ host: '127.0.0.1', port: 0, feed: new MetricsFeed(), viewerToken: 'first-token' });
+    servers.push(first);
+    browser = await launchBrowser({ width: 1200, height: 800 });
+    const { page } = browser;
+    await page.goto(first.openUrl);
+    await waitForAttribute(page, 'connection-status', 'data-status', (s) => s === 'live');
+    expect(await byTestId(page, 'feed-refused').isVisible()).toBe(false);
+
+    // The coordinator starts again on the same port with a new token: the page's cookie no longer opens the feed.
+    await first.close();
+    const second = await startDashboardServer({ host: '127.0.0.1', port: first.port, feed: new MetricsFeed(), viewerToken: 'second-token' });
+    servers.push(second);
+    await waitForAttribute(page, 'connection-status', 'data-status', (s) => s === 'refused', 30_000);
+    const banner = byTestId(page, 'feed-refused');
+    expect(await banner.isVisible()).toBe(true);
+    const text = (await banner.textContent()) ?? '';
+    expect(text).toMatch(/refused this page's live feed \(a viewer cookie from another run or token\)/);
+    expect(text).toMatch(/this viewer link's token is wrong or expired/);
+    expect(text).toMatch(/Open the dashboard URL the coordinator printed, the one ending in \?token=/);
+  }, 120_000);
+});

@@ -131,7 +131,7 @@ describe('pnpm start --quick without access to the CIFAR-10 host', () => {
         /^warning: cannot download CIFAR-10 from /,
         /^quick run quick-\d+-\d+: 2 workers/,
         /^dashboard: http:\/\/127\.0\.0\.1:\d+\/$/,
-        /^run completed in [\d.]+ s; test accuracy/,
+        /^run completed in [\d.]+ s; test accuracy .*; to look at it again: pnpm dashboard \S+$/,
       ];
       expect(said, r.stderr).toHaveLength(expected.length);
       said.forEach((line, i) => expect(line).toMatch(expected[i]!));
@@ -140,6 +140,28 @@ describe('pnpm start --quick without access to the CIFAR-10 host', () => {
       expect(endOf(readMetrics(onlyRun(runsDir)))?.status).toBe('completed');
     },
     RUN_TIMEOUT_MS + 30_000,
+  );
+
+  it(
+    '--keep-dashboard: the page stays up with the whole run after it ends, until Ctrl-C, which ends the command cleanly',
+    async () => {
+      const runsDir = tempDir('quick-keep');
+      const run = startCliStreaming(START_CLI, quickArgs(runsDir, '--keep-dashboard'), { env: offlineEnv() });
+      try {
+        const url = (await run.waitForLine(/run completed in .*; the dashboard stays up at (http:\/\/\S+) until Ctrl-C/, RUN_TIMEOUT_MS))[1]!;
+        // The run is over (its workers are gone), and the page still serves all of it.
+        const records = (await (await fetch(`${url}api/records`)).json()) as { kind: string; status?: string }[];
+        expect(records.find((r) => r.kind === 'end')?.status).toBe('completed');
+        expect((await fetch(url)).status).toBe(200);
+        run.child.kill('SIGINT');
+        expect((await run.exited).code, run.output().slice(-3000)).toBe(0);
+        expect(run.output()).toMatch(/dashboard stopped; to look at it again: pnpm dashboard \S+quick-\d{8}-\d{6}\n/);
+        await expect(fetch(url)).rejects.toThrow();
+      } finally {
+        await run.stop();
+      }
+    },
+    RUN_TIMEOUT_MS + 60_000,
   );
 
   it('predict --json classifies an image with the model the quick run exported', async () => {

@@ -28,6 +28,17 @@ describe('the gradsync bin', () => {
     expect(bad.stderr).toMatch(/^error: unknown command "trian"; commands: start, coordinator, worker/);
   });
 
+  it('answers --version and -V itself, with the version every command prints', async () => {
+    const command = await gradsync(['start', '--version']);
+    expect(command.code, command.stderr).toBe(0);
+    expect(command.stdout).toMatch(/^gradsync \d+\.\d+\.\d+\n$/);
+    for (const flag of ['--version', '-V']) {
+      const r = await gradsync([flag]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(command.stdout);
+    }
+  });
+
   it('runs a TypeScript CLI from any folder with its flags passed through', async () => {
     const out = tempDir('bin-synthetic');
     const r = await gradsync(['make-synthetic', '--out', out, '--train', '5', '--test', '2']);

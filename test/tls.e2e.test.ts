@@ -76,7 +76,7 @@ describe('TLS and the viewer token beyond loopback', () => {
         status: 401,
         body: expect.stringMatching(/wrong viewer token/),
       });
-      expect(await feedClose(`wss://127.0.0.1:${port}/feed`)).toMatch(/^4001 refused: no viewer token/);
+      expect(await feedClose(`wss://127.0.0.1:${port}/feed`)).toMatch(/^4001 no viewer token$/);
       const exchange = await get(`${base}?token=${encodeURIComponent(viewerToken)}`);
       expect(exchange.status).toBe(303);
       const records = await get(`${base}api/records`, { cookie: exchange.cookie! });

@@ -3,6 +3,7 @@
 // TypeScript: this plain-JS entry picks the command's file and runs it in a node with tsx's loader
 // (passed on to the workers `start` spawns through process.execArgv).
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 // Each command's file, found through its package's exports (no path into another package).
@@ -26,10 +27,16 @@ const COMMANDS = {
 function usage() {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
   const lines = Object.entries(COMMANDS).map(([name, [, what]]) => `  ${name.padEnd(width)}  ${what}`);
-  return `usage: gradsync <command> [flags]   (gradsync <command> --help for its flags)\n\ncommands:\n${lines.join('\n')}\n`;
+  return `usage: gradsync <command> [flags]   (gradsync <command> --help for its flags; gradsync --version)\n\ncommands:\n${lines.join('\n')}\n`;
 }
 
 const [name, ...args] = process.argv.slice(2);
+if (name === '--version' || name === '-V') {
+  // The version every command prints with --version (core's GRADSYNC_VERSION reads this file).
+  const core = fileURLToPath(new URL('../package.json', import.meta.resolve('@gradsync/core')));
+  process.stdout.write(`gradsync ${JSON.parse(readFileSync(core, 'utf8')).version}\n`);
+  process.exit(0);
+}
 if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
   (name === undefined ? process.stderr : process.stdout).write(usage());
   process.exit(name === undefined ? 1 : 0);

@@ -38,6 +38,8 @@ export interface LaunchOptions {
   resumeCommand?: string;
   /** --tls-cert/--tls-key: https and wss on the port. */
   tls?: TlsIdentity;
+  /** --keep-dashboard: after the run, keep serving its dashboard until close() (the workers' endpoint closes). */
+  keepDashboard?: boolean;
   /** --viewer-token: the dashboard's secret; beyond loopback one is made up when not given. */
   viewerToken?: string;
   log: (level: 'info' | 'warn' | 'error', line: string) => void;
@@ -167,14 +169,23 @@ export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoord
   if (o.tls)
     o.log('info', `TLS on: certificate SHA-256 ${showFingerprint(o.tls.fingerprint)} (workers pin it with --tls-fingerprint, or trust its CA with --ca)`);
   const dashboardUrl = viewerToken === undefined ? httpUrl : `${httpUrl}?token=${encodeURIComponent(viewerToken)}`;
-  const close = async () => {
+  let workersClosed = false;
+  const closeWorkers = () => {
+    if (workersClosed) return;
+    workersClosed = true;
     coordinator.stop('the coordinator is shutting down');
     hub.close();
     for (const r of [refusals, plaintext, viewers]) r.flush();
-    dashboard.detach();
-    await port_.close();
   };
-  const done = coordinator.run().finally(() => setTimeout(() => void close(), 200));
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
+      closeWorkers();
+      dashboard.detach();
+      await port_.close();
+    })());
+  // --keep-dashboard: the run's end closes the worker side only; the page stays up until close().
+  const done = coordinator.run().finally(() => setTimeout(() => (o.keepDashboard ? closeWorkers() : void close()), 200));
   done.catch(() => {});
   return { workerUrl, httpUrl, dashboardUrl, runDir, done, close };
 }

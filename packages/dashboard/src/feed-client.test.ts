@@ -11,11 +11,15 @@ describe('feed client', () => {
   });
 
   it('stops and says why on a refusal (4001), retries on any other close', () => {
-    expect(afterFeedClose(4001, 'refused: no viewer token', 500)).toEqual({
+    expect(afterFeedClose(4001, 'no viewer token', 500)).toEqual({
       status: 'refused',
-      detail: expect.stringMatching(/^refused: no viewer token; open the dashboard URL .*\?token=/),
+      detail: expect.stringMatching(
+        /^The coordinator refused this page's live feed \(no viewer token\): this viewer link's token is wrong or expired .*Open the dashboard URL the coordinator printed, the one ending in \?token=/,
+      ),
     });
-    expect(afterFeedClose(4001, '', 500).detail).toMatch(/^refused by the server/);
+    // An older coordinator's reason, which began with "refused:", is not repeated.
+    expect(afterFeedClose(4001, 'refused: wrong viewer token', 500).detail).toMatch(/live feed \(wrong viewer token\)/);
+    expect(afterFeedClose(4001, '', 500).detail).toMatch(/live feed \(no reason given\)/);
     expect(afterFeedClose(1006, '', 2000)).toEqual({ status: 'reconnecting', detail: 'connection lost; retrying in 2.0 s' });
   });
 

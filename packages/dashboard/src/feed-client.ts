@@ -41,7 +41,14 @@ export function afterFeedClose(
   delayMs: number,
 ): { status: 'refused'; detail: string } | { status: 'reconnecting'; detail: string } {
   if (code === CLOSE_UNAUTHORIZED) {
-    return { status: 'refused', detail: `${reason || 'refused by the server'}; open the dashboard URL the coordinator printed (with ?token=)` };
+    const why = reason.replace(/^refused:\s*/, '') || 'no reason given';
+    return {
+      status: 'refused',
+      detail:
+        `The coordinator refused this page's live feed (${why}): this viewer link's token is wrong or expired ` +
+        '(a coordinator started again makes a new one unless --viewer-token is given). ' +
+        'Open the dashboard URL the coordinator printed, the one ending in ?token=…',
+    };
   }
   return { status: 'reconnecting', detail: `connection lost; retrying in ${(delayMs / 1000).toFixed(1)} s` };
 }

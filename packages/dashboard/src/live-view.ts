@@ -26,10 +26,15 @@ export function startLiveView(): void {
   const config = new ConfigPanel();
   const status = new StatusPanel();
 
+  // A refused feed will not mend itself: the page says why and what to do, above everything else.
+  const refusal = h('div', { class: 'feed-refused', testId: 'feed-refused', attrs: { role: 'alert' } });
+  refusal.hidden = true;
+
   document
     .getElementById('app')!
     .replaceChildren(
       header.root,
+      refusal,
       h('main', { class: 'grid' }, progress.root, charts.root, workers.root, confusion.root, preview.root, config.root, status.root),
     );
 
@@ -78,6 +83,8 @@ export function startLiveView(): void {
     },
     onStatus(s, detail) {
       connection = s;
+      refusal.hidden = s !== 'refused';
+      if (s === 'refused') refusal.textContent = detail ?? "The coordinator refused this page's live feed.";
       header.setConnection(state.end && s === 'live' ? 'ended' : s, detail);
     },
   });

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
 import { GradsyncError, gradsyncProgram, runCli, setQuiet } from '@gradsync/core';
 import { backendRequests, nodeBackendHost } from '@gradsync/core/backend';
 import { intOption } from '@gradsync/core/config';
@@ -25,6 +26,12 @@ function backendListOption(v: string): string[] {
   return list;
 }
 
+/** The run folder as `pnpm dashboard` takes it from here: relative when it is below this folder. */
+function runFolderArgument(runDir: string): string {
+  const relative = path.relative(process.cwd(), runDir);
+  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : runDir;
+}
+
 function defaultCpuWorkers(backend: string): number {
   const onednn = (backend === 'auto' || backend === 'onednn') && nodeBackendHost.loadOneDnn().ok;
   return onednn ? 1 : 2;
@@ -47,6 +54,7 @@ await runCli(async () => {
           ['auto'],
         )
         .option('--threads <n>', 'CPU threads of each local worker for the onednn backend (default: cores / workers, at least 1)', intOption('--threads', 1))
+        .option('--keep-dashboard', 'when the run ends, keep its dashboard up until Ctrl-C (the workers stop as usual)')
         .option(
           '--quick',
           'a first run of a few minutes: 2 workers, 3 epochs on 10,000 CIFAR-10 training images (synthetic images when CIFAR-10 cannot be had); flags you give win',
@@ -65,7 +73,7 @@ await runCli(async () => {
   const workers: number = o.workers ?? (gpus > 0 ? gpus : backends.length > 1 ? backends.length : defaultCpuWorkers(backends[0]));
   if (o.join !== undefined) return joinCoordinator(program, { workers, gpus, log: coordinatorLog });
   refusePeerFlagsWithoutJoin(program);
-  const launch = launchOptionsFrom(program, workers, coordinatorLog);
+  const launch = { ...launchOptionsFrom(program, workers, coordinatorLog), keepDashboard: Boolean(o.keepDashboard) };
   if (o.quick) {
     const quick = await quickRunData({ dataDir: launch.dataDir, cacheDir: launch.cacheDir, log: coordinatorLog });
     launch.dataDir = quick.dataDir;
@@ -125,10 +133,21 @@ await runCli(async () => {
   try {
     const end = await launched.done;
     await waitForChildren();
-    coordinatorLog(
-      'notice',
-      `run ${end.status} in ${end.wallSec.toFixed(1)} s; test accuracy ${end.test ? end.test.accuracy.toFixed(4) : 'n/a'}; run folder ${launched.runDir}`,
-    );
+    const again = `to look at it again: pnpm dashboard ${runFolderArgument(launched.runDir)}`;
+    const result = `run ${end.status} in ${end.wallSec.toFixed(1)} s; test accuracy ${end.test ? end.test.accuracy.toFixed(4) : 'n/a'}; run folder ${launched.runDir}`;
+    if (!launch.keepDashboard) {
+      coordinatorLog('notice', `${result}; ${again}`);
+      return;
+    }
+    coordinatorLog('notice', `${result}; the dashboard stays up at ${launched.dashboardUrl} until Ctrl-C`);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
+    await launched.close();
+    coordinatorLog('notice', `dashboard stopped; ${again}`);
   } catch (err) {
     stopping = true;
     stopChildren('SIGTERM');

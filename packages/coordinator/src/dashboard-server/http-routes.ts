@@ -88,7 +88,8 @@ export class DashboardRoutes {
     const verdict = this.options.viewer ? checkViewer(req.headers, this.options.viewer) : { ok: true as const };
     if (!verdict.ok) {
       this.options.onRefused?.(req.socket.remoteAddress ?? 'an unknown address', verdict.why);
-      this.feedSocket.refuse(req, socket, head, `refused: ${verdict.why}; open the dashboard URL with ?token=`);
+      // The page words the advice (feed-client.ts afterFeedClose); the reason says only what was wrong.
+      this.feedSocket.refuse(req, socket, head, verdict.why);
       return true;
     }
     this.feedSocket.handleUpgrade(req, socket, head);

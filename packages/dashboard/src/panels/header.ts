@@ -26,8 +26,8 @@ export class Header {
   }
 
   setConnection(status: FeedStatus | 'ended', detail?: string): void {
-    // A refusal will not mend itself: say why on the page, not only in a tooltip.
-    setText(this.connection, status === 'refused' && detail ? `refused: ${detail}` : status);
+    // A refusal's explanation is the page's banner (live-view.ts); the pill keeps the word.
+    setText(this.connection, status);
     this.connection.className = `pill ${status}`;
     this.connection.dataset.status = status;
     this.connection.title = detail ?? '';
