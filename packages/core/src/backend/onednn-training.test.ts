@@ -76,6 +76,28 @@ describe.skipIf(!built)('training on onednn', () => {
     replica.model.dispose();
   }, 60_000);
 
+  it("keeps the buffer pool near one step's outputs when the batch share changes every step (--split speed)", async () => {
+    await selectBackend({ backend: 'onednn', threads: 1 });
+    const pool = (tf.backend() as unknown as { pool: { pooledBytes: number } }).pool;
+    const replica = new Replica(buildModel('seed-cnn', 3));
+    const step = async (n: number) => {
+      const images = new Uint8Array(n * 3072).map((_, i) => (i * 31 + n) % 256);
+      const labels = new Uint8Array(n).map((_, i) => i % 10);
+      const augment = Array.from({ length: n }, (_, i) => augmentParamsFor(SEED_AUGMENT, 1, 0, i));
+      const out = await replica.computeStep({ images, labels, augment });
+      replica.applySummed(out.buffer, out.count, 1e-3);
+    };
+    await step(36);
+    await step(36);
+    const oneStep = pool.pooledBytes;
+    expect(oneStep).toBeGreaterThan(0);
+    // Shares of a batch of 64 between two workers of slightly different speeds: 28 to 36 images.
+    for (let round = 0; round < 2; round++) for (let n = 28; n <= 36; n++) await step(n);
+    // Pooled by exact size, every share kept a set of its own (~9 × one step here, up to the cap).
+    expect(pool.pooledBytes / oneStep).toBeLessThan(2);
+    replica.model.dispose();
+  }, 300_000);
+
   it('keeps the process RSS flat over 1,000 steps (outputs are freed, nothing grows in the addon)', async () => {
     await selectBackend({ backend: 'onednn', threads: 1 });
     const replica = new Replica(buildModel('seed-cnn', 2));
