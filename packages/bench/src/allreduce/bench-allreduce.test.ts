@@ -48,36 +48,19 @@ if (python === null) {
   });
 }
 
+/** A 2-rank ring, warm and with a 5 ms gap, a few operations each: the modes, not the figures. */
+const SHORT_COLD_RING = { worlds: [2], algorithms: ['ring' as const], raw: false, cold: true, gapMs: 5, warmup: 2, repeats: 3 };
+
 describe('benchAllReduce, cold and against gloo', () => {
   it('times the ring again with a gap between operations', { timeout: 180_000 }, async () => {
-    const results = await benchAllReduce({
-      sizesBytes: [64 * 1024],
-      worlds: [2],
-      algorithms: ['ring'],
-      raw: false,
-      cold: true,
-      gapMs: 5,
-      warmup: 2,
-      repeats: 3,
-      gloo: false,
-    });
+    const results = await benchAllReduce({ ...SHORT_COLD_RING, sizesBytes: [64 * 1024], gloo: false });
     expect(results.map((r) => `${r.kind}/${r.mode}`)).toEqual(['ring/warm', 'ring/cold']);
     for (const r of results) expect(r.verified).toBe(true);
   });
 
   it.skipIf(python === null)('measures gloo at the same sizes and relates each ring row to it', { timeout: 300_000 }, async () => {
     const sizes = [64 * 1024, 676_264];
-    const results = await benchAllReduce({
-      sizesBytes: sizes,
-      worlds: [2],
-      algorithms: ['ring'],
-      raw: false,
-      cold: true,
-      gapMs: 5,
-      warmup: 2,
-      repeats: 3,
-      gloo: true,
-    });
+    const results = await benchAllReduce({ ...SHORT_COLD_RING, sizesBytes: sizes, gloo: true });
     const gloo = results.filter((r) => r.kind === 'gloo');
     expect(gloo.map((r) => `${r.bytes}/${r.mode}`).sort()).toEqual(sizes.flatMap((b) => [`${b}/cold`, `${b}/warm`]).sort());
     for (const r of gloo) {

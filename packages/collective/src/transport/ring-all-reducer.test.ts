@@ -117,6 +117,20 @@ describe('RingAllReducer', () => {
   });
 });
 
+/** A stock ws server that welcomes each peer as rank 0 and hands the frames after the hello to `onFrame`. */
+async function welcomingServer(onFrame: (frame: Buffer) => void = () => {}): Promise<WebSocketServer> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise((r) => server.once('listening', r));
+  server.on('connection', (ws) => {
+    ws.once('message', (data: Buffer) => {
+      const hello = validatePeerHello(decode(data));
+      if (!(hello instanceof Error)) ws.send(encode(peerWelcome({ runId: hello.runId, rank: 0 })));
+      ws.on('message', onFrame);
+    });
+  });
+  return server;
+}
+
 /**
  * A hand-driven rank 0 for a world of two: it admits rank 1's link with a welcome, and dials rank 1
  * itself so the test can send whatever it likes on that link.
@@ -125,14 +139,7 @@ async function fakeRankZero(
   token?: string,
   segmentBytes = DEFAULT_SEGMENT_BYTES,
 ): Promise<{ url: string; link: (target: string) => Promise<WebSocket>; close(): Promise<void> }> {
-  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  await new Promise((r) => server.once('listening', r));
-  server.on('connection', (ws) => {
-    ws.once('message', (data: Buffer) => {
-      const hello = validatePeerHello(decode(data));
-      if (!(hello instanceof Error)) ws.send(encode(peerWelcome({ runId: hello.runId, rank: 0 })));
-    });
-  });
+  const server = await welcomingServer();
   const port = (server.address() as { port: number }).port;
   const opened: WebSocket[] = [];
   return {
@@ -204,15 +211,7 @@ describe('RingAllReducer against a misbehaving peer', () => {
 
   it('sends frames a stock ws endpoint reads: one binary message per segment, its header then the floats', async () => {
     const received: Buffer[] = [];
-    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    await new Promise((r) => server.once('listening', r));
-    server.on('connection', (ws) => {
-      ws.once('message', (data: Buffer) => {
-        const hello = validatePeerHello(decode(data));
-        if (!(hello instanceof Error)) ws.send(encode(peerWelcome({ runId: hello.runId, rank: 0 })));
-        ws.on('message', (frame: Buffer) => received.push(frame));
-      });
-    });
+    const server = await welcomingServer((frame) => received.push(frame));
     cleanup.push(() => {
       for (const ws of server.clients) ws.terminate();
       return new Promise((r) => server.close(r));
