@@ -151,7 +151,7 @@ describe('pnpm bench --quick --json', () => {
     expect(report.targets.filter((t) => t.what.includes('16 MiB')).every((t) => t.value === null && t.met === null)).toBe(true);
 
     expect(run.stderr).toMatch(/^machine: .+ backend /m);
-    expect(run.stderr).toMatch(/busbw\/raw/);
+    expect(run.stderr).toMatch(/busbw\/ws +busbw\/tcp/);
     expect(run.stderr).toMatch(/2 workers: .* of 2 × solo/);
     expect(run.stderr).toMatch(/weak scaling .*\n {2}2 workers: .* of 2 × solo/);
     expect(run.stderr).toMatch(/2 process\(es\) × batch 32: .* of 2 × solo/);
