@@ -1,13 +1,4 @@
 /**
- * Reuses the backing stores of freed kernel outputs. A training step allocates ~100 activation-
- * sized outputs (up to 8 MB each); fresh ones cost page faults and keep V8's garbage collector
- * busy on the other core (measured: 222 ms of CPU per 165 ms step on one thread).
- *
- * Only buffers this pool handed out are ever reused, and only once no tensor's storage refers to
- * them: `retain` / `release` count the tensors whose values sit in a buffer (a cpu kernel may
- * register a view into another tensor's buffer, e.g. a contiguous slice).
- */
-/**
  * The byte length the pool allocates for a request: exact up to 4 KiB, above that rounded up to
  * one of 8 classes per power of two (at most 12.5% unused). Exact sizes would rarely repeat: under
  * --split speed a worker's share of the batch, and with it every activation's size, changes every
@@ -23,6 +14,15 @@ export function sizeClass(byteLength: number): number {
 /** A request may take a free buffer of its own class or of the next ones, up to this many classes larger (≤ ~27% more). */
 const LARGER_CLASSES_TAKEN = 2;
 
+/**
+ * Reuses the backing stores of freed kernel outputs. A training step allocates ~100 activation-
+ * sized outputs (up to 8 MB each); fresh ones cost page faults and keep V8's garbage collector
+ * busy on the other core (measured: 222 ms of CPU per 165 ms step on one thread).
+ *
+ * Only buffers this pool handed out are ever reused, and only once no tensor's storage refers to
+ * them: `retain` / `release` count the tensors whose values sit in a buffer (a cpu kernel may
+ * register a view into another tensor's buffer, e.g. a contiguous slice).
+ */
 export class BufferPool {
   private readonly free = new Map<number, ArrayBuffer[]>();
   private readonly owned = new WeakSet<ArrayBuffer>();

@@ -580,10 +580,6 @@ export class RunCoordinator {
   }
 
   /**
-   * Publishes a record (metrics.jsonl, dashboard). Records are also written from socket events,
-   * outside the run loop: a failed write there stops the run at its next wait, not the process.
-   */
-  /**
    * Note [Orders first]
    * Between two steps every worker idles until the next step's orders arrive, so a finished
    * step's bookkeeping (its record into metrics.jsonl, TensorBoard and the dashboard; the progress
@@ -596,6 +592,10 @@ export class RunCoordinator {
     publish?.();
   }
 
+  /**
+   * Publishes a record (metrics.jsonl, dashboard). Records are also written from socket events,
+   * outside the run loop: a failed write there stops the run at its next wait, not the process.
+   */
   private record(r: MetricRecord): void {
     this.flushAfterOrders();
     try {
