@@ -56,6 +56,30 @@ describe('single-node distributed training', () => {
     expect(last.trainLoss).toBeLessThan(epochs(ring.records)[0].trainLoss);
   }, 300_000);
 
+  it('--wire-dtype bf16 and fp16: half the bytes on the wire, replicas still identical, training close to float32', async () => {
+    const common = ['--workers', '3', '--epochs', '2', '--model', 'tiny-cnn', '--lr', '0.005', '--split', 'equal', '--hash-every', '4'];
+    const full = await start('wire-f32', common);
+    const sentPerStep = (records: typeof full.records) => steps(records).map((s) => s.workers.reduce((n, w) => n + (w.sentBytes ?? 0), 0));
+    for (const wire of ['bf16', 'fp16']) {
+      const half = await start(`wire-${wire}`, [...common, '--wire-dtype', wire]);
+      expect(half.stderr).toMatch(new RegExp(`ring all-reduce, ${wire} on the wire`));
+      expect(endOf(half.records)?.status).toBe('completed');
+      const checked = steps(half.records).filter((s) => s.hashes);
+      expect(checked.length).toBeGreaterThanOrEqual(4);
+      for (const s of checked) expect(new Set(s.hashes).size).toBe(1);
+      // Payload halves; each segment's headers stay.
+      const ratio = sentPerStep(half.records)[3] / sentPerStep(full.records)[3];
+      expect(ratio).toBeGreaterThan(0.49);
+      expect(ratio).toBeLessThan(0.52);
+      // Not the float32 run's weights (the rounding is real), but the same training.
+      const diff = maxAbsDiff(exportedWeights(half.runDir), exportedWeights(full.runDir));
+      expect(diff).toBeGreaterThan(0);
+      const lastHalf = epochs(half.records).at(-1)!;
+      const lastFull = epochs(full.records).at(-1)!;
+      expect(Math.abs(lastHalf.trainLoss - lastFull.trainLoss)).toBeLessThan(0.1 * lastFull.trainLoss);
+    }
+  }, 300_000);
+
   it('1 worker and 3 workers follow the same trajectory (same seed, same global batch)', async () => {
     const common = ['--epochs', '2', '--model', 'tiny-cnn', '--lr', '0.005'];
     const one = await start('inv1', [...common, '--workers', '1']);

@@ -132,6 +132,15 @@ export class RunCoordinator {
     return this.archive.bufferFloats;
   }
 
+  /** What the group log line says about --wire-dtype: only the ring compresses. */
+  private wireNote(algorithm: 'ring' | 'star'): string {
+    const wire = this.config.wireDtype;
+    if (wire === 'f32') return '';
+    return algorithm === 'ring'
+      ? `, ${wire} on the wire`
+      : ` (float32 on the wire: a worker takes no ring links, and --wire-dtype ${wire} applies to the ring)`;
+  }
+
   // ---- events from the WorkerHub ----
 
   onHello(conn: Member): void {
@@ -485,7 +494,7 @@ export class RunCoordinator {
     if (groupId > 1) this.stats.regroups++;
     this.opts.log(
       'info',
-      `group ${groupId}: ${world} worker(s), ${world === 1 ? 'no all-reduce needed' : `${algorithm} all-reduce`}, from step ${this.globalStep}`,
+      `group ${groupId}: ${world} worker(s), ${world === 1 ? 'no all-reduce needed' : `${algorithm} all-reduce${this.wireNote(algorithm)}`}, from step ${this.globalStep}`,
     );
     for (const w of members) this.recordWorker(w, 'training');
     return done(undefined);

@@ -46,9 +46,9 @@ export async function createRingProvider(o: RingProviderOptions): Promise<RingPr
       }
       return current.url;
     },
-    join: async ({ rank, world, peers, runId }): Promise<AllReducer> => {
+    join: async ({ rank, world, peers, runId, wireDtype }): Promise<AllReducer> => {
       used = true;
-      await current.connect({ rank, world, peers, runId, token: o.token });
+      await current.connect({ rank, world, peers, runId, token: o.token, wireDtype });
       return current;
     },
     close: () => {

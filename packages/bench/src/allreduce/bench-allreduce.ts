@@ -8,8 +8,9 @@
  *
  *   npx tsx packages/bench/src/allreduce/bench-allreduce.ts [--quick] [--sizes 64K,1M,16M,64M]
  *     [--worlds 2,3,4] [--algorithms ring,star] [--segment 256K] [--repeats N] [--warmup N]
- *     [--mask] [--ring-ceiling] [--tls] [--no-cold] [--gap MS] [--no-gloo] [--no-raw] [--json]
- *     (--tls: also the ring over TLS, 2 ranks; cold: the ring and gloo again with MS (50) between
+ *     [--mask] [--ring-ceiling] [--tls] [--wire-dtype bf16,fp16] [--no-cold] [--gap MS] [--no-gloo] [--no-raw] [--json]
+ *     (--tls: also the ring over TLS, 2 ranks; --wire-dtype: also the ring with 16-bit wire
+ *     elements, kinds ring-bf16 / ring-fp16, whose bandwidths count the float32 buffer; cold: the ring and gloo again with MS (50) between
  *     operations, as in training; gloo: PyTorch's, where python3-torch is installed)
  *
  * Time of one operation: from the first rank starting to the last rank finishing, on a clock the
@@ -21,7 +22,7 @@
  * processes streaming around a ring at once (no reduction): what the links can carry when N of
  * them share this machine's cores, the real upper bound for busbw here.
  *
- * Inputs are exact in float32 (multiples of 1/64), so the sum is exact in any order: every run
+ * Inputs are exact in float32 (multiples of 1/64; of 1/8 on a 16-bit wire), so the sum is exact in any order: every run
  * checks that all ranks end with the same bytes and the exact sum.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -43,6 +44,7 @@ import {
   formatRow,
   formatSize,
   relateToAnchors,
+  RING_KINDS,
   tableHeader,
 } from './bench-table';
 
@@ -133,13 +135,14 @@ async function startGroup(
   world: number,
   options: Required<Pick<BenchOptions, 'segmentBytes' | 'maskFrames' | 'timeoutMs'>>,
 ): Promise<Group> {
-  const role: BenchRole = kind === 'raw' || kind === 'raw-ring' ? 'raw' : kind === 'ring-tls' ? 'ring' : kind;
+  const role: BenchRole = kind === 'raw' || kind === 'raw-ring' ? 'raw' : RING_KINDS.includes(kind) ? 'ring' : (kind as BenchRole);
+  const wireDtype = kind === 'ring-bf16' ? 'bf16' : kind === 'ring-fp16' ? 'fp16' : 'f32';
   // raw-tcp: the receiver (rank 1) dials the sender, see raw-tcp-stream.ts.
   const workers = pool.slice(0, world);
   const hub = kind === 'star' ? pool[world] : null;
   const all = hub ? [...workers, hub] : workers;
   try {
-    all.forEach((c, rank) => c.send({ type: 'init', role: c === hub ? 'star-hub' : role, rank, world, ...options, tls: kind === 'ring-tls' }));
+    all.forEach((c, rank) => c.send({ type: 'init', role: c === hub ? 'star-hub' : role, rank, world, ...options, tls: kind === 'ring-tls', wireDtype }));
     const urls = await Promise.all(all.map((c) => c.next('listening', STEP_TIMEOUT_MS)));
     const peers = urls.slice(0, world).map((u) => u.url ?? '');
     const hubUrl = hub ? (urls[world].url ?? undefined) : undefined;
@@ -192,7 +195,7 @@ async function measure(group: Group, kind: BenchKind, bytes: number, repeats: nu
     if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
     group.workers.forEach((c) => c.send({ type: 'go', rep, opId: opBase + 2 * rep }));
     const done = await Promise.all(group.workers.map((c) => c.next('done', STEP_TIMEOUT_MS)));
-    if (rep === 0 && (kind === 'ring' || kind === 'ring-tls' || kind === 'star')) {
+    if (rep === 0 && (RING_KINDS.includes(kind) || kind === 'star')) {
       verified = done.every((d) => d.exact === true && d.digest === done[0].digest);
     }
     if (rep < warmup) continue;
@@ -244,7 +247,7 @@ export async function benchAllReduce(options: BenchOptions = {}): Promise<BenchR
   let opBase = 1;
   const record = (kind: BenchKind, world: number, bytes: number, repeats: number, t: Timing, mode: BenchMode = 'warm') => {
     const algbw = kind === 'raw-ring' ? linkBytes(bytes, world) / t.medianMs / 1e6 : bytes / t.medianMs / 1e6;
-    const busbw = kind === 'ring' || kind === 'ring-tls' || kind === 'star' || kind === 'gloo' ? (algbw * 2 * (world - 1)) / world : algbw;
+    const busbw = RING_KINDS.includes(kind) || kind === 'star' || kind === 'gloo' ? (algbw * 2 * (world - 1)) / world : algbw;
     const r: BenchResult = {
       kind,
       mode,
@@ -277,7 +280,7 @@ export async function benchAllReduce(options: BenchOptions = {}): Promise<BenchR
         const t = await measure(group, kind, bytes, repeats, warmup, opBase, 0);
         opBase += 2 * (repeats + warmup);
         record(kind, kind === 'raw' || kind === 'raw-tcp' ? 2 : world, bytes, repeats, t);
-        if (cold && kind === 'ring' && bytes <= 16 * MiB) {
+        if (cold && RING_KINDS.includes(kind) && kind !== 'ring-tls' && bytes <= 16 * MiB) {
           const c = await measure(group, kind, bytes, repeats, warmup, opBase, gapMs);
           opBase += 2 * (repeats + warmup);
           record(kind, world, bytes, repeats, c, 'cold');
@@ -315,6 +318,7 @@ export async function benchAllReduce(options: BenchOptions = {}): Promise<BenchR
     for (const world of worlds) {
       runGloo(world);
       for (const algorithm of algorithms) await runGroup(algorithm, world);
+      for (const wire of options.wireDtypes ?? []) await runGroup(wire === 'bf16' ? 'ring-bf16' : 'ring-fp16', world);
       if (options.ringCeiling) await runGroup('raw-ring', world);
     }
     if (options.tlsRing) await runGroup('ring-tls', 2);

@@ -49,6 +49,15 @@ export function parseArgs(argv: string[]): BenchOptions & { json: boolean } {
       case '--gap':
         options.gapMs = Number(value());
         break;
+      case '--wire-dtype':
+        options.wireDtypes = value()
+          .split(',')
+          .map((w) => {
+            if (w !== 'bf16' && w !== 'fp16')
+              throw new GradsyncError('E_BENCH_ARG', `--wire-dtype takes bf16 and/or fp16 (float32 is the plain ring), got ${JSON.stringify(w)}`);
+            return w;
+          });
+        break;
       case '--sizes':
         options.sizesBytes = value().split(',').map(parseSize);
         break;

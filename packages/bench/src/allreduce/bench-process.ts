@@ -24,7 +24,7 @@ import { createHash } from 'node:crypto';
 import { ephemeralIdentity } from '@gradsync/core/cluster';
 import WebSocket, { WebSocketServer } from 'ws';
 import { ProtocolError } from '@gradsync/core/protocol';
-import { type AllReducer, encodeFrameHeader, FrameReader, RingAllReducer, zeroMask } from '@gradsync/collective';
+import { type AllReducer, encodeFrameHeader, FrameReader, RingAllReducer, type WireDtype, zeroMask } from '@gradsync/collective';
 import { RawTcpStream } from './raw-tcp-stream';
 import { joinStarCoordinator, listenStarCoordinator, type StarCoordinator, type StarRank } from './bench-star';
 
@@ -40,6 +40,7 @@ export type ParentMessage =
       maskFrames: boolean;
       timeoutMs: number;
       /** ring over TLS with a certificate made here */ tls?: boolean;
+      /** what the ring's floats travel as (default f32) */ wireDtype?: WireDtype;
     }
   | { type: 'group'; peers: string[]; hubUrl?: string; next?: string | null }
   | { type: 'prepare'; bytes: number; sendBytes?: number; expectBytes?: number }
@@ -70,15 +71,22 @@ function cpuMs(): number {
 /** Minor page faults of this process so far: writes into pages the kernel had to supply. */
 const minorFaults = (): number => process.resourceUsage().minorPageFault;
 
-/** Exactly representable inputs: any summation order gives the exact, same sum. */
-function fillInput(x: Float32Array, rank: number): void {
-  for (let i = 0; i < x.length; i++) x[i] = (((i * 7 + rank * 13) % 101) - 50) / 64;
+/**
+ * Exactly representable inputs: any summation order gives the exact, same sum. On a 16-bit wire
+ * every partial sum must also fit 8 significant bits (bf16): eighths of at most 8 ranks × 1.
+ */
+function inputValue(i: number, rank: number, wire: WireDtype): number {
+  return wire === 'f32' ? (((i * 7 + rank * 13) % 101) - 50) / 64 : (((i * 7 + rank * 13) % 17) - 8) / 8;
 }
 
-function isExactSum(x: Float32Array, world: number): boolean {
+function fillInput(x: Float32Array, rank: number, wire: WireDtype): void {
+  for (let i = 0; i < x.length; i++) x[i] = inputValue(i, rank, wire);
+}
+
+function isExactSum(x: Float32Array, world: number, wire: WireDtype): boolean {
   for (let i = 0; i < x.length; i++) {
     let s = 0;
-    for (let r = 0; r < world; r++) s += (((i * 7 + r * 13) % 101) - 50) / 64;
+    for (let r = 0; r < world; r++) s += inputValue(i, r, wire);
     if (x[i] !== s) return false;
   }
   return true;
@@ -231,7 +239,7 @@ async function main(): Promise<void> {
       case 'group': {
         const i = init!;
         if (i.role === 'ring') {
-          await ring!.connect({ rank: i.rank, world: i.world, peers: msg.peers, runId: 'bench' });
+          await ring!.connect({ rank: i.rank, world: i.world, peers: msg.peers, runId: 'bench', wireDtype: i.wireDtype });
         } else if (i.role === 'star') {
           star = await joinStarCoordinator(msg.hubUrl ?? '', { timeoutMs: i.timeoutMs, log: logLine });
           reducer = star.reducer;
@@ -251,7 +259,7 @@ async function main(): Promise<void> {
           (raw ?? tcp)!.prepare(msg.sendBytes ?? 0, msg.expectBytes ?? 0);
         } else if (i.role !== 'star-hub') {
           input = new Float32Array(msg.bytes / 4);
-          fillInput(input, i.rank);
+          fillInput(input, i.rank, i.wireDtype ?? 'f32');
           data = new Float32Array(input.length);
         }
         send({ type: 'prepared' });
@@ -280,7 +288,7 @@ async function main(): Promise<void> {
           const digest = createHash('sha1')
             .update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
             .digest('hex');
-          send({ type: 'done', rep: msg.rep, start, end, cpuMs: cpu, minorFaults: faults, exact: isExactSum(data, i.world), digest });
+          send({ type: 'done', rep: msg.rep, start, end, cpuMs: cpu, minorFaults: faults, exact: isExactSum(data, i.world, i.wireDtype ?? 'f32'), digest });
         } else {
           send({ type: 'done', rep: msg.rep, start, end, cpuMs: cpu, minorFaults: faults });
         }

@@ -5,7 +5,10 @@
  * TLS costs. raw: one WebSocket stream (ws, same framing); raw-tcp: one bare TCP stream received
  * in place; gloo: PyTorch's gloo all-reduce (gloo-anchor.ts), the anchor.
  */
-export type BenchKind = 'ring' | 'ring-tls' | 'star' | 'raw' | 'raw-tcp' | 'raw-ring' | 'gloo';
+export type BenchKind = 'ring' | 'ring-bf16' | 'ring-fp16' | 'ring-tls' | 'star' | 'raw' | 'raw-tcp' | 'raw-ring' | 'gloo';
+
+/** The ring kinds: the same RingAllReducer, over plain TCP with each wire dtype or over TLS. */
+export const RING_KINDS: readonly BenchKind[] = ['ring', 'ring-bf16', 'ring-fp16', 'ring-tls'];
 
 /** warm: operations back to back; cold: one every `gapMs` (50 ms: a training step), as training does. */
 export type BenchMode = 'warm' | 'cold';
@@ -33,6 +36,8 @@ export interface BenchOptions {
   ringCeiling?: boolean;
   /** Also measure the ring over TLS with 2 ranks (kind ring-tls; default false). */
   tlsRing?: boolean;
+  /** Also measure the ring with these 16-bit wire dtypes (kinds ring-bf16, ring-fp16; default none). */
+  wireDtypes?: ('bf16' | 'fp16')[];
   /**
    * Send RFC-masked client frames on ring and raw links (default false), to measure what masking
    * costs. Star always masks: its links are coordinator links, WebSocket clients as in training.
@@ -137,7 +142,7 @@ export function tableHeader(): string {
 
 /** The results as a text table, sorted by size then kind. */
 export function formatBenchTable(results: BenchResult[]): string {
-  const order: BenchKind[] = ['raw-tcp', 'raw', 'raw-ring', 'gloo', 'ring', 'ring-tls', 'star'];
+  const order: BenchKind[] = ['raw-tcp', 'raw', 'raw-ring', 'gloo', 'ring', 'ring-bf16', 'ring-fp16', 'ring-tls', 'star'];
   const sorted = [...results].sort(
     (a, b) => a.bytes - b.bytes || a.world - b.world || a.mode.localeCompare(b.mode) * -1 || order.indexOf(a.kind) - order.indexOf(b.kind),
   );

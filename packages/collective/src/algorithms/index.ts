@@ -6,3 +6,4 @@ export * from './star-hub';
 export * from './simulate';
 export * from './sub-operation';
 export * from './simd-add';
+export * from './wire-dtype';

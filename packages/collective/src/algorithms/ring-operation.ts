@@ -15,6 +15,7 @@ import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
 import { checkRank, ringChunkBounds, ringSchedule, type ElementRange, type RingPhase, type RingStep } from './ring-schedule';
 import { segmentCount, segmentRange } from './segments';
 import { addAt } from './simd-add';
+import { decodeWire, roundToWire, type WireDtype } from './wire-dtype';
 
 /** One segment moving over one link at one step. */
 export interface SegmentTransfer {
@@ -52,6 +53,8 @@ export class RingOperation {
   /**
    * `data` is reduced in place. `add` does the reduce-scatter's sums (`data[start + i] += payload[i]`;
    * the transport's SIMD adder, the JS loop by default: the same bits, Note [Float32 sums]).
+   * `wire` is what segments travel as: with a 16-bit type, `accept` takes Uint16Array payloads
+   * and the completed chunk is rounded in place before it is sent on (Note [Wire rounding]).
    */
   constructor(
     data: Float32Array,
@@ -59,6 +62,7 @@ export class RingOperation {
     world: number,
     segmentElements: number,
     private readonly add: (target: Float32Array, start: number, source: Float32Array) => void = addAt,
+    readonly wire: WireDtype = 'f32',
   ) {
     checkRank(rank, world);
     if (!Number.isInteger(segmentElements) || segmentElements < 1) {
@@ -95,15 +99,21 @@ export class RingOperation {
    * Combines the payload of the expected segment into the buffer (add or copy) and returns the
    * segment to forward to rank+1 now, or null when this was the last step.
    */
-  accept(payload: Float32Array): SegmentTransfer | null {
+  accept(payload: Float32Array | Uint16Array): SegmentTransfer | null {
     const t = this.current();
     if (payload.length !== t.end - t.start) {
       throw new GradsyncError('E_ALLREDUCE_STATE', `rank ${this.rank}: segment needs ${t.end - t.start} elements, got ${payload.length}`);
     }
-    if (t.combine === 'add') {
-      this.add(this.data, t.start, payload);
+    const wire = this.wire;
+    if (wire === 'f32') {
+      if (!(payload instanceof Float32Array)) throw new GradsyncError('E_ALLREDUCE_STATE', `rank ${this.rank}: a float32 ring got a 16-bit payload`);
+      if (t.combine === 'add') this.add(this.data, t.start, payload);
+      else this.data.set(payload, t.start);
     } else {
-      this.data.set(payload, t.start);
+      if (!(payload instanceof Uint16Array)) throw new GradsyncError('E_ALLREDUCE_STATE', `rank ${this.rank}: a ${wire} ring got a float32 payload`);
+      decodeWire(wire, this.data, t.start, payload, t.combine);
+      // This rank completed the chunk's sum: its copy takes the bits every other rank will receive.
+      if (t.combine === 'add' && t.step === this.world - 2) roundToWire(wire, this.data, t.start, t.end);
     }
     return this.advance(t);
   }
@@ -115,6 +125,7 @@ export class RingOperation {
   acceptPlaced(): SegmentTransfer | null {
     const t = this.current();
     if (t.combine !== 'copy') throw new GradsyncError('E_ALLREDUCE_STATE', `rank ${this.rank}: an add segment cannot be placed, it must be added`);
+    if (this.wire !== 'f32') throw new GradsyncError('E_ALLREDUCE_STATE', `rank ${this.rank}: ${this.wire} segments are decoded, not placed`);
     return this.advance(t);
   }
 

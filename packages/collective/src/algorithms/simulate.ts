@@ -8,12 +8,15 @@ import { mulberry32 } from '@gradsync/core/random';
 import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
 import { RingOperation, type SegmentTransfer } from './ring-operation';
 import { StarReductionHub } from './star-hub';
+import { encodeWire, type WireDtype } from './wire-dtype';
 
 export interface RingSimulationOptions {
   /** Elements per segment (default: whole chunks). */
   segmentElements?: number;
   /** Seed for the order in which links deliver; default delivers round-robin. */
   deliverySeed?: number;
+  /** What segments travel as (default float32). */
+  wire?: WireDtype;
 }
 
 /** Runs a ring all-reduce over copies of `inputs` (one per rank); returns each rank's result. */
@@ -25,10 +28,19 @@ export function simulateRingAllReduce(inputs: readonly Float32Array[], options: 
   if (buffers.some((b) => b.length !== length)) throw new GradsyncError('E_ALLREDUCE_ARG', 'all ranks must contribute the same length');
   if (world === 1) return buffers;
   const segmentElements = options.segmentElements ?? Math.max(1, Math.ceil(length / world));
-  const ops = buffers.map((b, r) => new RingOperation(b, r, world, segmentElements));
-  // links[r] carries rank r → rank r+1.
-  const links: SegmentTransfer[][] = buffers.map(() => []);
-  ops.forEach((op, r) => links[r].push(...op.initialSends));
+  const wire = options.wire ?? 'f32';
+  const ops = buffers.map((b, r) => new RingOperation(b, r, world, segmentElements, undefined, wire));
+  // links[r] carries rank r → rank r+1. A float32 segment is read at delivery (a socket holds the
+  // buffer by reference); a 16-bit one is encoded when sent, as the transport does.
+  type InFlight = { t: SegmentTransfer; encoded: Uint16Array | null };
+  const links: InFlight[][] = buffers.map(() => []);
+  const sent = (from: number, t: SegmentTransfer): InFlight => {
+    if (wire === 'f32') return { t, encoded: null };
+    const encoded = new Uint16Array(t.end - t.start);
+    encodeWire(wire, buffers[from], t.start, t.end, encoded, 0);
+    return { t, encoded };
+  };
+  ops.forEach((op, r) => links[r].push(...op.initialSends.map((t) => sent(r, t))));
   const random = options.deliverySeed === undefined ? null : mulberry32(options.deliverySeed);
   let cursor = 0;
   for (;;) {
@@ -36,13 +48,13 @@ export function simulateRingAllReduce(inputs: readonly Float32Array[], options: 
     if (busy.length === 0) break;
     const from = random ? busy[Math.floor(random() * busy.length)] : busy[cursor++ % busy.length];
     const to = (from + 1) % world;
-    const t = links[from].shift()!;
+    const { t, encoded } = links[from].shift()!;
     const expected = ops[to].expected;
     if (expected === null || expected.globalStep !== t.globalStep || expected.chunk !== t.chunk || expected.segment !== t.segment) {
       throw new GradsyncError('E_ALLREDUCE_STATE', `rank ${to} expected ${JSON.stringify(expected)}, got ${JSON.stringify(t)}`);
     }
-    const forward = ops[to].accept(buffers[from].slice(t.start, t.end));
-    if (forward) links[to].push(forward);
+    const forward = ops[to].accept(encoded ?? buffers[from].slice(t.start, t.end));
+    if (forward) links[to].push(sent(to, forward));
   }
   const stuck = ops.findIndex((op) => !op.done);
   if (stuck >= 0) throw new GradsyncError('E_ALLREDUCE_STATE', `rank ${stuck} did not finish: waiting for ${JSON.stringify(ops[stuck].expected)}`);

@@ -31,11 +31,10 @@ export class EarlyFrames {
     return this.frames.length;
   }
 
-  /** Room for the payload of `header`, to be filled by the caller; the frame counts from `commit()`. */
-  reserve(header: RingSegmentHeader): Uint8Array {
+  /** Room for the `byteLength`-byte payload of `header`, to be filled by the caller; the frame counts from `commit()`. */
+  reserve(header: RingSegmentHeader, byteLength: number): Uint8Array {
     if (this.frames.length === 0) this.used = 0;
     this.pending = null;
-    const byteLength = header.floatCount * 4;
     if (this.used + byteLength > this.store.byteLength) {
       const grown = new ArrayBuffer(Math.max(this.used + byteLength, this.store.byteLength * 2));
       new Uint8Array(grown).set(new Uint8Array(this.store, 0, this.used));
@@ -47,11 +46,11 @@ export class EarlyFrames {
     return new Uint8Array(this.store, offset, byteLength);
   }
 
-  /** The oldest frame and its payload (valid until the next reserve), or null. */
-  shift(): { header: RingSegmentHeader; payload: Float32Array } | null {
+  /** The oldest frame and its payload bytes (valid until the next reserve), or null. */
+  shift(): { header: RingSegmentHeader; payload: Uint8Array } | null {
     const f = this.frames.shift();
     if (f === undefined) return null;
-    return { header: f.header, payload: new Float32Array(this.store, f.offset, f.byteLength / 4) };
+    return { header: f.header, payload: new Uint8Array(this.store, f.offset, f.byteLength) };
   }
 
   /** The reserved frame is whole. */

@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { GradsyncError } from '@gradsync/core';
 import { finalTlsFailure, type TlsIdentity, wsTlsOptions } from '@gradsync/core/cluster';
 import { decode, encode, ProtocolError, CLOSE } from '@gradsync/core/protocol';
+import type { WireDtype } from '../algorithms/wire-dtype';
 import { validatePeerHello, validatePeerWelcome, type PeerHello } from '../wire/peer';
 import { closeLink, zeroMask } from './peer-socket';
 
@@ -28,6 +29,7 @@ export interface AdmissionPolicy {
   expectedRank: number;
   token?: string;
   segmentBytes: number;
+  wireDtype: WireDtype;
 }
 
 /** Why a hello is refused, or null to admit it. The reason goes back to the dialer. */
@@ -38,6 +40,8 @@ export function refusalReason(hello: PeerHello, policy: AdmissionPolicy): string
   if (hello.segmentBytes !== policy.segmentBytes) {
     return `segment size ${hello.segmentBytes} bytes differs from this rank's ${policy.segmentBytes}`;
   }
+  const wire = hello.wireDtype ?? 'f32';
+  if (wire !== policy.wireDtype) return `wire dtype ${wire} differs from this rank's ${policy.wireDtype}`;
   return null;
 }
 

@@ -266,4 +266,47 @@ describe('RingAllReducer against a misbehaving peer', () => {
     const out = await Promise.all(reducers.map((r, rank) => r.allReduceSum(new Float32Array([rank + 1]), 5)));
     expect(Array.from(out[0])).toEqual([3]);
   });
+
+  for (const wireDtype of ['bf16', 'fp16'] as const) {
+    it(`${wireDtype} wire, worlds 2 and 3: half the bytes, ranks bit-identical and equal to the simulated ${wireDtype} ring, early frames kept`, async () => {
+      for (const world of [2, 3]) {
+        const reducers = await ring(world, { segmentBytes: 256, wireDtype });
+        for (const [op, length] of [
+          [1, 5],
+          [2, 3001],
+          [3, 3001],
+        ] as const) {
+          const xs = randomInputs(world, length, op * 7 + world);
+          const before = reducers.map((r) => r.wire.sent);
+          // The last rank starts late in the second operation: its first segments arrive early.
+          const first = reducers.slice(0, -1).map((r, rank) => r.allReduceSum(Float32Array.from(xs[rank]), op));
+          if (op === 2) await new Promise((r) => setTimeout(r, 20));
+          const out = await Promise.all([...first, reducers[world - 1].allReduceSum(Float32Array.from(xs[world - 1]), op)]);
+          const simulated = simulateRingAllReduce(xs, { segmentElements: 64, wire: wireDtype });
+          for (const o of out) expect(sameBytes(o, simulated[0])).toBe(true);
+          if (length > 1000) {
+            const payload = ((2 * (world - 1)) / world) * length * 2;
+            const sent = reducers[0].wire.sent - before[0];
+            expect(sent).toBeGreaterThanOrEqual(payload);
+            expect(sent).toBeLessThan(payload * 1.2);
+          }
+        }
+      }
+    });
+  }
+
+  it('refuses a peer whose wire dtype differs, naming both', async () => {
+    const [a, b] = await Promise.all([RingAllReducer.listen({ connectTimeoutMs: 1500 }), RingAllReducer.listen({ connectTimeoutMs: 1500 })]);
+    cleanup.push(() => Promise.all([a.close(), b.close()]));
+    const peers = [a.url, b.url];
+    const [, second] = await Promise.allSettled([
+      a.connect({ rank: 0, world: 2, peers, runId: 'test-run', wireDtype: 'bf16' }),
+      b.connect({ rank: 1, world: 2, peers, runId: 'test-run' }),
+    ]);
+    expect(second.status).toBe('rejected');
+    expect(((second as PromiseRejectedResult).reason as Error).message).toMatch(/wire dtype f32 differs from this rank's bf16/);
+    expect(validatePeerHello({ ...peerHello({ runId: 'r', rank: 0, segmentBytes: 64 }), wireDtype: 'int8' })).toMatchObject({
+      message: expect.stringMatching(/wireDtype must be f32, bf16 or fp16, got "int8"/),
+    });
+  });
 });

@@ -21,7 +21,18 @@ import https from 'node:https';
 import WebSocket, { WebSocketServer } from 'ws';
 import { GradsyncError } from '@gradsync/core';
 import { type AllowList, refuseOutsiders, type TlsIdentity } from '@gradsync/core/cluster';
-import { createSegmentAdder, RingOperation, ringNext, ringPrev, type SegmentAdder, segmentElementsForBytes, type SegmentTransfer } from '../algorithms/index';
+import {
+  createSegmentAdder,
+  encodeWire,
+  RingOperation,
+  ringNext,
+  ringPrev,
+  type SegmentAdder,
+  segmentElementsForBytes,
+  type SegmentTransfer,
+  wireBytesPerElement,
+  type WireDtype,
+} from '../algorithms/index';
 import { CLOSE, ProtocolError, encode } from '@gradsync/core/protocol';
 import {
   decodeFrameHeader,
@@ -81,6 +92,8 @@ interface RunningOp {
   readonly id: number;
   readonly data: Float32Array;
   readonly ring: RingOperation;
+  /** What its floats travel as: the group's. */
+  readonly wire: WireDtype;
   /** The link to rank+1, which every segment of this operation goes out on. */
   readonly next: SegmentLink;
   readonly nextRank: number;
@@ -122,8 +135,13 @@ export class RingAllReducer implements AllReducer {
   private op: RunningOp | null = null;
   private readonly early = new EarlyFrames();
   private incoming: Incoming | null = null;
-  /** Where reduce-scatter segments land before they are added: one segment, allocated and touched once. */
-  /** The reduce-scatter's add and the scratch its segments are received into. */
+  /**
+   * With a 16-bit wire, what the sends are encoded into: one slot per element and phase (a rank
+   * sends each element at most once per phase), so no send overwrites another still in flight.
+   * Grown to the largest operation and then reused.
+   */
+  private wireOut = new Uint16Array(0);
+  /** The reduce-scatter's add and the scratch its segments are received into (16-bit segments too: they are half the size). */
   private readonly adder: SegmentAdder;
 
   private constructor(httpServer: http.Server, server: WebSocketServer, url: string, options: Settings) {
@@ -215,7 +233,7 @@ export class RingAllReducer implements AllReducer {
       }, this.connectTimeoutMs);
     });
     try {
-      const hello = peerHello({ runId: group.runId, rank: group.rank, token: group.token, segmentBytes: this.segmentBytes });
+      const hello = peerHello({ runId: group.runId, rank: group.rank, token: group.token, segmentBytes: this.segmentBytes, wireDtype: group.wireDtype });
       const { dialUrl, fingerprint } = splitPeerUrl(group.peers[nextRank]);
       const dialed = dialPeer(
         dialUrl,
@@ -259,7 +277,9 @@ export class RingAllReducer implements AllReducer {
       return Promise.reject(new GradsyncError('E_ALLREDUCE_BUSY', `ring all-reduce op ${opId}: op ${this.op.id} is still running (one at a time)`));
     }
     return new Promise<Float32Array>((resolve, reject) => {
-      const ring = new RingOperation(data, group.rank, group.world, segmentElementsForBytes(this.segmentBytes), this.adder.add);
+      const wire = group.wireDtype ?? 'f32';
+      const ring = new RingOperation(data, group.rank, group.world, segmentElementsForBytes(this.segmentBytes), this.adder.add, wire);
+      if (wire !== 'f32' && this.wireOut.length < 2 * data.length) this.wireOut = new Uint16Array(2 * data.length);
       const timer = setTimeout(() => {
         const prevRank = ringPrev(group.rank, group.world);
         this.fail(
@@ -270,7 +290,18 @@ export class RingAllReducer implements AllReducer {
           ),
         );
       }, this.timeoutMs);
-      const op: RunningOp = { id: opId, data, ring, next: links.next, nextRank: ringNext(group.rank, group.world), pendingSends: 0, resolve, reject, timer };
+      const op: RunningOp = {
+        id: opId,
+        data,
+        ring,
+        wire,
+        next: links.next,
+        nextRank: ringNext(group.rank, group.world),
+        pendingSends: 0,
+        resolve,
+        reject,
+        timer,
+      };
       this.op = op;
       for (const t of ring.initialSends) this.sendSegment(op, t);
       this.replayEarly(op, links.prev);
@@ -400,7 +431,7 @@ export class RingAllReducer implements AllReducer {
     const header = decodeFrameHeader(prefix);
     if (header instanceof ProtocolError) return new ProtocolError(`${where}: ${header.message}`);
     if (header.kind !== 'ring-segment') return new ProtocolError(`${where}: expected a ring segment, got a ${header.kind} frame`);
-    const bytes = header.floatCount * 4;
+    const bytes = header.floatCount * this.elementBytes();
     if (bytes !== length - FRAME_HEADER_BYTES) {
       return new ProtocolError(`${where}: ring segment announces ${bytes} payload bytes but its message carries ${length - FRAME_HEADER_BYTES}`);
     }
@@ -410,7 +441,8 @@ export class RingAllReducer implements AllReducer {
       const err = this.checkExpected(op, header);
       if (err) return new ProtocolError(`${where}: ${err.message} (do all ranks pass the same op id and length?)`);
       const t = op.ring.expected!;
-      const placed = t.combine === 'copy';
+      // A 16-bit segment is decoded from the scratch; a float32 all-gather segment lands in place.
+      const placed = t.combine === 'copy' && op.wire === 'f32';
       this.incoming = { op, placed, floats: header.floatCount };
       if (placed) return new Uint8Array(op.data.buffer, op.data.byteOffset + t.start * 4, bytes);
       return new Uint8Array(this.adder.scratch.buffer, this.adder.scratch.byteOffset, bytes);
@@ -419,7 +451,7 @@ export class RingAllReducer implements AllReducer {
       return new ProtocolError(`ring link from rank ${prev.fromRank} sent ${this.early.bytes + bytes} bytes ahead of any operation here`);
     }
     this.incoming = { early: true };
-    return this.early.reserve(header);
+    return this.early.reserve(header, bytes);
   }
 
   /** The payload chosen in beginSegment is complete. */
@@ -439,7 +471,7 @@ export class RingAllReducer implements AllReducer {
     }
     const { op } = incoming;
     if (this.op !== op) return; // failed while the segment came in
-    const forward = incoming.placed ? op.ring.acceptPlaced() : op.ring.accept(this.adder.scratch.subarray(0, incoming.floats));
+    const forward = incoming.placed ? op.ring.acceptPlaced() : op.ring.accept(this.received(op, this.adder.scratch, incoming.floats));
     if (forward) this.sendSegment(op, forward);
     this.maybeFinish(op);
   }
@@ -458,9 +490,19 @@ export class RingAllReducer implements AllReducer {
         );
         return;
       }
-      const forward = op.ring.accept(frame.payload);
+      const forward = op.ring.accept(this.received(op, frame.payload, frame.payload.byteLength / wireBytesPerElement(op.wire)));
       if (forward) this.sendSegment(op, forward);
     }
+  }
+
+  /** A received payload as the running operation reads it. */
+  private received(op: RunningOp, bytes: ArrayBufferView, elements: number): Float32Array | Uint16Array {
+    return op.wire === 'f32' ? new Float32Array(bytes.buffer, bytes.byteOffset, elements) : new Uint16Array(bytes.buffer, bytes.byteOffset, elements);
+  }
+
+  /** Bytes per element on this group's wire (f32 before a group is known). */
+  private elementBytes(): 2 | 4 {
+    return wireBytesPerElement(this.groupOrNull()?.wireDtype ?? 'f32');
   }
 
   private checkExpected(op: RunningOp, header: RingSegmentHeader): ProtocolError | null {
@@ -471,7 +513,14 @@ export class RingAllReducer implements AllReducer {
   private sendSegment(op: RunningOp, t: SegmentTransfer): void {
     const floatCount = t.end - t.start;
     const header = encodeFrameHeader({ kind: 'ring-segment', opId: op.id, phase: t.phase, step: t.step, chunk: t.chunk, segment: t.segment, floatCount });
-    const payload = new Uint8Array(op.data.buffer, op.data.byteOffset + t.start * 4, floatCount * 4);
+    let payload: Uint8Array;
+    if (op.wire === 'f32') {
+      payload = new Uint8Array(op.data.buffer, op.data.byteOffset + t.start * 4, floatCount * 4);
+    } else {
+      const slot = (t.phase === 'all-gather' ? op.data.length : 0) + t.start;
+      encodeWire(op.wire, op.data, t.start, t.end, this.wireOut, slot);
+      payload = new Uint8Array(this.wireOut.buffer, slot * 2, floatCount * 2);
+    }
     this.wire.sent += header.byteLength + payload.byteLength;
     op.pendingSends++;
     op.next.send(header, payload, (err) => {

@@ -3,7 +3,7 @@
  * link may join, and whether a hello may become rank−1's link. No sockets are opened here.
  */
 import { GradsyncError } from '@gradsync/core';
-import { MAX_WORLD, ringPrev } from '../algorithms/index';
+import { isWireDtype, MAX_WORLD, ringPrev, type WireDtype } from '../algorithms/index';
 import type { PeerHello } from '../wire/peer';
 import type { SegmentLink } from './segment-link';
 import { refusalReason } from './peer-handshake';
@@ -16,6 +16,8 @@ export interface RingGroup {
   peers: readonly string[];
   runId: string;
   token?: string;
+  /** What the group's floats travel as (default f32); every rank must say the same. */
+  wireDtype?: WireDtype;
 }
 
 /** The admitted link from rank−1: segments come in on it. */
@@ -45,7 +47,7 @@ export function refusalFor(life: Exclude<Lifecycle, { state: 'listening' }>, hel
   const { group } = life;
   const expectedRank = ringPrev(group.rank, group.world);
   if (life.state === 'linked' || life.prev !== null) return `rank ${group.rank} already has its link from rank ${expectedRank}`;
-  return refusalReason(hello, { runId: group.runId, expectedRank, token: group.token, segmentBytes });
+  return refusalReason(hello, { runId: group.runId, expectedRank, token: group.token, segmentBytes, wireDtype: group.wireDtype ?? 'f32' });
 }
 
 export function checkGroup(group: RingGroup): void {
@@ -58,4 +60,5 @@ export function checkGroup(group: RingGroup): void {
   for (const url of group.peers) if (typeof url !== 'string' || !/^wss?:\/\//.test(url)) bad(`peer URL ${JSON.stringify(url)} is not a ws:// URL`);
   if (typeof group.runId !== 'string' || group.runId.length === 0) bad('runId must be a non-empty string');
   if (group.token !== undefined && typeof group.token !== 'string') bad('token must be a string');
+  if (group.wireDtype !== undefined && !isWireDtype(group.wireDtype)) bad(`wireDtype must be f32, bf16 or fp16, got ${JSON.stringify(group.wireDtype)}`);
 }

@@ -34,6 +34,7 @@
  * `validateStarFrame` check a frame against what the schedule expects next.
  */
 import type { RingPhase } from '../algorithms/ring-schedule';
+import { isWireDtype, type WireDtype } from '../algorithms/wire-dtype';
 import { expectHeader, expectInt, expectRecord, expectString, PROTOCOL_VERSION, ProtocolError } from '@gradsync/core/protocol';
 
 // ---- Handshake ----
@@ -54,6 +55,8 @@ export interface PeerHello {
   token?: string;
   /** Segment size the dialer cuts chunks into; the listener must use the same. */
   segmentBytes: number;
+  /** What the dialer's floats travel as; absent means f32. The listener must use the same. */
+  wireDtype?: WireDtype;
 }
 
 export interface PeerWelcome {
@@ -64,7 +67,7 @@ export interface PeerWelcome {
   rank: number;
 }
 
-export function peerHello(fields: { runId: string; rank: number; token?: string; segmentBytes: number }): PeerHello {
+export function peerHello(fields: { runId: string; rank: number; token?: string; segmentBytes: number; wireDtype?: WireDtype }): PeerHello {
   return { type: 'peer-hello', v: PROTOCOL_VERSION, ...fields };
 }
 
@@ -96,6 +99,10 @@ export function validatePeerHello(value: unknown): PeerHello | ProtocolError {
   if (segmentBytes instanceof ProtocolError) return segmentBytes;
   const hello: PeerHello = { type: 'peer-hello', v: PROTOCOL_VERSION, runId, rank, segmentBytes };
   if (token !== undefined) hello.token = token;
+  if (r.wireDtype !== undefined) {
+    if (!isWireDtype(r.wireDtype)) return new ProtocolError(`peer-hello: wireDtype must be f32, bf16 or fp16, got ${JSON.stringify(r.wireDtype)}`);
+    hello.wireDtype = r.wireDtype;
+  }
   return hello;
 }
 

@@ -5,6 +5,7 @@ import { addServerSecurityOptions, allowListFrom, allowOption, serverSecurityFro
 import {
   addRecipeOptions,
   ALLREDUCE_CHOICES,
+  WIRE_DTYPE_CHOICES,
   completeOlderConfig,
   intOption,
   positiveNumberOption,
@@ -39,6 +40,11 @@ export function addRunOptions(program: Command): Command {
     .option('--host <addr>', 'address to listen on (anything but loopback needs --token)', '127.0.0.1')
     .option('--port <n>', 'port for workers and the dashboard (0 = any free port)', portOption, 7070)
     .addOption(new Option('--allreduce <kind>', 'gradient all-reduce').choices(ALLREDUCE_CHOICES).default('auto'))
+    .addOption(
+      new Option('--wire-dtype <type>', 'what gradients cross the ring as: float32, or 16 bits each (bf16, fp16) summed in float32')
+        .choices(WIRE_DTYPE_CHOICES)
+        .default(SEED_RECIPE.wireDtype),
+    )
     .addOption(
       new Option(
         '--split <how>',
@@ -80,9 +86,16 @@ export function launchOptionsFrom(
     const given = (option: string) => program.getOptionValueSource(option) === 'cli';
     const epochs = given('epochs') ? o.epochs : saved.epochs;
     const split = given('split') ? o.split : (saved.split ?? 'equal');
-    config = validateRunConfig({ ...completeOlderConfig(saved), epochs, split, runName: path.basename(path.resolve(o.resume)) });
+    const wireDtype = given('wireDtype') ? o.wireDtype : (saved.wireDtype ?? 'f32');
+    config = validateRunConfig({ ...completeOlderConfig(saved), epochs, split, wireDtype, runName: path.basename(path.resolve(o.resume)) });
   } else {
-    config = recipeFromOptions(o, { allreduce: o.allreduce, split: o.split, hashEvery: o.hashEvery, maxNonFiniteSteps: o.maxNonfinite });
+    config = recipeFromOptions(o, {
+      allreduce: o.allreduce,
+      wireDtype: o.wireDtype,
+      split: o.split,
+      hashEvery: o.hashEvery,
+      maxNonFiniteSteps: o.maxNonfinite,
+    });
   }
   return {
     config,

@@ -37,6 +37,7 @@ export const SEED_RECIPE: Recipe = {
   whitenedStem: false,
   plateau: SEED_PLATEAU,
   allreduce: 'auto',
+  wireDtype: 'f32',
   split: 'speed',
   hashEvery: 50,
   maxNonFiniteSteps: 5,

@@ -30,6 +30,8 @@ describe('validateRunConfig: the recipe fields', () => {
   const config = { ...SEED_RECIPE, runName: 'r' };
   const bad: [string, Record<string, unknown>, RegExp][] = [
     ['recipe', { recipe: 'fast' }, /^recipe must be one of seed, improved, resnet9, airbench, got "fast"$/],
+    ['wire dtype', { wireDtype: 'int8' }, /^wire dtype must be f32 \| bf16 \| fp16, got "int8"$/],
+    ['wire dtype with the star', { wireDtype: 'bf16', allreduce: 'star' }, /^wire dtype must be f32 with --allreduce star .*use ring or auto/],
     ['label smoothing', { labelSmoothing: 1 }, /^label smoothing must be in \[0, 1\), got 1$/],
     ['optimizer', { optimizer: { ...config.optimizer, kind: 'rmsprop' } }, /^optimizer must be one of adam, adamw, sgd-nesterov, got "rmsprop"$/],
     ['weight decay', { optimizer: { ...config.optimizer, weightDecay: -1 } }, /^weight decay must be a number ≥ 0, got -1$/],

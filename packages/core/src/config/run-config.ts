@@ -11,6 +11,9 @@ import { RECIPE_NAMES, type RecipeName, SEED_RECIPE } from './recipes';
 
 export const ALLREDUCE_CHOICES = ['auto', 'ring', 'star'] as const;
 export type AllReduceChoice = (typeof ALLREDUCE_CHOICES)[number];
+/** What the ring's floats travel as (@gradsync/collective's WireDtype; Note [Wire rounding] there). */
+export const WIRE_DTYPE_CHOICES = ['f32', 'bf16', 'fp16'] as const;
+export type WireDtypeChoice = (typeof WIRE_DTYPE_CHOICES)[number];
 
 /** How each global batch is shared among the workers: evenly, or in proportion to each one's measured compute rate. */
 export const SPLIT_CHOICES = ['equal', 'speed'] as const;
@@ -72,6 +75,8 @@ export interface RunConfig {
   /** ReduceLROnPlateau's settings, used when schedule.kind is 'plateau'. */
   plateau: PlateauConfig;
   allreduce: AllReduceChoice;
+  /** Gradients cross the ring as float32, or compressed to 16 bits and summed in float32 (DDP's compression hooks). */
+  wireDtype: WireDtypeChoice;
   /** The split of each global batch among the workers; the batch itself, and so the trajectory, is the same either way. */
   split: SplitChoice;
   /** Workers report a hash of their weights every this many steps (and at every epoch end). */
@@ -148,6 +153,8 @@ export function validateRunConfig(c: RunConfig): RunConfig {
   if (c.plateau.threshold !== 'absolute' && c.plateau.threshold !== 'relative') fail('plateau threshold', c.plateau.threshold, 'absolute or relative');
   int('plateau patience', c.plateau.patience, 1);
   if (!(ALLREDUCE_CHOICES as readonly string[]).includes(c.allreduce)) fail('allreduce', c.allreduce, ALLREDUCE_CHOICES.join(' | '));
+  if (!(WIRE_DTYPE_CHOICES as readonly string[]).includes(c.wireDtype)) fail('wire dtype', c.wireDtype, WIRE_DTYPE_CHOICES.join(' | '));
+  if (c.wireDtype !== 'f32' && c.allreduce === 'star') fail('wire dtype', c.wireDtype, 'f32 with --allreduce star (the star sends float32; use ring or auto)');
   if (!(SPLIT_CHOICES as readonly string[]).includes(c.split)) fail('split', c.split, SPLIT_CHOICES.join(' | '));
   int('hash interval', c.hashEvery, 1);
   int('max non-finite steps', c.maxNonFiniteSteps, 1);

@@ -7,7 +7,7 @@ import { type CoordinatorMessage, floatsFromBytes, isRefusal, floatsToBytes, ind
 import { gatherSamples, replicaForRun, sliceSamples, trainingSplits } from '@gradsync/core/train';
 import type { CoordinatorLink } from '../coordinator-link';
 import type { ProcessUsage } from '../process-usage';
-import type { AllReducer } from '@gradsync/collective/browser';
+import type { AllReducer, WireDtype } from '@gradsync/collective/browser';
 import { DatasetReceiver } from './dataset-receiver';
 import { expectPhase, type GroupState, reducerOf, type SessionEnd, type SessionPhase, soloReducer, WITH_DATA, WITH_RUN } from './session-phase';
 import { StarClient } from '@gradsync/collective/browser';
@@ -20,7 +20,7 @@ export interface RingProvider {
   readonly peerUrl: string | null;
   /** A fresh endpoint for the next group; returns its URL. */
   prepare(): Promise<string | null>;
-  join(setup: { rank: number; world: number; peers: string[]; runId: string }): Promise<AllReducer>;
+  join(setup: { rank: number; world: number; peers: string[]; runId: string; wireDtype: WireDtype }): Promise<AllReducer>;
 }
 
 export interface WorkerSessionOptions {
@@ -185,22 +185,23 @@ export class WorkerSession {
   private async onGroup(m: Msg<'group'>): Promise<void> {
     await this.leaveGroup('between groups');
     const { run, splits } = expectPhase(this.phase, WITH_DATA, 'group');
-    const group = await this.joinGroup(m, run.runId);
+    const group = await this.joinGroup(m, run.runId, run.config.wireDtype);
     this.phase = { name: 'in-group', run, splits, group };
-    this.opts.log(`group ${m.groupId}: rank ${m.rank} of ${m.world}, ${m.world === 1 ? 'no all-reduce needed' : `${m.algorithm} all-reduce`}`);
+    const wire = m.algorithm === 'ring' && run.config.wireDtype !== 'f32' ? `, ${run.config.wireDtype} on the wire` : '';
+    this.opts.log(`group ${m.groupId}: rank ${m.rank} of ${m.world}, ${m.world === 1 ? 'no all-reduce needed' : `${m.algorithm} all-reduce${wire}`}`);
     this.send({ type: 'ready', phase: 'group', groupId: m.groupId });
     this.lastReportAt = performance.now();
   }
 
   /** A fresh reducer for every group: a star client or ring reducer that failed once stays failed. */
-  private async joinGroup(m: Msg<'group'>, runId: string): Promise<GroupState> {
+  private async joinGroup(m: Msg<'group'>, runId: string, wireDtype: WireDtype): Promise<GroupState> {
     const base = { id: m.groupId, rank: m.rank };
     if (m.world === 1) return { ...base, reducer: soloReducer, star: null };
     if (m.algorithm === 'star') {
       const star = new StarClient({ send: (message) => this.send(message), timeoutMs: this.opts.starTimeoutMs });
       return { ...base, reducer: star, star };
     }
-    return { ...base, reducer: await this.opts.ring.join({ rank: m.rank, world: m.world, peers: m.peers, runId }), star: null };
+    return { ...base, reducer: await this.opts.ring.join({ rank: m.rank, world: m.world, peers: m.peers, runId, wireDtype }), star: null };
   }
 
   /** Leaves the group, if in one: its reducer is closed (a step waiting on it fails at once). */
