@@ -1,6 +1,7 @@
 /**
  * A private LAN of Linux network namespaces on this machine: one namespace per "host", each with
- * an eth0 on a bridge that lives in a namespace of its own. Needs root and iproute2's `ip`.
+ * an eth0 on a bridge that lives in a namespace of its own. Needs root and iproute2's `ip` (and
+ * `tc` to shape the links). The multi-host e2e test and the netns all-reduce bench use it.
  */
 import { execFileSync } from 'node:child_process';
 
@@ -29,6 +30,8 @@ export function netnsUnavailable(): string | null {
 
 export class VirtualLan {
   private readonly namespaces: string[] = [];
+  /** The host namespaces (not the bridge's). */
+  private readonly hosts: string[] = [];
   private readonly bridgeNs: string;
 
   /** `tag` keeps names unique per test process (interface names are at most 15 characters). */
@@ -51,6 +54,22 @@ export class VirtualLan {
       ip('-n', ns, 'link', 'set', 'lo', 'up');
       ip('-n', ns, 'addr', 'add', cidr, 'dev', 'eth0');
       ip('-n', ns, 'link', 'set', 'eth0', 'up');
+      this.hosts.push(ns);
+    }
+  }
+
+  /**
+   * Caps what every host's eth0 sends at `rateMbit` Mbit/s (a full-duplex NIC of that rate each
+   * way) with a token bucket of 1 ms of traffic (at least 128 KiB, above one GSO packet). tbf,
+   * not netem: this machine's kernel has no sch_netem, so no delay can be added (veth adds ~20 µs).
+   */
+  shape(rateMbit: number): void {
+    if (!(rateMbit > 0)) throw new Error(`link shape needs a positive rate, got ${rateMbit} Mbit/s`);
+    const burstBytes = Math.max(128 * 1024, Math.round((rateMbit * 1e6) / 8 / 1000));
+    for (const ns of this.hosts) {
+      execFileSync('tc', ['-n', ns, 'qdisc', 'replace', 'dev', 'eth0', 'root', 'tbf', 'rate', `${rateMbit}mbit`, 'burst', String(burstBytes), 'latency', '100ms'], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
     }
   }
 
@@ -65,6 +84,7 @@ export class VirtualLan {
 
   /** Deletes every namespace made (their veth pairs go with them); never throws. */
   destroy(): void {
+    this.hosts.length = 0;
     for (const ns of this.namespaces.splice(0).reverse()) {
       try {
         ip('netns', 'del', ns);
