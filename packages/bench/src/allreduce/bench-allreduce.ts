@@ -25,7 +25,7 @@
  * Inputs are exact in float32 (multiples of 1/64; of 1/8 on a 16-bit wire), so the sum is exact in any order: every run
  * checks that all ranks end with the same bytes and the exact sum.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -65,8 +65,14 @@ class BenchChild {
   private waiter: (() => void) | null = null;
   private exited: string | null = null;
 
-  constructor(readonly rank: number) {
-    this.proc = fork(benchProcessPath, [], { execArgv: ['--import', tsxLoader], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  constructor(
+    readonly rank: number,
+    readonly host?: { launcher: readonly string[]; address: string },
+  ) {
+    const stdio: ['ignore', 'inherit', 'inherit', 'ipc'] = ['ignore', 'inherit', 'inherit', 'ipc'];
+    this.proc = host
+      ? spawn(host.launcher[0], [...host.launcher.slice(1), process.execPath, '--import', tsxLoader, benchProcessPath], { stdio })
+      : fork(benchProcessPath, [], { execArgv: ['--import', tsxLoader], stdio });
     this.proc.on('message', (m: ChildMessage) => {
       this.inbox.push(m);
       this.waiter?.();
@@ -142,7 +148,9 @@ async function startGroup(
   const hub = kind === 'star' ? pool[world] : null;
   const all = hub ? [...workers, hub] : workers;
   try {
-    all.forEach((c, rank) => c.send({ type: 'init', role: c === hub ? 'star-hub' : role, rank, world, ...options, tls: kind === 'ring-tls', wireDtype }));
+    all.forEach((c, rank) =>
+      c.send({ type: 'init', role: c === hub ? 'star-hub' : role, rank, world, ...options, tls: kind === 'ring-tls', wireDtype, host: c.host?.address }),
+    );
     const urls = await Promise.all(all.map((c) => c.next('listening', STEP_TIMEOUT_MS)));
     const peers = urls.slice(0, world).map((u) => u.url ?? '');
     const hubUrl = hub ? (urls[world].url ?? undefined) : undefined;
@@ -309,7 +317,10 @@ export async function benchAllReduce(options: BenchOptions = {}): Promise<BenchR
     }
   };
 
-  const pool = Array.from({ length: Math.max(2, ...worlds) + (algorithms.includes('star') ? 1 : 0) }, (_, i) => new BenchChild(i));
+  const poolSize = Math.max(2, ...worlds) + (algorithms.includes('star') ? 1 : 0);
+  if (options.hosts && options.hosts.length < poolSize)
+    throw new GradsyncError('E_BENCH_ARG', `${poolSize} benchmark processes need as many hosts, got ${options.hosts.length}`);
+  const pool = Array.from({ length: poolSize }, (_, i) => new BenchChild(i, options.hosts?.[i]));
   try {
     if (options.raw ?? true) {
       await runGroup('raw-tcp', 2);

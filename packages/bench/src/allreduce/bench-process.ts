@@ -41,6 +41,7 @@ export type ParentMessage =
       timeoutMs: number;
       /** ring over TLS with a certificate made here */ tls?: boolean;
       /** what the ring's floats travel as (default f32) */ wireDtype?: WireDtype;
+      /** the address to listen on (default 127.0.0.1; a namespace's own in the netns bench) */ host?: string;
     }
   | { type: 'group'; peers: string[]; hubUrl?: string; next?: string | null }
   | { type: 'prepare'; bytes: number; sendBytes?: number; expectBytes?: number }
@@ -119,9 +120,9 @@ class RawStream {
     private readonly maskFrames: boolean,
   ) {}
 
-  listen(): Promise<string> {
+  listen(host: string): Promise<string> {
     return new Promise((resolve) => {
-      const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: Math.max(this.segmentBytes, 65536) });
+      const server = new WebSocketServer({ host, port: 0, perMessageDeflate: false, maxPayload: Math.max(this.segmentBytes, 65536) });
       this.server = server;
       server.on('connection', (ws) => {
         ws.binaryType = 'nodebuffer';
@@ -138,7 +139,7 @@ class RawStream {
           this.onProgress?.();
         });
       });
-      server.once('listening', () => resolve(`ws://127.0.0.1:${(server.address() as { port: number }).port}`));
+      server.once('listening', () => resolve(`ws://${host}:${(server.address() as { port: number }).port}`));
     });
   }
 
@@ -219,7 +220,7 @@ async function main(): Promise<void> {
         init = msg;
         if (msg.role === 'ring') {
           const tls = msg.tls ? await ephemeralIdentity(`bench rank ${msg.rank}`) : undefined;
-          ring = await RingAllReducer.listen({ segmentBytes: msg.segmentBytes, timeoutMs: msg.timeoutMs, maskFrames: msg.maskFrames, tls });
+          ring = await RingAllReducer.listen({ host: msg.host, segmentBytes: msg.segmentBytes, timeoutMs: msg.timeoutMs, maskFrames: msg.maskFrames, tls });
           reducer = ring;
           send({ type: 'listening', url: ring.url });
         } else if (msg.role === 'star-hub') {
@@ -227,10 +228,10 @@ async function main(): Promise<void> {
           send({ type: 'listening', url: hub.url });
         } else if (msg.role === 'raw') {
           raw = new RawStream(msg.segmentBytes, msg.maskFrames);
-          send({ type: 'listening', url: await raw.listen() });
+          send({ type: 'listening', url: await raw.listen(msg.host ?? '127.0.0.1') });
         } else if (msg.role === 'raw-tcp') {
           tcp = new RawTcpStream();
-          send({ type: 'listening', url: await tcp.listen() });
+          send({ type: 'listening', url: await tcp.listen(msg.host) });
         } else {
           send({ type: 'listening', url: null });
         }

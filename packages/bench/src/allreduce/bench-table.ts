@@ -44,6 +44,11 @@ export interface BenchOptions {
    */
   maskFrames?: boolean;
   quick?: boolean;
+  /**
+   * Where each benchmark process runs: process i under `hosts[i].launcher` (a command prefix such
+   * as `ip netns exec NS`), listening on `hosts[i].address` (default: all on 127.0.0.1).
+   */
+  hosts?: readonly { launcher: readonly string[]; address: string }[];
   /** Progress lines (default: none). */
   log?: (line: string) => void;
   /** Per-operation timeout inside the workers (default 120 s). */

@@ -27,7 +27,7 @@ export class RawTcpStream {
     this.accepted = new Promise((resolve) => (this.acceptOne = resolve));
   }
 
-  listen(): Promise<string> {
+  listen(host = '127.0.0.1'): Promise<string> {
     return new Promise((resolve, reject) => {
       const server = net.createServer((socket) => {
         socket.setNoDelay(true);
@@ -36,7 +36,7 @@ export class RawTcpStream {
       });
       this.server = server;
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve(`tcp://127.0.0.1:${(server.address() as net.AddressInfo).port}`));
+      server.listen(0, host, () => resolve(`tcp://${host}:${(server.address() as net.AddressInfo).port}`));
     });
   }
 

@@ -67,9 +67,13 @@ export class VirtualLan {
     if (!(rateMbit > 0)) throw new Error(`link shape needs a positive rate, got ${rateMbit} Mbit/s`);
     const burstBytes = Math.max(128 * 1024, Math.round((rateMbit * 1e6) / 8 / 1000));
     for (const ns of this.hosts) {
-      execFileSync('tc', ['-n', ns, 'qdisc', 'replace', 'dev', 'eth0', 'root', 'tbf', 'rate', `${rateMbit}mbit`, 'burst', String(burstBytes), 'latency', '100ms'], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
+      execFileSync(
+        'tc',
+        ['-n', ns, 'qdisc', 'replace', 'dev', 'eth0', 'root', 'tbf', 'rate', `${rateMbit}mbit`, 'burst', String(burstBytes), 'latency', '100ms'],
+        {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
     }
   }
 
