@@ -102,6 +102,30 @@ describe('faults', () => {
     expect(epochs(records)).toHaveLength(6);
   }, 400_000);
 
+  it('a worker stopped with SIGSTOP mid-epoch: silent past the heartbeat timeout, it is dropped and the step redone, nothing applied twice', async () => {
+    const c = coordinator('stop1', ['--workers', '3', '--epochs', '4', '--hash-every', '5', '--heartbeat-timeout', '2']);
+    const url = await workerUrl(c);
+    const ws = [worker(url), worker(url), worker(url)];
+    await c.waitForLine(/checkpoint written: .*00000030/, 180_000);
+    process.kill(-ws[1].child.pid!, 'SIGSTOP');
+    try {
+      const { code } = await c.exited;
+      expect(code, c.output().slice(-3000)).toBe(0);
+    } finally {
+      process.kill(-ws[1].child.pid!, 'SIGCONT');
+    }
+    const records = readMetrics(path.join(runsDir, 'stop1'));
+    expect(records.some((r) => r.kind === 'worker' && r.status === 'gone')).toBe(true);
+    expect(c.output()).toMatch(/2 worker\(s\) remain/);
+    const st = steps(records);
+    expect(st.map((s) => s.step)).toEqual(Array.from({ length: 4 * STEPS_PER_EPOCH }, (_, i) => i));
+    for (let e = 0; e < 4; e++) expect(st.filter((s) => s.epoch === e).reduce((a, s) => a + s.samples, 0)).toBe(TRAIN - 128);
+    const lastHashes = st.filter((s) => s.hashes).at(-1)!;
+    expect(lastHashes.hashes!.length).toBe(2);
+    expect(new Set(lastHashes.hashes).size).toBe(1);
+    expect(endOf(records)?.status).toBe('completed');
+  }, 400_000);
+
   it('a worker that joins mid-run gets the weights and matches the others after its first step', async () => {
     const c = coordinator('join1', ['--workers', '2', '--epochs', '8', '--hash-every', '1']);
     const url = await workerUrl(c);
