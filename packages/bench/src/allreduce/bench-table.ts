@@ -118,8 +118,9 @@ export function formatSize(bytes: number): string {
 }
 
 const HEADER = ['size', 'kind', 'mode', 'N', 'median ms', 'algbw GB/s', 'busbw GB/s', 'busbw/ws', 'busbw/tcp', 'cpu ms/op', 'faults/op', 'vs gloo', 'exact'];
-const WIDTHS = [8, 8, 4, 2, 10, 10, 10, 8, 9, 9, 9, 7, 5];
-const percent = (x: number): string => (Number.isNaN(x) ? '-' : `${(x * 100).toFixed(0)}%`);
+const WIDTHS = [8, 9, 4, 2, 10, 10, 10, 8, 9, 9, 9, 7, 5];
+/** A ratio as a whole percentage; '-' where there is none (NaN). */
+export const percent = (x: number): string => (Number.isNaN(x) ? '-' : `${(x * 100).toFixed(0)}%`);
 
 export function formatRow(r: BenchResult): string {
   const cells = [

@@ -23,7 +23,7 @@ import { pathToFileURL } from 'node:url';
 import { GradsyncError, runCli } from '@gradsync/core';
 import { benchAllReduce, type BenchResult, SEED_CNN_GRADIENT_BYTES } from '../allreduce/bench-allreduce';
 import { parseArgs } from '../allreduce/bench-args';
-import { formatSize } from '../allreduce/bench-table';
+import { formatSize, percent } from '../allreduce/bench-table';
 import { netnsUnavailable, VirtualLan } from './virtual-lan';
 
 export interface NetnsBenchOptions {
@@ -110,7 +110,6 @@ const HEADER = ['link', 'size', 'kind', 'mode', 'N', 'median ms', 'bound ms', 'o
 const WIDTHS = [10, 8, 9, 4, 2, 10, 9, 8, 10, 9, 12, 5];
 
 export function formatNetnsTable(results: readonly NetnsResult[], computeMs: number): string {
-  const pct = (x: number) => (Number.isNaN(x) ? '-' : `${(x * 100).toFixed(0)}%`);
   const row = (cells: string[]) => cells.map((c, i) => c.padStart(WIDTHS[i])).join('  ');
   const lines = [
     row(HEADER),
@@ -123,10 +122,10 @@ export function formatNetnsTable(results: readonly NetnsResult[], computeMs: num
         String(r.world),
         r.medianMs.toFixed(2),
         r.boundMs.toFixed(2),
-        pct(r.ofBound),
+        percent(r.ofBound),
         r.busbwGBps.toFixed(3),
         r.cpuMsPerOp.toFixed(1),
-        pct(r.weakScaling),
+        percent(r.weakScaling),
         r.kind === 'raw-tcp' ? '-' : r.verified ? 'yes' : 'NO',
       ]),
     ),
