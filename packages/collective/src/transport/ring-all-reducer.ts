@@ -11,7 +11,9 @@
  * payload in one write; the operation resolves only after every send has been handed to the kernel,
  * so the caller may then reuse the array. Receives land in place: an all-gather segment straight
  * into the caller's array, a reduce-scatter segment into a scratch allocated once per reducer and
- * added from there (see Note [Link take-over] in segment-link.ts).
+ * added from there (see Note [Link take-over] in segment-link.ts). On a 16-bit wire (the group's
+ * `wireDtype`, Note [Wire rounding]) sends are encoded into a buffer the reducer owns, and every
+ * received segment lands in the scratch and is decoded from there.
  *
  * Frames for the next operation can arrive before this rank's caller starts it (rank−1 finished
  * first); they are kept, in order, in a reused buffer (early-frames.ts) and replayed when it starts.
