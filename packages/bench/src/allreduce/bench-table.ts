@@ -122,13 +122,19 @@ const WIDTHS = [8, 9, 4, 2, 10, 10, 10, 8, 9, 9, 9, 7, 5];
 /** A ratio as a whole percentage; '-' where there is none (NaN). */
 export const percent = (x: number): string => (Number.isNaN(x) ? '-' : `${(x * 100).toFixed(0)}%`);
 
+/** The cells that name a result and give its time, first in every all-reduce table. */
+export function resultCells(r: BenchResult): string[] {
+  return [formatSize(r.bytes), r.kind, r.mode, String(r.world), r.medianMs.toFixed(2)];
+}
+
+/** One table line: each cell right-aligned to its column's width. */
+export function alignedRow(cells: readonly string[], widths: readonly number[]): string {
+  return cells.map((c, i) => c.padStart(widths[i])).join('  ');
+}
+
 export function formatRow(r: BenchResult): string {
   const cells = [
-    formatSize(r.bytes),
-    r.kind,
-    r.mode,
-    String(r.world),
-    r.medianMs.toFixed(2),
+    ...resultCells(r),
     r.algbwGBps.toFixed(3),
     r.busbwGBps.toFixed(3),
     percent(r.busbwOverRaw),
@@ -138,12 +144,12 @@ export function formatRow(r: BenchResult): string {
     Number.isNaN(r.vsGloo) ? '-' : `${r.vsGloo.toFixed(2)}×`,
     r.verified ? 'yes' : 'NO',
   ];
-  return cells.map((c, i) => c.padStart(WIDTHS[i])).join('  ');
+  return alignedRow(cells, WIDTHS);
 }
 
 /** The table's header line. */
 export function tableHeader(): string {
-  return HEADER.map((h, i) => h.padStart(WIDTHS[i])).join('  ');
+  return alignedRow(HEADER, WIDTHS);
 }
 
 /** The results as a text table, sorted by size then kind. */

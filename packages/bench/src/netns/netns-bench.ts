@@ -23,7 +23,7 @@ import { pathToFileURL } from 'node:url';
 import { GradsyncError, runCli } from '@gradsync/core';
 import { benchAllReduce, type BenchResult, SEED_CNN_GRADIENT_BYTES } from '../allreduce/bench-allreduce';
 import { parseArgs } from '../allreduce/bench-args';
-import { formatSize, percent } from '../allreduce/bench-table';
+import { alignedRow, percent, resultCells } from '../allreduce/bench-table';
 import { netnsUnavailable, VirtualLan } from './virtual-lan';
 
 export interface NetnsBenchOptions {
@@ -110,24 +110,22 @@ const HEADER = ['link', 'size', 'kind', 'mode', 'N', 'median ms', 'bound ms', 'o
 const WIDTHS = [10, 8, 9, 4, 2, 10, 9, 8, 10, 9, 12, 5];
 
 export function formatNetnsTable(results: readonly NetnsResult[], computeMs: number): string {
-  const row = (cells: string[]) => cells.map((c, i) => c.padStart(WIDTHS[i])).join('  ');
   const lines = [
-    row(HEADER),
+    alignedRow(HEADER, WIDTHS),
     ...results.map((r) =>
-      row([
-        r.rateMbit >= 1000 ? `${r.rateMbit / 1000} Gbit/s` : `${r.rateMbit} Mbit/s`,
-        formatSize(r.bytes),
-        r.kind,
-        r.mode,
-        String(r.world),
-        r.medianMs.toFixed(2),
-        r.boundMs.toFixed(2),
-        percent(r.ofBound),
-        r.busbwGBps.toFixed(3),
-        r.cpuMsPerOp.toFixed(1),
-        percent(r.weakScaling),
-        r.kind === 'raw-tcp' ? '-' : r.verified ? 'yes' : 'NO',
-      ]),
+      alignedRow(
+        [
+          r.rateMbit >= 1000 ? `${r.rateMbit / 1000} Gbit/s` : `${r.rateMbit} Mbit/s`,
+          ...resultCells(r),
+          r.boundMs.toFixed(2),
+          percent(r.ofBound),
+          r.busbwGBps.toFixed(3),
+          r.cpuMsPerOp.toFixed(1),
+          percent(r.weakScaling),
+          r.kind === 'raw-tcp' ? '-' : r.verified ? 'yes' : 'NO',
+        ],
+        WIDTHS,
+      ),
     ),
   ];
   return `${lines.join('\n')}\n(cold: one operation after ${computeMs} ms idle in every rank, a GPU step's stand-in; weak scaling = ${computeMs} / (${computeMs} + median))`;

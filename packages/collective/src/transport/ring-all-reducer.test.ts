@@ -306,7 +306,7 @@ describe('RingAllReducer against a misbehaving peer', () => {
     expect(second.status).toBe('rejected');
     expect(((second as PromiseRejectedResult).reason as Error).message).toMatch(/wire dtype f32 differs from this rank's bf16/);
     expect(validatePeerHello({ ...peerHello({ runId: 'r', rank: 0, segmentBytes: 64 }), wireDtype: 'int8' })).toMatchObject({
-      message: expect.stringMatching(/wireDtype must be f32, bf16 or fp16, got "int8"/),
+      message: expect.stringMatching(/wireDtype must be one of f32, bf16, fp16, got "int8"/),
     });
   });
 });

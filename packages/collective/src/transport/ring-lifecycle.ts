@@ -3,7 +3,7 @@
  * link may join, and whether a hello may become rank−1's link. No sockets are opened here.
  */
 import { GradsyncError } from '@gradsync/core';
-import { isWireDtype, MAX_WORLD, ringPrev, type WireDtype } from '../algorithms/index';
+import { isWireDtype, MAX_WORLD, ringPrev, WIRE_DTYPES, type WireDtype } from '../algorithms/index';
 import type { PeerHello } from '../wire/peer';
 import type { SegmentLink } from './segment-link';
 import { refusalReason } from './peer-handshake';
@@ -60,5 +60,6 @@ export function checkGroup(group: RingGroup): void {
   for (const url of group.peers) if (typeof url !== 'string' || !/^wss?:\/\//.test(url)) bad(`peer URL ${JSON.stringify(url)} is not a ws:// URL`);
   if (typeof group.runId !== 'string' || group.runId.length === 0) bad('runId must be a non-empty string');
   if (group.token !== undefined && typeof group.token !== 'string') bad('token must be a string');
-  if (group.wireDtype !== undefined && !isWireDtype(group.wireDtype)) bad(`wireDtype must be f32, bf16 or fp16, got ${JSON.stringify(group.wireDtype)}`);
+  if (group.wireDtype !== undefined && !isWireDtype(group.wireDtype))
+    bad(`wireDtype must be one of ${WIRE_DTYPES.join(', ')}, got ${JSON.stringify(group.wireDtype)}`);
 }

@@ -34,7 +34,7 @@
  * `validateStarFrame` check a frame against what the schedule expects next.
  */
 import type { RingPhase } from '../algorithms/ring-schedule';
-import { isWireDtype, type WireDtype } from '../algorithms/wire-dtype';
+import { isWireDtype, WIRE_DTYPES, type WireDtype } from '../algorithms/wire-dtype';
 import { expectHeader, expectInt, expectRecord, expectString, PROTOCOL_VERSION, ProtocolError } from '@gradsync/core/protocol';
 
 // ---- Handshake ----
@@ -100,7 +100,8 @@ export function validatePeerHello(value: unknown): PeerHello | ProtocolError {
   const hello: PeerHello = { type: 'peer-hello', v: PROTOCOL_VERSION, runId, rank, segmentBytes };
   if (token !== undefined) hello.token = token;
   if (r.wireDtype !== undefined) {
-    if (!isWireDtype(r.wireDtype)) return new ProtocolError(`peer-hello: wireDtype must be f32, bf16 or fp16, got ${JSON.stringify(r.wireDtype)}`);
+    if (!isWireDtype(r.wireDtype))
+      return new ProtocolError(`peer-hello: wireDtype must be one of ${WIRE_DTYPES.join(', ')}, got ${JSON.stringify(r.wireDtype)}`);
     hello.wireDtype = r.wireDtype;
   }
   return hello;

@@ -86,8 +86,9 @@ export function launchOptionsFrom(
     const given = (option: string) => program.getOptionValueSource(option) === 'cli';
     const epochs = given('epochs') ? o.epochs : saved.epochs;
     const split = given('split') ? o.split : (saved.split ?? 'equal');
-    const wireDtype = given('wireDtype') ? o.wireDtype : (saved.wireDtype ?? 'f32');
-    config = validateRunConfig({ ...completeOlderConfig(saved), epochs, split, wireDtype, runName: path.basename(path.resolve(o.resume)) });
+    const older = completeOlderConfig(saved);
+    const wireDtype = given('wireDtype') ? o.wireDtype : older.wireDtype;
+    config = validateRunConfig({ ...older, epochs, split, wireDtype, runName: path.basename(path.resolve(o.resume)) });
   } else {
     config = recipeFromOptions(o, {
       allreduce: o.allreduce,

@@ -11,7 +11,11 @@ import { RECIPE_NAMES, type RecipeName, SEED_RECIPE } from './recipes';
 
 export const ALLREDUCE_CHOICES = ['auto', 'ring', 'star'] as const;
 export type AllReduceChoice = (typeof ALLREDUCE_CHOICES)[number];
-/** What the ring's floats travel as (@gradsync/collective's WireDtype; Note [Wire rounding] there). */
+/**
+ * What the ring's floats travel as: @gradsync/collective's WireDtype (Note [Wire rounding] there),
+ * listed here because core cannot import collective; the worker hands one to the other, so
+ * TypeScript fails the build if a choice here is not a WireDtype there.
+ */
 export const WIRE_DTYPE_CHOICES = ['f32', 'bf16', 'fp16'] as const;
 export type WireDtypeChoice = (typeof WIRE_DTYPE_CHOICES)[number];
 
