@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { loadOneDnnBinding, ONEDNN_REBUILD } from '@gradsync/backend-onednn';
@@ -10,6 +10,7 @@ import { fixedBatchLosses } from '../test-support/fixed-batch-losses';
 import { buildModel } from '../model/index';
 import { Replica } from '../train/index';
 import { augmentParamsFor, SEED_AUGMENT } from '../augment/index';
+import { expectBucketedStepLikePacked } from '../test-support/bucketed-step';
 
 const addon = loadOneDnnBinding();
 const built = addon.ok;
@@ -121,4 +122,14 @@ describe.skipIf(!built)('training on onednn', () => {
     expect(grewMiB).toBeLessThan(40);
     replica.model.dispose();
   }, 300_000);
+
+  it('hands the seed CNN\'s buffer over in buckets during the backward pass, the same bytes as packed (fused kernels, dropout)', async () => {
+    await selectBackend({ backend: 'onednn', threads: 1 });
+    const n = 8;
+    await expectBucketedStepLikePacked('seed-cnn', {
+      images: new Uint8Array(n * 3072).map((_, i) => (i * 37) % 256),
+      labels: new Uint8Array(n).map((_, i) => (i * 3) % 10),
+    });
+  });
+  afterEach(() => vi.restoreAllMocks());
 });

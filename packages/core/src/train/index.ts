@@ -10,3 +10,4 @@ export * from './training-splits';
 export * from './replica-for-run';
 export * from './sync-batch-norm';
 export * from './evaluate';
+export * from './bucket-plan';

@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { augmentParamsFor, SEED_AUGMENT } from '../augment/index';
 import { buildModel } from '../model/index';
 import { mulberry32 } from '../random/index';
 import { Replica } from './replica';
+import { expectBucketedStepLikePacked } from '../test-support/bucketed-step';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -75,5 +76,21 @@ describe('Replica', () => {
 
   it('same seed builds the same weights', () => {
     expect(new Replica(buildModel('seed-cnn', 11)).weightsHash()).toBe(new Replica(buildModel('seed-cnn', 11)).weightsHash());
+  });
+
+  describe('handing the buffer over in buckets (overlapped all-reduce)', () => {
+    afterEach(() => vi.restoreAllMocks());
+    for (const model of ['tiny-cnn']) {
+      it(`${model}: the same bytes as the packed buffer, each bucket handed over in plan order, the first before the backward pass ends`, async () => {
+        await expectBucketedStepLikePacked(model, toyBatch(6, 3));
+      });
+    }
+
+    it('refuses a buffer of the wrong length, and buckets with synchronised BatchNorm', async () => {
+      const replica = new Replica(buildModel('tiny-cnn', 1));
+      const { images, labels } = toyBatch(2, 1);
+      const hooks = { into: new Float32Array(replica.bufferLength - 1), onBucketReady: () => {} };
+      await expect(replica.computeStep({ images, labels, augment: null }, undefined, hooks)).rejects.toThrow(/step buffer has \d+ floats, the model needs/);
+    });
   });
 });

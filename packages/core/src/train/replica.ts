@@ -10,6 +10,8 @@ import { trainingLoss } from './loss';
 import { decayedRanges, type OptimizerConfig, optimizerStep, SEED_OPTIMIZER } from './optimizer';
 import { type BatchNormPlan, batchNormPlan, type ReduceSum, syncBatchNormStep } from './sync-batch-norm';
 import { weightLayout, type WeightLayout, type WeightSlot } from './weight-layout';
+import { type Bucket, planBuckets } from './bucket-plan';
+import { withGradientTaps } from './gradient-taps';
 
 /** A worker's share of one global batch: HWC uint8 pixels, labels, per-sample augmentation. */
 export interface LocalBatch {
@@ -50,6 +52,22 @@ export interface ReplicaOptions {
   adam?: AdamConfig;
   /** Evaluation averages the logits of each image and its mirror image (evaluate.ts). */
   testTimeFlip?: boolean;
+  /** Bytes per all-reduce bucket of the step's buffer (Note [Bucket plan]; default DEFAULT_BUCKET_BYTES). */
+  bucketBytes?: number;
+}
+
+/** 256 KiB: the seed CNN's 660 KiB gradient in 3 buckets (docs/PERFORMANCE.md, "Overlap"). */
+export const DEFAULT_BUCKET_BYTES = 256 * 1024;
+
+/** How computeStep hands its buffer over while the backward pass runs (overlapped all-reduce). */
+export interface BucketHooks {
+  /** Where the buffer is written (a view another thread shares, say); its length must be bufferLength. */
+  into: Float32Array;
+  /**
+   * Told the index of each bucket of `Replica.buckets` once its part of `into` is final, in plan
+   * order, most of them during the backward pass; all of them before computeStep resolves.
+   */
+  onBucketReady: (bucket: number) => void;
 }
 
 /** The tutorial's: Keras Adam, plain cross-entropy, BatchNorm statistics per replica. */
@@ -66,6 +84,8 @@ export class Replica {
   readonly state: Float32Array;
   /** The optimizer's state (Adam's moments; SGD's momentum in `m`): see optimizer.ts. */
   adam: AdamState;
+  /** The step buffer's all-reduce buckets, in reduction order (Note [Bucket plan]). */
+  readonly buckets: readonly Bucket[];
   private readonly decayed: [number, number][];
   private readonly syncPlan: BatchNormPlan | null = null;
 
@@ -83,6 +103,12 @@ export class Replica {
     this.params = readSlots(this.layout.trainable, this.layout.trainableSize);
     this.state = readSlots(this.layout.state, this.layout.stateSize);
     this.adam = createAdamState(this.layout.trainableSize);
+    const bucketBytes = options.bucketBytes ?? DEFAULT_BUCKET_BYTES;
+    this.buckets = planBuckets(
+      this.layout.trainable.map((s) => s.size),
+      this.layout.stateSize,
+      Math.max(1, Math.floor(bucketBytes / Float32Array.BYTES_PER_ELEMENT)),
+    );
   }
 
   get bufferLength(): number {
@@ -91,18 +117,29 @@ export class Replica {
 
   /**
    * Forward and backward over the local samples. With synchronised BatchNorm, `reduce` is the
-   * group's all-reduce, called a fixed number of times in the same order on every rank.
+   * group's all-reduce, called a fixed number of times in the same order on every rank. With
+   * `hooks` (not with synchronised BatchNorm) the buffer is `hooks.into`, handed over bucket by
+   * bucket as the backward pass produces it; its bits are the same as without.
    */
-  async computeStep(batch: LocalBatch, reduce?: ReduceSum): Promise<StepOutput> {
+  async computeStep(batch: LocalBatch, reduce?: ReduceSum, hooks?: BucketHooks): Promise<StepOutput> {
     if (this.syncPlan) {
       if (!reduce) throw new GradsyncError('E_CONFIG', 'synchronised BatchNorm needs the group all-reduce for every step');
+      if (hooks) throw new GradsyncError('E_CONFIG', 'synchronised BatchNorm reduces inside the step: its buffer cannot be handed over in buckets');
       return this.computeSyncStep(batch, this.syncPlan, reduce);
     }
+    if (hooks && hooks.into.length !== this.bufferLength) {
+      throw new GradsyncError('E_SHAPE', `step buffer has ${hooks.into.length} floats, the model needs ${this.bufferLength}`);
+    }
     const count = batch.labels.length;
-    if (count === 0) return { buffer: new Float32Array(this.bufferLength), loss: 0, correct: 0, count: 0 };
+    if (count === 0) {
+      const buffer = hooks ? hooks.into.fill(0) : new Float32Array(this.bufferLength);
+      this.buckets.forEach((_, k) => hooks?.onBucketReady(k));
+      return { buffer, loss: 0, correct: 0, count: 0 };
+    }
     if (batch.augment && batch.augment.length !== count) {
       throw new GradsyncError('E_SHAPE', `${batch.augment.length} augmentation entries for ${count} samples`);
     }
+    if (hooks) return this.computeBucketedStep(batch, count, hooks);
     const vars = this.layout.trainable.map((s) => s.variable);
     let correctT: tf.Tensor | undefined;
     const { packed, lossT } = tf.tidy(() => {
@@ -127,6 +164,76 @@ export class Replica {
       return { buffer: buffer as Float32Array, loss: loss[0], correct: correct[0], count };
     } finally {
       tf.dispose([packed, lossT, correctT!]);
+    }
+  }
+
+  /**
+   * computeStep through gradient taps (gradient-taps.ts): each weight's gradient × count is
+   * written into `into` as the backward pass produces it, and each bucket is handed over as soon
+   * as it is whole. Multiplying in JS is float32 multiplication, as tf.mul is (Note [Float32 sums]
+   * in @gradsync/collective's sum.ts says why), so the bytes equal the packed path's.
+   */
+  private async computeBucketedStep(batch: LocalBatch, count: number, { into, onBucketReady }: BucketHooks): Promise<StepOutput> {
+    const trainable = this.layout.trainable;
+    const slotBucket = new Int32Array(trainable.length);
+    const missing = this.buckets.map((b, k) => {
+      for (const i of b.slots) slotBucket[i] = k;
+      return b.slots.length + (k === 0 ? 1 : 0); // bucket 0 also waits for the state (the forward pass's)
+    });
+    const written = new Uint8Array(trainable.length);
+    let nextBucket = 0;
+    let stateWritten = false;
+    const handOver = () => {
+      while (nextBucket < this.buckets.length && missing[nextBucket] === 0) onBucketReady(nextBucket++);
+    };
+    const writeSlot = (i: number, values: ArrayLike<number>) => {
+      const { offset, size } = trainable[i];
+      for (let j = 0; j < size; j++) into[offset + j] = values[j] * count;
+      written[i] = 1;
+      missing[slotBucket[i]]--;
+    };
+    const writeState = () => {
+      if (stateWritten) return;
+      stateWritten = true;
+      const t = this.layout.trainableSize;
+      for (const s of this.layout.state) {
+        const values = s.variable.dataSync() as Float32Array;
+        for (let j = 0; j < s.size; j++) into[t + s.offset + j] = values[j] * count;
+      }
+      missing[0]--;
+    };
+    const vars = trainable.map((s) => s.variable);
+    let correctT: tf.Tensor | undefined;
+    const lossT = tf.tidy(() => {
+      const raw = toFloatImages(batch.images, count);
+      const x = batch.augment ? augmentBatch(raw, batch.augment) : raw;
+      const labels = tf.tensor1d(Int32Array.from(batch.labels), 'int32');
+      const oneHot = tf.oneHot(labels, NUM_CLASSES) as tf.Tensor2D;
+      const onGradient = (i: number, dy: tf.Tensor) => {
+        writeState(); // the forward pass is over: the moving statistics are this step's
+        writeSlot(i, dy.dataSync());
+        handOver();
+      };
+      const { value, grads } = withGradientTaps(this.model.trainableWeights, onGradient, () =>
+        tf.variableGrads(() => {
+          const logits = this.model.apply(x, { training: true }) as tf.Tensor2D;
+          correctT = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'int32')));
+          return trainingLoss(oneHot, logits, this.options.labelSmoothing);
+        }, vars),
+      );
+      // Weights no tap could report (read twice, or unused: a zero gradient) come from the gradients map.
+      writeState();
+      trainable.forEach((s, i) => {
+        if (!written[i]) writeSlot(i, grads[s.variable.name]?.dataSync() ?? new Float32Array(s.size));
+      });
+      handOver();
+      return value;
+    });
+    try {
+      const [loss, correct] = await Promise.all([lossT.data(), correctT!.data()]);
+      return { buffer: into, loss: loss[0], correct: correct[0], count };
+    } finally {
+      tf.dispose([lossT, correctT!]);
     }
   }
 
