@@ -18,8 +18,8 @@ export function withGradientTaps<T>(weights: readonly tfl.LayerVariable[], onGra
   const reads = new Int32Array(weights.length);
   const originals = weights.map((w) => w.read);
   weights.forEach((w, i) => {
-    const tap = tf.customGrad((x: tf.Tensor) => ({
-      value: tf.clone(x),
+    const tap = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+      value: tf.clone(inputs[0] as tf.Tensor),
       gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
         const g = dy as tf.Tensor;
         if (reads[i] === 1) onGradient(i, g);
