@@ -80,6 +80,28 @@ describe('single-node distributed training', () => {
     }
   }, 300_000);
 
+  it('--overlap on and off give the same weights (Note [Bucket plan]): 3 workers, several buckets, the ring on its own thread', async () => {
+    // 256-byte buckets: tiny-cnn's 8.7 KiB buffer in two, so the order of sums inside each matters at 3 ranks.
+    const common = ['--workers', '3', '--epochs', '2', '--model', 'tiny-cnn', '--lr', '0.005', '--split', 'equal', '--hash-every', '5', '--bucket-kib', '0.25'];
+    const on = await start('overlap-on', common, { GRADSYNC_OVERLAP: 'on' });
+    const off = await start('overlap-off', common, { GRADSYNC_OVERLAP: 'off' });
+    expect(on.stderr.match(/all-reduce overlaps the backward pass/g)).toHaveLength(3);
+    expect(off.stderr).not.toMatch(/all-reduce overlaps the backward pass/);
+    for (const run of [on, off]) {
+      expect(endOf(run.records)?.status).toBe('completed');
+      const checked = steps(run.records).filter((s) => s.hashes);
+      expect(checked.length).toBeGreaterThanOrEqual(4);
+      for (const s of checked) expect(new Set(s.hashes).size).toBe(1);
+    }
+    expect(steps(on.records).map((s) => s.hashes?.[0])).toEqual(steps(off.records).map((s) => s.hashes?.[0]));
+    expect(maxAbsDiff(exportedWeights(on.runDir), exportedWeights(off.runDir))).toBe(0);
+    // One frame header per segment: more buckets, more headers, same payload as a single operation.
+    const whole = await start('overlap-one-bucket', [...common.slice(0, -2), '--bucket-kib', '100000'], { GRADSYNC_OVERLAP: 'on' });
+    const sent = (r: typeof on) => steps(r.records)[3].workers[0].sentBytes ?? 0;
+    expect(sent(on)).toBeGreaterThan(sent(whole));
+    expect(sent(on) - sent(whole)).toBeLessThan(0.05 * sent(whole));
+  }, 300_000);
+
   it('1 worker and 3 workers follow the same trajectory (same seed, same global batch)', async () => {
     const common = ['--epochs', '2', '--model', 'tiny-cnn', '--lr', '0.005'];
     const one = await start('inv1', [...common, '--workers', '1']);

@@ -186,7 +186,7 @@ export function useSyntheticRuns(beforeAllHook: (fn: () => Promise<void>) => voi
     runsDir = tempDir('runs');
   });
   return {
-    start: (name: string, args: string[]) => startRun({ dataDir, runsDir, name, args }),
+    start: (name: string, args: string[], env?: NodeJS.ProcessEnv) => startRun({ dataDir, runsDir, name, args, env }),
     get dataDir() {
       return dataDir;
     },
@@ -196,20 +196,12 @@ export function useSyntheticRuns(beforeAllHook: (fn: () => Promise<void>) => voi
   };
 }
 
-export async function startRun(o: { dataDir: string; runsDir: string; name: string; args: string[] }) {
-  const result = await runCli(START_CLI, [
-    '--data-dir',
-    o.dataDir,
-    '--validation',
-    '128',
-    '--port',
-    '0',
-    '--runs-dir',
-    o.runsDir,
-    '--run-name',
-    o.name,
-    ...o.args,
-  ]);
+export async function startRun(o: { dataDir: string; runsDir: string; name: string; args: string[]; env?: NodeJS.ProcessEnv }) {
+  const result = await runCli(
+    START_CLI,
+    ['--data-dir', o.dataDir, '--validation', '128', '--port', '0', '--runs-dir', o.runsDir, '--run-name', o.name, ...o.args],
+    { env: o.env },
+  );
   const runDir = path.join(o.runsDir, o.name);
   if (result.code !== 0) throw new Error(`run ${o.name} exited ${result.code ?? result.signal}:\n${result.stderr.slice(-3000)}`);
   return { ...result, runDir, records: readMetrics(runDir) };

@@ -14,6 +14,11 @@ export interface AllReducer {
   readonly algorithm: 'ring' | 'star' | 'solo' | 'none';
   /** Bytes this reducer has sent and received so far (payloads and frame headers): a step's traffic is the difference. */
   readonly wire: WireBytes;
+  /**
+   * True where several operations may be in flight at once, run in call order (a reducer on its
+   * own thread); otherwise the next call must wait for the last one to settle.
+   */
+  readonly queuesOperations?: boolean;
   allReduceSum(data: Float32Array, opId: number): Promise<Float32Array>;
   close(): Promise<void>;
 }

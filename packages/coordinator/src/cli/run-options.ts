@@ -45,6 +45,12 @@ export function addRunOptions(program: Command): Command {
         .choices(WIRE_DTYPE_CHOICES)
         .default(SEED_RECIPE.wireDtype),
     )
+    .option(
+      '--bucket-kib <n>',
+      'KiB per ring all-reduce bucket: each starts as soon as the backward pass has its gradients (workers with --overlap on)',
+      positiveNumberOption('--bucket-kib'),
+      SEED_RECIPE.bucketKib,
+    )
     .addOption(
       new Option(
         '--split <how>',
@@ -88,11 +94,13 @@ export function launchOptionsFrom(
     const split = given('split') ? o.split : (saved.split ?? 'equal');
     const older = completeOlderConfig(saved);
     const wireDtype = given('wireDtype') ? o.wireDtype : older.wireDtype;
-    config = validateRunConfig({ ...older, epochs, split, wireDtype, runName: path.basename(path.resolve(o.resume)) });
+    const bucketKib = given('bucketKib') ? o.bucketKib : older.bucketKib;
+    config = validateRunConfig({ ...older, epochs, split, wireDtype, bucketKib, runName: path.basename(path.resolve(o.resume)) });
   } else {
     config = recipeFromOptions(o, {
       allreduce: o.allreduce,
       wireDtype: o.wireDtype,
+      bucketKib: o.bucketKib,
       split: o.split,
       hashEvery: o.hashEvery,
       maxNonFiniteSteps: o.maxNonfinite,

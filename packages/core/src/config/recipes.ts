@@ -38,6 +38,7 @@ export const SEED_RECIPE: Recipe = {
   plateau: SEED_PLATEAU,
   allreduce: 'auto',
   wireDtype: 'f32',
+  bucketKib: 256,
   split: 'speed',
   hashEvery: 50,
   maxNonFiniteSteps: 5,

@@ -81,6 +81,8 @@ export interface RunConfig {
   allreduce: AllReduceChoice;
   /** Gradients cross the ring as float32, or compressed to 16 bits and summed in float32 (DDP's compression hooks). */
   wireDtype: WireDtypeChoice;
+  /** KiB per all-reduce bucket of the ring's step buffer (Note [Bucket plan] in train/bucket-plan.ts; PyTorch DDP's bucket_cap_mb). */
+  bucketKib: number;
   /** The split of each global batch among the workers; the batch itself, and so the trajectory, is the same either way. */
   split: SplitChoice;
   /** Workers report a hash of their weights every this many steps (and at every epoch end). */
@@ -159,6 +161,8 @@ export function validateRunConfig(c: RunConfig): RunConfig {
   if (!(ALLREDUCE_CHOICES as readonly string[]).includes(c.allreduce)) fail('allreduce', c.allreduce, ALLREDUCE_CHOICES.join(' | '));
   if (!(WIRE_DTYPE_CHOICES as readonly string[]).includes(c.wireDtype)) fail('wire dtype', c.wireDtype, WIRE_DTYPE_CHOICES.join(' | '));
   if (c.wireDtype !== 'f32' && c.allreduce === 'star') fail('wire dtype', c.wireDtype, 'f32 with --allreduce star (the star sends float32; use ring or auto)');
+  if (typeof c.bucketKib !== 'number' || !(c.bucketKib >= 1 / 256 && c.bucketKib <= 2 ** 20))
+    fail('bucket size (KiB)', c.bucketKib, 'a number of KiB from 1/256 (4 bytes) to 2^20');
   if (!(SPLIT_CHOICES as readonly string[]).includes(c.split)) fail('split', c.split, SPLIT_CHOICES.join(' | '));
   int('hash interval', c.hashEvery, 1);
   int('max non-finite steps', c.maxNonFiniteSteps, 1);

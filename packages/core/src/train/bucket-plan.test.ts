@@ -21,7 +21,11 @@ describe('planBuckets', () => {
     const sizes = [864, 32, 9216, 32, 18432, 64, 36864, 64, 65536, 10];
     const buckets = planBuckets(sizes, 256, 20_000);
     expectTiling(sizes, 256, buckets);
-    expect(buckets.map((b) => b.slots)).toEqual([[9, 8], [7, 6], [5, 4, 3, 2, 1, 0]]);
+    expect(buckets.map((b) => b.slots)).toEqual([
+      [9, 8],
+      [7, 6],
+      [5, 4, 3, 2, 1, 0],
+    ]);
     expect(buckets.slice(0, -1).every((b) => b.end - b.start >= 20_000)).toBe(true);
   });
 

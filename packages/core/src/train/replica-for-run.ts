@@ -13,7 +13,7 @@ import { Replica } from './replica';
  */
 export function replicaForRun(
   config: Pick<RunConfig, 'model' | 'seed' | 'init' | 'bnMomentum' | 'conventions' | 'dropoutScale' | 'optimizer' | 'labelSmoothing' | 'syncBatchNorm'> &
-    Partial<Pick<RunConfig, 'testTimeFlip' | 'whitenedStem'>>,
+    Partial<Pick<RunConfig, 'testTimeFlip' | 'whitenedStem' | 'bucketKib'>>,
   trainSplit?: CifarSplit,
 ): Replica {
   const conventions = CONVENTION_DEFAULTS[config.conventions];
@@ -31,5 +31,6 @@ export function replicaForRun(
     syncBatchNorm: config.syncBatchNorm,
     adam: conventions.adam,
     testTimeFlip: config.testTimeFlip ?? false,
+    bucketBytes: config.bucketKib === undefined ? undefined : Math.round(config.bucketKib * 1024),
   });
 }

@@ -19,10 +19,18 @@ import { intOption } from '@gradsync/core/config';
 import { backendOption, threadsOption } from '../backend-flag';
 import { connectToCoordinator } from '../coordinator-link';
 import { createRingProvider } from '../ring-provider';
+import { createThreadedRingProvider } from '../comm-thread/comm-thread';
 import { ProcessUsageSampler } from '../process-usage';
 import { WorkerSession } from '../session/worker-session';
 
 const log = logInfo;
+
+const OVERLAP_CHOICES = ['auto', 'on', 'off'];
+
+/** With a GPU computing, the CPU mostly waits during the backward pass: the ring's thread has a core to itself. */
+function computesOnGpu(backend: { name: string; device: string; softwareRasteriser: boolean }): boolean {
+  return (backend.name === 'tensorflow' || backend.name === 'webgpu') && backend.device.startsWith('GPU') && !backend.softwareRasteriser;
+}
 
 await runCli(async () => {
   const program = gradsyncProgram('pnpm worker')
@@ -41,6 +49,15 @@ await runCli(async () => {
   addClientTlsOptions(addPeerOptions(program))
     .addOption(allowOption('ring links'))
     .option('--token <secret>', `shared secret of the run (default: $${CLUSTER_ENV.token})`)
+    .addOption(
+      new Option(
+        '--overlap <when>',
+        'reduce each gradient bucket while the backward pass goes on, the ring on a thread of its own (on), or after it on the main thread (off); auto: on when a GPU computes, off on the CPU, where that thread would take a core from the compute',
+      )
+        .choices(OVERLAP_CHOICES)
+        .env('GRADSYNC_OVERLAP')
+        .default('auto'),
+    )
     .option('--connect-timeout <s>', 'give up if the coordinator is unreachable this long', intOption('--connect-timeout', 1), 120)
     .option('--heartbeat-timeout <s>', 'treat a coordinator silent this long as gone', intOption('--heartbeat-timeout', 1), 10)
     .option(QUIET_FLAGS, QUIET_HELP);
@@ -68,7 +85,9 @@ await runCli(async () => {
   // Ring links go over TLS when the coordinator link does: the token travels on them too.
   const ringTls = url.protocol === 'wss:' ? await ephemeralIdentity(hostname()) : undefined;
   if (ringTls) log(`ring links over TLS; this worker's certificate (made for this process) has SHA-256 ${showFingerprint(ringTls.fingerprint)}`);
-  const ring = await createRingProvider({ ...ringOptions, tls: ringTls, token, log });
+  const overlap = o.overlap === 'on' || (o.overlap === 'auto' && computesOnGpu(backend));
+  if (overlap) log('all-reduce overlaps the backward pass: the ring runs on its own thread');
+  const ring = await (overlap ? createThreadedRingProvider : createRingProvider)({ ...ringOptions, tls: ringTls, token, log });
   let interrupted = false;
   let link: Awaited<ReturnType<typeof connectToCoordinator>> | null = null;
   const stop = () => {

@@ -56,6 +56,7 @@ export class WorkerSession {
   private lastReportAt = performance.now();
   /** The last step's optimizer time (ms), reported in the next early step-done's computeMs. */
   private lastApplyMs = 0;
+  private stepBuffer: Float32Array | null = null;
   private endResolve: (end: SessionEnd) => void = () => {};
   readonly ended: Promise<SessionEnd> = new Promise((r) => (this.endResolve = r));
 
@@ -247,9 +248,29 @@ export class WorkerSession {
     const reducer = reducerOf(this.phase);
     const wireBefore = { ...reducer.wire };
     try {
-      out = await replica.computeStep({ ...batch, augment }, withinStep);
-      t1 = performance.now();
-      sum = await allReduce(out.buffer, m.op);
+      if (reducer.algorithm === 'ring' && !config.syncBatchNorm) {
+        // Note [Bucket plan]: each bucket is its own operation, started as soon as the backward
+        // pass has it; a reducer that cannot queue gets them one after another.
+        const into = this.stepBufferFor(replica.bufferLength, reducer);
+        const sums: Promise<unknown>[] = [];
+        let chain: Promise<unknown> = Promise.resolve();
+        const onBucketReady = (k: number) => {
+          const { start, end } = replica.buckets[k];
+          const reduceBucket = () => allReduce(into.subarray(start, end), subOperationId(m.op, k));
+          const started = reducer.queuesOperations ? reduceBucket() : (chain = chain.then(reduceBucket));
+          started.catch(() => {}); // settled below, after the compute
+          sums.push(started);
+        };
+        out = await replica.computeStep({ ...batch, augment }, withinStep, { into, onBucketReady });
+        t1 = performance.now();
+        const failed = (await Promise.allSettled(sums)).find((r) => r.status === 'rejected');
+        if (failed) throw failed.reason;
+        sum = into;
+      } else {
+        out = await replica.computeStep({ ...batch, augment }, withinStep);
+        t1 = performance.now();
+        sum = await allReduce(out.buffer, m.op);
+      }
     } catch (err) {
       if (!reduceFailed) throw err; // the compute itself failed: the worker fails, as before
       // A member left mid-reduction: nothing is applied; the coordinator regroups and redoes the step.
@@ -318,6 +339,18 @@ export class WorkerSession {
     }
     this.send({ type: 'eval-done', evalId: m.evalId, ...sums, preview });
     this.lastReportAt = performance.now();
+  }
+
+  /**
+   * The bucketed step's buffer, reused from step to step (its sum is applied before the next
+   * step writes it): shared memory for a reducer on another thread, which then reads it in place.
+   */
+  private stepBufferFor(length: number, reducer: AllReducer): Float32Array {
+    const shared = Boolean(reducer.queuesOperations);
+    const b = this.stepBuffer;
+    if (b && b.length === length && b.buffer instanceof SharedArrayBuffer === shared) return b;
+    this.stepBuffer = shared ? new Float32Array(new SharedArrayBuffer(length * Float32Array.BYTES_PER_ELEMENT)) : new Float32Array(length);
+    return this.stepBuffer;
   }
 
   private send(message: Parameters<CoordinatorLink['send']>[0]): void {
