@@ -31,6 +31,8 @@ describe('validateRunConfig: the recipe fields', () => {
   const bad: [string, Record<string, unknown>, RegExp][] = [
     ['recipe', { recipe: 'fast' }, /^recipe must be one of seed, improved, resnet9, airbench, got "fast"$/],
     ['wire dtype', { wireDtype: 'int8' }, /^wire dtype must be f32 \| bf16 \| fp16, got "int8"$/],
+    ['bucket size', { bucketKib: 0 }, /^bucket size \(KiB\) must be a number of KiB from 1\/256 \(4 bytes\) to 2\^20, got 0$/],
+    ['bucket size not a number', { bucketKib: '64' }, /^bucket size \(KiB\) must be .*got "64"$/],
     ['wire dtype with the star', { wireDtype: 'bf16', allreduce: 'star' }, /^wire dtype must be f32 with --allreduce star .*use ring or auto/],
     ['label smoothing', { labelSmoothing: 1 }, /^label smoothing must be in \[0, 1\), got 1$/],
     ['optimizer', { optimizer: { ...config.optimizer, kind: 'rmsprop' } }, /^optimizer must be one of adam, adamw, sgd-nesterov, got "rmsprop"$/],
