@@ -123,7 +123,7 @@ describe.skipIf(!built)('training on onednn', () => {
     replica.model.dispose();
   }, 300_000);
 
-  it('hands the seed CNN\'s buffer over in buckets during the backward pass, the same bytes as packed (fused kernels, dropout)', async () => {
+  it("hands the seed CNN's buffer over in buckets during the backward pass, the same bytes as packed (fused kernels, dropout)", async () => {
     await selectBackend({ backend: 'onednn', threads: 1 });
     const n = 8;
     await expectBucketedStepLikePacked('seed-cnn', {
