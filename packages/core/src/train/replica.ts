@@ -86,6 +86,8 @@ export class Replica {
   adam: AdamState;
   /** The step buffer's all-reduce buckets, in reduction order (Note [Bucket plan]). */
   readonly buckets: readonly Bucket[];
+  /** Which bucket each trainable slot's gradient is in. */
+  private readonly slotBucket: Int32Array;
   private readonly decayed: [number, number][];
   private readonly syncPlan: BatchNormPlan | null = null;
 
@@ -109,6 +111,8 @@ export class Replica {
       this.layout.stateSize,
       Math.max(1, Math.floor(bucketBytes / Float32Array.BYTES_PER_ELEMENT)),
     );
+    this.slotBucket = new Int32Array(this.layout.trainable.length);
+    this.buckets.forEach((b, k) => b.slots.forEach((i) => (this.slotBucket[i] = k)));
   }
 
   get bufferLength(): number {
@@ -140,19 +144,10 @@ export class Replica {
       throw new GradsyncError('E_SHAPE', `${batch.augment.length} augmentation entries for ${count} samples`);
     }
     if (hooks) return this.computeBucketedStep(batch, count, hooks);
-    const vars = this.layout.trainable.map((s) => s.variable);
     let correctT: tf.Tensor | undefined;
     const { packed, lossT } = tf.tidy(() => {
-      const raw = toFloatImages(batch.images, count);
-      const x = batch.augment ? augmentBatch(raw, batch.augment) : raw;
-      const labels = tf.tensor1d(Int32Array.from(batch.labels), 'int32');
-      const oneHot = tf.oneHot(labels, NUM_CLASSES) as tf.Tensor2D;
-      const { value, grads } = tf.variableGrads(() => {
-        const logits = this.model.apply(x, { training: true }) as tf.Tensor2D;
-        // Kept past the gradient's own tidy; disposed below.
-        correctT = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'int32')));
-        return trainingLoss(oneHot, logits, this.options.labelSmoothing);
-      }, vars);
+      const { value, grads, correct } = this.lossAndGradients(batch, count);
+      correctT = correct;
       const parts = [
         ...this.layout.trainable.map((s) => tf.reshape(grads[s.variable.name], [-1])),
         ...this.layout.state.map((s) => tf.reshape(s.variable, [-1])),
@@ -175,11 +170,9 @@ export class Replica {
    */
   private async computeBucketedStep(batch: LocalBatch, count: number, { into, onBucketReady }: BucketHooks): Promise<StepOutput> {
     const trainable = this.layout.trainable;
-    const slotBucket = new Int32Array(trainable.length);
-    const missing = this.buckets.map((b, k) => {
-      for (const i of b.slots) slotBucket[i] = k;
-      return b.slots.length + (k === 0 ? 1 : 0); // bucket 0 also waits for the state (the forward pass's)
-    });
+    const slotBucket = this.slotBucket;
+    // Bucket 0 also waits for the state (the forward pass's).
+    const missing = this.buckets.map((b, k) => b.slots.length + (k === 0 ? 1 : 0));
     const written = new Uint8Array(trainable.length);
     let nextBucket = 0;
     let stateWritten = false;
@@ -195,32 +188,18 @@ export class Replica {
     const writeState = () => {
       if (stateWritten) return;
       stateWritten = true;
-      const t = this.layout.trainableSize;
-      for (const s of this.layout.state) {
-        const values = s.variable.dataSync() as Float32Array;
-        for (let j = 0; j < s.size; j++) into[t + s.offset + j] = values[j] * count;
-      }
+      this.writeStateTimesCount(into, count);
       missing[0]--;
     };
-    const vars = trainable.map((s) => s.variable);
     let correctT: tf.Tensor | undefined;
     const lossT = tf.tidy(() => {
-      const raw = toFloatImages(batch.images, count);
-      const x = batch.augment ? augmentBatch(raw, batch.augment) : raw;
-      const labels = tf.tensor1d(Int32Array.from(batch.labels), 'int32');
-      const oneHot = tf.oneHot(labels, NUM_CLASSES) as tf.Tensor2D;
       const onGradient = (i: number, dy: tf.Tensor) => {
         writeState(); // the forward pass is over: the moving statistics are this step's
         writeSlot(i, dy.dataSync());
         handOver();
       };
-      const { value, grads } = withGradientTaps(this.model.trainableWeights, onGradient, () =>
-        tf.variableGrads(() => {
-          const logits = this.model.apply(x, { training: true }) as tf.Tensor2D;
-          correctT = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'int32')));
-          return trainingLoss(oneHot, logits, this.options.labelSmoothing);
-        }, vars),
-      );
+      const { value, grads, correct } = withGradientTaps(this.model.trainableWeights, onGradient, () => this.lossAndGradients(batch, count));
+      correctT = correct;
       // Weights no tap could report (read twice, or unused: a zero gradient) come from the gradients map.
       writeState();
       trainable.forEach((s, i) => {
@@ -234,6 +213,36 @@ export class Replica {
       return { buffer: into, loss: loss[0], correct: correct[0], count };
     } finally {
       tf.dispose([lossT, correctT!]);
+    }
+  }
+
+  /**
+   * The forward and backward pass of a training step, inside the caller's tidy: the loss, each
+   * weight's gradient, and the correct count (kept past the tidy: the caller disposes it).
+   */
+  private lossAndGradients(batch: LocalBatch, count: number): { value: tf.Scalar; grads: tf.NamedTensorMap; correct: tf.Tensor } {
+    const raw = toFloatImages(batch.images, count);
+    const x = batch.augment ? augmentBatch(raw, batch.augment) : raw;
+    const labels = tf.tensor1d(Int32Array.from(batch.labels), 'int32');
+    const oneHot = tf.oneHot(labels, NUM_CLASSES) as tf.Tensor2D;
+    let correct: tf.Tensor | undefined;
+    const { value, grads } = tf.variableGrads(
+      () => {
+        const logits = this.model.apply(x, { training: true }) as tf.Tensor2D;
+        correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'int32')));
+        return trainingLoss(oneHot, logits, this.options.labelSmoothing);
+      },
+      this.layout.trainable.map((s) => s.variable),
+    );
+    return { value, grads, correct: correct! };
+  }
+
+  /** The moving statistics after this step's forward pass × the sample count, into the buffer's tail (see StepOutput.buffer). */
+  private writeStateTimesCount(buffer: Float32Array, count: number): void {
+    const t = this.layout.trainableSize;
+    for (const s of this.layout.state) {
+      const values = s.variable.dataSync() as Float32Array;
+      for (let i = 0; i < s.size; i++) buffer[t + s.offset + i] = values[i] * count;
     }
   }
 
@@ -254,11 +263,7 @@ export class Replica {
         const g = out.grads.get(s.variable.name);
         if (g) buffer.set(g, s.offset);
       }
-      const t = this.layout.trainableSize;
-      for (const s of this.layout.state) {
-        const values = s.variable.dataSync() as Float32Array;
-        for (let i = 0; i < s.size; i++) buffer[t + s.offset + i] = values[i] * count;
-      }
+      this.writeStateTimesCount(buffer, count);
       return { buffer, loss: out.loss, correct: out.correct, count };
     } finally {
       x.dispose();
