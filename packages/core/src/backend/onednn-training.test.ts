@@ -118,8 +118,10 @@ describe.skipIf(!built)('training on onednn', () => {
     const warm = await rssAfter(200);
     const later = await rssAfter(800);
     const grewMiB = (later - warm) / 2 ** 20;
-    // A leak of one activation-sized buffer a step would add ~200 MiB here.
-    expect(grewMiB).toBeLessThan(40);
+    // A leak of one activation-sized buffer a step would add ~200 MiB here. Without one, the
+    // allocator's and the garbage collector's timing moved this figure from 4 to 52 MiB over ten
+    // runs (2026-12-07), so 40 failed now and then: 100 still catches that leak twice over.
+    expect(grewMiB).toBeLessThan(100);
     replica.model.dispose();
   }, 300_000);
 
