@@ -68,9 +68,23 @@ function killGroup(p: StreamingProcess): void {
   process.kill(-p.child.pid!, 'SIGKILL');
 }
 
+/**
+ * The group broke with a step and the next one, ordered ahead, in flight: the regroup settled
+ * both, in order (each redone, or counted where the survivors' weights held it), and orders
+ * went out ahead before and after.
+ */
+function expectTwoStepsSettled(output: string): void {
+  const settled = [...output.matchAll(/step (\d+) (is redone by the new group|had been applied by the group)/g)].map((m) => Number(m[1]));
+  expect(settled, output.slice(-3000)).toHaveLength(2);
+  expect(settled[1]).toBe(settled[0] + 1);
+  expect(Number(/step orders sent a step ahead: (\d+)/.exec(output)?.[1])).toBeGreaterThan(50);
+}
+
 describe('faults', () => {
   it('a worker killed with SIGKILL mid-epoch: detected fast, the step is redone by the survivors, no sample lost or repeated', async () => {
-    const c = coordinator('kill1', ['--workers', '3', '--epochs', '6', '--hash-every', '5']);
+    // Hashes at each epoch's end only: then every other step has the next one ordered ahead, so
+    // the kill lands with two steps in flight (Note [Orders ahead]).
+    const c = coordinator('kill1', ['--workers', '3', '--epochs', '6', '--hash-every', '1000']);
     const url = await workerUrl(c);
     const ws = [worker(url), worker(url), worker(url)];
     await c.waitForLine(/checkpoint written: .*00000030/, 180_000);
@@ -100,10 +114,11 @@ describe('faults', () => {
     for (const s of after.filter((x) => x.hashes)) expect(new Set(s.hashes).size).toBe(1);
     expect(endOf(records)?.status).toBe('completed');
     expect(epochs(records)).toHaveLength(6);
+    expectTwoStepsSettled(c.output());
   }, 400_000);
 
   it('a worker stopped with SIGSTOP mid-epoch: silent past the heartbeat timeout, it is dropped and the step redone, nothing applied twice', async () => {
-    const c = coordinator('stop1', ['--workers', '3', '--epochs', '4', '--hash-every', '5', '--heartbeat-timeout', '2']);
+    const c = coordinator('stop1', ['--workers', '3', '--epochs', '4', '--hash-every', '1000', '--heartbeat-timeout', '2']);
     const url = await workerUrl(c);
     const ws = [worker(url), worker(url), worker(url)];
     await c.waitForLine(/checkpoint written: .*00000030/, 180_000);
@@ -124,6 +139,7 @@ describe('faults', () => {
     expect(lastHashes.hashes!.length).toBe(2);
     expect(new Set(lastHashes.hashes).size).toBe(1);
     expect(endOf(records)?.status).toBe('completed');
+    expectTwoStepsSettled(c.output());
   }, 400_000);
 
   it('a worker that joins mid-run gets the weights and matches the others after its first step', async () => {

@@ -1,10 +1,10 @@
 import { GradsyncError, WriteFailure } from '@gradsync/core';
 import type { RunConfig } from '@gradsync/core/config';
-import { type Cifar10, type CifarSplit, epochPermutation, globalBatchIndices, shardsOfCounts, stepsPerEpoch } from '@gradsync/core/data';
+import { type Cifar10, type CifarSplit, epochPermutation, globalBatchIndices, stepsPerEpoch } from '@gradsync/core/data';
 import type { EndRecord, EvalSummary, MetricRecord } from '@gradsync/core/metrics';
 import { whitenedStemNote } from '@gradsync/core/model';
 import { EpochProgress } from '@gradsync/core/progress';
-import { CLOSE, datasetChecksum, encodeMessage, indicesToBytes, replicaStateFromWire, replicaStateToWire, type WorkerMessage } from '@gradsync/core/protocol';
+import { CLOSE, datasetChecksum, encodeMessage, replicaStateFromWire, replicaStateToWire, type WorkerMessage } from '@gradsync/core/protocol';
 import { createPlateauState, learningRateAt, plateauAfterEpoch, type PlateauState, type ReplicaState, trainingSplits } from '@gradsync/core/train';
 import type { Checkpoint } from './checkpoint';
 import { BatchShares } from './run/batch-shares';
@@ -16,6 +16,7 @@ import { Membership, type MembershipOptions } from './run/membership';
 import { ReplyCollector } from './run/reply-collector';
 import { RunArchive } from './run/run-archive';
 import type { InterruptedStep, RunPhase } from './run/run-phase';
+import { answersSoFar, mayOrderAhead, type OrderedStep, sendStepOrders } from './run/step-orders';
 import { divergedRanks, summarizeStep } from './run/step-summary';
 import { StarRelay } from '@gradsync/collective';
 import { explainWriteFailure } from './write-failure-advice';
@@ -76,7 +77,9 @@ export class RunCoordinator {
   /** The last step's record and progress line, published once the next orders are out (Note [Orders first]). */
   private afterOrders: (() => void) | null = null;
   /** Counters for the end of the run: how often the group changed, and steps redone. */
-  readonly stats = { regroups: 0, redoneSteps: 0, skippedNonFinite: 0 };
+  readonly stats = { regroups: 0, redoneSteps: 0, skippedNonFinite: 0, orderedAhead: 0 };
+  /** Step N+1's orders, sent with step N's (Note [Orders ahead]). */
+  private ahead: OrderedStep | null = null;
 
   constructor(
     private readonly config: RunConfig,
@@ -210,11 +213,15 @@ export class RunCoordinator {
       const total = this.stepsPerEpoch * this.config.epochs;
       let tally = new EpochTally(Math.floor(this.globalStep / this.stepsPerEpoch));
       while (this.globalStep < total) {
-        const interrupted = await this.ensureGroup();
-        if (interrupted && this.settleInterrupted(interrupted)) {
-          if (interrupted.step % this.stepsPerEpoch === this.stepsPerEpoch - 1) lastTest = await this.endEpoch(interrupted.epoch, interrupted.tally);
-          continue;
+        // Note [Orders ahead]: a step ordered ahead runs in its group; the regroup waits for its answers.
+        const interrupted = this.ahead ? [] : await this.ensureGroup();
+        let counted = false;
+        for (const i of interrupted) {
+          if (!this.settleInterrupted(i)) continue;
+          counted = true;
+          if (i.step % this.stepsPerEpoch === this.stepsPerEpoch - 1) lastTest = await this.endEpoch(i.epoch, i.tally);
         }
+        if (counted) continue;
         const step = this.globalStep;
         const epoch = Math.floor(step / this.stepsPerEpoch);
         const inEpoch = step % this.stepsPerEpoch;
@@ -225,6 +232,8 @@ export class RunCoordinator {
         if (inEpoch === this.stepsPerEpoch - 1) lastTest = await this.endEpoch(epoch, tally);
       }
       const completed = end('completed');
+      const { orderedAhead, regroups, redoneSteps } = this.stats;
+      this.opts.log('info', `step orders sent a step ahead: ${orderedAhead}; regroups: ${regroups}; steps redone: ${redoneSteps}`);
       if (this.membership.members.length > 0) await this.retrying(() => this.syncArchive());
       const exported = await this.archive.exportModel();
       this.opts.log('info', `model exported to ${exported.dir} (weights ${exported.weightsHash})`);
@@ -256,32 +265,33 @@ export class RunCoordinator {
 
   private async runStep(step: number, epoch: number, inEpoch: number, tally: EpochTally): Promise<Outcome> {
     const t0 = performance.now();
-    const batch = globalBatchIndices(epochPermutation(this.config.seed, epoch, this.train.count), inEpoch, this.config.batchSize);
-    const reportHash = (step + 1) % this.config.hashEvery === 0 || inEpoch === this.stepsPerEpoch - 1;
-    const op = this.nextOp++;
-    const lr = this.learningRateAt(step);
-    const members = [...this.membership.members];
-    const answers = this.replies.gather(['step-done', 'step-aborted'], (m) => m.op === op, members, DEADLINES.step);
-    const counts = this.shares.countsFor(members, batch.length);
-    const shards = shardsOfCounts(batch.length, counts);
-    for (const w of members) {
-      const { start, end } = shards[w.rank];
-      w.send({ type: 'step', step, epoch, lr, indices: indicesToBytes(batch.subarray(start, end)), globalCount: batch.length, op, reportHash });
+    const orders = this.ahead?.step === step ? this.ahead : this.orderStep(step);
+    this.ahead = null;
+    const ahead = mayOrderAhead({
+      step,
+      stepsPerEpoch: this.stepsPerEpoch,
+      totalSteps: this.stepsPerEpoch * this.config.epochs,
+      reportHash: orders.reportHash,
+      grouped: this.phase.kind === 'grouped',
+      joinersReady: this.membership.readyJoiners().length,
+    });
+    if (ahead) {
+      this.ahead = this.orderStep(step + 1);
+      this.stats.orderedAhead++;
     }
     this.flushAfterOrders();
-    const got = await answers;
-    const interrupted = (partial: InterruptedStep['partial']): InterruptedStep => ({ step, epoch, samples: batch.length, lr, started: t0, tally, partial });
-    if (!got.ok) {
-      this.noteInterrupted(interrupted(got.partial));
+    const got = await orders.answers;
+    const { lr, counts, reportHash } = orders;
+    if (!got.ok || [...got.answers.values()].some((m) => m.type === 'step-aborted')) {
+      const aborted = got.ok ? [...got.answers.values()].find((m) => m.type === 'step-aborted') : undefined;
+      if (aborted?.type === 'step-aborted') this.breakGroup(`step ${step}: ${aborted.reason}`);
+      this.noteInterrupted(this.interruptedStep(orders, t0, tally, answersSoFar(got)));
+      const next = this.ahead;
+      this.ahead = null;
+      if (next) this.noteInterrupted(this.interruptedStep(next, performance.now(), tally, answersSoFar(await next.answers)));
       return BROKE;
     }
     const replies = [...got.answers.entries()];
-    const aborted = replies.find(([, m]) => m.type === 'step-aborted')?.[1];
-    if (aborted?.type === 'step-aborted') {
-      this.breakGroup(`step ${step}: ${aborted.reason}`);
-      this.noteInterrupted(interrupted(got.answers));
-      return BROKE;
-    }
     const byRank = replies.flatMap(([w, m]) => (m.type === 'step-done' ? [[w.rank, m] as const] : []));
     for (const [w, m] of replies) if (m.type === 'step-done') this.shares.record(w, m.count, m.gradientMs ?? m.computeMs);
     const summary = summarizeStep(byRank, counts);
@@ -320,6 +330,26 @@ export class RunCoordinator {
       this.progress.update(inEpoch + 1, line);
     };
     return reportHash ? this.checkReplicasAgree(hashes, step) : done(undefined);
+  }
+
+  /** Sends step `step`'s orders to the group as a new operation. */
+  private orderStep(step: number): OrderedStep {
+    const epoch = Math.floor(step / this.stepsPerEpoch);
+    const inEpoch = step % this.stepsPerEpoch;
+    const batch = globalBatchIndices(epochPermutation(this.config.seed, epoch, this.train.count), inEpoch, this.config.batchSize);
+    const members = [...this.membership.members];
+    const plan = {
+      step,
+      epoch,
+      lr: this.learningRateAt(step),
+      reportHash: (step + 1) % this.config.hashEvery === 0 || inEpoch === this.stepsPerEpoch - 1,
+      batch,
+    };
+    return sendStepOrders(this.replies, members, this.shares.countsFor(members, batch.length), plan, this.nextOp++, DEADLINES.step);
+  }
+
+  private interruptedStep(o: OrderedStep, started: number, tally: EpochTally, partial: InterruptedStep['partial']): InterruptedStep {
+    return { step: o.step, epoch: o.epoch, samples: o.samples, lr: o.lr, started, tally, partial };
   }
 
   /** The rate of global step `step`: the plateau state's, or the step-based schedule's over the whole run. */
@@ -435,20 +465,20 @@ export class RunCoordinator {
   /**
    * At a step boundary: admits workers whose data has arrived, and rebuilds the group after a
    * departure. Below --min-workers (or before the first --workers have arrived) it waits. Returns
-   * the step a broken group left unsettled, if any.
+   * the steps a broken group left unsettled, in step order.
    */
-  private async ensureGroup(): Promise<InterruptedStep | null> {
+  private async ensureGroup(): Promise<readonly InterruptedStep[]> {
     for (;;) {
       if (this.phase.kind === 'failing') throw this.phase.error;
       const ready = this.membership.readyJoiners();
-      if (this.phase.kind === 'grouped' && ready.length === 0 && this.membership.members.length > 0) return null;
+      if (this.phase.kind === 'grouped' && ready.length === 0 && this.membership.members.length > 0) return [];
       const needed = this.membership.needed(this.phase.kind === 'waiting');
       if (this.membership.members.length + ready.length < needed) {
         this.opts.log('info', `${this.phase.kind === 'waiting' ? 'waiting' : 'paused: waiting'}: ${this.membership.describeWaiting(needed)}`);
         await this.membership.nextChange();
         continue;
       }
-      const interrupted = this.phase.kind === 'broken' ? this.phase.interrupted : null;
+      const interrupted = this.phase.kind === 'broken' ? this.phase.interrupted : [];
       if ((await this.regroup(ready)).ok) return interrupted;
     }
   }
@@ -503,16 +533,16 @@ export class RunCoordinator {
   /** The group is broken: abandon what is in flight everywhere and regroup at the next boundary. */
   private breakGroup(reason: string): void {
     if (this.phase.kind === 'failing' || this.phase.kind === 'over') return;
-    const interrupted = this.phase.kind === 'broken' ? this.phase.interrupted : null;
+    const interrupted = this.phase.kind === 'broken' ? this.phase.interrupted : [];
     this.phase = { kind: 'broken', groupId: this.lastGroupId, reason, interrupted };
     const frame = encodeMessage({ type: 'abort', reason: reason.slice(0, 1900) });
     for (const w of this.membership.members) w.sendFrame(frame);
     this.replies.interruptAll(reason);
   }
 
-  /** The step in flight when the group broke: the regroup settles it. */
+  /** A step in flight when the group broke (with one ordered ahead, two): the regroup settles each. */
   private noteInterrupted(step: InterruptedStep): void {
-    if (this.phase.kind === 'broken') this.phase = { ...this.phase, interrupted: step };
+    if (this.phase.kind === 'broken') this.phase = { ...this.phase, interrupted: [...this.phase.interrupted, step] };
   }
 
   /**

@@ -20,13 +20,13 @@ export interface InterruptedStep {
  * - `waiting`: no group yet (the first --workers have not all arrived);
  * - `grouped`: a group is formed and trains (`star` set when it reduces through the coordinator);
  * - `broken`: a member left or a reduction failed; the next step boundary regroups (and redoes or
- *   counts the `interrupted` step);
+ *   counts each `interrupted` step: two when one was ordered ahead, Note [Orders ahead]);
  * - `failing`: a fatal error stops the run at its next wait;
  * - `over`: finished (completed, failed or stopped); joiners are turned away.
  */
 export type RunPhase =
   | { kind: 'waiting' }
   | { kind: 'grouped'; groupId: number; star: StarRelay | null }
-  | { kind: 'broken'; groupId: number; reason: string; interrupted: InterruptedStep | null }
+  | { kind: 'broken'; groupId: number; reason: string; interrupted: readonly InterruptedStep[] }
   | { kind: 'failing'; error: Error }
   | { kind: 'over' };

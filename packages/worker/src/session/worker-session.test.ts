@@ -9,6 +9,7 @@ import { selectBackend } from '@gradsync/core/backend';
 import { SEED_RECIPE } from '@gradsync/core/config';
 import { type CoordinatorMessage, datasetChecksum, floatsFromBytes, floatsToBytes, indicesToBytes, type WorkerMessage } from '@gradsync/core/protocol';
 import type { AllReducer } from '@gradsync/collective';
+import { Replica } from '@gradsync/core/train';
 import type { CoordinatorLink } from '../coordinator-link';
 import { type RingProvider, WorkerSession } from './worker-session';
 
@@ -139,6 +140,48 @@ describe('WorkerSession', () => {
     // A sum for the abandoned operation is dropped, not applied.
     h.deliver({ type: 'star-sum', op: 5, data: new Uint8Array(8) });
     expect(h.logs.at(-1)).toMatch(/op 5 dropped: no star group/);
+  });
+
+  it('an order sent ahead and queued behind an abort is answered step-aborted without computing (Note [Orders ahead])', async () => {
+    const computed = vi.spyOn(Replica.prototype, 'computeStep');
+    const h = harness();
+    await h.join();
+    await h.group('star', 2);
+    h.step(5, 0);
+    h.step(6, 1); // step 1's orders, sent ahead: queued until step 0 ends
+    await h.waitFor('star-part');
+    h.deliver({ type: 'abort', reason: 'rank 1 left' });
+    await vi.waitFor(() => expect(h.sent.filter((m) => m.type === 'step-aborted')).toHaveLength(2), { timeout: 10_000, interval: 5 });
+    const aborted = h.sent.filter((m) => m.type === 'step-aborted');
+    expect(aborted.map((m) => [m.step, m.op])).toEqual([
+      [0, 5],
+      [1, 6],
+    ]);
+    expect(aborted[1].reason).toMatch(/no all-reduce group \(rank 1 left\)/);
+    // Step 1 was never computed, and nothing was applied.
+    expect(computed).toHaveBeenCalledTimes(1);
+    computed.mockRestore();
+    expect(h.sent.filter((m) => m.type === 'star-part').map((m) => m.op)).toEqual([5]);
+    expect(h.session.appliedStep).toBe(-1);
+  });
+
+  it('orders sent ahead run back to back, in order, each applied once', async () => {
+    const h = harness();
+    await h.join();
+    await h.group('star', 2);
+    h.step(5, 0);
+    h.step(6, 1);
+    const first = await h.waitFor('star-part');
+    h.deliver({ type: 'star-sum', op: 5, data: doubled(first) });
+    const from = h.sent.indexOf(first) + 1;
+    const second = await h.waitFor('star-part', from);
+    expect(second.op).toBe(6);
+    h.deliver({ type: 'star-sum', op: 6, data: doubled(second) });
+    await vi.waitFor(() => expect(h.session.appliedStep).toBe(1), { timeout: 10_000, interval: 5 });
+    expect(h.sent.filter((m) => m.type === 'step-done').map((m) => [m.step, m.op])).toEqual([
+      [0, 5],
+      [1, 6],
+    ]);
   });
 
   it('a sum that arrives before its step is dropped; the step then waits for its own', async () => {

@@ -223,6 +223,16 @@ export class WorkerSession {
 
   private async onStep(m: Msg<'step'>): Promise<void> {
     const { run, splits } = expectPhase(this.phase, WITH_DATA, 'step');
+    if (this.phase.name !== 'in-group') {
+      // Note [Orders ahead]: an order queued behind an abort belongs to the broken group.
+      this.send({
+        type: 'step-aborted',
+        step: m.step,
+        op: m.op,
+        reason: `no all-reduce group (${this.phase.name === 'ready' ? this.phase.why : this.phase.name})`,
+      });
+      return;
+    }
     const { replica, config } = run;
     const waitMs = performance.now() - this.lastReportAt;
     const t0 = performance.now();
