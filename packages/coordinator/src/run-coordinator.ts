@@ -43,8 +43,8 @@ interface GroupState {
 }
 
 /**
- * (~550 lines: the run's sequence — steps, epochs, regroups after a departure — reads best in one
- * place; every part it drives has its own module under run/, tested apart with fake members.)
+ * (The run's sequence — steps, epochs, regroups after a departure — reads best in one place;
+ * every part it drives has its own module under run/, tested apart with fake members.)
  *
  * Owns a run and sequences its parts: membership (who takes part), the reply collector (matching
  * answers to requests), the star relay, sharded evaluation and the run archive (checkpoints, the

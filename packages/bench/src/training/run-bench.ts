@@ -145,6 +145,6 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchRepo
     mixedSpeeds,
     browserTab,
     syncBatchNorm,
-    targets: checkTargets({ allreduce, training, mixedSpeeds }),
+    targets: checkTargets({ allreduce, training, mixedSpeeds, ceiling }),
   };
 }
