@@ -2,6 +2,8 @@ export * from './ring-schedule';
 export * from './segments';
 export * from './sum';
 export * from './ring-operation';
+export * from './peer-operation';
+export * from './halving-doubling';
 export * from './star-hub';
 export * from './simulate';
 export * from './sub-operation';

@@ -6,6 +6,8 @@
  */
 import { mulberry32 } from '@gradsync/core/random';
 import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
+import { HalvingDoublingOperation, halvingDoublingScratchLength } from './halving-doubling';
+import type { PeerOperation, PeerTransfer } from './peer-operation';
 import { RingOperation, type SegmentTransfer } from './ring-operation';
 import { StarReductionHub } from './star-hub';
 import { encodeWire, type WireDtype } from './wire-dtype';
@@ -59,6 +61,61 @@ export function simulateRingAllReduce(inputs: readonly Float32Array[], options: 
   const stuck = ops.findIndex((op) => !op.done);
   if (stuck >= 0) throw new GradsyncError('E_ALLREDUCE_STATE', `rank ${stuck} did not finish: waiting for ${JSON.stringify(ops[stuck].expected)}`);
   return buffers;
+}
+
+/**
+ * Runs one PeerOperation per rank over in-memory links, a FIFO per (sender → receiver), delivered
+ * in round-robin or seeded random order; a float32 segment is read from the sender's buffer at
+ * delivery. Returns the buffers.
+ */
+export function simulatePeerOperations(buffers: Float32Array[], ops: readonly PeerOperation[], deliverySeed?: number): Float32Array[] {
+  const world = buffers.length;
+  const links = new Map<string, { from: number; to: number; queue: PeerTransfer[] }>();
+  const post = (from: number, sends: readonly PeerTransfer[]) => {
+    for (const t of sends) {
+      const key = `${from}>${t.peer}`;
+      const link = links.get(key) ?? { from, to: t.peer, queue: [] };
+      link.queue.push(t);
+      links.set(key, link);
+    }
+  };
+  ops.forEach((op, r) => post(r, op.initialSends));
+  const random = deliverySeed === undefined ? null : mulberry32(deliverySeed);
+  let cursor = 0;
+  for (;;) {
+    const busy = [...links.values()].filter((l) => l.queue.length > 0);
+    if (busy.length === 0) break;
+    const link = random ? busy[Math.floor(random() * busy.length)] : busy[cursor++ % busy.length];
+    const t = link.queue.shift()!;
+    const op = ops[link.to];
+    const expected = op.expectedFrom(link.from);
+    if (expected === null || expected.globalStep !== t.globalStep || expected.chunk !== t.chunk || expected.segment !== t.segment || expected.end - expected.start !== t.end - t.start) {
+      throw new GradsyncError('E_ALLREDUCE_STATE', `rank ${link.to} expected ${JSON.stringify(expected)} from rank ${link.from}, got ${JSON.stringify(t)}`);
+    }
+    const payload = buffers[link.from].slice(t.start, t.end);
+    const place = op.placeFor(link.from);
+    if (place) {
+      place.set(payload);
+      post(link.to, op.acceptPlaced(link.from));
+    } else {
+      post(link.to, op.accept(link.from, payload));
+    }
+  }
+  const stuck = ops.findIndex((op) => !op.done);
+  if (stuck >= 0) throw new GradsyncError('E_ALLREDUCE_STATE', `rank ${stuck} of ${world} did not finish (${ops[stuck].receivedCount}/${ops[stuck].totalReceives} segments in)`);
+  return buffers;
+}
+
+/** Runs a halving-doubling all-reduce (a power-of-two world) over copies of `inputs`. */
+export function simulateHalvingDoublingAllReduce(inputs: readonly Float32Array[], options: Omit<RingSimulationOptions, 'wire'> = {}): Float32Array[] {
+  const world = inputs.length;
+  const buffers = inputs.map((x) => Float32Array.from(x));
+  if (world <= 1) return buffers;
+  const length = buffers[0].length;
+  if (buffers.some((b) => b.length !== length)) throw new GradsyncError('E_ALLREDUCE_ARG', 'all ranks must contribute the same length');
+  const segmentElements = options.segmentElements ?? Math.max(1, Math.ceil(length / world));
+  const ops = buffers.map((b, r) => new HalvingDoublingOperation(b, r, world, segmentElements, new Float32Array(halvingDoublingScratchLength(r, world, length))));
+  return simulatePeerOperations(buffers, ops, options.deliverySeed);
 }
 
 /** Runs a star all-reduce of `inputs` through a hub, contributions arriving in `arrivalOrder`. */
