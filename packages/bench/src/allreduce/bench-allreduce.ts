@@ -31,7 +31,7 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { GradsyncError, runCli } from '@gradsync/core';
 import type { BenchRole, ChildMessage, ParentMessage } from './bench-process';
-import { DEFAULT_SEGMENT_BYTES } from '@gradsync/collective';
+import { DEFAULT_SEGMENT_BYTES, halvingDoublingPossible } from '@gradsync/collective';
 import { median } from '@gradsync/core/stats';
 import { benchGloo, findTorchPython } from './gloo-anchor';
 import { parseArgs } from './bench-args';
@@ -149,7 +149,17 @@ async function startGroup(
   const all = hub ? [...workers, hub] : workers;
   try {
     all.forEach((c, rank) =>
-      c.send({ type: 'init', role: c === hub ? 'star-hub' : role, rank, world, ...options, tls: kind === 'ring-tls', wireDtype, host: c.host?.address }),
+      c.send({
+        type: 'init',
+        role: c === hub ? 'star-hub' : role,
+        rank,
+        world,
+        ...options,
+        tls: kind === 'ring-tls',
+        wireDtype,
+        halvingDoubling: kind === 'halving-doubling',
+        host: c.host?.address,
+      }),
     );
     const urls = await Promise.all(all.map((c) => c.next('listening', STEP_TIMEOUT_MS)));
     const peers = urls.slice(0, world).map((u) => u.url ?? '');
@@ -328,7 +338,10 @@ export async function benchAllReduce(options: BenchOptions = {}): Promise<BenchR
     }
     for (const world of worlds) {
       runGloo(world);
-      for (const algorithm of algorithms) await runGroup(algorithm, world);
+      for (const algorithm of algorithms) {
+        if (algorithm === 'halving-doubling' && !halvingDoublingPossible(world, 'f32')) continue;
+        await runGroup(algorithm, world);
+      }
       for (const wire of options.wireDtypes ?? []) await runGroup(wire === 'bf16' ? 'ring-bf16' : 'ring-fp16', world);
       if (options.ringCeiling) await runGroup('raw-ring', world);
     }

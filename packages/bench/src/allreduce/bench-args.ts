@@ -65,7 +65,7 @@ export function parseArgs(argv: string[]): BenchOptions & { json: boolean } {
         options.worlds = value().split(',').map(Number);
         break;
       case '--algorithms':
-        options.algorithms = value().split(',') as ('ring' | 'star')[];
+        options.algorithms = value().split(',') as ('ring' | 'halving-doubling' | 'star')[];
         break;
       case '--segment':
         options.segmentBytes = parseSize(value());

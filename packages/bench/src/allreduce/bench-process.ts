@@ -41,6 +41,7 @@ export type ParentMessage =
       timeoutMs: number;
       /** ring over TLS with a certificate made here */ tls?: boolean;
       /** what the ring's floats travel as (default f32) */ wireDtype?: WireDtype;
+      /** halving-doubling where the group allows it, at any size (else never: the ring alone) */ halvingDoubling?: boolean;
       /** the address to listen on (default 127.0.0.1; a namespace's own in the netns bench) */ host?: string;
     }
   | { type: 'group'; peers: string[]; hubUrl?: string; next?: string | null }
@@ -220,7 +221,8 @@ async function main(): Promise<void> {
         init = msg;
         if (msg.role === 'ring') {
           const tls = msg.tls ? await ephemeralIdentity(`bench rank ${msg.rank}`) : undefined;
-          ring = await RingAllReducer.listen({ host: msg.host, segmentBytes: msg.segmentBytes, timeoutMs: msg.timeoutMs, maskFrames: msg.maskFrames, tls });
+          const halvingDoublingMaxBytes = msg.halvingDoubling ? Number.MAX_SAFE_INTEGER : 0;
+          ring = await RingAllReducer.listen({ host: msg.host, segmentBytes: msg.segmentBytes, timeoutMs: msg.timeoutMs, maskFrames: msg.maskFrames, tls, halvingDoublingMaxBytes });
           reducer = ring;
           send({ type: 'listening', url: ring.url });
         } else if (msg.role === 'star-hub') {

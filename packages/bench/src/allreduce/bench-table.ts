@@ -5,10 +5,11 @@
  * TLS costs. raw: one WebSocket stream (ws, same framing); raw-tcp: one bare TCP stream received
  * in place; gloo: PyTorch's gloo all-reduce (gloo-anchor.ts), the anchor.
  */
-export type BenchKind = 'ring' | 'ring-bf16' | 'ring-fp16' | 'ring-tls' | 'star' | 'raw' | 'raw-tcp' | 'raw-ring' | 'gloo';
+export type BenchKind = 'ring' | 'halving-doubling' | 'ring-bf16' | 'ring-fp16' | 'ring-tls' | 'star' | 'raw' | 'raw-tcp' | 'raw-ring' | 'gloo';
 
 /** The ring kinds: the same RingAllReducer, over plain TCP with each wire dtype or over TLS. */
-export const RING_KINDS: readonly BenchKind[] = ['ring', 'ring-bf16', 'ring-fp16', 'ring-tls'];
+/** Kinds the peer-to-peer reducer runs (the `ring` kind with halving-doubling off, the `halving-doubling` kind with it always on). */
+export const RING_KINDS: readonly BenchKind[] = ['ring', 'halving-doubling', 'ring-bf16', 'ring-fp16', 'ring-tls'];
 
 /** warm: operations back to back; cold: one every `gapMs` (50 ms: a training step), as training does. */
 export type BenchMode = 'warm' | 'cold';
@@ -18,7 +19,8 @@ export interface BenchOptions {
   sizesBytes?: number[];
   /** Numbers of worker processes (default 2, 3, 4; quick: 2). */
   worlds?: number[];
-  algorithms?: ('ring' | 'star')[];
+  /** halving-doubling runs only at power-of-two worlds ≥ 4 (others are skipped). */
+  algorithms?: ('ring' | 'halving-doubling' | 'star')[];
   segmentBytes?: number;
   /** Timed operations per configuration (default by size: 30 up to 1 MiB, 10 up to 16 MiB, 5 above; quick: 3). */
   repeats?: number;

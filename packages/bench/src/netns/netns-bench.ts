@@ -83,7 +83,7 @@ export async function benchNetns(options: NetnsBenchOptions = {}): Promise<Netns
       const results = await benchAllReduce({
         worlds,
         sizesBytes: options.sizesBytes ?? [SEED_CNN_GRADIENT_BYTES, 16 * MiB],
-        algorithms: ['ring'],
+        algorithms: ['ring', 'halving-doubling'],
         wireDtypes: options.wireDtypes ?? ['bf16'],
         hosts: names.map((n, i) => ({ launcher: lan.on(n), address: `10.214.0.${i + 1}` })),
         gloo: false,

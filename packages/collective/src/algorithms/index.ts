@@ -4,6 +4,7 @@ export * from './sum';
 export * from './ring-operation';
 export * from './peer-operation';
 export * from './halving-doubling';
+export * from './algorithm-choice';
 export * from './star-hub';
 export * from './simulate';
 export * from './sub-operation';

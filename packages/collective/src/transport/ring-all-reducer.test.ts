@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { GradsyncError } from '@gradsync/core';
-import { rankOrderSum, simulateRingAllReduce } from '../algorithms/index';
+import { rankOrderSum, simulateHalvingDoublingAllReduce, simulateRingAllReduce } from '../algorithms/index';
 import { decode, encode } from '@gradsync/core/protocol';
 import { decodeFrameHeader, encodeFrameHeader, FRAME_HEADER_BYTES, peerHello, peerWelcome, validatePeerHello } from '../wire/peer';
 import { DEFAULT_SEGMENT_BYTES, RingAllReducer } from './ring-all-reducer';
@@ -34,7 +34,8 @@ async function rejection(p: Promise<unknown>): Promise<GradsyncError> {
 describe('RingAllReducer', () => {
   const SEGMENT_BYTES = 4096;
   for (const world of [2, 3, 4]) {
-    it(`world ${world}: lengths 1, 7, 1e5 end bit-identical, equal to the simulated ring and close to the rank-ordered sum (the star's result)`, async () => {
+    const algorithm = world === 4 ? 'halving-doubling' : 'ring'; // Note [Algorithm by size]: all these lengths are small
+    it(`world ${world}: lengths 1, 7, 1e5 end bit-identical, equal to the simulated ${algorithm} and close to the rank-ordered sum (the star's result)`, async () => {
       const reducers = await ring(world, { segmentBytes: SEGMENT_BYTES });
       let opId = 0;
       for (const length of [1, 7, 100_000]) {
@@ -43,7 +44,8 @@ describe('RingAllReducer', () => {
         const ringOut = await Promise.all(reducers.map((r, rank) => r.allReduceSum(Float32Array.from(xs[rank]), opId)));
         // The star path sums in rank order, bit for bit (packages/bench's star test checks that over real links).
         const starSum = rankOrderSum(xs);
-        const simulated = simulateRingAllReduce(xs, { segmentElements: SEGMENT_BYTES / 4 });
+        const simulate = algorithm === 'ring' ? simulateRingAllReduce : simulateHalvingDoublingAllReduce;
+        const simulated = simulate(xs, { segmentElements: SEGMENT_BYTES / 4 });
         for (const out of ringOut) {
           expect(out.length).toBe(length);
           expect(sameBytes(out, ringOut[0])).toBe(true);
@@ -57,8 +59,41 @@ describe('RingAllReducer', () => {
         }
         expect(worst).toBeLessThanOrEqual(1);
       }
+      for (const r of reducers) expect(r.operationsBy[algorithm]).toBe(3);
     });
   }
+
+  it('world 8, halving-doubling and the ring by size in one group: every rank late in turn, sums exact, ranks identical', async () => {
+    // Buffers up to 4 KiB take halving-doubling, larger ones the ring; frames of either that arrive
+    // before a rank starts the operation are kept, per link, and replayed.
+    const world = 8;
+    const reducers = await ring(world, { segmentBytes: 256, halvingDoublingMaxBytes: 4096 });
+    let opId = 100;
+    for (const [i, length] of [3, 1024, 1025, 5000, 1000, 20_000].entries()) {
+      const xs = Array.from({ length: world }, (_, r) => Float32Array.from({ length }, (_, k) => ((k * 7 + r * 13 + i) % 201) - 100));
+      const late = i % world;
+      opId++;
+      const early = reducers.map((r, rank) => (rank === late ? null : r.allReduceSum(Float32Array.from(xs[rank]), opId)));
+      await new Promise((r) => setTimeout(r, 15));
+      const outs = await Promise.all(early.map((p, rank) => p ?? reducers[rank].allReduceSum(Float32Array.from(xs[rank]), opId)));
+      const exact = rankOrderSum(xs); // integers: exact in any order
+      for (const out of outs) expect(sameBytes(out, exact)).toBe(true);
+    }
+    for (const r of reducers) expect(r.operationsBy).toEqual({ 'halving-doubling': 3, ring: 3 });
+  });
+
+  it('halving-doubling: a partner that disappears mid-operation rejects it on the others, naming the link', async () => {
+    const reducers = await ring(4, { segmentBytes: 64, timeoutMs: 5000 });
+    const ops = reducers.slice(0, 3).map((r, rank) => r.allReduceSum(new Float32Array(1000).fill(rank), 1));
+    const outcomes = Promise.allSettled(ops);
+    await new Promise((r) => setTimeout(r, 20));
+    await reducers[3].close();
+    const settled = await outcomes;
+    for (const s of settled) {
+      expect(s.status).toBe('rejected');
+      if (s.status === 'rejected') expect((s.reason as Error).message).toMatch(/ring link (to|from) rank \d closed .*during op 1/);
+    }
+  });
 
   it('reduces in place, runs back-to-back operations, and keeps frames that arrive before an operation starts', async () => {
     const reducers = await ring(3, { segmentBytes: 64 });

@@ -1,22 +1,27 @@
 /**
- * Ring all-reduce over WebSocket links (the transport; the schedule is core's RingOperation).
- * (~420 lines: listening, linking and the data path share one lifecycle and the running
- * operation; what is pure lives in ring-lifecycle.ts and core's RingOperation.)
+ * All-reduce over WebSocket links between the ranks (the transport; the algorithms are pure state
+ * machines in algorithms/: the ring's RingOperation and HalvingDoublingOperation, chosen per
+ * operation by size and world, Note [Algorithm by size]).
+ * (~600 lines: listening, linking and the data path share one lifecycle and the running
+ * operation; what is pure lives in ring-lifecycle.ts and algorithms/.)
  *
- * Each rank listens (port 0 by default: the OS picks), is told every rank's URL, dials rank+1 and
- * admits rank−1. Data flows one way around the ring: segments go out on the dialed link and come
- * in on the admitted one. Segments are pipelined: a received segment is added (or copied) and sent
- * on at once, while later segments are still arriving, so sending, receiving and adding overlap
- * across the whole operation. Sends are views of the caller's Float32Array (no copy), header and
- * payload in one write; the operation resolves only after every send has been handed to the kernel,
- * so the caller may then reuse the array. Receives land in place: an all-gather segment straight
- * into the caller's array, a reduce-scatter segment into a scratch allocated once per reducer and
- * added from there (see Note [Link take-over] in segment-link.ts). On a 16-bit wire (the group's
- * `wireDtype`, Note [Wire rounding]) sends are encoded into a buffer the reducer owns, and every
- * received segment lands in the scratch and is decoded from there.
+ * Each rank listens (port 0 by default: the OS picks), is told every rank's URL, dials the ranks
+ * it sends to and admits the ranks it receives from (linkPlan: rank+1 and rank−1 for the ring,
+ * plus every halving-doubling partner both ways where that can run). Each link carries data one
+ * way, in order. Segments are pipelined: a received segment is added (or copied) and what it
+ * completes is sent on at once, while later segments are still arriving. Sends are views of the
+ * caller's Float32Array (no copy), header and payload in one write; the operation resolves only
+ * after every send has been handed to the kernel, so the caller may then reuse the array.
+ * Receives land in place: an all-gather segment straight into the caller's array, a halving-
+ * doubling reduce-scatter segment into staging the reducer owns, a ring reduce-scatter segment
+ * into a scratch allocated once per reducer and added from there (see Note [Link take-over] in
+ * segment-link.ts). On a 16-bit wire (the group's `wireDtype`, Note [Wire rounding]; ring only)
+ * sends are encoded into a buffer the reducer owns, and every received segment lands in the
+ * scratch and is decoded from there.
  *
- * Frames for the next operation can arrive before this rank's caller starts it (rank−1 finished
- * first); they are kept, in order, in a reused buffer (early-frames.ts) and replayed when it starts.
+ * Frames for the next operation can arrive before this rank's caller starts it (a peer finished
+ * first); they are kept, in order, per link, in a reused buffer (early-frames.ts) and replayed
+ * when it starts.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -24,14 +29,21 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { GradsyncError } from '@gradsync/core';
 import { type AllowList, refuseOutsiders, type TlsIdentity } from '@gradsync/core/cluster';
 import {
+  type AllReduceAlgorithm,
+  chooseAlgorithm,
   createSegmentAdder,
   encodeWire,
+  HALVING_DOUBLING_MAX_BYTES,
+  HalvingDoublingOperation,
+  halvingDoublingScratchLength,
+  type PeerOperation,
+  type PeerTransfer,
   RingOperation,
+  RingPeerOperation,
   ringNext,
   ringPrev,
   type SegmentAdder,
   segmentElementsForBytes,
-  type SegmentTransfer,
   wireBytesPerElement,
   type WireDtype,
 } from '../algorithms/index';
@@ -54,7 +66,7 @@ import { badOperationArgs, type AllReducer, type WireBytes } from './all-reducer
 import { dialPeer, readHello } from './peer-handshake';
 import { certificateRefusal, clientFingerprint, peerUrlWithFingerprint, splitPeerUrl } from './ring-tls';
 import { closeLink } from './peer-socket';
-import { checkGroup, type InboundLink, type Lifecycle, refusalFor, type RingGroup } from './ring-lifecycle';
+import { checkGroup, type InboundLink, type Lifecycle, linkPlan, type Links, refusalFor, type RingGroup } from './ring-lifecycle';
 
 export type { RingGroup } from './ring-lifecycle';
 
@@ -84,6 +96,11 @@ export interface RingAllReducerOptions {
   onRefused?: (address: string) => void;
   /** Listen with TLS (wss://, its fingerprint in `url`) and show this certificate when dialling (see ring-tls.ts). */
   tls?: TlsIdentity;
+  /**
+   * Buffers up to this many bytes run halving-doubling where the group allows it (Note [Algorithm
+   * by size]; default HALVING_DOUBLING_MAX_BYTES, 0: always the ring). Every rank must use the same.
+   */
+  halvingDoublingMaxBytes?: number;
 }
 
 export const DEFAULT_SEGMENT_BYTES = 1024 * 1024;
@@ -93,20 +110,17 @@ type Settings = Required<Omit<RingAllReducerOptions, 'host' | 'port' | 'advertis
 interface RunningOp {
   readonly id: number;
   readonly data: Float32Array;
-  readonly ring: RingOperation;
+  readonly algorithm: AllReduceAlgorithm;
+  readonly operation: PeerOperation;
   /** What its floats travel as: the group's. */
   readonly wire: WireDtype;
-  /** The link to rank+1, which every segment of this operation goes out on. */
-  readonly next: SegmentLink;
-  readonly nextRank: number;
+  /** The dialed links, by receiving rank: each segment goes out on its peer's. */
+  readonly outbound: Links['outbound'];
   pendingSends: number;
   readonly resolve: (data: Float32Array) => void;
   readonly reject: (err: Error) => void;
   readonly timer: NodeJS.Timeout;
 }
-
-/** The segment being received from rank−1: for the running operation, or kept for a later one. */
-type Incoming = { readonly op: RunningOp; readonly placed: boolean; readonly floats: number } | { readonly early: true };
 
 interface Arrival {
   ws: WebSocket;
@@ -134,9 +148,14 @@ export class RingAllReducer implements AllReducer {
   private readonly sockets = new Set<WebSocket>();
   private lastRefusal: string | null = null;
   private readonly links = new Set<SegmentLink>();
+  /** Every admitted link (their early frames are dropped on failure). */
+  private readonly inbound = new Set<InboundLink>();
   private op: RunningOp | null = null;
-  private readonly early = new EarlyFrames();
-  private incoming: Incoming | null = null;
+  private readonly halvingDoublingMaxBytes: number;
+  /** Halving-doubling's reduce-scatter staging: grown to the largest operation, then reused. */
+  private staging = new Float32Array(0);
+  /** Operations run so far by each algorithm (for tests and the bench). */
+  readonly operationsBy: Record<AllReduceAlgorithm, number> = { ring: 0, 'halving-doubling': 0 };
   /**
    * With a 16-bit wire, what the sends are encoded into: one slot per element and phase (a rank
    * sends each element at most once per phase), so no send overwrites another still in flight.
@@ -156,6 +175,7 @@ export class RingAllReducer implements AllReducer {
     this.maxEarlyBytes = options.maxEarlyBytes;
     this.maskFrames = options.maskFrames;
     this.tls = options.tls;
+    this.halvingDoublingMaxBytes = options.halvingDoublingMaxBytes;
     this.adder = createSegmentAdder(segmentElementsForBytes(options.segmentBytes));
     server.on('connection', (ws, req) => this.onInbound(ws, clientFingerprint(req)));
   }
@@ -176,6 +196,7 @@ export class RingAllReducer implements AllReducer {
       maxEarlyBytes: options.maxEarlyBytes ?? 2 ** 30,
       maskFrames: options.maskFrames ?? false,
       tls: options.tls,
+      halvingDoublingMaxBytes: options.halvingDoublingMaxBytes ?? HALVING_DOUBLING_MAX_BYTES,
     };
     return new Promise((resolve, reject) => {
       // Our own HTTP server (not ws's) so that refused addresses are dropped before it reads a byte.
@@ -223,38 +244,43 @@ export class RingAllReducer implements AllReducer {
       this.life = { state: 'linked', group: known, links: null };
       return;
     }
-    const nextRank = ringNext(group.rank, group.world);
-    const prevRank = ringPrev(group.rank, group.world);
-    const admitted = new Promise<SegmentLink>((resolve) => (this.life = { state: 'connecting', group: known, prev: null, admitted: resolve }));
+    const plan = linkPlan(group.rank, group.world, group.wireDtype ?? 'f32');
+    const inbound = new Map<number, InboundLink>();
+    const admitted = new Promise<void>((resolve) => (this.life = { state: 'connecting', group: known, admit: plan.admit, inbound, admitted: resolve }));
     for (const arrival of this.parked.splice(0)) this.admit(arrival);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         const refused = this.lastRefusal ? ` (refused a link: ${this.lastRefusal})` : '';
-        reject(new GradsyncError('E_PEER_CONNECT_TIMEOUT', `rank ${prevRank} did not link to rank ${group.rank} within ${this.connectTimeoutMs} ms${refused}`));
+        const missing = plan.admit.filter((r) => !inbound.has(r));
+        const who = missing.length > 0 ? `rank ${missing.join(', ')} did not link to rank ${group.rank}` : `rank ${group.rank} could not link to rank ${plan.dial.join(', ')}`;
+        reject(new GradsyncError('E_PEER_CONNECT_TIMEOUT', `${who} within ${this.connectTimeoutMs} ms${refused}`));
       }, this.connectTimeoutMs);
     });
     try {
       const hello = peerHello({ runId: group.runId, rank: group.rank, token: group.token, segmentBytes: this.segmentBytes, wireDtype: group.wireDtype });
-      const { dialUrl, fingerprint } = splitPeerUrl(group.peers[nextRank]);
-      const dialed = dialPeer(
-        dialUrl,
-        hello,
-        { runId: group.runId, rank: nextRank },
-        {
-          timeoutMs: this.connectTimeoutMs,
-          maxPayload: 65536,
-          maskFrames: this.maskFrames,
-          tls: fingerprint ? { fingerprint, identity: this.tls } : undefined,
-        },
-      );
-      // If connect() fails first, a link dialed later must not linger or raise an unhandled rejection.
-      dialed.then(
-        (ws) => (this.life.state === 'failed' || this.life.state === 'closed' ? ws.terminate() : undefined),
-        () => {},
-      );
-      const [next] = await Promise.race([Promise.all([dialed, admitted]), deadline]);
-      this.linkUp(next, nextRank);
+      const dials = plan.dial.map(async (rank) => {
+        const { dialUrl, fingerprint } = splitPeerUrl(group.peers[rank]);
+        const dialed = dialPeer(
+          dialUrl,
+          hello,
+          { runId: group.runId, rank },
+          {
+            timeoutMs: this.connectTimeoutMs,
+            maxPayload: 65536,
+            maskFrames: this.maskFrames,
+            tls: fingerprint ? { fingerprint, identity: this.tls } : undefined,
+          },
+        );
+        // If connect() fails first, a link dialed later must not linger or raise an unhandled rejection.
+        dialed.then(
+          (ws) => (this.life.state === 'failed' || this.life.state === 'closed' ? ws.terminate() : undefined),
+          () => {},
+        );
+        return [rank, await dialed] as const;
+      });
+      const [dialed] = await Promise.race([Promise.all([Promise.all(dials), admitted]), deadline]);
+      this.linkUp(new Map(dialed));
     } catch (err) {
       const error = err instanceof GradsyncError ? err : new GradsyncError('E_PEER_CONNECT', String(err), { cause: err });
       this.fail(error);
@@ -275,40 +301,44 @@ export class RingAllReducer implements AllReducer {
     }
     const { group, links } = life;
     if (links === null) return Promise.resolve(data);
+    const wire = group.wireDtype ?? 'f32';
+    const algorithm = chooseAlgorithm({ bytes: data.byteLength, world: group.world, wire, maxHalvingDoublingBytes: this.halvingDoublingMaxBytes });
     if (this.op) {
       return Promise.reject(new GradsyncError('E_ALLREDUCE_BUSY', `ring all-reduce op ${opId}: op ${this.op.id} is still running (one at a time)`));
     }
     return new Promise<Float32Array>((resolve, reject) => {
-      const wire = group.wireDtype ?? 'f32';
-      const ring = new RingOperation(data, group.rank, group.world, segmentElementsForBytes(this.segmentBytes), this.adder.add, wire);
+      const operation = this.operationFor(algorithm, data, group);
       if (wire !== 'f32' && this.wireOut.length < 2 * data.length) this.wireOut = new Uint16Array(2 * data.length);
       const timer = setTimeout(() => {
-        const prevRank = ringPrev(group.rank, group.world);
+        const from = algorithm === 'ring' ? ` from rank ${ringPrev(group.rank, group.world)}` : '';
         this.fail(
           new GradsyncError(
             'E_ALLREDUCE_TIMEOUT',
-            `ring all-reduce op ${opId} on rank ${group.rank} did not finish within ${this.timeoutMs} ms ` +
-              `(received ${ring.receivedCount}/${ring.totalReceives} segments from rank ${prevRank}, ${this.op?.pendingSends ?? 0} sends unflushed)`,
+            `${algorithm} all-reduce op ${opId} on rank ${group.rank} did not finish within ${this.timeoutMs} ms ` +
+              `(received ${operation.receivedCount}/${operation.totalReceives} segments${from}, ${this.op?.pendingSends ?? 0} sends unflushed)`,
           ),
         );
       }, this.timeoutMs);
-      const op: RunningOp = {
-        id: opId,
-        data,
-        ring,
-        wire,
-        next: links.next,
-        nextRank: ringNext(group.rank, group.world),
-        pendingSends: 0,
-        resolve,
-        reject,
-        timer,
-      };
+      const op: RunningOp = { id: opId, data, algorithm, operation, wire, outbound: links.outbound, pendingSends: 0, resolve, reject, timer };
       this.op = op;
-      for (const t of ring.initialSends) this.sendSegment(op, t);
-      this.replayEarly(op, links.prev);
+      this.operationsBy[algorithm]++;
+      for (const t of operation.initialSends) this.sendSegment(op, t);
+      for (const inbound of links.inbound.values()) this.replayEarly(op, inbound);
       this.maybeFinish(op);
     });
+  }
+
+  /** The running state of one operation by `algorithm` (Note [Algorithm by size]). */
+  private operationFor(algorithm: AllReduceAlgorithm, data: Float32Array, group: RingGroup): PeerOperation {
+    const { rank, world } = group;
+    const segmentElements = segmentElementsForBytes(this.segmentBytes);
+    if (algorithm === 'halving-doubling') {
+      const need = halvingDoublingScratchLength(rank, world, data.length);
+      if (this.staging.length < need) this.staging = new Float32Array(need);
+      return new HalvingDoublingOperation(data, rank, world, segmentElements, this.staging, this.adder.add);
+    }
+    const ring = new RingOperation(data, rank, world, segmentElements, this.adder.add, group.wireDtype ?? 'f32');
+    return new RingPeerOperation(ring, data, ringPrev(rank, world), ringNext(rank, world));
   }
 
   /** Closes the links and the listener; a running operation rejects. */
@@ -359,7 +389,7 @@ export class RingAllReducer implements AllReducer {
     const reason =
       refusalFor(life, hello, this.segmentBytes) ??
       (life.state === 'connecting'
-        ? certificateRefusal(splitPeerUrl(life.group.peers[ringPrev(life.group.rank, life.group.world)] ?? '').fingerprint, certificate, hello.rank)
+        ? certificateRefusal(splitPeerUrl(life.group.peers[hello.rank] ?? '').fingerprint, certificate, hello.rank)
         : null);
     if (reason !== null || life.state !== 'connecting') {
       this.lastRefusal = reason;
@@ -372,36 +402,43 @@ export class RingAllReducer implements AllReducer {
     let link: SegmentLink;
     try {
       link = this.adopt(ws, 'server', what, {
-        begin: (prefix, length) => this.beginSegment(prev, prefix, length),
-        end: () => this.endSegment(prev),
+        begin: (prefix, length) => this.beginSegment(from, prefix, length),
+        end: () => this.endSegment(from),
         closed: (error) => this.onLinkClosed(error),
       });
     } catch (err) {
       this.fail(err as GradsyncError);
       return;
     }
-    const prev: InboundLink = { link, fromRank: hello.rank };
-    this.life = { ...life, prev };
-    life.admitted(link);
+    const from: InboundLink = { link, fromRank: hello.rank, early: new EarlyFrames(), incoming: null };
+    this.inbound.add(from);
+    life.inbound.set(hello.rank, from);
+    if (life.admit.every((r) => life.inbound.has(r))) life.admitted();
   }
 
-  /** Both links are up: the dialed one to rank+1 becomes the send link. */
-  private linkUp(next: WebSocket, nextRank: number): void {
+  /** Every planned link is up: the dialed ones become the send links. */
+  private linkUp(dialed: ReadonlyMap<number, WebSocket>): void {
     const life = this.life;
-    if (life.state !== 'connecting' || life.prev === null) {
+    if (life.state !== 'connecting' || !life.admit.every((r) => life.inbound.has(r))) {
       // Closed or failed while dialing: connect() still resolves (operations reject with the reason).
-      next.terminate();
+      for (const ws of dialed.values()) ws.terminate();
       if (life.state === 'closed') throw new GradsyncError('E_ALLREDUCE_CLOSED', 'ring all-reduce was closed while connecting');
       return;
     }
-    this.track(next);
-    const what = `ring link to rank ${nextRank}`;
-    const link = this.adopt(next, 'client', what, {
-      begin: () => new ProtocolError(`${what} sent data on a send-only link`),
-      end: () => {},
-      closed: (error) => this.onLinkClosed(error),
-    });
-    this.life = { state: 'linked', group: life.group, links: { prev: life.prev, next: link } };
+    const outbound = new Map<number, SegmentLink>();
+    for (const [rank, ws] of dialed) {
+      this.track(ws);
+      const what = `ring link to rank ${rank}`;
+      outbound.set(
+        rank,
+        this.adopt(ws, 'client', what, {
+          begin: () => new ProtocolError(`${what} sent data on a send-only link`),
+          end: () => {},
+          closed: (error) => this.onLinkClosed(error),
+        }),
+      );
+    }
+    this.life = { state: 'linked', group: life.group, links: { inbound: life.inbound, outbound } };
   }
 
   /** Takes a handshaken link over from ws (Note [Link take-over] in segment-link.ts). */
@@ -426,10 +463,10 @@ export class RingAllReducer implements AllReducer {
 
   // ---- data path ----
 
-  /** A segment's header has arrived from rank−1: where its payload goes (see the file comment). */
-  private beginSegment(prev: InboundLink, prefix: Uint8Array, length: number): Uint8Array | ProtocolError {
+  /** A segment's header has arrived on an admitted link: where its payload goes (see the file comment). */
+  private beginSegment(from: InboundLink, prefix: Uint8Array, length: number): Uint8Array | ProtocolError {
     // Refusals go back through the link, which names it; onLinkClosed adds the operation.
-    const where = `ring link from rank ${prev.fromRank}`;
+    const where = `ring link from rank ${from.fromRank}`;
     const header = decodeFrameHeader(prefix);
     if (header instanceof ProtocolError) return new ProtocolError(`${where}: ${header.message}`);
     if (header.kind !== 'ring-segment') return new ProtocolError(`${where}: expected a ring segment, got a ${header.kind} frame`);
@@ -439,62 +476,70 @@ export class RingAllReducer implements AllReducer {
     }
     this.wire.received += length;
     const op = this.op;
-    if (op && !op.ring.done) {
-      const err = this.checkExpected(op, header);
+    // Each link is in order: while the running operation expects more from this peer, this is it;
+    // otherwise the peer is ahead, on an operation not started here.
+    if (op && op.operation.expectedFrom(from.fromRank) !== null) {
+      const err = this.checkExpected(op, from.fromRank, header);
       if (err) return new ProtocolError(`${where}: ${err.message} (do all ranks pass the same op id and length?)`);
-      const t = op.ring.expected!;
-      // A 16-bit segment is decoded from the scratch; a float32 all-gather segment lands in place.
-      const placed = t.combine === 'copy' && op.wire === 'f32';
-      this.incoming = { op, placed, floats: header.floatCount };
-      if (placed) return new Uint8Array(op.data.buffer, op.data.byteOffset + t.start * 4, bytes);
+      // A float32 segment lands where the operation says (the output, or its staging); others in the scratch.
+      const place = op.wire === 'f32' ? op.operation.placeFor(from.fromRank) : null;
+      from.incoming = { opId: op.id, placed: place !== null, floats: header.floatCount };
+      if (place) return new Uint8Array(place.buffer, place.byteOffset, bytes);
       return new Uint8Array(this.adder.scratch.buffer, this.adder.scratch.byteOffset, bytes);
     }
-    if (this.early.bytes + bytes > this.maxEarlyBytes) {
-      return new ProtocolError(`ring link from rank ${prev.fromRank} sent ${this.early.bytes + bytes} bytes ahead of any operation here`);
+    const early = this.earlyBytes();
+    if (early + bytes > this.maxEarlyBytes) {
+      return new ProtocolError(`${where} sent ${early + bytes} bytes ahead of any operation here`);
     }
-    this.incoming = { early: true };
-    return this.early.reserve(header, bytes);
+    from.incoming = { early: true };
+    return from.early.reserve(header, bytes);
   }
 
   /** The payload chosen in beginSegment is complete. */
-  private endSegment(prev: InboundLink): void {
-    const incoming = this.incoming;
-    this.incoming = null;
+  private endSegment(from: InboundLink): void {
+    const incoming = from.incoming;
+    from.incoming = null;
     if (incoming === null) return;
+    const op = this.op;
     if ('early' in incoming) {
-      this.early.commit();
+      from.early.commit();
       // The operation may have started while this segment was on its way in.
-      const op = this.op;
-      if (op && !op.ring.done) {
-        this.replayEarly(op, prev);
+      if (op) {
+        this.replayEarly(op, from);
         this.maybeFinish(op);
       }
       return;
     }
-    const { op } = incoming;
-    if (this.op !== op) return; // failed while the segment came in
-    const forward = incoming.placed ? op.ring.acceptPlaced() : op.ring.accept(this.received(op, this.adder.scratch, incoming.floats));
-    if (forward) this.sendSegment(op, forward);
+    if (!op || op.id !== incoming.opId) return; // failed while the segment came in
+    const peer = from.fromRank;
+    const sends = incoming.placed ? op.operation.acceptPlaced(peer) : op.operation.accept(peer, this.received(op, this.adder.scratch, incoming.floats));
+    for (const t of sends) this.sendSegment(op, t);
     this.maybeFinish(op);
   }
 
-  /** Applies the kept segments in order, as far as the running operation needs them. */
-  private replayEarly(op: RunningOp, prev: InboundLink): void {
-    while (this.op === op && !op.ring.done) {
-      const frame = this.early.shift();
+  /** Applies a link's kept segments in order, as far as the running operation needs them. */
+  private replayEarly(op: RunningOp, from: InboundLink): void {
+    while (this.op === op && op.operation.expectedFrom(from.fromRank) !== null) {
+      const frame = from.early.shift();
       if (frame === null) return;
-      const err = this.checkExpected(op, frame.header);
+      const err = this.checkExpected(op, from.fromRank, frame.header);
       if (err) {
         this.fail(
           new ProtocolError(
-            `${this.opPrefix()}ring link from rank ${prev.fromRank}: ${err.message} (do all ranks pass the same op id and length?); closed the link`,
+            `${this.opPrefix()}ring link from rank ${from.fromRank}: ${err.message} (do all ranks pass the same op id and length?); closed the link`,
           ),
         );
         return;
       }
-      const forward = op.ring.accept(this.received(op, frame.payload, frame.payload.byteLength / wireBytesPerElement(op.wire)));
-      if (forward) this.sendSegment(op, forward);
+      const sends = op.operation.accept(from.fromRank, this.received(op, frame.payload, frame.payload.byteLength / wireBytesPerElement(op.wire)));
+      for (const t of sends) this.sendSegment(op, t);
     }
+  }
+
+  private earlyBytes(): number {
+    let n = 0;
+    for (const link of this.inbound) n += link.early.bytes;
+    return n;
   }
 
   /** A received payload as the running operation reads it. */
@@ -507,12 +552,12 @@ export class RingAllReducer implements AllReducer {
     return wireBytesPerElement(this.groupOrNull()?.wireDtype ?? 'f32');
   }
 
-  private checkExpected(op: RunningOp, header: RingSegmentHeader): ProtocolError | null {
-    const t = op.ring.expected;
+  private checkExpected(op: RunningOp, from: number, header: RingSegmentHeader): ProtocolError | null {
+    const t = op.operation.expectedFrom(from);
     return validateRingSegment(header, t && { opId: op.id, phase: t.phase, step: t.step, chunk: t.chunk, segment: t.segment, floatCount: t.end - t.start });
   }
 
-  private sendSegment(op: RunningOp, t: SegmentTransfer): void {
+  private sendSegment(op: RunningOp, t: PeerTransfer): void {
     const floatCount = t.end - t.start;
     const header = encodeFrameHeader({ kind: 'ring-segment', opId: op.id, phase: t.phase, step: t.step, chunk: t.chunk, segment: t.segment, floatCount });
     let payload: Uint8Array;
@@ -524,11 +569,16 @@ export class RingAllReducer implements AllReducer {
       payload = new Uint8Array(this.wireOut.buffer, slot * 2, floatCount * 2);
     }
     this.wire.sent += header.byteLength + payload.byteLength;
+    const link = op.outbound.get(t.peer);
+    if (!link) {
+      this.fail(new GradsyncError('E_ALLREDUCE_STATE', `${this.opPrefix()}no link to rank ${t.peer} for ${op.algorithm}`));
+      return;
+    }
     op.pendingSends++;
-    op.next.send(header, payload, (err) => {
+    link.send(header, payload, (err) => {
       op.pendingSends--;
       if (err) {
-        if (this.op === op) this.fail(new GradsyncError('E_PEER_LINK_CLOSED', `${this.opPrefix()}sending to rank ${op.nextRank} failed: ${err.message}`));
+        if (this.op === op) this.fail(new GradsyncError('E_PEER_LINK_CLOSED', `${this.opPrefix()}sending to rank ${t.peer} failed: ${err.message}`));
         return;
       }
       this.maybeFinish(op);
@@ -536,7 +586,7 @@ export class RingAllReducer implements AllReducer {
   }
 
   private maybeFinish(op: RunningOp): void {
-    if (this.op === op && op.ring.done && op.pendingSends === 0) this.finishOp(null);
+    if (this.op === op && op.operation.done && op.pendingSends === 0) this.finishOp(null);
   }
 
   private finishOp(err: GradsyncError | null): void {
@@ -556,8 +606,10 @@ export class RingAllReducer implements AllReducer {
     const code = err instanceof ProtocolError ? CLOSE.protocolError : CLOSE.internal;
     for (const ws of this.sockets) void closeLink(ws, code, err.message);
     for (const link of this.links) void link.close(code, err.message);
-    this.early.clear();
-    this.incoming = null;
+    for (const link of this.inbound) {
+      link.early.clear();
+      link.incoming = null;
+    }
   }
 
   private groupOrNull(): RingGroup | null {

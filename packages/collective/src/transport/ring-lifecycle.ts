@@ -3,7 +3,8 @@
  * link may join, and whether a hello may become rank−1's link. No sockets are opened here.
  */
 import { GradsyncError } from '@gradsync/core';
-import { isWireDtype, MAX_WORLD, ringPrev, WIRE_DTYPES, type WireDtype } from '../algorithms/index';
+import { halvingDoublingPartners, halvingDoublingPossible, isWireDtype, MAX_WORLD, ringNext, ringPrev, WIRE_DTYPES, type WireDtype } from '../algorithms/index';
+import type { EarlyFrames } from './early-frames';
 import type { PeerHello } from '../wire/peer';
 import type { SegmentLink } from './segment-link';
 import { refusalReason } from './peer-handshake';
@@ -20,33 +21,62 @@ export interface RingGroup {
   wireDtype?: WireDtype;
 }
 
-/** The admitted link from rank−1: segments come in on it. */
+/** An admitted link: segments from `fromRank` come in on it, in order. */
 export interface InboundLink {
   readonly link: SegmentLink;
   readonly fromRank: number;
+  /** Its segments for an operation not started here yet (the sender was ahead). */
+  readonly early: EarlyFrames;
+  /** Where the segment now coming in goes, between its header and its end. */
+  incoming: { readonly opId: number; readonly placed: boolean; readonly floats: number } | { readonly early: true } | null;
+}
+
+/**
+ * Which ranks this rank dials (its segments go out on those links) and which it admits (theirs
+ * come in): rank+1 and rank−1 for the ring, and where halving-doubling can run (Note [Algorithm by
+ * size]) every partner of it both ways. A rank that is both is linked once.
+ */
+export function linkPlan(rank: number, world: number, wire: WireDtype): { dial: number[]; admit: number[] } {
+  if (world === 1) return { dial: [], admit: [] };
+  const partners = halvingDoublingPossible(world, wire) ? halvingDoublingPartners(rank, world) : [];
+  const unique = (xs: number[]) => [...new Set(xs)];
+  return { dial: unique([ringNext(rank, world), ...partners]), admit: unique([ringPrev(rank, world), ...partners]) };
 }
 
 /**
  * Where the reducer stands, one value (as core's RingOperation keeps its own):
- * listening ─ connect() ─▶ connecting ─ both links up ─▶ linked; any failure ─▶ failed (final);
+ * listening ─ connect() ─▶ connecting ─ every planned link up ─▶ linked; any failure ─▶ failed (final);
  * close() ─▶ closed from anywhere.
  */
 export type Lifecycle =
   /** No group yet: hellos that arrive now are parked until connect() says who rank−1 is. */
   | { readonly state: 'listening' }
-  /** Dialing rank+1; rank−1 is admitted when it says hello (`prev`), which resolves `admitted`. */
-  | { readonly state: 'connecting'; readonly group: RingGroup; readonly prev: InboundLink | null; readonly admitted: (link: SegmentLink) => void }
+  /** Dialing the plan's ranks (linkPlan); each rank to admit is admitted when it says hello (into `inbound`); the last one resolves `admitted`. */
+  | {
+      readonly state: 'connecting';
+      readonly group: RingGroup;
+      readonly admit: readonly number[];
+      readonly inbound: Map<number, InboundLink>;
+      readonly admitted: () => void;
+    }
   /** Operations may run. `links` is null in a group of one, which needs none. */
-  | { readonly state: 'linked'; readonly group: RingGroup; readonly links: { readonly prev: InboundLink; readonly next: SegmentLink } | null }
+  | { readonly state: 'linked'; readonly group: RingGroup; readonly links: Links | null }
   | { readonly state: 'failed'; readonly group: RingGroup | null; readonly error: GradsyncError }
   | { readonly state: 'closed'; readonly group: RingGroup | null };
 
-/** Why a hello cannot be rank−1's link now (null: admit it). */
+/** A linked group's links: admitted ones by sending rank, dialed ones by receiving rank. */
+export interface Links {
+  readonly inbound: ReadonlyMap<number, InboundLink>;
+  readonly outbound: ReadonlyMap<number, SegmentLink>;
+}
+
+/** Why a hello cannot become one of this rank's admitted links now (null: admit it). */
 export function refusalFor(life: Exclude<Lifecycle, { state: 'listening' }>, hello: PeerHello, segmentBytes: number): string | null {
   if (life.state === 'closed' || life.state === 'failed') return 'ring all-reduce is closed';
   const { group } = life;
-  const expectedRank = ringPrev(group.rank, group.world);
-  if (life.state === 'linked' || life.prev !== null) return `rank ${group.rank} already has its link from rank ${expectedRank}`;
+  const admit = life.state === 'connecting' ? life.admit : linkPlan(group.rank, group.world, group.wireDtype ?? 'f32').admit;
+  const expectedRank = admit.includes(hello.rank) ? hello.rank : ringPrev(group.rank, group.world);
+  if (life.state === 'linked' || life.inbound.has(expectedRank)) return `rank ${group.rank} already has its link from rank ${expectedRank}`;
   return refusalReason(hello, { runId: group.runId, expectedRank, token: group.token, segmentBytes, wireDtype: group.wireDtype ?? 'f32' });
 }
 
