@@ -80,6 +80,20 @@ describe('single-node distributed training', () => {
     }
   }, 300_000);
 
+  it('4 workers: halving-doubling for the small buffers (Note [Algorithm by size]); replicas identical at every step', async () => {
+    const run = await start('hd4', ['--workers', '4', '--epochs', '2', '--model', 'tiny-cnn', '--lr', '0.005', '--split', 'equal', '--hash-every', '1']);
+    expect(run.stderr).toMatch(/group 1: 4 worker\(s\), ring all-reduce \(halving-doubling for buffers up to 1024 KiB\)/);
+    const st = steps(run.records);
+    expect(st.length).toBeGreaterThan(10);
+    for (const s of st) {
+      expect(s.hashes).toHaveLength(4);
+      expect(new Set(s.hashes).size).toBe(1);
+    }
+    const ep = epochs(run.records);
+    expect(ep.at(-1)!.trainLoss).toBeLessThan(ep[0].trainLoss);
+    expect(endOf(run.records)?.status).toBe('completed');
+  }, 300_000);
+
   it('--overlap on and off give the same weights (Note [Bucket plan]): 3 workers, several buckets, the ring on its own thread', async () => {
     // 256-byte buckets: tiny-cnn's 8.7 KiB buffer in two, so the order of sums inside each matters at 3 ranks.
     const common = ['--workers', '3', '--epochs', '2', '--model', 'tiny-cnn', '--lr', '0.005', '--split', 'equal', '--hash-every', '5', '--bucket-kib', '0.25'];

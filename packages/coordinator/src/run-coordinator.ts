@@ -18,7 +18,7 @@ import { RunArchive } from './run/run-archive';
 import type { InterruptedStep, RunPhase } from './run/run-phase';
 import { answersSoFar, mayOrderAhead, type OrderedStep, sendStepOrders } from './run/step-orders';
 import { divergedRanks, summarizeStep } from './run/step-summary';
-import { StarRelay } from '@gradsync/collective';
+import { HALVING_DOUBLING_MAX_BYTES, halvingDoublingPossible, StarRelay } from '@gradsync/collective';
 import { explainWriteFailure } from './write-failure-advice';
 
 export type { MembershipOptions } from './run/membership';
@@ -135,9 +135,10 @@ export class RunCoordinator {
     return this.archive.bufferFloats;
   }
 
-  /** What the group log line says about --wire-dtype: only the ring compresses. */
-  private wireNote(algorithm: 'ring' | 'star'): string {
+  /** What the group log line adds: halving-doubling where it runs (Note [Algorithm by size]), and --wire-dtype (only the ring compresses). */
+  private wireNote(algorithm: 'ring' | 'star', world: number): string {
     const wire = this.config.wireDtype;
+    if (algorithm === 'ring' && halvingDoublingPossible(world, wire)) return ` (halving-doubling for buffers up to ${HALVING_DOUBLING_MAX_BYTES / 1024} KiB)`;
     if (wire === 'f32') return '';
     return algorithm === 'ring'
       ? `, ${wire} on the wire`
@@ -524,7 +525,7 @@ export class RunCoordinator {
     if (groupId > 1) this.stats.regroups++;
     this.opts.log(
       'info',
-      `group ${groupId}: ${world} worker(s), ${world === 1 ? 'no all-reduce needed' : `${algorithm} all-reduce${this.wireNote(algorithm)}`}, from step ${this.globalStep}`,
+      `group ${groupId}: ${world} worker(s), ${world === 1 ? 'no all-reduce needed' : `${algorithm} all-reduce${this.wireNote(algorithm, world)}`}, from step ${this.globalStep}`,
     );
     for (const w of members) this.recordWorker(w, 'training');
     return done(undefined);

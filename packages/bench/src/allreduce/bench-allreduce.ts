@@ -252,7 +252,7 @@ export async function benchAllReduce(options: BenchOptions = {}): Promise<BenchR
   const cold = options.cold ?? !quick;
   const gapMs = options.gapMs ?? 50;
   const worlds = options.worlds ?? (quick ? [2] : [2, 3, 4]);
-  const algorithms = options.algorithms ?? ['ring', 'star'];
+  const algorithms = options.algorithms ?? ['ring', 'halving-doubling', 'star'];
   const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
   const settings = { segmentBytes, maskFrames: options.maskFrames ?? false, timeoutMs: options.timeoutMs ?? 120_000 };
   const log = options.log ?? (() => {});

@@ -222,7 +222,14 @@ async function main(): Promise<void> {
         if (msg.role === 'ring') {
           const tls = msg.tls ? await ephemeralIdentity(`bench rank ${msg.rank}`) : undefined;
           const halvingDoublingMaxBytes = msg.halvingDoubling ? Number.MAX_SAFE_INTEGER : 0;
-          ring = await RingAllReducer.listen({ host: msg.host, segmentBytes: msg.segmentBytes, timeoutMs: msg.timeoutMs, maskFrames: msg.maskFrames, tls, halvingDoublingMaxBytes });
+          ring = await RingAllReducer.listen({
+            host: msg.host,
+            segmentBytes: msg.segmentBytes,
+            timeoutMs: msg.timeoutMs,
+            maskFrames: msg.maskFrames,
+            tls,
+            halvingDoublingMaxBytes,
+          });
           reducer = ring;
           send({ type: 'listening', url: ring.url });
         } else if (msg.role === 'star-hub') {

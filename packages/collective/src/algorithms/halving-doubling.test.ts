@@ -101,7 +101,10 @@ describe('halving-doubling all-reduce (simulated)', () => {
     const length = 16;
     const scratch = new Float32Array(halvingDoublingScratchLength(0, 4, length));
     const op = new HalvingDoublingOperation(new Float32Array(length), 0, 4, 4, scratch);
-    expect(op.initialSends.map((t) => [t.peer, t.start, t.end])).toEqual([[1, 8, 12], [1, 12, 16]]);
+    expect(op.initialSends.map((t) => [t.peer, t.start, t.end])).toEqual([
+      [1, 8, 12],
+      [1, 12, 16],
+    ]);
     expect(op.expectedFrom(3)).toBeNull();
     expect(() => op.acceptPlaced(3)).toThrow(/no segment is expected from rank 3/);
     expect(() => op.accept(1, new Float32Array(3))).toThrow(/needs 4 elements, got 3/);

@@ -89,7 +89,13 @@ export function simulatePeerOperations(buffers: Float32Array[], ops: readonly Pe
     const t = link.queue.shift()!;
     const op = ops[link.to];
     const expected = op.expectedFrom(link.from);
-    if (expected === null || expected.globalStep !== t.globalStep || expected.chunk !== t.chunk || expected.segment !== t.segment || expected.end - expected.start !== t.end - t.start) {
+    if (
+      expected === null ||
+      expected.globalStep !== t.globalStep ||
+      expected.chunk !== t.chunk ||
+      expected.segment !== t.segment ||
+      expected.end - expected.start !== t.end - t.start
+    ) {
       throw new GradsyncError('E_ALLREDUCE_STATE', `rank ${link.to} expected ${JSON.stringify(expected)} from rank ${link.from}, got ${JSON.stringify(t)}`);
     }
     const payload = buffers[link.from].slice(t.start, t.end);
@@ -102,7 +108,11 @@ export function simulatePeerOperations(buffers: Float32Array[], ops: readonly Pe
     }
   }
   const stuck = ops.findIndex((op) => !op.done);
-  if (stuck >= 0) throw new GradsyncError('E_ALLREDUCE_STATE', `rank ${stuck} of ${world} did not finish (${ops[stuck].receivedCount}/${ops[stuck].totalReceives} segments in)`);
+  if (stuck >= 0)
+    throw new GradsyncError(
+      'E_ALLREDUCE_STATE',
+      `rank ${stuck} of ${world} did not finish (${ops[stuck].receivedCount}/${ops[stuck].totalReceives} segments in)`,
+    );
   return buffers;
 }
 
@@ -114,7 +124,9 @@ export function simulateHalvingDoublingAllReduce(inputs: readonly Float32Array[]
   const length = buffers[0].length;
   if (buffers.some((b) => b.length !== length)) throw new GradsyncError('E_ALLREDUCE_ARG', 'all ranks must contribute the same length');
   const segmentElements = options.segmentElements ?? Math.max(1, Math.ceil(length / world));
-  const ops = buffers.map((b, r) => new HalvingDoublingOperation(b, r, world, segmentElements, new Float32Array(halvingDoublingScratchLength(r, world, length))));
+  const ops = buffers.map(
+    (b, r) => new HalvingDoublingOperation(b, r, world, segmentElements, new Float32Array(halvingDoublingScratchLength(r, world, length))),
+  );
   return simulatePeerOperations(buffers, ops, options.deliverySeed);
 }
 

@@ -253,7 +253,10 @@ export class RingAllReducer implements AllReducer {
       timer = setTimeout(() => {
         const refused = this.lastRefusal ? ` (refused a link: ${this.lastRefusal})` : '';
         const missing = plan.admit.filter((r) => !inbound.has(r));
-        const who = missing.length > 0 ? `rank ${missing.join(', ')} did not link to rank ${group.rank}` : `rank ${group.rank} could not link to rank ${plan.dial.join(', ')}`;
+        const who =
+          missing.length > 0
+            ? `rank ${missing.join(', ')} did not link to rank ${group.rank}`
+            : `rank ${group.rank} could not link to rank ${plan.dial.join(', ')}`;
         reject(new GradsyncError('E_PEER_CONNECT_TIMEOUT', `${who} within ${this.connectTimeoutMs} ms${refused}`));
       }, this.connectTimeoutMs);
     });
@@ -388,9 +391,7 @@ export class RingAllReducer implements AllReducer {
     }
     const reason =
       refusalFor(life, hello, this.segmentBytes) ??
-      (life.state === 'connecting'
-        ? certificateRefusal(splitPeerUrl(life.group.peers[hello.rank] ?? '').fingerprint, certificate, hello.rank)
-        : null);
+      (life.state === 'connecting' ? certificateRefusal(splitPeerUrl(life.group.peers[hello.rank] ?? '').fingerprint, certificate, hello.rank) : null);
     if (reason !== null || life.state !== 'connecting') {
       this.lastRefusal = reason;
       void closeLink(ws, CLOSE.policy, reason ?? 'ring all-reduce is closed');
