@@ -83,6 +83,13 @@ describe('single-node distributed training', () => {
   it('4 workers: halving-doubling for the small buffers (Note [Algorithm by size]); replicas identical at every step', async () => {
     const run = await start('hd4', ['--workers', '4', '--epochs', '2', '--model', 'tiny-cnn', '--lr', '0.005', '--split', 'equal', '--hash-every', '1']);
     expect(run.stderr).toMatch(/group 1: 4 worker\(s\), ring all-reduce \(halving-doubling for buffers up to 1024 KiB\)/);
+    // Each worker counts what its reducer ran: tiny-cnn's buckets are all small, so halving-doubling only.
+    const counts = [...run.stderr.matchAll(/all-reduce operations in the group: (\d+) by ring, (\d+) by halving-doubling/g)];
+    expect(counts).toHaveLength(4);
+    for (const [, ring, hd] of counts) {
+      expect(Number(ring)).toBe(0);
+      expect(Number(hd)).toBeGreaterThan(10);
+    }
     const st = steps(run.records);
     expect(st.length).toBeGreaterThan(10);
     for (const s of st) {

@@ -82,8 +82,8 @@ function expectTwoStepsSettled(output: string): void {
 
 describe('faults', () => {
   it('a worker killed with SIGKILL mid-epoch: detected fast, the step is redone by the survivors, no sample lost or repeated', async () => {
-    // Hashes at each epoch's end only: then every other step has the next one ordered ahead, so
-    // the kill lands with two steps in flight (Note [Orders ahead]).
+    // Hashes at each epoch's end only: then every step but an epoch's last has the next one ordered
+    // ahead, so the kill (early in epoch 2) lands with two steps in flight (Note [Orders ahead]).
     const c = coordinator('kill1', ['--workers', '3', '--epochs', '6', '--hash-every', '1000']);
     const url = await workerUrl(c);
     const ws = [worker(url), worker(url), worker(url)];

@@ -214,7 +214,7 @@ export class RunCoordinator {
       const total = this.stepsPerEpoch * this.config.epochs;
       let tally = new EpochTally(Math.floor(this.globalStep / this.stepsPerEpoch));
       while (this.globalStep < total) {
-        // Note [Orders ahead]: a step ordered ahead runs in its group; the regroup waits for its answers.
+        // Note [Orders ahead]: a step ordered ahead runs in the group it was ordered for, before any regroup.
         const interrupted = this.ahead ? [] : await this.ensureGroup();
         let counted = false;
         for (const i of interrupted) {
@@ -266,7 +266,9 @@ export class RunCoordinator {
 
   private async runStep(step: number, epoch: number, inEpoch: number, tally: EpochTally): Promise<Outcome> {
     const t0 = performance.now();
-    const orders = this.ahead?.step === step ? this.ahead : this.orderStep(step);
+    if (this.ahead && this.ahead.step !== step)
+      throw new GradsyncError('E_INTERNAL', `step ${this.ahead.step} was ordered ahead, but the run went to step ${step}`);
+    const orders = this.ahead ?? this.orderStep(step);
     this.ahead = null;
     const ahead = mayOrderAhead({
       step,
@@ -289,7 +291,8 @@ export class RunCoordinator {
       this.noteInterrupted(this.interruptedStep(orders, t0, tally, answersSoFar(got)));
       const next = this.ahead;
       this.ahead = null;
-      if (next) this.noteInterrupted(this.interruptedStep(next, performance.now(), tally, answersSoFar(await next.answers)));
+      // Its wait ended with this one's (the break ends every wait).
+      if (next) this.noteInterrupted(this.interruptedStep(next, t0, tally, answersSoFar(await next.answers)));
       return BROKE;
     }
     const replies = [...got.answers.entries()];

@@ -19,6 +19,8 @@ export interface AllReducer {
    * own thread); otherwise the next call must wait for the last one to settle.
    */
   readonly queuesOperations?: boolean;
+  /** Operations run so far by each algorithm, where the reducer chooses among several (Note [Algorithm by size]). */
+  readonly operationsBy?: Readonly<Record<string, number>>;
   allReduceSum(data: Float32Array, opId: number): Promise<Float32Array>;
   close(): Promise<void>;
 }

@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { GradsyncError } from '@gradsync/core';
 import { finalTlsFailure, type TlsIdentity, wsTlsOptions } from '@gradsync/core/cluster';
 import { decode, encode, ProtocolError, CLOSE } from '@gradsync/core/protocol';
+import { HALVING_DOUBLING_MAX_BYTES } from '../algorithms/algorithm-choice';
 import type { WireDtype } from '../algorithms/wire-dtype';
 import { validatePeerHello, validatePeerWelcome, type PeerHello } from '../wire/peer';
 import { closeLink, zeroMask } from './peer-socket';
@@ -30,6 +31,7 @@ export interface AdmissionPolicy {
   token?: string;
   segmentBytes: number;
   wireDtype: WireDtype;
+  halvingDoublingMaxBytes: number;
 }
 
 /** Why a hello is refused, or null to admit it. The reason goes back to the dialer. */
@@ -42,6 +44,10 @@ export function refusalReason(hello: PeerHello, policy: AdmissionPolicy): string
   }
   const wire = hello.wireDtype ?? 'f32';
   if (wire !== policy.wireDtype) return `wire dtype ${wire} differs from this rank's ${policy.wireDtype}`;
+  const limit = hello.halvingDoublingMaxBytes ?? HALVING_DOUBLING_MAX_BYTES;
+  if (limit !== policy.halvingDoublingMaxBytes) {
+    return `halving-doubling limit ${limit} bytes differs from this rank's ${policy.halvingDoublingMaxBytes} (Note [Algorithm by size]: every rank must choose alike)`;
+  }
   return null;
 }
 

@@ -63,13 +63,13 @@ describe('RingAllReducer', () => {
     });
   }
 
-  it('world 8, halving-doubling and the ring by size in one group: every rank late in turn, sums exact, ranks identical', async () => {
+  it('world 8, halving-doubling and the ring by size in one group: each rank late once, sums exact, ranks identical', async () => {
     // Buffers up to 4 KiB take halving-doubling, larger ones the ring; frames of either that arrive
     // before a rank starts the operation are kept, per link, and replayed.
     const world = 8;
     const reducers = await ring(world, { segmentBytes: 256, halvingDoublingMaxBytes: 4096 });
     let opId = 100;
-    for (const [i, length] of [3, 1024, 1025, 5000, 1000, 20_000].entries()) {
+    for (const [i, length] of [3, 1024, 1025, 5000, 1000, 20_000, 7, 4096].entries()) {
       const xs = Array.from({ length: world }, (_, r) => Float32Array.from({ length }, (_, k) => ((k * 7 + r * 13 + i) % 201) - 100));
       const late = i % world;
       opId++;
@@ -79,7 +79,7 @@ describe('RingAllReducer', () => {
       const exact = rankOrderSum(xs); // integers: exact in any order
       for (const out of outs) expect(sameBytes(out, exact)).toBe(true);
     }
-    for (const r of reducers) expect(r.operationsBy).toEqual({ 'halving-doubling': 3, ring: 3 });
+    for (const r of reducers) expect(r.operationsBy).toEqual({ 'halving-doubling': 4, ring: 4 });
   });
 
   it('halving-doubling: a partner that disappears mid-operation rejects it on the others, naming the link', async () => {
@@ -133,6 +133,22 @@ describe('RingAllReducer', () => {
     expect((await rejection(reducers[0].allReduceSum(new Float32Array(10), 2))).code).toBe('E_ALLREDUCE_BUSY');
     expect((await rejection(reducers[0].allReduceSum(new Float32Array(1), -1))).code).toBe('E_ALLREDUCE_ARG');
     await Promise.all([running, reducers[1].allReduceSum(new Float32Array(10), 1)]);
+    for (const bad of [-1, 0.5, Number.NaN]) {
+      const err = await rejection(RingAllReducer.listen({ halvingDoublingMaxBytes: bad }));
+      expect(err.message).toMatch(/halvingDoublingMaxBytes must be a whole number of bytes ≥ 0/);
+    }
+  });
+
+  it('refuses a peer whose halving-doubling limit differs: the ranks would choose different algorithms', async () => {
+    const [a, b, c, d] = await Promise.all(
+      [0, 1, 2, 3].map((r) => RingAllReducer.listen({ connectTimeoutMs: 2000, halvingDoublingMaxBytes: r === 1 ? 0 : 4096 })),
+    );
+    cleanup.push(() => Promise.all([a, b, c, d].map((r) => r.close())));
+    const peers = [a, b, c, d].map((r) => r.url);
+    const joined = await Promise.allSettled([a, b, c, d].map((r, rank) => r.connect({ rank, world: 4, peers, runId: 'limits' })));
+    const reasons = joined.flatMap((j) => (j.status === 'rejected' ? [(j.reason as Error).message] : []));
+    expect(reasons.length).toBeGreaterThan(0);
+    expect(reasons.join('\n')).toMatch(/halving-doubling limit (0|4096) bytes differs from this rank's (4096|0)/);
   });
 
   it('rejects when rank+1 disappears mid-operation, and when an operation times out', async () => {

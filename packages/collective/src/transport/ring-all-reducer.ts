@@ -189,6 +189,12 @@ export class RingAllReducer implements AllReducer {
         new GradsyncError('E_ALLREDUCE_ARG', `segmentBytes must be a multiple of 4 in ${MIN_SEGMENT_BYTES}..${MAX_SEGMENT_BYTES}, got ${segmentBytes}`),
       );
     }
+    const halvingDoublingMaxBytes = options.halvingDoublingMaxBytes ?? HALVING_DOUBLING_MAX_BYTES;
+    if (!Number.isSafeInteger(halvingDoublingMaxBytes) || halvingDoublingMaxBytes < 0) {
+      return Promise.reject(
+        new GradsyncError('E_ALLREDUCE_ARG', `halvingDoublingMaxBytes must be a whole number of bytes ≥ 0 (0: the ring only), got ${halvingDoublingMaxBytes}`),
+      );
+    }
     const settings = {
       segmentBytes,
       timeoutMs: options.timeoutMs ?? 60_000,
@@ -196,7 +202,7 @@ export class RingAllReducer implements AllReducer {
       maxEarlyBytes: options.maxEarlyBytes ?? 2 ** 30,
       maskFrames: options.maskFrames ?? false,
       tls: options.tls,
-      halvingDoublingMaxBytes: options.halvingDoublingMaxBytes ?? HALVING_DOUBLING_MAX_BYTES,
+      halvingDoublingMaxBytes,
     };
     return new Promise((resolve, reject) => {
       // Our own HTTP server (not ws's) so that refused addresses are dropped before it reads a byte.
@@ -244,7 +250,7 @@ export class RingAllReducer implements AllReducer {
       this.life = { state: 'linked', group: known, links: null };
       return;
     }
-    const plan = linkPlan(group.rank, group.world, group.wireDtype ?? 'f32');
+    const plan = linkPlan(group.rank, group.world, group.wireDtype ?? 'f32', this.halvingDoublingMaxBytes);
     const inbound = new Map<number, InboundLink>();
     const admitted = new Promise<void>((resolve) => (this.life = { state: 'connecting', group: known, admit: plan.admit, inbound, admitted: resolve }));
     for (const arrival of this.parked.splice(0)) this.admit(arrival);
@@ -261,7 +267,14 @@ export class RingAllReducer implements AllReducer {
       }, this.connectTimeoutMs);
     });
     try {
-      const hello = peerHello({ runId: group.runId, rank: group.rank, token: group.token, segmentBytes: this.segmentBytes, wireDtype: group.wireDtype });
+      const hello = peerHello({
+        runId: group.runId,
+        rank: group.rank,
+        token: group.token,
+        segmentBytes: this.segmentBytes,
+        wireDtype: group.wireDtype,
+        halvingDoublingMaxBytes: this.halvingDoublingMaxBytes,
+      });
       const dials = plan.dial.map(async (rank) => {
         const { dialUrl, fingerprint } = splitPeerUrl(group.peers[rank]);
         const dialed = dialPeer(
@@ -390,7 +403,7 @@ export class RingAllReducer implements AllReducer {
       return;
     }
     const reason =
-      refusalFor(life, hello, this.segmentBytes) ??
+      refusalFor(life, hello, { segmentBytes: this.segmentBytes, halvingDoublingMaxBytes: this.halvingDoublingMaxBytes }) ??
       (life.state === 'connecting' ? certificateRefusal(splitPeerUrl(life.group.peers[hello.rank] ?? '').fingerprint, certificate, hello.rank) : null);
     if (reason !== null || life.state !== 'connecting') {
       this.lastRefusal = reason;

@@ -21,6 +21,13 @@ export interface RingGroup {
   wireDtype?: WireDtype;
 }
 
+/** What every rank of a group must set alike, checked on each link's hello. */
+export interface LinkSettings {
+  segmentBytes: number;
+  /** Largest buffer reduced by halving-doubling (0: the ring only; Note [Algorithm by size]). */
+  halvingDoublingMaxBytes: number;
+}
+
 /** An admitted link: segments from `fromRank` come in on it, in order. */
 export interface InboundLink {
   readonly link: SegmentLink;
@@ -36,9 +43,9 @@ export interface InboundLink {
  * come in): rank+1 and rank−1 for the ring, and where halving-doubling can run (Note [Algorithm by
  * size]) every partner of it both ways. A rank that is both is linked once.
  */
-export function linkPlan(rank: number, world: number, wire: WireDtype): { dial: number[]; admit: number[] } {
+export function linkPlan(rank: number, world: number, wire: WireDtype, halvingDoublingMaxBytes: number): { dial: number[]; admit: number[] } {
   if (world === 1) return { dial: [], admit: [] };
-  const partners = halvingDoublingPossible(world, wire) ? halvingDoublingPartners(rank, world) : [];
+  const partners = halvingDoublingMaxBytes > 0 && halvingDoublingPossible(world, wire) ? halvingDoublingPartners(rank, world) : [];
   const unique = (xs: number[]) => [...new Set(xs)];
   return { dial: unique([ringNext(rank, world), ...partners]), admit: unique([ringPrev(rank, world), ...partners]) };
 }
@@ -71,13 +78,18 @@ export interface Links {
 }
 
 /** Why a hello cannot become one of this rank's admitted links now (null: admit it). */
-export function refusalFor(life: Exclude<Lifecycle, { state: 'listening' }>, hello: PeerHello, segmentBytes: number): string | null {
+export function refusalFor(life: Exclude<Lifecycle, { state: 'listening' }>, hello: PeerHello, settings: LinkSettings): string | null {
   if (life.state === 'closed' || life.state === 'failed') return 'ring all-reduce is closed';
   const { group } = life;
-  const admit = life.state === 'connecting' ? life.admit : linkPlan(group.rank, group.world, group.wireDtype ?? 'f32').admit;
-  const expectedRank = admit.includes(hello.rank) ? hello.rank : ringPrev(group.rank, group.world);
-  if (life.state === 'linked' || life.inbound.has(expectedRank)) return `rank ${group.rank} already has its link from rank ${expectedRank}`;
-  return refusalReason(hello, { runId: group.runId, expectedRank, token: group.token, segmentBytes, wireDtype: group.wireDtype ?? 'f32' });
+  const wireDtype = group.wireDtype ?? 'f32';
+  // Run, token and settings first: a stray from another run is told that, not which ranks may link.
+  const policy = { runId: group.runId, expectedRank: hello.rank, token: group.token, wireDtype, ...settings };
+  const refused = refusalReason(hello, policy);
+  if (refused !== null) return refused;
+  const admit = life.state === 'connecting' ? life.admit : linkPlan(group.rank, group.world, wireDtype, settings.halvingDoublingMaxBytes).admit;
+  if (!admit.includes(hello.rank)) return `rank ${hello.rank} may not link here: expected rank ${admit.join(' or ')}`;
+  if (life.state === 'linked' || life.inbound.has(hello.rank)) return `rank ${group.rank} already has its link from rank ${hello.rank}`;
+  return null;
 }
 
 export function checkGroup(group: RingGroup): void {

@@ -24,6 +24,8 @@ describe('peer handshake messages', () => {
     expect(hello).toEqual({ type: 'peer-hello', v: 1, runId: 'run-1', rank: 2, token: 's3cret', segmentBytes: 65536 });
     const noToken = validatePeerHello(decode(encode(peerHello({ runId: 'r', rank: 0, segmentBytes: 4 }))));
     expect(noToken).not.toBeInstanceOf(ProtocolError);
+    const limited = validatePeerHello(decode(encode(peerHello({ runId: 'r', rank: 0, segmentBytes: 4, halvingDoublingMaxBytes: 0 }))));
+    expect(limited).toMatchObject({ halvingDoublingMaxBytes: 0 });
     expect('token' in (noToken as object)).toBe(false);
     expect(validatePeerWelcome(peerWelcome({ runId: 'r', rank: 1 }), { runId: 'r', rank: 1 })).toEqual({ type: 'peer-welcome', v: 1, runId: 'r', rank: 1 });
   });
@@ -39,6 +41,8 @@ describe('peer handshake messages', () => {
     [{ type: 'peer-hello', v: 1, runId: 'r', rank: 0, token: 5, segmentBytes: 4 }, /token must be a string/],
     [{ type: 'peer-hello', v: 1, runId: 'r', rank: 0, segmentBytes: 2 }, /segmentBytes/],
     [{ type: 'peer-hello', v: 1, runId: 'x'.repeat(300), rank: 0, segmentBytes: 4 }, /runId/],
+    [{ type: 'peer-hello', v: 1, runId: 'r', rank: 0, segmentBytes: 4, halvingDoublingMaxBytes: -1 }, /halvingDoublingMaxBytes must be an integer/],
+    [{ type: 'peer-hello', v: 1, runId: 'r', rank: 0, segmentBytes: 4, halvingDoublingMaxBytes: 'big' }, /halvingDoublingMaxBytes/],
   ])('refuse a malformed hello %#', (value, re) => {
     const result = validatePeerHello(value);
     expect(result).toBeInstanceOf(ProtocolError);

@@ -57,6 +57,8 @@ export interface PeerHello {
   segmentBytes: number;
   /** What the dialer's floats travel as; absent means f32. The listener must use the same. */
   wireDtype?: WireDtype;
+  /** Largest buffer the dialer reduces by halving-doubling (Note [Algorithm by size]); absent means the default. The listener must use the same. */
+  halvingDoublingMaxBytes?: number;
 }
 
 export interface PeerWelcome {
@@ -67,7 +69,14 @@ export interface PeerWelcome {
   rank: number;
 }
 
-export function peerHello(fields: { runId: string; rank: number; token?: string; segmentBytes: number; wireDtype?: WireDtype }): PeerHello {
+export function peerHello(fields: {
+  runId: string;
+  rank: number;
+  token?: string;
+  segmentBytes: number;
+  wireDtype?: WireDtype;
+  halvingDoublingMaxBytes?: number;
+}): PeerHello {
   return { type: 'peer-hello', v: PROTOCOL_VERSION, ...fields };
 }
 
@@ -103,6 +112,11 @@ export function validatePeerHello(value: unknown): PeerHello | ProtocolError {
     if (!isWireDtype(r.wireDtype))
       return new ProtocolError(`peer-hello: wireDtype must be one of ${WIRE_DTYPES.join(', ')}, got ${JSON.stringify(r.wireDtype)}`);
     hello.wireDtype = r.wireDtype;
+  }
+  if (r.halvingDoublingMaxBytes !== undefined) {
+    const limit = expectInt(r, 'halvingDoublingMaxBytes', 0, Number.MAX_SAFE_INTEGER, 'peer-hello');
+    if (limit instanceof ProtocolError) return limit;
+    hello.halvingDoublingMaxBytes = limit;
   }
   return hello;
 }

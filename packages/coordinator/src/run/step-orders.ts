@@ -9,11 +9,16 @@ import type { Gathered, ReplyCollector, WorkerMessageOf } from './reply-collecto
  * the rate), so the coordinator sends step N+1's orders right after step N's: a worker that
  * finishes N starts N+1 at once instead of idling through the coordinator's round trip.
  * - Workers handle orders strictly in order. After an abort (the group broke) a worker answers an
- *   order still queued with step-aborted without computing it.
- * - A step ordered ahead runs in the group it was ordered for: the run does not regroup before its
- *   answers are in. When the group breaks with both steps in flight, the regroup settles each as
- *   it settles one today: counted when the survivors' weights hold it, else redone. The weights
- *   say which (their applied step), so nothing is applied twice or lost.
+ *   order still queued with step-aborted without computing it; and since the regroup's requests
+ *   (get-state, set-state, prepare-group) queue behind it, every stale order is answered (or its
+ *   step applied) before the state the regroup starts from is read.
+ * - A step ordered ahead runs in the group it was ordered for: the run loop takes it before it
+ *   looks at joiners or regroups. When the group breaks with both steps in flight, both waits end
+ *   at once and the regroup settles each as it settles one: counted when the survivors' weights
+ *   hold it, else redone. The weights say which (their applied step), so nothing is applied twice
+ *   or lost.
+ * - The ahead step's deadline (a silent member is closed) runs from when its orders are sent, so
+ *   it includes the step before it: minutes, against steps of milliseconds to seconds.
  * - Nothing is ordered ahead where step N+1's orders could still change: across an epoch's end
  *   (evaluation, checkpoint, the plateau rate), after a step whose hashes are checked (a repair
  *   may follow it), while a joiner waits to be admitted, or when the group is not whole.

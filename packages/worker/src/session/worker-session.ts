@@ -214,6 +214,13 @@ export class WorkerSession {
   }
 
   private async closeReducer(reducer: AllReducer): Promise<void> {
+    const by = reducer.operationsBy;
+    if (by)
+      this.opts.log(
+        `all-reduce operations in the group: ${Object.entries(by)
+          .map(([algorithm, n]) => `${n} by ${algorithm}`)
+          .join(', ')}`,
+      );
     // Closing only ends links that are being abandoned; a failure there changes nothing for the
     // run, but it is worth a line in the log.
     await reducer
