@@ -69,14 +69,7 @@ export interface PeerWelcome {
   rank: number;
 }
 
-export function peerHello(fields: {
-  runId: string;
-  rank: number;
-  token?: string;
-  segmentBytes: number;
-  wireDtype?: WireDtype;
-  halvingDoublingMaxBytes?: number;
-}): PeerHello {
+export function peerHello(fields: Omit<PeerHello, 'type' | 'v'>): PeerHello {
   return { type: 'peer-hello', v: PROTOCOL_VERSION, ...fields };
 }
 
