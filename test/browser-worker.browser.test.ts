@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StepRecord, WorkerRecord } from '@gradsync/core/metrics';
+import type { StepRecord, WorkerRecord } from '@gradsync/metrics';
 import { noteSkip } from '@gradsync/test-skips';
 import { type BrowserSession, byTestId, chromiumPath, ensureDashboardBuilt, launchBrowser, REPO_ROOT, waitForAttribute, waitUntil } from './helpers/browser';
 import {

@@ -3,7 +3,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeSyntheticCifar10, writeCifar10Binary } from '@gradsync/core/data';
+import { makeSyntheticCifar10, writeCifar10Binary } from '@gradsync/data';
 import { COORDINATOR_CLI, type ProcessResult, ROOT, runCli, START_CLI, syntheticDataDir, tempDir, WORKER_CLI } from './helpers/runs';
 
 const PROFILE_CLI = path.join(ROOT, 'packages/core/src/cli/profile-step.ts');

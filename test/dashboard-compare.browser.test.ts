@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { EndRecord } from '@gradsync/core/metrics';
+import type { EndRecord } from '@gradsync/metrics';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type BrowserSession, byTestId, chromiumPath, ensureDashboardBuilt, launchBrowser, waitForAttribute } from './helpers/browser';
 import { endOf, epochs, readMetrics, ROOT, runCli, type StreamingProcess, startCliStreaming, syntheticDataDir, tempDir } from './helpers/runs';

@@ -4,10 +4,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { MetricRecord } from '@gradsync/core/metrics';
+import type { MetricRecord } from '@gradsync/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noteSkip } from '@gradsync/test-skips';
-import { MetricsFeed, startDashboardServer, type DashboardServer } from '../packages/coordinator/src/dashboard-server/index';
+import { MetricsFeed, startDashboardServer, type DashboardServer } from '@gradsync/coordinator';
 import {
   type BrowserSession,
   byTestId,

@@ -1,10 +1,10 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readJsonl } from '@gradsync/core/metrics';
+import { readJsonl } from '@gradsync/metrics';
 import { noteSkip } from '@gradsync/test-skips';
-import { loadLatestCheckpoint } from '../packages/coordinator/src/checkpoint';
-import { fillUp, mountTmpfs } from '../packages/core/src/test-support/tmpfs';
+import { loadLatestCheckpoint } from '@gradsync/coordinator';
+import { fillUp, mountTmpfs } from '@gradsync/testing';
 import { START_CLI, startCliStreaming, syntheticDataDir } from './helpers/runs';
 
 // A real run whose runs folder is a small tmpfs that fills up after the first checkpoint: the

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { nodeBackendHost } from '@gradsync/core/backend';
+import { nodeBackendHost } from '@gradsync/backends';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectCsvMatchesJsonl, expectEventsMatchJsonl, readEventFiles } from './helpers/metrics-files';
 import { endOf, epochs, exportedWeights, maxAbsDiff, readMetrics, runCli, START_CLI, steps, useSyntheticRuns } from './helpers/runs';

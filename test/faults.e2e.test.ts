@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { StepRecord, WorkerRecord } from '@gradsync/core/metrics';
+import type { StepRecord, WorkerRecord } from '@gradsync/metrics';
 import {
   COORDINATOR_CLI,
   endOf,

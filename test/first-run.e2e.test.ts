@@ -10,7 +10,7 @@ import path from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noteSkip } from '@gradsync/test-skips';
-import type { EpochRecord, RunRecord } from '@gradsync/core/metrics';
+import type { EpochRecord, RunRecord } from '@gradsync/metrics';
 import { chromiumPath, launchBrowser, waitForAttribute, waitUntil, byTestId } from './helpers/browser';
 import { COORDINATOR_CLI, endOf, readMetrics, ROOT, runCli, START_CLI, startCliStreaming, steps, tempDir, WORKER_CLI } from './helpers/runs';
 

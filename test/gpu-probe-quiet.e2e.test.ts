@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { noteSkip } from '@gradsync/test-skips';
-import { localGpuDeviceNodes } from '../packages/core/src/backend/gpu-device-nodes';
+import { localGpuDeviceNodes } from '@gradsync/backend-webgpu';
 import { ROOT, runCli, syntheticDataDir, tempDir } from './helpers/runs';
 
 // `pnpm train --gpu 0` on a machine without a GPU: the error says why, and Dawn's native

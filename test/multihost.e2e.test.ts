@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { netnsUnavailable, VirtualLan } from '@gradsync/bench/netns';
+import { netnsUnavailable, VirtualLan } from '@gradsync/bench';
 import {
   COORDINATOR_CLI,
   endOf,

@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { nodeBackendHost } from '@gradsync/core/backend';
-import { IMPROVED_RECIPE } from '@gradsync/core/config';
-import { IMAGE_BYTES, makeSyntheticCifar10 } from '@gradsync/core/data';
-import { patchMoments, whiteningStem } from '@gradsync/core/model';
-import { scheduledLr } from '@gradsync/core/train';
+import { nodeBackendHost } from '@gradsync/backends';
+import { IMPROVED_RECIPE, patchMoments, whiteningStem, scheduledLr } from '@gradsync/train';
+import { IMAGE_BYTES, makeSyntheticCifar10 } from '@gradsync/data';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { endOf, exportedWeights, maxAbsDiff, steps, useSyntheticRuns } from './helpers/runs';
 

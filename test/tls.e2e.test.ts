@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
-import { makeTestPki, type TestPki } from '@gradsync/core/test-support';
+import { makeTestPki, type TestPki } from '@gradsync/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { COORDINATOR_CLI, endOf, readMetrics, runCli, startCliStreaming, syntheticDataDir, tempDir, WORKER_CLI } from './helpers/runs';

@@ -9,8 +9,8 @@
  */
 import net from 'node:net';
 import WebSocket from 'ws';
-import { encode } from '@gradsync/core/protocol';
-import { mulberry32 } from '@gradsync/core/random';
+import { encode } from '@gradsync/protocol';
+import { mulberry32 } from '@gradsync/core';
 
 export class Rng {
   private readonly f: () => number;

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { EpochRecord, MetricRecord } from '@gradsync/core/metrics';
+import type { EpochRecord, MetricRecord } from '@gradsync/metrics';
 import { expect } from 'vitest';
 import { ROOT } from './runs';
 

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeSyntheticCifar10, writeCifar10Binary } from '@gradsync/core/data';
-import type { MetricRecord, StepRecord, EpochRecord, EndRecord } from '@gradsync/core/metrics';
+import { makeSyntheticCifar10, writeCifar10Binary } from '@gradsync/data';
+import type { MetricRecord, StepRecord, EpochRecord, EndRecord } from '@gradsync/metrics';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');

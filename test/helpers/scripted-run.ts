@@ -4,10 +4,10 @@
  * and accuracy, per-epoch validation with a plausible confusion matrix, and preview images from
  * the synthetic data set.
  */
-import { SEED_RECIPE } from '@gradsync/core/config';
-import { CIFAR10_CLASS_NAMES, IMAGE_BYTES, makeSyntheticCifar10 } from '@gradsync/core/data';
-import type { EpochRecord, EvalSummary, MetricRecord, PreviewRecord, RunRecord, StepRecord, WorkerRecord } from '@gradsync/core/metrics';
-import { mulberry32 } from '@gradsync/core/random';
+import { SEED_RECIPE } from '@gradsync/train';
+import { CIFAR10_CLASS_NAMES, IMAGE_BYTES, makeSyntheticCifar10 } from '@gradsync/data';
+import type { EpochRecord, EvalSummary, MetricRecord, PreviewRecord, RunRecord, StepRecord, WorkerRecord } from '@gradsync/metrics';
+import { mulberry32 } from '@gradsync/core';
 
 export const STEPS_PER_EPOCH = 704;
 export const VALIDATION_COUNT = 5000;

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackends, noteSkipWithoutAddon, onCpuAndOneDnn, probe, relativeDiff, runOn, seeded } from './test-support/on-both';
-import { lastRun } from './register';
+import { lastRun } from './kernels/register';
 
 // Every native kernel against the cpu backend's, on the shapes the zoo uses and on the edge
 // cases (padding, strides, dilation, broadcasting patterns, odd axes). The check also asserts the

@@ -19,9 +19,9 @@ const COMMANDS = {
   predict: ['@gradsync/worker/cli/predict', 'classify images with an exported model'],
   bench: ['@gradsync/bench/cli/bench', 'compute, all-reduce and end-to-end training benchmarks'],
   'bench-compute': ['@gradsync/bench/cli/bench-compute', 'train and predict img/s of each backend'],
-  profile: ['@gradsync/core/cli/profile-step', 'per-op profile of one training step'],
-  'make-synthetic': ['@gradsync/core/cli/make-synthetic', 'write a synthetic CIFAR-10-shaped data set'],
-  'bundle-gpu-check': ['@gradsync/core/cli/bundle-gpu-check', 'write a folder that checks the webgpu backend on a GPU machine'],
+  profile: ['@gradsync/tools/cli/profile-step', 'per-op profile of one training step'],
+  'make-synthetic': ['@gradsync/tools/cli/make-synthetic', 'write a synthetic CIFAR-10-shaped data set'],
+  'bundle-gpu-check': ['@gradsync/tools/cli/bundle-gpu-check', 'write a folder that checks the webgpu backend on a GPU machine'],
 };
 
 function usage() {

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPlateauState, type ReplicaState } from '@gradsync/core/train';
+import { createPlateauState, type ReplicaState } from '@gradsync/train';
 import { loadLatestCheckpoint, writeCheckpoint } from './checkpoint';
 
 let runDir: string;

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { GradsyncError, writeFileNamed } from '@gradsync/core';
-import { writeDirAtomically } from '@gradsync/core/model';
-import type { PlateauState, ReplicaState } from '@gradsync/core/train';
+import { GradsyncError } from '@gradsync/core';
+import { writeFileNamed } from '@gradsync/core/node';
+import { writeDirAtomically } from '@gradsync/train/node';
+import type { PlateauState, ReplicaState } from '@gradsync/train';
 
 /** What a run needs to continue exactly where it stopped (checkpoints are taken at epoch ends). */
 export interface CheckpointMeta {

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
-import { type AllowList, refuseOutsiders, type TlsIdentity, tlsOnlyPort } from '@gradsync/core/cluster';
+import { type AllowList, refuseOutsiders, type TlsIdentity, tlsOnlyPort } from '@gradsync/cluster';
 
 export interface HttpPortOptions {
   tls?: TlsIdentity;

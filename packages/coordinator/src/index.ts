@@ -2,6 +2,6 @@
 export { launchCoordinator, readRunConfig, type LaunchedCoordinator, type LaunchOptions } from './launch';
 export { RunCoordinator, type MembershipOptions, type MetricsSink } from './run-coordinator';
 export { WorkerHub, WorkerConnection, WORKER_PATH, type WorkerHubEvents } from './worker-hub';
-export { StarRelay } from '@gradsync/collective';
+export { loadLatestCheckpoint, type Checkpoint } from './checkpoint';
 export { planLocalWorkers, type LocalWorkersOptions, type LocalWorkersPlan } from './local-workers';
 export * from './dashboard-server/index';

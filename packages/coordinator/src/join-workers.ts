@@ -14,7 +14,7 @@ import {
   peerPortFrom,
   serverCheckFrom,
   stringFrom,
-} from '@gradsync/core/cluster';
+} from '@gradsync/cluster';
 import { runToken } from './cli/run-options';
 import { planLocalWorkers } from './local-workers';
 import { spawnWorkers } from './worker-processes';

@@ -1,6 +1,6 @@
 /** What `pnpm start` gives each local worker process it spawns (see cli/start.ts). */
 import os from 'node:os';
-import { threadsPerProcess } from '@gradsync/core/config';
+import { threadsPerProcess } from '@gradsync/train/node';
 
 export interface LocalWorkersOptions {
   /** Local worker processes. */

@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { GradsyncError } from '@gradsync/core';
-import { defaultRunName } from '@gradsync/core/config';
-import { defaultCacheDir, ensureCachedArchive, makeSyntheticCifar10, writeCifar10Binary } from '@gradsync/core/data';
+import { defaultRunName } from '@gradsync/train';
+import { defaultCacheDir, ensureCachedArchive, makeSyntheticCifar10, writeCifar10Binary } from '@gradsync/data';
 
 /** What --quick changes, by commander option name; flags given on the command line win. */
 export function quickRunPreset(now = new Date()): Record<string, unknown> {

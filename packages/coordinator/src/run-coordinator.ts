@@ -1,11 +1,10 @@
-import { GradsyncError, WriteFailure } from '@gradsync/core';
-import type { RunConfig } from '@gradsync/core/config';
-import { type Cifar10, type CifarSplit, epochPermutation, globalBatchIndices, stepsPerEpoch } from '@gradsync/core/data';
-import type { EndRecord, EvalSummary, MetricRecord } from '@gradsync/core/metrics';
-import { whitenedStemNote } from '@gradsync/core/model';
-import { EpochProgress } from '@gradsync/core/progress';
-import { CLOSE, datasetChecksum, encodeMessage, replicaStateFromWire, replicaStateToWire, type WorkerMessage } from '@gradsync/core/protocol';
-import { createPlateauState, learningRateAt, plateauAfterEpoch, type PlateauState, type ReplicaState, trainingSplits } from '@gradsync/core/train';
+import { GradsyncError } from '@gradsync/core';
+import { WriteFailure, EpochProgress } from '@gradsync/core/node';
+import type { RunConfig } from '@gradsync/train';
+import { type Cifar10, type CifarSplit, epochPermutation, globalBatchIndices, stepsPerEpoch } from '@gradsync/data';
+import type { EndRecord, EvalSummary, MetricRecord } from '@gradsync/metrics';
+import { whitenedStemNote, createPlateauState, learningRateAt, plateauAfterEpoch, type PlateauState, type ReplicaState, trainingSplits } from '@gradsync/train';
+import { CLOSE, datasetChecksum, encodeMessage, replicaStateFromWire, replicaStateToWire, type WorkerMessage } from '@gradsync/protocol';
 import type { Checkpoint } from './checkpoint';
 import { BatchShares } from './run/batch-shares';
 import { CHUNK_BYTES, sendWelcomeAndData } from './run/data-upload';

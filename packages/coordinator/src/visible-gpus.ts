@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { visibleGpuCount } from '@gradsync/core/cluster';
+import { visibleGpuCount } from '@gradsync/cluster';
 
 /** NVIDIA GPUs installed here (nvidia-smi ignores CUDA_VISIBLE_DEVICES); 0 without the driver. */
 function installedGpus(): number {

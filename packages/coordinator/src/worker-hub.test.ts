@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encode } from '@gradsync/core/protocol';
+import { encode } from '@gradsync/protocol';
 import { printable, type WorkerConnection, WorkerHub } from './worker-hub';
 
 const hello = (token?: string) => ({ type: 'hello', v: 1, token, host: 'h', pid: 1, backend: 'cpu', device: 'CPU', peerUrl: null });

@@ -1,15 +1,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import WebSocket, { WebSocketServer } from 'ws';
-import {
-  CLOSE,
-  closeReason,
-  type CoordinatorMessage,
-  encodeMessage,
-  parseWorkerMessage,
-  type WorkerHelloMsg,
-  type WorkerMessage,
-} from '@gradsync/core/protocol';
+import { CLOSE, closeReason, type CoordinatorMessage, encodeMessage, parseWorkerMessage, type WorkerHelloMsg, type WorkerMessage } from '@gradsync/protocol';
 
 import { browserOriginRefusal } from './browser-origin';
 

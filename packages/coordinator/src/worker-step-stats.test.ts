@@ -1,4 +1,4 @@
-import { encode, parseWorkerMessage, type StepDoneMsg } from '@gradsync/core/protocol';
+import { encode, parseWorkerMessage, type StepDoneMsg } from '@gradsync/protocol';
 import { describe, expect, it } from 'vitest';
 import { workerStepStats } from './worker-step-stats';
 

@@ -1,5 +1,5 @@
-import type { WorkerStepStats } from '@gradsync/core/metrics';
-import type { StepDoneMsg } from '@gradsync/core/protocol';
+import type { WorkerStepStats } from '@gradsync/metrics';
+import type { StepDoneMsg } from '@gradsync/protocol';
 
 /** One rank's share of a step record, from its step-done answer; resource figures only where the worker sent them. */
 export function workerStepStats(rank: number, d: StepDoneMsg, share?: number): WorkerStepStats {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WriteFailure } from '@gradsync/core';
+import { WriteFailure } from '@gradsync/core/node';
 import { writeFailureAdvice } from './write-failure-advice';
 
 const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });

@@ -1,4 +1,5 @@
-import { GradsyncError, type WriteFailure } from '@gradsync/core';
+import { GradsyncError } from '@gradsync/core';
+import { type WriteFailure } from '@gradsync/core/node';
 import { loadLatestCheckpoint } from './checkpoint';
 
 export interface GoodCheckpoint {

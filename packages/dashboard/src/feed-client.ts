@@ -1,4 +1,4 @@
-import type { MetricRecord } from '@gradsync/core/metrics';
+import type { MetricRecord } from '@gradsync/metrics';
 
 /** Frames the coordinator sends on /feed: the whole history first, then one record per frame. */
 export type FeedMessage = { type: 'history'; records: MetricRecord[] } | { type: 'record'; record: MetricRecord };

@@ -1,4 +1,4 @@
-import type { EpochRecord, MetricRecord, RunRecord, StepRecord, WorkerRecord } from '@gradsync/core/metrics';
+import type { EpochRecord, MetricRecord, RunRecord, StepRecord, WorkerRecord } from '@gradsync/metrics';
 
 /** Small realistic records for unit tests. */
 export const CLASS_NAMES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];

@@ -1,4 +1,4 @@
-import type { MetricRecord } from '@gradsync/core/metrics';
+import type { MetricRecord } from '@gradsync/metrics';
 import { h } from './dom';
 import { connectFeed, feedUrl, type FeedStatus } from './feed-client';
 import { FrameScheduler } from './frame-scheduler';

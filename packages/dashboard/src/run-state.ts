@@ -9,7 +9,7 @@ import type {
   StepRecord,
   WorkerStatus,
   WorkerStepStats,
-} from '@gradsync/core/metrics';
+} from '@gradsync/metrics';
 import type { ProgressInput } from './eta';
 import { recentStepRate } from './eta';
 import { type Straggler, stragglerOf } from './straggler';

@@ -1,4 +1,4 @@
-import type { WorkerStepStats } from '@gradsync/core/metrics';
+import type { WorkerStepStats } from '@gradsync/metrics';
 import { describe, expect, it } from 'vitest';
 import { stragglerOf } from './straggler';
 

@@ -1,4 +1,4 @@
-import type { StepRecord, WorkerStepStats } from '@gradsync/core/metrics';
+import type { StepRecord, WorkerStepStats } from '@gradsync/metrics';
 
 /**
  * The member that held a step back. In a synchronous step nobody applies the update before the

@@ -1,6 +1,7 @@
 import { Option } from 'commander';
-import { backendRequests } from '@gradsync/core/backend';
-import { intOption, THREADS_HELP } from '@gradsync/core/config';
+import { backendRequests } from '@gradsync/backends';
+import { intOption } from '@gradsync/train';
+import { THREADS_HELP } from '@gradsync/train/node';
 
 /** Values of --backend (see DESIGN.md "Backends"). */
 export const BACKEND_CHOICES = backendRequests as readonly string[];

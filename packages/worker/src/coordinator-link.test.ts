@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { GradsyncError } from '@gradsync/core';
-import { CLOSE, type CoordinatorMessage, decode, encodeMessage } from '@gradsync/core/protocol';
+import { CLOSE, type CoordinatorMessage, decode, encodeMessage } from '@gradsync/protocol';
 import { connectToCoordinator, type ConnectOptions } from './coordinator-link';
 
 /** A stand-in coordinator on loopback: the test decides what it sends. */

@@ -1,22 +1,11 @@
 import WebSocket from 'ws';
 import { GradsyncError } from '@gradsync/core';
-import { finalTlsFailure, type ServerCheck, wsTlsOptions } from '@gradsync/core/cluster';
-import {
-  CLOSE,
-  closeReason,
-  type CoordinatorMessage,
-  encodeMessage,
-  isProtocolError,
-  parseCoordinatorMessage,
-  type WorkerMessage,
-} from '@gradsync/core/protocol';
+import { finalTlsFailure, type ServerCheck, wsTlsOptions } from '@gradsync/cluster';
+import { CLOSE, closeReason, type CoordinatorMessage, encodeMessage, isProtocolError, parseCoordinatorMessage } from '@gradsync/protocol';
 
-export interface CoordinatorLink {
-  /** Encodes and sends at once (the message is not held); dropped when the link is not open. */
-  send(message: WorkerMessage): void;
-  close(code?: number, reason?: string): void;
-  readonly closed: Promise<{ code: number; reason: string }>;
-}
+import type { CoordinatorLink } from './session/session-ports';
+
+export type { CoordinatorLink };
 
 export interface ConnectOptions {
   url: string;

@@ -1,5 +1,5 @@
 import { GradsyncError } from '@gradsync/core';
-import { loadLayersModel } from '@gradsync/core/model';
+import { loadLayersModel } from '@gradsync/train/node';
 
 /** A model folder a training run exported (runs/<name>/model), checked to take 32×32 RGB images. */
 export async function loadExportedModel(dir: string): ReturnType<typeof loadLayersModel> {

@@ -1,12 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-/** What a worker reports about its own process with each step (see the step-done message). */
-export interface ProcessUsage {
-  /** CPU time since the previous sample as a percentage of one core (200 = two cores busy). */
-  cpuPercent: number;
-  rssBytes: number;
-  gpuBytes?: number;
-}
+import type { ProcessUsage } from './session/session-ports';
+
+export type { ProcessUsage };
 
 /** CPU time used over a wall-clock interval, as % of one core; 0 for an empty interval. */
 export function cpuPercent(cpuMicros: NodeJS.CpuUsage, wallMs: number): number {

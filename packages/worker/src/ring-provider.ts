@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { type AllowList, listenInRange, type PortRange, refusalReporter, type TlsIdentity } from '@gradsync/core/cluster';
+import { type AllowList, listenInRange, type PortRange, refusalReporter, type TlsIdentity } from '@gradsync/cluster';
 import { type AllReducer, RingAllReducer } from '@gradsync/collective';
 import type { RingProvider } from './session/worker-session';
 

@@ -1,13 +1,22 @@
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { augmentParamsFor } from '@gradsync/core/augment';
-import { type RunConfig, writeRunConfigFile } from '@gradsync/core/config';
-import { type Cifar10, epochPermutation, globalBatchIndices, stepsPerEpoch } from '@gradsync/core/data';
-import { type EvalSummary, type MetricRecord, RunMetricsFiles } from '@gradsync/core/metrics';
-import { saveLayersModel, whitenedStemNote } from '@gradsync/core/model';
-import { createPlateauState, evalSummary, gatherSamples, learningRateAt, plateauAfterEpoch, replicaForRun, trainingSplits } from '@gradsync/core/train';
-import { EpochProgress } from '@gradsync/core/progress';
+import {
+  augmentParamsFor,
+  type RunConfig,
+  whitenedStemNote,
+  createPlateauState,
+  evalSummary,
+  gatherSamples,
+  learningRateAt,
+  plateauAfterEpoch,
+  replicaForRun,
+  trainingSplits,
+} from '@gradsync/train';
+import { writeRunConfigFile, saveLayersModel } from '@gradsync/train/node';
+import { type Cifar10, epochPermutation, globalBatchIndices, stepsPerEpoch } from '@gradsync/data';
+import { type EvalSummary, type MetricRecord, RunMetricsFiles } from '@gradsync/metrics';
+import { EpochProgress } from '@gradsync/core/node';
 import { ProcessUsageSampler } from './process-usage';
 
 export interface LocalRunResult {

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { GradConfig, Tensor, Tensor4D } from '@tensorflow/tfjs-core';
+import { CONV2D_BIAS_RELU, RELU_GRAD_BIAS_SUM } from '@gradsync/kernels';
+import type { Conv2DBiasReluAttrs } from '@gradsync/kernels';
 import { float32Inputs } from './native-kernel';
 import type { NativeKernel } from './native-kernel';
 
@@ -9,13 +11,6 @@ import type { NativeKernel } from './native-kernel';
  * relu as three passes whenever gradients are recorded), and a backward that finds the ReLU's
  * gradient and the bias gradient in one pass before the two convolution gradients.
  */
-export const CONV2D_BIAS_RELU = 'GradsyncConv2DBiasRelu';
-export const RELU_GRAD_BIAS_SUM = 'GradsyncReluGradBiasSum';
-
-export interface Conv2DBiasReluAttrs {
-  strides: [number, number];
-  pad: 'valid' | 'same';
-}
 
 function geometry(x: number[], filter: number[], attrs: Conv2DBiasReluAttrs) {
   const info = backend_util.computeConv2DInfo(x as [number, number, number, number], filter as [number, number, number, number], attrs.strides, 1, attrs.pad);

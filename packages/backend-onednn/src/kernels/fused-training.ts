@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, Tensor, TensorInfo } from '@tensorflow/tfjs-core';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, DROPOUT, RELU_GRAD } from '@gradsync/kernels';
+import type { BatchNormTrainingAttrs, DropoutAttrs } from '@gradsync/kernels';
 import { float32Inputs } from './native-kernel';
 import type { NativeKernel } from './native-kernel';
 
@@ -10,25 +12,6 @@ import type { NativeKernel } from './native-kernel';
  * multiply: two passes and an extra activation-sized tensor; this takes one).
  * Callers check `hasKernel` and keep tfjs's own path on every other backend.
  */
-export const BATCH_NORM_TRAINING = 'GradsyncBatchNormTraining';
-export const BATCH_NORM_TRAINING_GRAD = 'GradsyncBatchNormTrainingGrad';
-export const RELU_GRAD = 'GradsyncReluGrad';
-export const DROPOUT = 'GradsyncDropout';
-
-export interface DropoutAttrs {
-  rate: number;
-  /** Any integer; the same seed gives the same mask. */
-  seed: number;
-}
-
-export interface BatchNormTrainingAttrs {
-  epsilon: number;
-}
-
-/** Whether the active backend has `kernelName` (these kernels are registered for onednn only). */
-export function hasKernel(kernelName: string): boolean {
-  return tf.getKernel(kernelName, tf.getBackend()) != null;
-}
 
 function channelsOf(x: TensorInfo): number {
   return x.shape[x.shape.length - 1]!;

@@ -6,7 +6,7 @@ import '@tensorflow/tfjs-layers';
 import { ONEDNN_BACKEND } from '../backend';
 import { noteSkip } from '@gradsync/test-skips';
 import { loadOneDnnBinding, ONEDNN_REBUILD } from '../native';
-import { registerOneDnnBackend } from '../register';
+import { registerOneDnnBackend } from '../kernels/register';
 
 export const probe = loadOneDnnBinding();
 

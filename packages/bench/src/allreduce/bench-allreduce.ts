@@ -29,10 +29,10 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { GradsyncError, runCli } from '@gradsync/core';
+import { GradsyncError, median } from '@gradsync/core';
+import { runCli } from '@gradsync/core/node';
 import type { BenchRole, ChildMessage, ParentMessage } from './bench-process';
 import { DEFAULT_SEGMENT_BYTES, halvingDoublingPossible } from '@gradsync/collective';
-import { median } from '@gradsync/core/stats';
 import { benchGloo, findTorchPython } from './gloo-anchor';
 import { parseArgs } from './bench-args';
 import {

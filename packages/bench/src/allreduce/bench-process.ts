@@ -21,9 +21,9 @@
  * starts together everywhere.
  */
 import { createHash } from 'node:crypto';
-import { ephemeralIdentity } from '@gradsync/core/cluster';
+import { ephemeralIdentity } from '@gradsync/cluster';
 import WebSocket, { WebSocketServer } from 'ws';
-import { ProtocolError } from '@gradsync/core/protocol';
+import { ProtocolError } from '@gradsync/protocol';
 import { type AllReducer, encodeFrameHeader, FrameReader, RingAllReducer, type WireDtype, zeroMask } from '@gradsync/collective';
 import { RawTcpStream } from './raw-tcp-stream';
 import { joinStarCoordinator, listenStarCoordinator, type StarCoordinator, type StarRank } from './bench-star';

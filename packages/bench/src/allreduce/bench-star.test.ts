@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { rankOrderSum } from '@gradsync/collective';
-import { randomInputs, sameBytes } from '@gradsync/core/test-support';
+import { randomInputs, sameBytes } from '@gradsync/testing';
 import { starGroup } from './star-group';
 
 const cleanup: (() => Promise<unknown>)[] = [];

@@ -7,9 +7,9 @@
 import http from 'node:http';
 import { hostname } from 'node:os';
 import { GradsyncError } from '@gradsync/core';
-import type { WorkerMessage } from '@gradsync/core/protocol';
-import { StarRelay, WORKER_PATH, WorkerHub, type WorkerConnection } from '@gradsync/coordinator';
-import { StarClient } from '@gradsync/collective';
+import type { WorkerMessage } from '@gradsync/protocol';
+import { StarRelay, StarClient } from '@gradsync/collective';
+import { WORKER_PATH, WorkerHub, type WorkerConnection } from '@gradsync/coordinator';
 import { connectToCoordinator, type CoordinatorLink } from '@gradsync/worker';
 
 const MAX_PAYLOAD = 2 ** 30;

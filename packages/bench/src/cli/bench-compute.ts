@@ -1,5 +1,6 @@
-import { gradsyncProgram, runCli } from '@gradsync/core';
-import { intListOption, intOption } from '@gradsync/core/config';
+import { gradsyncProgram, runCli } from '@gradsync/core/node';
+import { intOption } from '@gradsync/train';
+import { intListOption } from '@gradsync/train/node';
 import { benchComputeBackends, COMPUTE_BENCH_BACKENDS, formatComputeTable, machineInfo } from '../compute/compute-bench';
 
 await runCli(async () => {

@@ -4,8 +4,9 @@
  * A table on screen; with --json the report as JSON on stdout (the table then goes to stderr).
  */
 import { readFileSync } from 'node:fs';
-import { GradsyncError, gradsyncProgram, runCli } from '@gradsync/core';
-import { intOption } from '@gradsync/core/config';
+import { GradsyncError } from '@gradsync/core';
+import { gradsyncProgram, runCli } from '@gradsync/core/node';
+import { intOption } from '@gradsync/train';
 import { type BenchReport, formatBenchReport } from '../training/bench-report';
 import { BENCH_PARTS, type BenchPart, runBench } from '../training/run-bench';
 

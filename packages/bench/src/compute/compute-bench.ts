@@ -1,10 +1,7 @@
 import os from 'node:os';
-import { augmentParamsFor, SEED_AUGMENT } from '@gradsync/core/augment';
-import { backendRequests, selectBackend } from '@gradsync/core/backend';
-import { buildModel } from '@gradsync/core/model';
-import { mulberry32 } from '@gradsync/core/random';
-import { Replica } from '@gradsync/core/train';
-import { median } from '@gradsync/core/stats';
+import { augmentParamsFor, SEED_AUGMENT, buildModel, Replica } from '@gradsync/train';
+import { backendRequests, selectBackend } from '@gradsync/backends';
+import { mulberry32, median } from '@gradsync/core';
 
 export interface ComputeBenchResult {
   backend: string;

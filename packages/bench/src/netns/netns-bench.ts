@@ -20,7 +20,8 @@
  */
 import { cpus } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { GradsyncError, runCli } from '@gradsync/core';
+import { GradsyncError } from '@gradsync/core';
+import { runCli } from '@gradsync/core/node';
 import { benchAllReduce, type BenchResult, SEED_CNN_GRADIENT_BYTES } from '../allreduce/bench-allreduce';
 import { parseArgs } from '../allreduce/bench-args';
 import { alignedRow, percent, resultCells } from '../allreduce/bench-table';

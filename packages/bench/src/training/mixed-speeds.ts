@@ -4,7 +4,7 @@
  * With equal shares every step waits for the wasm worker; with speed shares each takes what it
  * computes in about the same time, so the step ends sooner.
  */
-import { nodeBackendHost } from '@gradsync/core/backend';
+import { nodeBackendHost } from '@gradsync/backends';
 import { benchTraining, type TrainingBenchOptions, type TrainingRunResult } from './training-bench';
 
 /** One fast and one slow backend, worker 0 and worker 1. */

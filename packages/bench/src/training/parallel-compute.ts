@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { GradsyncError } from '@gradsync/core';
-import { threadsPerProcess } from '@gradsync/core/config';
+import { threadsPerProcess } from '@gradsync/train/node';
 import { tsxCliArgs } from './tsx-cli';
 
 const BENCH_COMPUTE_CLI = new URL('../cli/bench-compute.ts', import.meta.url);

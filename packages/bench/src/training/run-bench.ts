@@ -4,9 +4,8 @@
  * picks their settings for a full or a --quick run and checks the targets.
  */
 import { loadavg } from 'node:os';
-import { selectBackend } from '@gradsync/core/backend';
-import { buildModel } from '@gradsync/core/model';
-import { Replica } from '@gradsync/core/train';
+import { selectBackend } from '@gradsync/backends';
+import { buildModel, Replica } from '@gradsync/train';
 import { benchAllReduce, SEED_CNN_GRADIENT_BYTES } from '../allreduce/bench-allreduce';
 import { benchComputeBackends, COMPUTE_BENCH_BACKENDS, machineInfo } from '../compute/compute-bench';
 import { type BenchReport, checkTargets } from './bench-report';

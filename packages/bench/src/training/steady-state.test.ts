@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StepRecord } from '@gradsync/core/metrics';
+import type { StepRecord } from '@gradsync/metrics';
 import { steadyState } from './steady-state';
 
 function step(stepIndex: number, ms: number, workers: [number, number, number][]): StepRecord {

@@ -6,9 +6,8 @@
  * so evaluation between epochs is in no step. The first `warmupSteps` steps of the run (tfjs
  * compiling and allocating, sockets warming up) are left out.
  */
-import { GradsyncError } from '@gradsync/core';
-import type { StepRecord } from '@gradsync/core/metrics';
-import { median } from '@gradsync/core/stats';
+import { GradsyncError, median } from '@gradsync/core';
+import type { StepRecord } from '@gradsync/metrics';
 
 /** One rank's median share of a steady step, in milliseconds. */
 export interface RankStepSplit {

@@ -4,7 +4,7 @@
  * batch: two small all-reduces per BatchNorm layer and each segment's forward run again for
  * its backward).
  */
-import { SYNC_BN_MODELS } from '@gradsync/core/config';
+import { SYNC_BN_MODELS } from '@gradsync/train';
 import { benchTraining, type TrainingBenchOptions, type TrainingRunResult } from './training-bench';
 
 export interface SyncBnCostResult {

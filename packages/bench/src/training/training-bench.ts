@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { GradsyncError } from '@gradsync/core';
-import { threadsPerProcess } from '@gradsync/core/config';
-import { makeSyntheticCifar10, writeCifar10Binary } from '@gradsync/core/data';
-import { readJsonl, type RunRecord, type StepRecord, type WorkerRecord } from '@gradsync/core/metrics';
+import { threadsPerProcess } from '@gradsync/train/node';
+import { makeSyntheticCifar10, writeCifar10Binary } from '@gradsync/data';
+import { readJsonl, type RunRecord, type StepRecord, type WorkerRecord } from '@gradsync/metrics';
 import { steadyState, type SteadyState } from './steady-state';
 import { tsxCliArgs } from './tsx-cli';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from '@gradsync/core/random';
+import { mulberry32 } from '@gradsync/core';
 import { HalvingDoublingOperation, halvingDoublingPartners, halvingDoublingSchedule, halvingDoublingScratchLength, isPowerOfTwo } from './halving-doubling';
 import { RingPeerOperation } from './peer-operation';
 import { RingOperation } from './ring-operation';

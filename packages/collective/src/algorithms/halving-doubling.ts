@@ -26,7 +26,7 @@
  * region per step, `scratch`) and added when their step comes; all-gather segments land in place
  * at once (nothing this rank sends later reads those elements).
  */
-import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
+import { GradsyncError } from '@gradsync/core';
 import type { PeerOperation, PeerTransfer } from './peer-operation';
 import { checkRank, type ElementRange, type RingPhase } from './ring-schedule';
 import { segmentCount, segmentRange } from './segments';

@@ -3,7 +3,7 @@
  * next from each peer, where to receive it, and what to send once it is in. The ring (one peer in,
  * one out) and halving-doubling (a partner per step) both run behind it over the same links.
  */
-import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
+import { GradsyncError } from '@gradsync/core';
 import type { RingOperation, SegmentTransfer } from './ring-operation';
 
 /** A segment to send to `peer`, or one expected from `peer`. */

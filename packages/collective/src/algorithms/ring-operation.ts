@@ -11,7 +11,7 @@
  * Segments arrive from rank−1 in schedule order (one ordered link), so `expected` is always the
  * single next segment; the transport validates an incoming header against it before `accept`.
  */
-import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
+import { GradsyncError } from '@gradsync/core';
 import { checkRank, ringChunkBounds, ringSchedule, type ElementRange, type RingPhase, type RingStep } from './ring-schedule';
 import { segmentCount, segmentRange } from './segments';
 import { addAt } from './simd-add';

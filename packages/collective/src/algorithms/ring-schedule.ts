@@ -11,7 +11,7 @@
  * ((x_c + x_{c+1}) + x_{c+2}) + … and finished on rank c−1; every other rank receives those
  * finished bytes by copy. So all ranks end with bit-identical buffers.
  */
-import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
+import { GradsyncError } from '@gradsync/core';
 
 /** Half-open element range [start, end) of a Float32Array. */
 export interface ElementRange {

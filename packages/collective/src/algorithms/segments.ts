@@ -3,7 +3,7 @@
  * a rank forwards segment i of a chunk as soon as it has combined it, while segment i+1 is
  * still on the wire.
  */
-import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
+import { GradsyncError } from '@gradsync/core';
 import type { ElementRange } from './ring-schedule';
 
 function checkSegmentElements(segmentElements: number): void {

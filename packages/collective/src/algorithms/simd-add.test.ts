@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from '@gradsync/core/random';
-import { GradsyncError } from '@gradsync/core';
+import { mulberry32, GradsyncError } from '@gradsync/core';
 import { addAt, createSegmentAdder } from './simd-add';
 
 /** Floats of every kind: tiny, huge, subnormal, signed zeros, infinities, and ones whose sums round. */

@@ -8,7 +8,7 @@
  * WebAssembly reads only its own memory: the segment is copied in, added and copied back, while
  * the source can be received straight into the adder's memory (`scratch`), as the ring's links do.
  */
-import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
+import { GradsyncError } from '@gradsync/core';
 
 /** A reducer's add kernel and the scratch it adds from. */
 export interface SegmentAdder {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from '@gradsync/core/random';
+import { mulberry32 } from '@gradsync/core';
 import { RingOperation } from './ring-operation';
 import { simulateRingAllReduce, simulateStarAllReduce } from './simulate';
 

@@ -4,8 +4,7 @@
  * for correctness: a link is a FIFO per (rank → rank+1), and a sent segment is read from the
  * sender's buffer only when it is delivered, as a socket that holds the buffer by reference does.
  */
-import { mulberry32 } from '@gradsync/core/random';
-import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
+import { mulberry32, GradsyncError } from '@gradsync/core';
 import { HalvingDoublingOperation, halvingDoublingScratchLength } from './halving-doubling';
 import type { PeerOperation, PeerTransfer } from './peer-operation';
 import { RingOperation, type SegmentTransfer } from './ring-operation';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProtocolError } from '@gradsync/core/protocol';
+import { ProtocolError } from '@gradsync/protocol';
 import { StarReductionHub } from './star-hub';
 
 const f = (...v: number[]) => new Float32Array(v);

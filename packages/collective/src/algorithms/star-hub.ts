@@ -6,8 +6,8 @@
  * The sum is built incrementally: a contribution from the next rank in order is added on arrival,
  * one from a later rank waits (by reference, unmodified) until the ranks before it are in.
  */
-import { ProtocolError } from '@gradsync/core/protocol';
-import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
+import { ProtocolError } from '@gradsync/protocol';
+import { GradsyncError } from '@gradsync/core';
 import { checkWorld } from './ring-schedule';
 import { addInto } from './sum';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SUB_OPERATIONS_PER_STEP, subOperationId } from './sub-operation';
-import { StarPart } from '@gradsync/core/protocol';
+import { StarPart } from '@gradsync/protocol';
 
 describe('subOperationId', () => {
   it("gives every (step operation, index) its own id in [2^30, 2^31): above the steps' own ids, within the protocol's op field", () => {

@@ -7,7 +7,7 @@
  * f32x4.add: a sum taken in a fixed order gives the same bits on every machine and in every one
  * of these kernels (simd-add.ts). Only a NaN's payload may differ between them.
  */
-import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
+import { GradsyncError } from '@gradsync/core';
 
 /** target[i] = target[i] + source[i], in place. */
 export function addInto(target: Float32Array, source: Float32Array): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from '@gradsync/core/random';
+import { mulberry32 } from '@gradsync/core';
 import { decodeWire, encodeWire, roundToWire, wireElementOf, wireElementValue, type HalfWireDtype } from './wire-dtype';
 import { RingOperation } from './ring-operation';
 import { simulateRingAllReduce } from './simulate';

@@ -10,7 +10,7 @@
  * even; bf16 keeps float32's range (8 bits of mantissa), fp16 keeps 11 bits but overflows to
  * Infinity above 65,504 (a step whose sum overflows is then skipped as non-finite, as any other).
  */
-import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
+import { GradsyncError } from '@gradsync/core';
 
 export const WIRE_DTYPES = ['f32', 'bf16', 'fp16'] as const;
 export type WireDtype = (typeof WIRE_DTYPES)[number];

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { GradsyncError } from '@gradsync/core';
-import { floatsToBytes, type WorkerMessage } from '@gradsync/core/protocol';
+import { floatsToBytes, type WorkerMessage } from '@gradsync/protocol';
 import { StarClient } from './star-client';
 
 /** A client whose sent messages are recorded: the test plays the coordinator's StarRelay. */

@@ -7,8 +7,8 @@
  * One client per group: any failure (a timeout, a sum of the wrong length) is final, like the
  * ring's, and the session builds a new client for the next group.
  */
-import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
-import { floatsToBytes, type WorkerMessage } from '@gradsync/core/protocol';
+import { GradsyncError } from '@gradsync/core';
+import { floatsToBytes, type WorkerMessage } from '@gradsync/protocol';
 import { badOperationArgs, type AllReducer, type WireBytes } from '../transport/all-reducer';
 
 export interface StarClientOptions {

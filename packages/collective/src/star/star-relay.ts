@@ -1,5 +1,5 @@
 import { StarReductionHub } from '../algorithms/index';
-import { CLOSE, encodeMessage, floatsFromBytes, floatsToBytes } from '@gradsync/core/protocol';
+import { CLOSE, encodeMessage, floatsFromBytes, floatsToBytes } from '@gradsync/protocol';
 
 /** What the relay needs of a group member's link to the coordinator. */
 export interface StarMember {

@@ -1,4 +1,4 @@
-import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
+import { GradsyncError } from '@gradsync/core';
 
 /**
  * What the training step needs from a reduction (the process group, in PyTorch DDP's terms):

@@ -6,8 +6,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import WebSocket from 'ws';
 import { GradsyncError } from '@gradsync/core';
-import { finalTlsFailure, type TlsIdentity, wsTlsOptions } from '@gradsync/core/cluster';
-import { decode, encode, ProtocolError, CLOSE } from '@gradsync/core/protocol';
+import { finalTlsFailure, type TlsIdentity, wsTlsOptions } from '@gradsync/cluster';
+import { decode, encode, ProtocolError, CLOSE } from '@gradsync/protocol';
 import { HALVING_DOUBLING_MAX_BYTES } from '../algorithms/algorithm-choice';
 import type { WireDtype } from '../algorithms/wire-dtype';
 import { validatePeerHello, validatePeerWelcome, type PeerHello } from '../wire/peer';

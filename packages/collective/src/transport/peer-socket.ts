@@ -10,7 +10,7 @@
  * - Nagle's algorithm is already off: ws calls setNoDelay() on every socket it opens or accepts.
  */
 import type WebSocket from 'ws';
-import { closeReason } from '@gradsync/core/protocol';
+import { closeReason } from '@gradsync/protocol';
 
 export const zeroMask = (mask: Uint8Array): void => {
   mask.fill(0);

@@ -27,7 +27,7 @@ import http from 'node:http';
 import https from 'node:https';
 import WebSocket, { WebSocketServer } from 'ws';
 import { GradsyncError } from '@gradsync/core';
-import { type AllowList, refuseOutsiders, type TlsIdentity } from '@gradsync/core/cluster';
+import { type AllowList, refuseOutsiders, type TlsIdentity } from '@gradsync/cluster';
 import {
   type AllReduceAlgorithm,
   chooseAlgorithm,
@@ -47,7 +47,7 @@ import {
   wireBytesPerElement,
   type WireDtype,
 } from '../algorithms/index';
-import { CLOSE, ProtocolError, encode } from '@gradsync/core/protocol';
+import { CLOSE, ProtocolError, encode } from '@gradsync/protocol';
 import {
   decodeFrameHeader,
   encodeFrameHeader,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { parseAllowList } from '@gradsync/core/cluster';
+import { parseAllowList } from '@gradsync/cluster';
 import { RingAllReducer } from './ring-all-reducer';
 
 // --allow on a real ring listener: loopback exempted from the rule so that 127.0.0.3 can play a

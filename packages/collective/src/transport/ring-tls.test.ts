@@ -1,8 +1,8 @@
-import { ephemeralIdentity, type TlsIdentity } from '@gradsync/core/cluster';
+import { ephemeralIdentity, type TlsIdentity } from '@gradsync/cluster';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RingAllReducer } from './ring-all-reducer';
 import { certificateRefusal, peerUrlWithFingerprint, splitPeerUrl } from './ring-tls';
-import { randomInputs, sameBytes } from '@gradsync/core/test-support';
+import { randomInputs, sameBytes } from '@gradsync/testing';
 import { ringGroup } from './test-support';
 
 // Ring links over mutual TLS on real sockets, each rank with its own certificate made in memory,

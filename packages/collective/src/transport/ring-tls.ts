@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { normalizeFingerprint, showFingerprint } from '@gradsync/core/cluster';
+import { normalizeFingerprint, showFingerprint } from '@gradsync/cluster';
 
 const FRAGMENT = /#sha256=([0-9a-fA-F]{64})$/;
 

@@ -20,7 +20,7 @@ import type { Duplex } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import type WebSocket from 'ws';
 import { GradsyncError } from '@gradsync/core';
-import { closeReason, ProtocolError } from '@gradsync/core/protocol';
+import { closeReason, ProtocolError } from '@gradsync/protocol';
 import { MAX_WS_HEADER_BYTES, OPCODE_BINARY, OPCODE_CLOSE, OPCODE_PONG, writeFrameHeader, WsFrameParser, type FrameSink } from '../wire/ws-frames';
 
 const ZERO_MASK = new Uint8Array(4);

@@ -1,5 +1,5 @@
 /** Rings of reducers on loopback for the all-reduce tests. */
-import type { TlsIdentity } from '@gradsync/core/cluster';
+import type { TlsIdentity } from '@gradsync/cluster';
 import type { WireDtype } from '../algorithms/index';
 import { RingAllReducer, type RingAllReducerOptions } from './ring-all-reducer';
 

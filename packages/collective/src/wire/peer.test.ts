@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from '@gradsync/core/random';
-import { decode, encode, ProtocolError } from '@gradsync/core/protocol';
+import { mulberry32 } from '@gradsync/core';
+import { decode, encode, ProtocolError } from '@gradsync/protocol';
 import {
   decodeFrameHeader,
   encodeFrameHeader,

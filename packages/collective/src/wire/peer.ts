@@ -35,7 +35,7 @@
  */
 import type { RingPhase } from '../algorithms/ring-schedule';
 import { isWireDtype, WIRE_DTYPES, type WireDtype } from '../algorithms/wire-dtype';
-import { expectHeader, expectInt, expectRecord, expectString, PROTOCOL_VERSION, ProtocolError } from '@gradsync/core/protocol';
+import { expectHeader, expectInt, expectRecord, expectString, PROTOCOL_VERSION, ProtocolError } from '@gradsync/protocol';
 
 // ---- Handshake ----
 

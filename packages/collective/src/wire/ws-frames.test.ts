@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from '@gradsync/core/random';
-import { ProtocolError } from '@gradsync/core/protocol';
+import { mulberry32 } from '@gradsync/core';
+import { ProtocolError } from '@gradsync/protocol';
 import { type FrameSink, MAX_WS_HEADER_BYTES, OPCODE_BINARY, OPCODE_CLOSE, writeFrameHeader, WsFrameParser } from './ws-frames';
 
 const PREFIX = 8;

@@ -8,7 +8,7 @@
  * ping and pong. Text, continuation and reserved opcodes, RSV bits (no extension is negotiated)
  * and payloads over the limit are protocol errors, as a stock ws endpoint treats them.
  */
-import { ProtocolError } from '@gradsync/core/protocol';
+import { ProtocolError } from '@gradsync/protocol';
 
 export const OPCODE_BINARY = 0x2;
 export const OPCODE_CLOSE = 0x8;

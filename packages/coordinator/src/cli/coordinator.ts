@@ -1,5 +1,5 @@
-import { gradsyncProgram, runCli, setQuiet } from '@gradsync/core';
-import { intOption } from '@gradsync/core/config';
+import { gradsyncProgram, runCli, setQuiet } from '@gradsync/core/node';
+import { intOption } from '@gradsync/train';
 import { ensureDashboardBuilt } from '../dashboard-server/index';
 import { launchCoordinator } from '../launch';
 import { addRunOptions, coordinatorLog, launchOptionsFrom } from './run-options';

@@ -1,7 +1,8 @@
 import { watchFile, unwatchFile } from 'node:fs';
-import { intOption } from '@gradsync/core/config';
-import { GradsyncError, gradsyncProgram, logLine, runCli } from '@gradsync/core';
-import { addServerSecurityOptions, randomSecret, refusalReporter, serverSecurityFrom } from '@gradsync/core/cluster';
+import { intOption } from '@gradsync/train';
+import { GradsyncError } from '@gradsync/core';
+import { gradsyncProgram, logLine, runCli } from '@gradsync/core/node';
+import { addServerSecurityOptions, randomSecret, refusalReporter, serverSecurityFrom } from '@gradsync/cluster';
 import { ensureDashboardBuilt, MetricsFeed, RunsFolder, startDashboardServer } from '../dashboard-server/index';
 import { type BadLine, JsonlTail } from '../dashboard-server/jsonl-tail';
 import { resolveDashboardTarget } from '../dashboard-server/runs-folder';

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import { SEED_RECIPE } from '@gradsync/core/config';
+import { SEED_RECIPE } from '@gradsync/train';
 import { describe, expect, it } from 'vitest';
 import { addRunOptions, launchOptionsFrom } from './run-options';
 

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { GradsyncError, type LogLevel, logLine, QUIET_FLAGS, QUIET_HELP } from '@gradsync/core';
-import { addServerSecurityOptions, allowListFrom, allowOption, serverSecurityFrom } from '@gradsync/core/cluster';
+import { GradsyncError } from '@gradsync/core';
+import { type LogLevel, logLine, QUIET_FLAGS, QUIET_HELP } from '@gradsync/core/node';
+import { addServerSecurityOptions, allowListFrom, allowOption, serverSecurityFrom } from '@gradsync/cluster';
 import {
   addRecipeOptions,
   ALLREDUCE_CHOICES,
@@ -14,7 +15,7 @@ import {
   SPLIT_CHOICES,
   validateRunConfig,
   type RunConfig,
-} from '@gradsync/core/config';
+} from '@gradsync/train';
 import { type LaunchOptions, readRunConfig } from '../launch';
 import { resumeCommand } from './resume-command';
 

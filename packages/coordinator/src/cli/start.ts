@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import { GradsyncError, gradsyncProgram, runCli, setQuiet } from '@gradsync/core';
-import { backendRequests, nodeBackendHost } from '@gradsync/core/backend';
-import { intOption } from '@gradsync/core/config';
+import { GradsyncError } from '@gradsync/core';
+import { gradsyncProgram, runCli, setQuiet } from '@gradsync/core/node';
+import { backendRequests, nodeBackendHost } from '@gradsync/backends';
+import { intOption } from '@gradsync/train';
 import { ensureDashboardBuilt } from '../dashboard-server/index';
 import { launchCoordinator } from '../launch';
 import { quickRunData, quickRunOverrides, quickRunPreset } from '../quick-run';

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { type MetricRecord, RunMetricsFiles } from '@gradsync/core/metrics';
+import { type MetricRecord, RunMetricsFiles } from '@gradsync/metrics';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { attachDashboard, DEFAULT_DASHBOARD_DIST, MetricsFeed, startDashboardServer, type DashboardServer } from './index';

@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { MetricRecord } from '@gradsync/core/metrics';
+import type { MetricRecord } from '@gradsync/metrics';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { MetricsFeed } from './metrics-feed';
 import { CLOSE_UNAUTHORIZED } from './viewer-auth';

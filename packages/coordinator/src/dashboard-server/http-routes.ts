@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import type { JoinOffer } from '@gradsync/core/protocol';
+import type { JoinOffer } from '@gradsync/protocol';
 import type { Duplex } from 'node:stream';
 import { FeedSocket } from './feed-socket';
 import type { MetricsFeed } from './metrics-feed';

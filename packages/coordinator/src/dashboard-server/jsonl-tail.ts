@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { GradsyncError } from '@gradsync/core/errors';
-import type { MetricRecord } from '@gradsync/core/metrics';
+import { GradsyncError } from '@gradsync/core';
+import type { MetricRecord } from '@gradsync/metrics';
 
 export interface BadLine {
   /** 1-based line number in the file. */

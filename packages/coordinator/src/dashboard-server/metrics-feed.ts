@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import type { MetricRecord, MetricsWriter } from '@gradsync/core/metrics';
+import type { MetricRecord, MetricsWriter } from '@gradsync/metrics';
 import { type AttachOptions, type DashboardAttachment, attachDashboard } from './http-routes';
 
 export interface MetricsFeedOptions {

@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { GradsyncError } from '@gradsync/core/errors';
-import { type MetricRecord, readJsonl, type RunSummary, summarizeRun } from '@gradsync/core/metrics';
+import { GradsyncError } from '@gradsync/core';
+import { type MetricRecord, readJsonl, type RunSummary, summarizeRun } from '@gradsync/metrics';
 import { resolveMetricsFile } from './jsonl-tail';
 
 export type DashboardTarget = { kind: 'run'; file: string } | { kind: 'runs'; dir: string; names: string[] };

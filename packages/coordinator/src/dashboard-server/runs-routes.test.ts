@@ -1,11 +1,10 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { MetricRecord } from '@gradsync/core/metrics';
+import type { MetricRecord, RunSummary } from '@gradsync/metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type DashboardServer, startDashboardServer } from './start';
 import { resolveDashboardTarget, RunsFolder } from './runs-folder';
-import type { RunSummary } from '@gradsync/core/metrics';
 
 const message = (text: string, t: number): MetricRecord => ({ kind: 'message', t, level: 'info', text });
 

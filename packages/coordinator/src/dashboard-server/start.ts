@@ -1,6 +1,6 @@
 import type http from 'node:http';
-import type { TlsIdentity } from '@gradsync/core/cluster';
-import { GradsyncError } from '@gradsync/core/errors';
+import type { TlsIdentity } from '@gradsync/cluster';
+import { GradsyncError } from '@gradsync/core';
 import { openHttpPort } from '../http-port';
 import type { MetricsFeed } from './metrics-feed';
 import { notFound, pathOf } from './http-replies';

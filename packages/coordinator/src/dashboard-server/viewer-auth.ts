@@ -6,7 +6,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type http from 'node:http';
-import { secretsEqual } from '@gradsync/core/cluster';
+import { secretsEqual } from '@gradsync/cluster';
 
 export const VIEWER_COOKIE = 'gradsync_viewer';
 /** WebSocket close code for a feed connection without a viewer credential (HTTP 401's counterpart). */

@@ -1,4 +1,4 @@
-import { shardOfBatch } from '@gradsync/core/data';
+import { shardOfBatch } from '@gradsync/data';
 import { describe, expect, it } from 'vitest';
 import { BatchShares, equalCounts, proportionalCounts, settledCounts, smoothRate } from './batch-shares';
 

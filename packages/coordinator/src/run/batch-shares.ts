@@ -9,7 +9,7 @@
  * - a dead band keeps the counts unless one would move by more than 2% of the batch, so they do
  *   not flicker by a sample from step to step.
  */
-import type { SplitChoice } from '@gradsync/core/config';
+import type { SplitChoice } from '@gradsync/train';
 
 export const SHARE_TUNING = {
   /** Weight of the newest step in a member's smoothed rate. */

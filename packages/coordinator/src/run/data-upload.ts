@@ -1,6 +1,6 @@
-import type { RunConfig } from '@gradsync/core/config';
-import type { Cifar10 } from '@gradsync/core/data';
-import { PROTOCOL_VERSION } from '@gradsync/core/protocol';
+import type { RunConfig } from '@gradsync/train';
+import type { Cifar10 } from '@gradsync/data';
+import { PROTOCOL_VERSION } from '@gradsync/protocol';
 import type { Member } from './member';
 
 /** Data travels in frames of this size: large enough to stream fast, small enough to interleave with heartbeats. */

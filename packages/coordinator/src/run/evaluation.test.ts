@@ -1,4 +1,4 @@
-import type { EvalDoneMsg } from '@gradsync/core/protocol';
+import type { EvalDoneMsg } from '@gradsync/protocol';
 import { describe, expect, it } from 'vitest';
 import { evaluateSharded } from './evaluation';
 import { fakeMember } from './fake-member';

@@ -1,6 +1,6 @@
-import { type CifarSplit, IMAGE_BYTES, shardsOfCounts } from '@gradsync/core/data';
-import type { EvalSummary, PreviewRecord } from '@gradsync/core/metrics';
-import { addEvalSums, evalSummary } from '@gradsync/core/train';
+import { type CifarSplit, IMAGE_BYTES, shardsOfCounts } from '@gradsync/data';
+import type { EvalSummary, PreviewRecord } from '@gradsync/metrics';
+import { addEvalSums, evalSummary } from '@gradsync/train';
 import type { Member } from './member';
 import type { Gathered, ReplyCollector, WorkerMessageOf } from './reply-collector';
 

@@ -1,4 +1,4 @@
-import type { CoordinatorMessage } from '@gradsync/core/protocol';
+import type { CoordinatorMessage } from '@gradsync/protocol';
 import type { Member } from './member';
 
 /** A member without a socket, for the run parts' unit tests: it records what it is sent and how it was closed. */

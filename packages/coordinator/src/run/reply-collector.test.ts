@@ -1,4 +1,4 @@
-import { CLOSE, type WorkerMessage } from '@gradsync/core/protocol';
+import { CLOSE, type WorkerMessage } from '@gradsync/protocol';
 import { describe, expect, it, vi } from 'vitest';
 import { fakeMember } from './fake-member';
 import { ReplyCollector } from './reply-collector';

@@ -1,4 +1,4 @@
-import { CLOSE, type WorkerMessage } from '@gradsync/core/protocol';
+import { CLOSE, type WorkerMessage } from '@gradsync/protocol';
 import type { Member } from './member';
 
 export type WorkerMessageOf<T extends WorkerMessage['type']> = Extract<WorkerMessage, { type: T }>;

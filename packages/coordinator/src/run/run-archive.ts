@@ -1,10 +1,8 @@
 import path from 'node:path';
-import type { RunConfig } from '@gradsync/core/config';
-import type { CifarSplit } from '@gradsync/core/data';
-import { saveLayersModel } from '@gradsync/core/model';
-import type { PlateauState, ReplicaState } from '@gradsync/core/train';
-import { replicaForRun } from '@gradsync/core/train';
-import type { Replica } from '@gradsync/core/train';
+import type { RunConfig, PlateauState, ReplicaState, Replica } from '@gradsync/train';
+import type { CifarSplit } from '@gradsync/data';
+import { saveLayersModel } from '@gradsync/train/node';
+import { replicaForRun } from '@gradsync/train';
 import { type Checkpoint, writeCheckpoint } from '../checkpoint';
 
 /**

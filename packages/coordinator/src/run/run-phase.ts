@@ -1,4 +1,4 @@
-import type { WorkerMessage } from '@gradsync/core/protocol';
+import type { WorkerMessage } from '@gradsync/protocol';
 import type { StarRelay } from '@gradsync/collective';
 import type { Member } from './member';
 import type { EpochTally } from './epoch-tally';

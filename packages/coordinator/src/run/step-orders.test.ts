@@ -1,4 +1,4 @@
-import { indicesFromBytes, type WorkerMessage } from '@gradsync/core/protocol';
+import { indicesFromBytes, type WorkerMessage } from '@gradsync/protocol';
 import { describe, expect, it } from 'vitest';
 import { fakeMember } from './fake-member';
 import { ReplyCollector } from './reply-collector';

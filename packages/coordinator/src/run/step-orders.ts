@@ -1,5 +1,5 @@
-import { indicesToBytes, type WorkerMessage } from '@gradsync/core/protocol';
-import { shardsOfCounts } from '@gradsync/core/data';
+import { indicesToBytes, type WorkerMessage } from '@gradsync/protocol';
+import { shardsOfCounts } from '@gradsync/data';
 import type { Member } from './member';
 import type { Gathered, ReplyCollector, WorkerMessageOf } from './reply-collector';
 

@@ -1,4 +1,4 @@
-import type { StepDoneMsg } from '@gradsync/core/protocol';
+import type { StepDoneMsg } from '@gradsync/protocol';
 import { describe, expect, it } from 'vitest';
 import { previewIndices } from './evaluation';
 import { divergedRanks, summarizeStep } from './step-summary';

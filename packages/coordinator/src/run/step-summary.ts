@@ -1,5 +1,5 @@
-import type { WorkerStepStats } from '@gradsync/core/metrics';
-import type { StepDoneMsg } from '@gradsync/core/protocol';
+import type { WorkerStepStats } from '@gradsync/metrics';
+import type { StepDoneMsg } from '@gradsync/protocol';
 import { workerStepStats } from '../worker-step-stats';
 
 /** One step's answers folded together: per-rank figures by rank, and the sample-weighted step loss. */

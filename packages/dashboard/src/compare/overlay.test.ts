@@ -1,4 +1,4 @@
-import type { MetricRecord } from '@gradsync/core/metrics';
+import type { MetricRecord } from '@gradsync/metrics';
 import { describe, expect, it } from 'vitest';
 import { epochRecord, runRecord, stepRecord } from '../fixtures';
 import { evenIndices, overlayTable } from './overlay';

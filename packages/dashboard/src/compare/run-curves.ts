@@ -1,4 +1,4 @@
-import type { MetricRecord } from '@gradsync/core/metrics';
+import type { MetricRecord } from '@gradsync/metrics';
 
 /** The x axes the compare view offers. */
 export type XAxis = 'step' | 'epoch' | 'wall';

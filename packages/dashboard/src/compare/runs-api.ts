@@ -1,4 +1,4 @@
-import type { MetricRecord, RunSummary } from '@gradsync/core/metrics';
+import type { MetricRecord, RunSummary } from '@gradsync/metrics';
 
 /**
  * The runs of `pnpm dashboard runs/`, or null when this server serves one run live (its

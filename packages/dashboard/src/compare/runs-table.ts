@@ -1,4 +1,4 @@
-import type { RunSummary } from '@gradsync/core/metrics';
+import type { RunSummary } from '@gradsync/metrics';
 import { card, h } from '../dom';
 import { formatDuration, formatNumber, formatPercent } from '../format';
 

@@ -1,4 +1,4 @@
-import type { JoinOffer } from '@gradsync/core/protocol';
+import type { JoinOffer } from '@gradsync/protocol';
 
 /** Validates GET /api/join's answer; anything malformed is "not allowed", with the reason. */
 export function parseJoinOffer(value: unknown): JoinOffer {

@@ -1,5 +1,5 @@
-import type { JoinOffer } from '@gradsync/core/protocol';
-import type { PageToTab, TabState, TabToPage } from '@gradsync/worker/browser/messages';
+import type { JoinOffer } from '@gradsync/protocol';
+import type { PageToTab, TabState, TabToPage } from '@gradsync/worker/browser';
 import { card, h, setText } from '../dom';
 import { tabLabel, workerUrl } from './join-offer';
 

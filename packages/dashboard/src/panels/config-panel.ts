@@ -1,4 +1,4 @@
-import type { RunRecord } from '@gradsync/core/metrics';
+import type { RunRecord } from '@gradsync/metrics';
 import { card, h } from '../dom';
 
 /** Flattens nested objects to dotted keys: { augment: { flip: true } } → [['augment.flip', 'true']]. */

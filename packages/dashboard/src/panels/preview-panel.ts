@@ -1,6 +1,6 @@
 import { card, h } from '../dom';
 import { PREVIEW_SIDE, decodePreview, previewPlaceholder } from '../preview';
-import type { PreviewRecord } from '@gradsync/core/metrics';
+import type { PreviewRecord } from '@gradsync/metrics';
 
 /** The preview images on pixelated canvases with true and predicted labels. */
 export class PreviewPanel {

@@ -1,4 +1,4 @@
-import type { EndRecord, MessageRecord } from '@gradsync/core/metrics';
+import type { EndRecord, MessageRecord } from '@gradsync/metrics';
 import { card, h } from '../dom';
 import { formatDuration, formatPercent } from '../format';
 

@@ -1,5 +1,5 @@
-import { CLOSE, closeReason, type CoordinatorMessage, encodeMessage, parseCoordinatorMessage } from '@gradsync/core/protocol';
-import type { CoordinatorLink } from '../coordinator-link';
+import { CLOSE, closeReason, type CoordinatorMessage, encodeMessage, parseCoordinatorMessage } from '@gradsync/protocol';
+import type { CoordinatorLink } from '../session/session-ports';
 
 /** A browser may only close with 1000 or 3000-4999 (anything else throws): other codes become 1000, the reason says why. */
 export function browserCloseCode(code: number): number {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { registerTrainingGradients, registerWasmTrainingKernels } from '@gradsync/core/browser';
+import { registerTrainingGradients } from '@gradsync/kernels';
+import { registerWasmTrainingKernels } from '@gradsync/backend-wasm';
 import type { TabBackendChoice } from './tab-messages';
 
 export interface TabBackend {

@@ -1,8 +1,7 @@
-import { gradsyncProgram, logInfo, QUIET_FLAGS, QUIET_HELP, runCli, setQuiet } from '@gradsync/core';
-import { selectBackend } from '@gradsync/core/backend';
-import { intOption } from '@gradsync/core/config';
-import { IMAGE_BYTES, loadCifar10 } from '@gradsync/core/data';
-import { evalSummary, evaluateModel, TEST_TIME_VIEWS, type TestTimeViews } from '@gradsync/core/train';
+import { gradsyncProgram, logInfo, QUIET_FLAGS, QUIET_HELP, runCli, setQuiet } from '@gradsync/core/node';
+import { selectBackend } from '@gradsync/backends';
+import { intOption, evalSummary, evaluateModel, TEST_TIME_VIEWS, type TestTimeViews } from '@gradsync/train';
+import { IMAGE_BYTES, loadCifar10 } from '@gradsync/data';
 import { Option } from 'commander';
 import { backendOption, threadsOption } from '../backend-flag';
 import { loadExportedModel } from '../exported-model';

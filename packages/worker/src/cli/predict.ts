@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { gradsyncProgram, logInfo, QUIET_FLAGS, QUIET_HELP, runCli, setQuiet } from '@gradsync/core';
-import { selectBackend } from '@gradsync/core/backend';
-import { intOption } from '@gradsync/core/config';
+import { gradsyncProgram, logInfo, QUIET_FLAGS, QUIET_HELP, runCli, setQuiet } from '@gradsync/core/node';
+import { selectBackend } from '@gradsync/backends';
+import { intOption } from '@gradsync/train';
 import { backendOption, threadsOption } from '../backend-flag';
 import { loadExportedModel } from '../exported-model';
 import { decodeImageFile, toModelInput } from '../image-decode';

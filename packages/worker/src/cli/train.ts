@@ -1,7 +1,7 @@
-import { gradsyncProgram, logInfo, logLine, QUIET_FLAGS, QUIET_HELP, runCli, setQuiet } from '@gradsync/core';
-import { selectBackend } from '@gradsync/core/backend';
-import { addRecipeOptions, intOption, recipeFromOptions, type RunConfig } from '@gradsync/core/config';
-import { loadCifar10 } from '@gradsync/core/data';
+import { gradsyncProgram, logInfo, logLine, QUIET_FLAGS, QUIET_HELP, runCli, setQuiet } from '@gradsync/core/node';
+import { selectBackend } from '@gradsync/backends';
+import { addRecipeOptions, intOption, recipeFromOptions, type RunConfig } from '@gradsync/train';
+import { loadCifar10 } from '@gradsync/data';
 import { backendOption, threadsOption } from '../backend-flag';
 import { trainLocally } from '../train-local';
 

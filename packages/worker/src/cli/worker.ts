@@ -1,6 +1,7 @@
 import { Option } from 'commander';
-import { GradsyncError, gradsyncProgram, logInfo, QUIET_FLAGS, QUIET_HELP, runCli, setQuiet } from '@gradsync/core';
-import { selectBackend } from '@gradsync/core/backend';
+import { GradsyncError } from '@gradsync/core';
+import { gradsyncProgram, logInfo, QUIET_FLAGS, QUIET_HELP, runCli, setQuiet } from '@gradsync/core/node';
+import { selectBackend } from '@gradsync/backends';
 import { hostname } from 'node:os';
 import {
   addClientTlsOptions,
@@ -14,8 +15,8 @@ import {
   serverCheckFrom,
   showFingerprint,
   stringFrom,
-} from '@gradsync/core/cluster';
-import { intOption } from '@gradsync/core/config';
+} from '@gradsync/cluster';
+import { intOption } from '@gradsync/train';
 import { backendOption, threadsOption } from '../backend-flag';
 import { connectToCoordinator } from '../coordinator-link';
 import { createRingProvider } from '../ring-provider';

@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { GradsyncError } from '@gradsync/core';
-import { parseAllowList } from '@gradsync/core/cluster';
+import { parseAllowList } from '@gradsync/cluster';
 import type { AllReducer } from '@gradsync/collective';
 import { createRingProvider } from '../ring-provider';
 import type { FromThread, ThreadRingOptions, ToThread } from './thread-messages';

@@ -1,5 +1,5 @@
 /** What the worker's main thread and its communication thread say to each other (comm-thread.ts). */
-import type { PortRange, TlsIdentity } from '@gradsync/core/cluster';
+import type { PortRange, TlsIdentity } from '@gradsync/cluster';
 import type { WireDtype } from '@gradsync/collective';
 
 /** createRingProvider's options, as a worker thread can receive them (no functions: the allow list as its entries). */

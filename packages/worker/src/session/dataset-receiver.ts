@@ -1,6 +1,6 @@
-import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
-import type { Cifar10 } from '@gradsync/core/data';
-import { datasetChecksum } from '@gradsync/core/protocol';
+import { GradsyncError } from '@gradsync/core';
+import type { Cifar10 } from '@gradsync/data/browser';
+import { datasetChecksum } from '@gradsync/protocol';
 
 type Part = 'train-images' | 'train-labels' | 'test-images' | 'test-labels';
 

@@ -9,13 +9,11 @@
  * Each phase holds exactly what exists in it, so a message that needs the data set or a group
  * cannot find it missing: it finds the wrong phase, and the session fails with "out of order".
  */
-import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
-import type { RunConfig } from '@gradsync/core/config';
-import type { CifarSplit } from '@gradsync/core/data';
-import type { Replica } from '@gradsync/core/train';
-import type { AllReducer } from '@gradsync/collective/browser';
+import { GradsyncError } from '@gradsync/core';
+import type { RunConfig, Replica } from '@gradsync/train';
+import type { CifarSplit } from '@gradsync/data/browser';
+import type { AllReducer, StarClient } from '@gradsync/collective/browser';
 import type { DatasetReceiver } from './dataset-receiver';
-import type { StarClient } from '@gradsync/collective/browser';
 
 /** What the welcome established; lives as long as the session. */
 export interface RunState {

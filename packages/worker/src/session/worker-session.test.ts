@@ -5,11 +5,10 @@
  */
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { GradsyncError } from '@gradsync/core';
-import { selectBackend } from '@gradsync/core/backend';
-import { SEED_RECIPE } from '@gradsync/core/config';
-import { type CoordinatorMessage, datasetChecksum, floatsFromBytes, floatsToBytes, indicesToBytes, type WorkerMessage } from '@gradsync/core/protocol';
+import { selectBackend } from '@gradsync/backends';
+import { SEED_RECIPE, Replica } from '@gradsync/train';
+import { type CoordinatorMessage, datasetChecksum, floatsFromBytes, floatsToBytes, indicesToBytes, type WorkerMessage } from '@gradsync/protocol';
 import type { AllReducer } from '@gradsync/collective';
-import { Replica } from '@gradsync/core/train';
 import type { CoordinatorLink } from '../coordinator-link';
 import { type RingProvider, WorkerSession } from './worker-session';
 
@@ -97,6 +96,15 @@ function doubled(part: Sent<'star-part'>): Uint8Array {
 }
 
 describe('WorkerSession', () => {
+  it("checks the welcome message's run configuration with the command line's checks: a bad field is a failure that names it", async () => {
+    const h = harness();
+    const info = { trainCount: TRAIN, testCount: TEST, classNames: Array.from({ length: 10 }, (_, i) => `c${i}`), checksum: 'x', source: 'unit test' };
+    h.deliver({ type: 'welcome', v: 1, runId: 'run-1', rank: 0, config: { ...SEED_RECIPE, runName: 'unit', batchSize: -3 }, dataset: info });
+    const failure = await h.waitFor('failure');
+    expect(failure.message).toMatch(/batch size must be an integer ≥ 1, got -3/);
+    expect(h.session.phaseName).toBe('ended');
+  });
+
   it('goes connecting → receiving-data → ready → in-group, saying hello and ready on the way', async () => {
     const h = harness();
     expect(h.session.phaseName).toBe('connecting');

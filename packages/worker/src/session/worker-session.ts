@@ -1,16 +1,12 @@
-// Deep imports where a barrel would bring Node-only modules: a browser tab bundles this session.
-import { GradsyncError } from '@gradsync/core/src/errors/gradsync-error';
-import { subOperationId } from '@gradsync/collective/browser';
-import { augmentParamsFor } from '@gradsync/core/augment';
-import { completeOlderConfig, type RunConfig, validateRunConfig } from '@gradsync/core/src/config/run-config';
-import { type CoordinatorMessage, floatsFromBytes, isRefusal, floatsToBytes, indicesFromBytes } from '@gradsync/core/protocol';
-import { gatherSamples, replicaForRun, sliceSamples, trainingSplits } from '@gradsync/core/train';
-import type { CoordinatorLink } from '../coordinator-link';
-import type { ProcessUsage } from '../process-usage';
+// Browser-safe entries only (Note [Package entries] in tools/src/architecture): a browser tab bundles this session.
+import { GradsyncError } from '@gradsync/core';
+import { subOperationId, StarClient } from '@gradsync/collective/browser';
+import { augmentParamsFor, parseRunConfig, gatherSamples, replicaForRun, sliceSamples, trainingSplits } from '@gradsync/train';
+import { type CoordinatorMessage, floatsFromBytes, isRefusal, floatsToBytes, indicesFromBytes } from '@gradsync/protocol';
+import type { CoordinatorLink, ProcessUsage } from './session-ports';
 import type { AllReducer, WireDtype } from '@gradsync/collective/browser';
 import { DatasetReceiver } from './dataset-receiver';
 import { expectPhase, type GroupState, reducerOf, type SessionEnd, type SessionPhase, soloReducer, WITH_DATA, WITH_RUN } from './session-phase';
-import { StarClient } from '@gradsync/collective/browser';
 
 export type { SessionEnd } from './session-phase';
 
@@ -157,7 +153,7 @@ export class WorkerSession {
   private onWelcome(m: Msg<'welcome'>): void {
     expectPhase(this.phase, ['connecting'], 'welcome');
     // Coordinators from before --split send none: they split every batch equally.
-    const config = validateRunConfig(completeOlderConfig({ split: 'equal', ...m.config } as unknown as RunConfig) as RunConfig);
+    const config = parseRunConfig({ split: 'equal', ...m.config });
     const replica = replicaForRun(config);
     this.phase = { name: 'receiving-data', run: { runId: m.runId, config, replica, appliedStep: -1 }, receiver: new DatasetReceiver(m.dataset) };
     this.opts.log(`joined run ${m.runId} as rank ${m.rank}; receiving ${m.dataset.trainCount + m.dataset.testCount} images`);

@@ -1,7 +1,0 @@
-export * from './cifar-shape';
-export * from './layer-init';
-export * from './zoo';
-export * from './resnet9';
-export * from './airbench';
-export * from './io';
-export * from './whitening';

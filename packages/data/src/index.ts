@@ -1,0 +1,7 @@
+/** @gradsync/data: data sets: CIFAR-10 binary files, download, synthetic sets, validation split, the sampler. */
+export * from './browser';
+export * from './tar-entries';
+export * from './read-binary';
+export * from './write-binary';
+export * from './download';
+export * from './load';

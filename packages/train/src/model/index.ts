@@ -1,0 +1,6 @@
+export * from './cifar-shape';
+export * from './layer-init';
+export * from './zoo';
+export * from './resnet9';
+export * from './airbench';
+export * from './whitening';

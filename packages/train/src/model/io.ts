@@ -1,0 +1,116 @@
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { GradsyncError } from '@gradsync/core';
+import { asWriteFailure, WriteFailure, writeFileNamed } from '@gradsync/core/node';
+
+const WEIGHTS_FILE = 'weights.bin';
+
+/**
+ * A file-system error while writing `tmp` as a WriteFailure naming the file's final path in `dir`
+ * (the temporary folder is gone by the time anyone reads the message); other errors unchanged.
+ */
+function writeFailureAt(err: unknown, tmp: string, dir: string): unknown {
+  if (err instanceof WriteFailure) return err.file.startsWith(tmp) ? new WriteFailure(dir + err.file.slice(tmp.length), err.cause) : err;
+  return (err as NodeJS.ErrnoException | null)?.syscall != null ? asWriteFailure(err, dir) : err;
+}
+
+/** Replaces `dir` by a fully written copy: write into a sibling temporary folder, then rename. */
+export async function writeDirAtomically(dir: string, write: (tmpDir: string) => Promise<void>): Promise<void> {
+  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
+  await rm(tmp, { recursive: true, force: true });
+  try {
+    await mkdir(tmp, { recursive: true });
+    await write(tmp);
+    const old = `${dir}.old-${process.pid}`;
+    let hadOld = false;
+    try {
+      await rename(dir, old);
+      hadOld = true;
+    } catch {
+      /* no previous copy */
+    }
+    await rename(tmp, dir);
+    if (hadOld) await rm(old, { recursive: true, force: true });
+  } catch (err) {
+    // Nothing half-written stays behind: `dir` is the old copy or absent, never a partial one.
+    await rm(tmp, { recursive: true, force: true });
+    throw writeFailureAt(err, tmp, dir);
+  }
+}
+
+/**
+ * Saves a model in the TensorFlow.js layers format (model.json + weights.bin), without
+ * tfjs-node's file:// handler, atomically.
+ */
+export async function saveLayersModel(model: tfl.LayersModel, dir: string, metadata: Record<string, unknown> = {}): Promise<void> {
+  await writeDirAtomically(dir, async (tmp) => {
+    await model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        const weightData = artifacts.weightData
+          ? Buffer.concat((Array.isArray(artifacts.weightData) ? artifacts.weightData : [artifacts.weightData]).map((b) => Buffer.from(b)))
+          : Buffer.alloc(0);
+        const modelJson = {
+          format: 'layers-model',
+          generatedBy: `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
+          convertedBy: null,
+          modelTopology: artifacts.modelTopology,
+          weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs }],
+          userDefinedMetadata: { gradsync: metadata },
+        };
+        await writeFileNamed(path.join(tmp, 'model.json'), JSON.stringify(modelJson));
+        await writeFileNamed(path.join(tmp, WEIGHTS_FILE), weightData);
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weightData.length } };
+      }),
+    );
+  });
+}
+
+interface ModelJson {
+  modelTopology: object;
+  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  userDefinedMetadata?: Record<string, unknown>;
+}
+
+/** Loads a model saved in the layers format from a folder (or its model.json path). */
+export async function loadLayersModel(location: string): Promise<{ model: tfl.LayersModel; metadata: Record<string, unknown> }> {
+  const jsonPath = location.endsWith('.json') ? location : path.join(location, 'model.json');
+  let json: ModelJson;
+  try {
+    json = JSON.parse(await readFile(jsonPath, 'utf8')) as ModelJson;
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : `unreadable (${(err as Error).message})`;
+    throw new GradsyncError('E_MODEL_FILE', `model file ${jsonPath} is ${why}; pass the folder a training run exported (runs/<name>/model)`);
+  }
+  if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
+    throw new GradsyncError('E_MODEL_FILE', `${jsonPath} is not a TensorFlow.js layers model (no modelTopology/weightsManifest)`);
+  }
+  const dir = path.dirname(jsonPath);
+  const buffers: Buffer[] = [];
+  const weightSpecs: tf.io.WeightsManifestEntry[] = [];
+  for (const group of json.weightsManifest) {
+    for (const p of group.paths) {
+      try {
+        buffers.push(await readFile(path.join(dir, p)));
+      } catch {
+        throw new GradsyncError('E_MODEL_FILE', `weights file ${path.join(dir, p)} named by ${jsonPath} is missing`);
+      }
+    }
+    weightSpecs.push(...group.weights);
+  }
+  const weightData = Buffer.concat(buffers);
+  const expected = weightSpecs.reduce((sum, w) => sum + w.shape.reduce((a, b) => a * b, 1) * 4, 0);
+  if (weightData.length !== expected) {
+    throw new GradsyncError('E_MODEL_FILE', `weights in ${dir} hold ${weightData.length} bytes, the model needs ${expected}: truncated or mismatched`);
+  }
+  const model = await tfl.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs,
+      weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength),
+    }),
+  );
+  const meta = (json.userDefinedMetadata?.gradsync ?? {}) as Record<string, unknown>;
+  return { model, metadata: meta };
+}

@@ -1,0 +1,4 @@
+/** @gradsync/train/node: the Node-only half of train: model and run-config files on disk, threads per process. */
+export * from './model/io';
+export * from './config/run-config-file';
+export * from './config/threads';

@@ -1,0 +1,2 @@
+export * from './replica-for-run';
+export * from './training-splits';

@@ -1,0 +1,36 @@
+import { CONVENTION_DEFAULTS } from '../config/conventions';
+import type { RunConfig } from '../config/run-config';
+import type { CifarSplit } from '@gradsync/data/browser';
+import { whitenStem } from '../model/whitening';
+import { buildModel } from '../model/zoo';
+import { Replica } from '../training/replica';
+
+/**
+ * The replica a run trains: its model, optimizer and loss from the configuration, the same on every rank.
+ * `trainSplit` (the run's training images) is needed for the weights that come from the data, the
+ * whitened stem: whoever makes a run's first weights passes it (the coordinator, `pnpm train`); a
+ * worker builds without it and takes its weights from the coordinator's first state.
+ */
+export function replicaForRun(
+  config: Pick<RunConfig, 'model' | 'seed' | 'init' | 'bnMomentum' | 'conventions' | 'dropoutScale' | 'optimizer' | 'labelSmoothing' | 'syncBatchNorm'> &
+    Partial<Pick<RunConfig, 'testTimeFlip' | 'whitenedStem' | 'bucketKib'>>,
+  trainSplit?: CifarSplit,
+): Replica {
+  const conventions = CONVENTION_DEFAULTS[config.conventions];
+  const model = buildModel(config.model, config.seed, {
+    init: config.init,
+    bnMomentum: config.bnMomentum,
+    bnEpsilon: conventions.bnEpsilon,
+    dropoutScale: config.dropoutScale,
+    whitenedStem: config.whitenedStem ?? false,
+  });
+  if (config.whitenedStem && trainSplit) whitenStem(model, trainSplit.images, trainSplit.count);
+  return new Replica(model, {
+    optimizer: config.optimizer,
+    labelSmoothing: config.labelSmoothing,
+    syncBatchNorm: config.syncBatchNorm,
+    adam: conventions.adam,
+    testTimeFlip: config.testTimeFlip ?? false,
+    bucketBytes: config.bucketKib === undefined ? undefined : Math.round(config.bucketKib * 1024),
+  });
+}
