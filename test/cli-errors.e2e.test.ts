@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSyntheticCifar10, writeCifar10Binary } from '@gradsync/data';
 import { COORDINATOR_CLI, type ProcessResult, ROOT, runCli, START_CLI, syntheticDataDir, tempDir, WORKER_CLI } from './helpers/runs';
 
-const PROFILE_CLI = path.join(ROOT, 'packages/core/src/cli/profile-step.ts');
+const PROFILE_CLI = path.join(ROOT, 'packages/tools/src/cli/profile-step.ts');
 const EVALUATE_CLI = path.join(ROOT, 'packages/worker/src/cli/evaluate.ts');
 
 // Bad input on the command line: every case is one line of error on stderr (no stack trace)

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { MetricRecord } from '@gradsync/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noteSkip } from '@gradsync/test-skips';
-import { MetricsFeed, startDashboardServer, type DashboardServer } from '@gradsync/coordinator';
+import { MetricsFeed, startDashboardServer, type DashboardServer } from '@gradsync/dashboard/node';
 import {
   type BrowserSession,
   byTestId,

@@ -18,7 +18,7 @@ const TRAIN_CLI = path.join(ROOT, 'packages/worker/src/cli/train.ts');
 const PREDICT_CLI = path.join(ROOT, 'packages/worker/src/cli/predict.ts');
 const EVALUATE_CLI = path.join(ROOT, 'packages/worker/src/cli/evaluate.ts');
 const DASHBOARD_CLI = path.join(ROOT, 'packages/coordinator/src/cli/dashboard.ts');
-const MAKE_SYNTHETIC_CLI = path.join(ROOT, 'packages/core/src/cli/make-synthetic.ts');
+const MAKE_SYNTHETIC_CLI = path.join(ROOT, 'packages/tools/src/cli/make-synthetic.ts');
 const VERSION = (JSON.parse(readFileSync(path.join(ROOT, 'packages/core/package.json'), 'utf8')) as { version: string }).version;
 
 /** `2026-12-01 23:50:01 ` in front of every log line. */

@@ -9,7 +9,7 @@ import type { EpochRecord, MetricRecord } from '@gradsync/metrics';
 import { expect } from 'vitest';
 import { ROOT } from './runs';
 
-const READER = path.join(ROOT, 'packages/core/src/metrics/test-support/read_tfevents.py');
+const READER = path.join(ROOT, 'packages/metrics/src/test-support/read_tfevents.py');
 
 export interface DecodedEvent {
   file: string;

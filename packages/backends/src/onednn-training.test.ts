@@ -12,7 +12,7 @@ const addon = loadOneDnnBinding();
 const built = addon.ok;
 if (!addon.ok) {
   noteSkip({
-    suite: 'training on onednn (packages/core/src/backend/onednn-training.test.ts)',
+    suite: 'training on onednn (packages/backends/src/onednn-training.test.ts)',
     why: addon.why,
     apt: ['g++', 'libdnnl-dev'],
     then: ONEDNN_REBUILD,

@@ -82,7 +82,7 @@ describe('selectBackend', () => {
   const addon = loadOneDnnBinding();
   if (!addon.ok)
     noteSkip({
-      suite: 'selectBackend: auto takes onednn (packages/core/src/backend/select-backend.test.ts)',
+      suite: 'selectBackend: auto takes onednn (packages/backends/src/select-backend.test.ts)',
       why: addon.why,
       apt: ['g++', 'libdnnl-dev'],
       then: ONEDNN_REBUILD,

@@ -34,7 +34,7 @@ const skip = unavailable != null && !process.env.CI;
 // Mesa's EGL/GLES with llvmpipe is what lets it run on a machine without a GPU (see .ci/run).
 if (skip) {
   noteSkip({
-    suite: 'webgpu training (packages/core/src/backend/webgpu-training.test.ts)',
+    suite: 'webgpu training (packages/backends/src/webgpu-training.test.ts)',
     why: `no WebGPU adapter here: ${unavailable}`,
     apt: ['libegl1', 'libegl-mesa0', 'libgles2', 'libgl1-mesa-dri'],
   });

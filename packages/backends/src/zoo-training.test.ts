@@ -11,7 +11,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 const addon = loadOneDnnBinding();
 if (!addon.ok) {
   noteSkip({
-    suite: 'resnet9 and airbench on onednn (packages/core/src/backend/zoo-training.test.ts)',
+    suite: 'resnet9 and airbench on onednn (packages/backends/src/zoo-training.test.ts)',
     why: addon.why,
     apt: ['g++', 'libdnnl-dev'],
     then: ONEDNN_REBUILD,

@@ -11,3 +11,4 @@ export * from './tls-identity';
 export * from './tls-only-port';
 export * from './secret';
 export * from './tls-options';
+export * from './http-port';

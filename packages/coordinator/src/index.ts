@@ -1,7 +1,6 @@
 /** @gradsync/coordinator: start a coordinator from a program (the CLIs are in cli/). */
 export { launchCoordinator, readRunConfig, type LaunchedCoordinator, type LaunchOptions } from './launch';
-export { RunCoordinator, type MembershipOptions, type MetricsSink } from './run-coordinator';
-export { WorkerHub, WorkerConnection, WORKER_PATH, type WorkerHubEvents } from './worker-hub';
-export { loadLatestCheckpoint, type Checkpoint } from './checkpoint';
+export { RunCoordinator, type MembershipOptions, type MetricsSink } from './run/run-coordinator';
+export { WorkerHub, WorkerConnection, WORKER_PATH, type WorkerHubEvents } from './hub/worker-hub';
+export { loadLatestCheckpoint, type Checkpoint } from './run/checkpoint';
 export { planLocalWorkers, type LocalWorkersOptions, type LocalWorkersPlan } from './local-workers';
-export * from './dashboard-server/index';

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { addRunOptions } from './cli/run-options';
+import { addRunOptions } from './run-options';
 import { addJoinOptions, planJoin, refusePeerFlagsWithoutJoin } from './join-workers';
 
 /** The flags of `pnpm start` (cli/start.ts), parsed from `args`. */

@@ -15,7 +15,7 @@ import {
   serverCheckFrom,
   stringFrom,
 } from '@gradsync/cluster';
-import { runToken } from './cli/run-options';
+import { runToken } from './run-options';
 import { planLocalWorkers } from './local-workers';
 import { spawnWorkers } from './worker-processes';
 

@@ -3,16 +3,15 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { GradsyncError } from '@gradsync/core';
 import { selectBackend } from '@gradsync/backends';
-import { type AllowList, randomSecret, showFingerprint, refusalReporter, secretsEqual, type TlsIdentity } from '@gradsync/cluster';
+import { type AllowList, randomSecret, showFingerprint, refusalReporter, secretsEqual, type TlsIdentity, openHttpPort } from '@gradsync/cluster';
 import { type RunConfig } from '@gradsync/train';
 import { writeRunConfigFile } from '@gradsync/train/node';
 import { loadCifar10 } from '@gradsync/data';
 import { type EndRecord, readJsonl, RunMetricsFiles } from '@gradsync/metrics';
-import { attachDashboard, MetricsFeed } from './dashboard-server/index';
-import { loadLatestCheckpoint } from './checkpoint';
-import { openHttpPort } from './http-port';
-import { RunCoordinator } from './run-coordinator';
-import { WORKER_PATH, WorkerHub } from './worker-hub';
+import { attachDashboard, MetricsFeed } from '@gradsync/dashboard/node';
+import { loadLatestCheckpoint } from './run/checkpoint';
+import { RunCoordinator } from './run/run-coordinator';
+import { WORKER_PATH, WorkerHub } from './hub/worker-hub';
 
 export interface LaunchOptions {
   config: RunConfig;

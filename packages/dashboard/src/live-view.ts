@@ -1,6 +1,6 @@
 import type { MetricRecord } from '@gradsync/metrics';
-import { h } from './dom';
-import { connectFeed, feedUrl, type FeedStatus } from './feed-client';
+import { h } from './view-kit/dom';
+import { connectFeed, feedUrl, type FeedStatus } from './view-kit/feed-client';
 import { FrameScheduler } from './frame-scheduler';
 import { fetchJoinOffer } from './join/join-offer';
 import { JoinPanel } from './join/join-panel';
@@ -12,7 +12,7 @@ import { PreviewPanel } from './panels/preview-panel';
 import { ProgressPanel } from './panels/progress-panel';
 import { StatusPanel } from './panels/status-panel';
 import { WorkerTable } from './panels/worker-table';
-import { RunState } from './run-state';
+import { RunState } from './view-kit/run-state';
 
 /** The one-run view: the live feed of a coordinator or of `pnpm dashboard runs/<name>`. */
 export function startLiveView(): void {

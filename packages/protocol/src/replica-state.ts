@@ -7,11 +7,12 @@ import { floatsFromBytes, floatsToBytes } from './codec';
 /**
  * A replica's state as arrays: weights, BatchNorm statistics, and the optimizer's moments (Adam's
  * m and v, or SGD's momentum in m) with its update count. Train's Replica reads and writes it.
+ * On the wire the moments keep their first names (adamM, adamV, adamT): older checkpoints load.
  */
 export interface ReplicaState {
   params: Float32Array;
   state: Float32Array;
-  adam: { m: Float32Array; v: Float32Array; t: number };
+  moments: { m: Float32Array; v: Float32Array; t: number };
 }
 
 export interface ReplicaStateOnWire {
@@ -29,9 +30,9 @@ export function replicaStateToWire(s: ReplicaState, appliedStep: number): Replic
     appliedStep,
     params: floatsToBytes(s.params),
     state: floatsToBytes(s.state),
-    adamM: floatsToBytes(s.adam.m),
-    adamV: floatsToBytes(s.adam.v),
-    adamT: s.adam.t,
+    adamM: floatsToBytes(s.moments.m),
+    adamV: floatsToBytes(s.moments.v),
+    adamT: s.moments.t,
   };
 }
 
@@ -46,7 +47,7 @@ export function replicaStateFromWire(m: ReplicaStateOnWire, options: { copy: boo
     state: {
       params: floats(m.params, 'params'),
       state: floats(m.state, 'state'),
-      adam: { m: floats(m.adamM, 'adam m'), v: floats(m.adamV, 'adam v'), t: m.adamT },
+      moments: { m: floats(m.adamM, 'adam m'), v: floats(m.adamV, 'adam v'), t: m.adamT },
     },
   };
 }

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { noteSkip } from '@gradsync/test-skips';
 import { JsonlWriter, readJsonl, EpochsCsvWriter, RunMetricsFiles, TensorBoardWriter } from '@gradsync/metrics';
 import { writeDirAtomically } from '@gradsync/train/node';
-import { fillUp, mountTmpfs } from '@gradsync/testing';
+import { fillUp, mountTmpfs } from './index';
 import { WriteFailure, writeFileNamed } from '@gradsync/core/node';
 
 describe('WriteFailure', () => {
@@ -21,7 +21,7 @@ describe('WriteFailure', () => {
 
 // A real full disk: a tmpfs of 64 KiB, filled up.
 const fs = mountTmpfs(64 * 1024);
-if (!fs.ok) noteSkip({ suite: 'writes on a full disk (packages/core/src/errors/write-failure.test.ts)', why: fs.why });
+if (!fs.ok) noteSkip({ suite: 'writes on a full disk (packages/testing/src/write-failure.test.ts)', why: fs.why });
 afterAll(() => fs.ok && fs.unmount());
 
 describe.skipIf(!fs.ok)('on a full disk (a real tmpfs)', () => {

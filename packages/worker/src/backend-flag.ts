@@ -3,7 +3,7 @@ import { backendRequests } from '@gradsync/backends';
 import { intOption } from '@gradsync/train';
 import { THREADS_HELP } from '@gradsync/train/node';
 
-/** Values of --backend (see DESIGN.md "Backends"). */
+/** Values of --backend (see the README's "Backends"). */
 export const BACKEND_CHOICES = backendRequests as readonly string[];
 
 /** --backend, as every command that computes declares it. */

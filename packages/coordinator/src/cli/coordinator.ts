@@ -1,8 +1,8 @@
 import { gradsyncProgram, runCli, setQuiet } from '@gradsync/core/node';
 import { intOption } from '@gradsync/train';
-import { ensureDashboardBuilt } from '../dashboard-server/index';
+import { ensureDashboardBuilt } from '@gradsync/dashboard/node';
 import { launchCoordinator } from '../launch';
-import { addRunOptions, coordinatorLog, launchOptionsFrom } from './run-options';
+import { addRunOptions, coordinatorLog, launchOptionsFrom } from '../run-options';
 
 await runCli(async () => {
   const program = addRunOptions(

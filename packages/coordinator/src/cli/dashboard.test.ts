@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDashboardBuilt } from '../dashboard-server/ensure-built';
+import { ensureDashboardBuilt } from '@gradsync/dashboard/node';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const cli = fileURLToPath(new URL('./dashboard.ts', import.meta.url));

@@ -3,9 +3,7 @@ import { intOption } from '@gradsync/train';
 import { GradsyncError } from '@gradsync/core';
 import { gradsyncProgram, logLine, runCli } from '@gradsync/core/node';
 import { addServerSecurityOptions, randomSecret, refusalReporter, serverSecurityFrom } from '@gradsync/cluster';
-import { ensureDashboardBuilt, MetricsFeed, RunsFolder, startDashboardServer } from '../dashboard-server/index';
-import { type BadLine, JsonlTail } from '../dashboard-server/jsonl-tail';
-import { resolveDashboardTarget } from '../dashboard-server/runs-folder';
+import { ensureDashboardBuilt, MetricsFeed, RunsFolder, startDashboardServer, type BadLine, JsonlTail, resolveDashboardTarget } from '@gradsync/dashboard/node';
 
 const log = (line: string) => logLine('info', line);
 const warn = (line: string) => logLine('warn', line);

@@ -4,14 +4,14 @@ import { GradsyncError } from '@gradsync/core';
 import { gradsyncProgram, runCli, setQuiet } from '@gradsync/core/node';
 import { backendRequests, nodeBackendHost } from '@gradsync/backends';
 import { intOption } from '@gradsync/train';
-import { ensureDashboardBuilt } from '../dashboard-server/index';
+import { ensureDashboardBuilt } from '@gradsync/dashboard/node';
 import { launchCoordinator } from '../launch';
 import { quickRunData, quickRunOverrides, quickRunPreset } from '../quick-run';
 import { addJoinOptions, joinCoordinator, refusePeerFlagsWithoutJoin } from '../join-workers';
 import { planLocalWorkers } from '../local-workers';
 import { visibleGpus } from '../visible-gpus';
 import { WORKER_CLI } from '../worker-processes';
-import { addRunOptions, coordinatorLog, launchOptionsFrom } from './run-options';
+import { addRunOptions, coordinatorLog, launchOptionsFrom } from '../run-options';
 
 /**
  * CPU workers when --workers is not given. With onednn one worker on every core beats two

@@ -3,7 +3,7 @@ import type { RunConfig, PlateauState, ReplicaState, Replica } from '@gradsync/t
 import type { CifarSplit } from '@gradsync/data';
 import { saveLayersModel } from '@gradsync/train/node';
 import { replicaForRun } from '@gradsync/train';
-import { type Checkpoint, writeCheckpoint } from '../checkpoint';
+import { type Checkpoint, writeCheckpoint } from './checkpoint';
 
 /**
  * The coordinator's own replica, which never trains: it holds the initial (or resumed) weights,

@@ -1,6 +1,6 @@
 import type { WorkerStepStats } from '@gradsync/metrics';
 import type { StepDoneMsg } from '@gradsync/protocol';
-import { workerStepStats } from '../worker-step-stats';
+import { workerStepStats } from './worker-step-stats';
 
 /** One step's answers folded together: per-rank figures by rank, and the sample-weighted step loss. */
 export interface StepSummary {

@@ -1,6 +1,6 @@
 import type { RunSummary } from '@gradsync/metrics';
-import { card, h } from '../dom';
-import { formatDuration, formatNumber } from '../format';
+import { card, h } from '../view-kit/dom';
+import { formatDuration, formatNumber } from '../view-kit/format';
 import { LineChart, type LineSpec } from '../panels/line-chart';
 import { overlayTable } from './overlay';
 import { type RunCurves, runCurves, X_LABELS, type XAxis } from './run-curves';

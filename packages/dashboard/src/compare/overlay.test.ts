@@ -1,6 +1,6 @@
 import type { MetricRecord } from '@gradsync/metrics';
 import { describe, expect, it } from 'vitest';
-import { epochRecord, runRecord, stepRecord } from '../fixtures';
+import { epochRecord, runRecord, stepRecord } from '../view-kit/fixtures';
 import { evenIndices, overlayTable } from './overlay';
 import { runCurves } from './run-curves';
 

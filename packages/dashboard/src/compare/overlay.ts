@@ -1,6 +1,6 @@
-import { type AlignedTable, mergeOnX } from '../align';
-import { pick } from '../decimate';
-import { smooth } from '../smoothing';
+import { type AlignedTable, mergeOnX } from '../view-kit/align';
+import { pick } from '../view-kit/decimate';
+import { smooth } from '../view-kit/smoothing';
 import type { CurvePoint, RunCurves, XAxis } from './run-curves';
 
 export type Metric = 'loss' | 'accuracy';

@@ -1,6 +1,6 @@
 import type { RunSummary } from '@gradsync/metrics';
-import { card, h } from '../dom';
-import { formatDuration, formatNumber, formatPercent } from '../format';
+import { card, h } from '../view-kit/dom';
+import { formatDuration, formatNumber, formatPercent } from '../view-kit/format';
 
 const COLUMNS: { title: string; cell: (r: RunSummary) => string; num?: boolean }[] = [
   { title: 'model', cell: (r) => r.model ?? '—' },

@@ -1,4 +1,5 @@
 import type { JoinOffer } from '@gradsync/protocol';
+import { JOIN_PATH } from '../../shared/routes';
 
 /** Validates GET /api/join's answer; anything malformed is "not allowed", with the reason. */
 export function parseJoinOffer(value: unknown): JoinOffer {
@@ -44,8 +45,8 @@ export function tabLabel(userAgent: string): string {
 
 export async function fetchJoinOffer(): Promise<JoinOffer> {
   try {
-    const res = await fetch('/api/join', { cache: 'no-store' });
-    if (!res.ok) return { allowed: false, why: `GET /api/join answered ${res.status}` };
+    const res = await fetch(JOIN_PATH, { cache: 'no-store' });
+    if (!res.ok) return { allowed: false, why: `GET ${JOIN_PATH} answered ${res.status}` };
     return parseJoinOffer(await res.json());
   } catch (err) {
     return { allowed: false, why: err instanceof Error ? err.message : String(err) };

@@ -1,6 +1,6 @@
 import type { JoinOffer } from '@gradsync/protocol';
 import type { PageToTab, TabState, TabToPage } from '@gradsync/worker/browser';
-import { card, h, setText } from '../dom';
+import { card, h, setText } from '../view-kit/dom';
 import { tabLabel, workerUrl } from './join-offer';
 
 const LOG_LINES = 12;

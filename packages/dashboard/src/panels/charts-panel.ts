@@ -1,7 +1,7 @@
-import { ChartData } from '../chart-data';
-import { card, h } from '../dom';
-import { formatNumber } from '../format';
-import type { RunState } from '../run-state';
+import { ChartData } from '../view-kit/chart-data';
+import { card, h } from '../view-kit/dom';
+import { formatNumber } from '../view-kit/format';
+import type { RunState } from '../view-kit/run-state';
 import { LineChart, type LineSpec } from './line-chart';
 
 const TRAIN_RAW = 'rgba(37, 99, 235, 0.22)';

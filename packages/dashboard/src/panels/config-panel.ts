@@ -1,5 +1,5 @@
 import type { RunRecord } from '@gradsync/metrics';
-import { card, h } from '../dom';
+import { card, h } from '../view-kit/dom';
 
 /** Flattens nested objects to dotted keys: { augment: { flip: true } } → [['augment.flip', 'true']]. */
 export function flattenConfig(value: unknown, prefix = ''): [string, string][] {

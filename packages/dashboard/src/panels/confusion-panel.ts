@@ -1,7 +1,7 @@
-import { confusionView, topConfusions } from '../confusion';
-import { card, h } from '../dom';
-import { formatPercent } from '../format';
-import type { LatestEval } from '../run-state';
+import { confusionView, topConfusions } from '../view-kit/confusion';
+import { card, h } from '../view-kit/dom';
+import { formatPercent } from '../view-kit/format';
+import type { LatestEval } from '../view-kit/run-state';
 
 /** The latest confusion matrix as a heat-mapped table, and accuracy per class. */
 export class ConfusionPanel {

@@ -1,5 +1,5 @@
-import { h, setText } from '../dom';
-import type { FeedStatus } from '../feed-client';
+import { h, setText } from '../view-kit/dom';
+import type { FeedStatus } from '../view-kit/feed-client';
 
 /** Title bar: run name, connection state, record count. */
 export class Header {

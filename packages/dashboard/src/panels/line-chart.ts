@@ -1,8 +1,8 @@
 import uPlot from 'uplot';
-import type { AlignedTable } from '../align';
-import type { EpochMark } from '../chart-data';
-import { csvFileName, tableToCsv } from '../csv';
-import { h } from '../dom';
+import type { AlignedTable } from '../view-kit/align';
+import type { EpochMark } from '../view-kit/chart-data';
+import { csvFileName, tableToCsv } from '../view-kit/csv';
+import { h } from '../view-kit/dom';
 
 export interface LineSpec {
   label: string;

@@ -1,5 +1,5 @@
-import { card, h } from '../dom';
-import { PREVIEW_SIDE, decodePreview, previewPlaceholder } from '../preview';
+import { card, h } from '../view-kit/dom';
+import { PREVIEW_SIDE, decodePreview, previewPlaceholder } from '../view-kit/preview';
 import type { PreviewRecord } from '@gradsync/metrics';
 
 /** The preview images on pixelated canvases with true and predicted labels. */

@@ -1,7 +1,7 @@
-import { card, h, setText } from '../dom';
-import { computeProgress } from '../eta';
-import { formatDuration, formatNumber } from '../format';
-import type { RunState } from '../run-state';
+import { card, h, setText } from '../view-kit/dom';
+import { computeProgress } from '../view-kit/eta';
+import { formatDuration, formatNumber } from '../view-kit/format';
+import type { RunState } from '../view-kit/run-state';
 
 /** Epoch and run progress bars with time left, steps/s and elapsed time. */
 export class ProgressPanel {

@@ -1,6 +1,6 @@
 import type { EndRecord, MessageRecord } from '@gradsync/metrics';
-import { card, h } from '../dom';
-import { formatDuration, formatPercent } from '../format';
+import { card, h } from '../view-kit/dom';
+import { formatDuration, formatPercent } from '../view-kit/format';
 
 /** The end status of the run and its messages (newest first). */
 export class StatusPanel {

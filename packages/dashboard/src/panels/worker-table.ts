@@ -1,7 +1,7 @@
-import { card, h, setText } from '../dom';
-import { formatAgo, formatBytes, formatNumber } from '../format';
-import type { WorkerView } from '../run-state';
-import type { Straggler } from '../straggler';
+import { card, h, setText } from '../view-kit/dom';
+import { formatAgo, formatBytes, formatNumber } from '../view-kit/format';
+import type { WorkerView } from '../view-kit/run-state';
+import type { Straggler } from '../view-kit/straggler';
 
 /** A worker whose latest record is older than this while it is training is flagged as stale. */
 export const STALE_AFTER_MS = 30_000;

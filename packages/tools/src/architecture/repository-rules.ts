@@ -18,6 +18,16 @@ const ENTRY = String.raw`^packages/[^/]+/(src/(index|node|browser)\.ts|src/cli/[
 /** No source file longer than this: one that grows past it holds more than one job. */
 export const MAX_FILE_LINES = 450;
 
+/**
+ * The two files still over the limit, with the length they may not pass: each is a class whose
+ * split is still to do (issue 27's closing note says so). Any other file over the limit, or
+ * either of these growing, fails the check.
+ */
+export const LONG_FILES_TO_SPLIT: Readonly<Record<string, number>> = {
+  'packages/collective/src/transport/ring-all-reducer.ts': 637,
+  'packages/coordinator/src/run/run-coordinator.ts': 650,
+};
+
 export interface ArchitectureReport {
   modules: number;
   violations: string[];
@@ -95,6 +105,7 @@ function longFiles(modules: IModule[]): string[] {
   return modules.flatMap((m) => {
     if (!ours(m.source) || !/\.(ts|mts|mjs|cjs)$/.test(m.source)) return [];
     const lines = readFileSync(path.resolve(m.source), 'utf8').split('\n').length - 1;
-    return lines > MAX_FILE_LINES ? [`too long: ${m.source} has ${lines} lines (at most ${MAX_FILE_LINES})`] : [];
+    const limit = LONG_FILES_TO_SPLIT[m.source] ?? MAX_FILE_LINES;
+    return lines > limit ? [`too long: ${m.source} has ${lines} lines (at most ${limit})`] : [];
   });
 }

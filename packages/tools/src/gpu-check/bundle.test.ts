@@ -21,7 +21,7 @@ describe('run.sh', () => {
 // repository with an empty environment, on whatever WebGPU adapter is there (llvmpipe without a
 // GPU). Opt-in, being slow: GRADSYNC_BUNDLE_TEST=1.
 if (!process.env.GRADSYNC_BUNDLE_TEST) {
-  noteSkip({ suite: 'the GPU check folder (packages/core/src/gpu-check/bundle.test.ts)', why: 'opt-in, slow', optIn: 'GRADSYNC_BUNDLE_TEST=1' });
+  noteSkip({ suite: 'the GPU check folder (packages/tools/src/gpu-check/bundle.test.ts)', why: 'opt-in, slow', optIn: 'GRADSYNC_BUNDLE_TEST=1' });
 }
 describe.skipIf(!process.env.GRADSYNC_BUNDLE_TEST)('the GPU check folder (GRADSYNC_BUNDLE_TEST=1)', () => {
   it('holds plain files under 64 MiB and runs on a machine with no Node packages', { timeout: 600_000 }, async () => {

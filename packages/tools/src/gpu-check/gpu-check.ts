@@ -1,6 +1,6 @@
 /**
  * The GPU check (run by `run.sh` in the folder `pnpm bundle:gpu-check` writes; also runs from the
- * repository with `npx tsx packages/core/src/gpu-check/gpu-check.ts`): which WebGPU adapters Dawn
+ * repository with `npx tsx packages/tools/src/gpu-check/gpu-check.ts`): which WebGPU adapters Dawn
  * sees, the chosen one's details, the training kernels on webgpu against wasm, and seed-cnn
  * training img/s at a few batch sizes.
  *

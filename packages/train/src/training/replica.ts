@@ -79,7 +79,8 @@ export class Replica {
   readonly params: Float32Array;
   readonly state: Float32Array;
   /** The optimizer's state (Adam's moments; SGD's momentum in `m`): see optimizer.ts. */
-  adam: AdamState;
+  /** The optimizer's running moments: Adam's m and v, or SGD's momentum in m (v unused). */
+  moments: AdamState;
   /** The step buffer's all-reduce buckets, in reduction order (Note [Bucket plan]). */
   readonly buckets: readonly Bucket[];
   /** Which bucket each trainable slot's gradient is in. */
@@ -100,7 +101,7 @@ export class Replica {
     }
     this.params = readSlots(this.layout.trainable, this.layout.trainableSize);
     this.state = readSlots(this.layout.state, this.layout.stateSize);
-    this.adam = createAdamState(this.layout.trainableSize);
+    this.moments = createAdamState(this.layout.trainableSize);
     const bucketBytes = options.bucketBytes ?? DEFAULT_BUCKET_BYTES;
     this.buckets = planBuckets(
       this.layout.trainable.map((s) => s.size),
@@ -278,7 +279,7 @@ export class Replica {
     const t = this.layout.trainableSize;
     const grad = new Float32Array(t);
     for (let i = 0; i < t; i++) grad[i] = summed[i] / globalCount;
-    optimizerStep(this.params, grad, this.adam, learningRate, this.options.optimizer, this.decayed, this.options.adam);
+    optimizerStep(this.params, grad, this.moments, learningRate, this.options.optimizer, this.decayed, this.options.adam);
     for (let i = 0; i < this.layout.stateSize; i++) this.state[i] = summed[t + i] / globalCount;
     this.writeVariables();
   }
@@ -296,19 +297,19 @@ export class Replica {
     return {
       params: this.params.slice(),
       state: this.state.slice(),
-      adam: { m: this.adam.m.slice(), v: this.adam.v.slice(), t: this.adam.t },
+      moments: { m: this.moments.m.slice(), v: this.moments.v.slice(), t: this.moments.t },
     };
   }
 
   setState(s: ReplicaState): void {
     const want = `${this.layout.trainableSize}/${this.layout.stateSize}`;
     const got = `${s.params.length}/${s.state.length}`;
-    if (want !== got || s.adam.m.length !== s.params.length || s.adam.v.length !== s.params.length) {
+    if (want !== got || s.moments.m.length !== s.params.length || s.moments.v.length !== s.params.length) {
       throw new GradsyncError('E_SHAPE', `weights do not fit this model: expected trainable/state sizes ${want}, got ${got}`);
     }
     this.params.set(s.params);
     this.state.set(s.state);
-    this.adam = { m: s.adam.m.slice(), v: s.adam.v.slice(), t: s.adam.t };
+    this.moments = { m: s.moments.m.slice(), v: s.moments.v.slice(), t: s.moments.t };
     this.writeVariables();
   }
 

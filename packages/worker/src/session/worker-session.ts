@@ -134,9 +134,9 @@ export class WorkerSession {
           appliedStep: run.appliedStep,
           params: floatsToBytes(s.params),
           state: floatsToBytes(s.state),
-          adamM: floatsToBytes(s.adam.m),
-          adamV: floatsToBytes(s.adam.v),
-          adamT: s.adam.t,
+          adamM: floatsToBytes(s.moments.m),
+          adamV: floatsToBytes(s.moments.v),
+          adamT: s.moments.t,
         });
         return;
       }
@@ -173,7 +173,7 @@ export class WorkerSession {
     run.replica.setState({
       params: floatsFromBytes(m.params, 'params'),
       state: floatsFromBytes(m.state, 'state'),
-      adam: { m: floatsFromBytes(m.adamM, 'adam m'), v: floatsFromBytes(m.adamV, 'adam v'), t: m.adamT },
+      moments: { m: floatsFromBytes(m.adamM, 'adam m'), v: floatsFromBytes(m.adamV, 'adam v'), t: m.adamT },
     });
     run.appliedStep = m.appliedStep;
     if (m.reason === 'repair') this.opts.log(`weights replaced by the group's copy (hash ${run.replica.weightsHash()}, step ${m.appliedStep})`);

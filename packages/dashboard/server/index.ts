@@ -8,3 +8,5 @@ export { CLOSE_UNAUTHORIZED, checkViewer, exchangeUrlToken, VIEWER_COOKIE, type 
 export { PAGE_CSP, SECURITY_HEADERS } from './security-headers';
 export { RunsFolder, listRunNames } from './runs-folder';
 export { RunsFolderRoutes, RUNS_PATH } from './runs-routes';
+export { JsonlTail, type BadLine } from './jsonl-tail';
+export { resolveDashboardTarget } from './runs-folder';

@@ -4,10 +4,9 @@ import { type AccessOptions, guardRequest } from './request-guard';
 import type { RunsFolder } from './runs-folder';
 import { VIEW_PATH } from './http-routes';
 import { DEFAULT_DASHBOARD_DIST } from './static-files';
+import { RUN_RECORDS_PATTERN, RUNS_PATH } from '../shared/routes';
 
-/** The compare view's list of runs, each with its summary. */
-export const RUNS_PATH = '/api/runs';
-const RUN_RECORDS = /^\/api\/runs\/([^/]+)\/records$/;
+export { RUNS_PATH };
 
 /**
  * The routes of `pnpm dashboard runs/`: `GET /api/view` ({"view":"compare"}), `GET /api/runs`
@@ -33,7 +32,7 @@ export class RunsFolderRoutes {
       if (!isReadOnly(req)) return methodNotAllowed(res);
       return sendJson(req, res, this.runs.summaries());
     }
-    const match = RUN_RECORDS.exec(pathname);
+    const match = RUN_RECORDS_PATTERN.exec(pathname);
     if (match) {
       if (!isReadOnly(req)) return methodNotAllowed(res);
       let name: string;

@@ -1,4 +1,5 @@
 import type { MetricRecord } from '@gradsync/metrics';
+import { FEED_PATH } from '../../shared/routes';
 
 /** Frames the coordinator sends on /feed: the whole history first, then one record per frame. */
 export type FeedMessage = { type: 'history'; records: MetricRecord[] } | { type: 'record'; record: MetricRecord };
@@ -55,7 +56,7 @@ export function afterFeedClose(
 
 /** The feed URL on the host and port the page came from. */
 export function feedUrl(loc: Pick<Location, 'protocol' | 'host'>): string {
-  return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/feed`;
+  return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}${FEED_PATH}`;
 }
 
 /** Connects, and reconnects with back-off (0.5 s doubling up to 5 s) whenever the socket drops. */

@@ -16,7 +16,7 @@ import {
   validateRunConfig,
   type RunConfig,
 } from '@gradsync/train';
-import { type LaunchOptions, readRunConfig } from '../launch';
+import { type LaunchOptions, readRunConfig } from './launch';
 import { resumeCommand } from './resume-command';
 
 function portOption(v: string): number {

@@ -1,12 +1,13 @@
 import type http from 'node:http';
 import type { TlsIdentity } from '@gradsync/cluster';
 import { GradsyncError } from '@gradsync/core';
-import { openHttpPort } from '../http-port';
+import { openHttpPort } from '@gradsync/cluster';
 import type { MetricsFeed } from './metrics-feed';
 import { notFound, pathOf } from './http-replies';
 import type { AccessOptions } from './request-guard';
 import type { RunsFolder } from './runs-folder';
 import { RunsFolderRoutes } from './runs-routes';
+import { attachDashboard } from './http-routes';
 
 export interface DashboardServerOptions {
   /** Interface to listen on, e.g. 127.0.0.1 (local only) or 0.0.0.0 (every interface). */
@@ -78,7 +79,7 @@ function listenError(err: unknown, host: string, port: number): Error {
 }
 
 function attachSource(server: http.Server, options: DashboardServerOptions, access: AccessOptions): { detach(): void } {
-  if (options.feed) return options.feed.attach(server, { distDir: options.distDir, ...access });
+  if (options.feed) return attachDashboard(server, options.feed, { distDir: options.distDir, ...access });
   if (!options.runs) throw new Error('startDashboardServer needs a feed or a runs folder');
   const routes = new RunsFolderRoutes(options.runs, options.distDir, access);
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {

@@ -186,7 +186,7 @@ describe('dashboard server', () => {
     httpServer.on('upgrade', (req, socket, head) => {
       if (req.url === '/peer') peers.handleUpgrade(req, socket, head, (ws) => ws.send('peer hello'));
     });
-    const attachment = feed.attach(httpServer, { distDir: dist, otherUpgradePaths: ['/peer'] });
+    const attachment = attachDashboard(httpServer, feed, { distDir: dist, otherUpgradePaths: ['/peer'] });
     await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));
     const port = (httpServer.address() as { port: number }).port;
     try {

@@ -33,7 +33,7 @@ const STATE_FILE = 'state.bin';
 const META_FILE = 'checkpoint.json';
 
 function packState(s: ReplicaState): Buffer {
-  return Buffer.concat([s.params, s.state, s.adam.m, s.adam.v].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)));
+  return Buffer.concat([s.params, s.state, s.moments.m, s.moments.v].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)));
 }
 
 /** Writes checkpoints/<step>/ atomically: state.bin (weights, moving stats, Adam m and v) + checkpoint.json. */
@@ -48,7 +48,7 @@ export async function writeCheckpoint(
   const full: CheckpointMeta = {
     format: 'gradsync-checkpoint-1',
     ...meta,
-    adamT: state.adam.t,
+    adamT: state.moments.t,
     sizes: { params: state.params.length, state: state.state.length },
     sha256: createHash('sha256').update(bytes).digest('hex'),
     createdAt: new Date().toISOString(),
@@ -81,7 +81,7 @@ async function readCheckpoint(dir: string): Promise<Checkpoint> {
   const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   let o = 0;
   const take = (n: number) => floats.slice(o, (o += n));
-  return { meta, dir, state: { params: take(params), state: take(state), adam: { m: take(params), v: take(params), t: meta.adamT } } };
+  return { meta, dir, state: { params: take(params), state: take(state), moments: { m: take(params), v: take(params), t: meta.adamT } } };
 }
 
 /**

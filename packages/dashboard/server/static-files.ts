@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Where `pnpm --filter @gradsync/dashboard build` puts the dashboard, found from this source file. */
-export const DEFAULT_DASHBOARD_DIST = fileURLToPath(new URL('../../../dashboard/dist/', import.meta.url));
+export const DEFAULT_DASHBOARD_DIST = fileURLToPath(new URL('../dist/', import.meta.url));
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

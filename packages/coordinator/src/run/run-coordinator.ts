@@ -6,21 +6,21 @@ import type { EndRecord, EvalSummary, MetricRecord } from '@gradsync/metrics';
 import { whitenedStemNote, createPlateauState, learningRateAt, plateauAfterEpoch, type PlateauState, type ReplicaState, trainingSplits } from '@gradsync/train';
 import { CLOSE, datasetChecksum, encodeMessage, replicaStateFromWire, replicaStateToWire, type WorkerMessage } from '@gradsync/protocol';
 import type { Checkpoint } from './checkpoint';
-import { BatchShares } from './run/batch-shares';
-import { CHUNK_BYTES, sendWelcomeAndData } from './run/data-upload';
-import { EpochTally } from './run/epoch-tally';
-import { evaluateSharded } from './run/evaluation';
-import type { Member } from './run/member';
-import { Membership, type MembershipOptions } from './run/membership';
-import { ReplyCollector } from './run/reply-collector';
-import { RunArchive } from './run/run-archive';
-import type { InterruptedStep, RunPhase } from './run/run-phase';
-import { answersSoFar, mayOrderAhead, type OrderedStep, sendStepOrders } from './run/step-orders';
-import { divergedRanks, summarizeStep } from './run/step-summary';
+import { BatchShares } from './batch-shares';
+import { CHUNK_BYTES, sendWelcomeAndData } from './data-upload';
+import { EpochTally } from './epoch-tally';
+import { evaluateSharded } from './evaluation';
+import type { Member } from './member';
+import { Membership, type MembershipOptions } from './membership';
+import { ReplyCollector } from './reply-collector';
+import { RunArchive } from './run-archive';
+import type { InterruptedStep, RunPhase } from './run-phase';
+import { answersSoFar, mayOrderAhead, type OrderedStep, sendStepOrders } from './step-orders';
+import { divergedRanks, summarizeStep } from './step-summary';
 import { HALVING_DOUBLING_MAX_BYTES, halvingDoublingPossible, StarRelay } from '@gradsync/collective';
 import { explainWriteFailure } from './write-failure-advice';
 
-export type { MembershipOptions } from './run/membership';
+export type { MembershipOptions } from './membership';
 
 /** How long a member may take to answer before it is dropped (generous: slow backends, first steps). */
 const DEADLINES = { control: 60_000, step: 10 * 60_000, evaluation: 30 * 60_000 };

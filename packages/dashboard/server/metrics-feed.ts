@@ -1,6 +1,4 @@
-import type http from 'node:http';
 import type { MetricRecord, MetricsWriter } from '@gradsync/metrics';
-import { type AttachOptions, type DashboardAttachment, attachDashboard } from './http-routes';
 
 export interface MetricsFeedOptions {
   /** Where every published record is kept (RunMetricsFiles: metrics.jsonl, epochs.csv, tb/). */
@@ -47,13 +45,5 @@ export class MetricsFeed {
   subscribe(listener: RecordListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
-  }
-
-  /**
-   * Serves the dashboard on `server`: its static files, `GET /api/records`, and the live feed
-   * as WebSocket upgrades on `/feed`. See attachDashboard for sharing the server.
-   */
-  attach(server: http.Server, options: AttachOptions = {}): DashboardAttachment {
-    return attachDashboard(server, this, options);
   }
 }

@@ -7,15 +7,9 @@ import { isReadOnly, methodNotAllowed, notFound, pathOf, sendJson, servePage } f
 import { type AccessOptions, guardRequest } from './request-guard';
 import { DEFAULT_DASHBOARD_DIST } from './static-files';
 import { checkViewer } from './viewer-auth';
+import { FEED_PATH, JOIN_PATH, RECORDS_PATH, VIEW_PATH } from '../shared/routes';
 
-/** The WebSocket path the dashboard page connects to. */
-export const FEED_PATH = '/feed';
-/** The history as one JSON array. */
-export const RECORDS_PATH = '/api/records';
-/** Whether the page may start a browser-tab worker ({@link JoinOffer}). */
-export const JOIN_PATH = '/api/join';
-/** Which view the page should show: {"view":"live"} here, {"view":"compare"} for a runs folder. */
-export const VIEW_PATH = '/api/view';
+export { FEED_PATH, JOIN_PATH, RECORDS_PATH, VIEW_PATH };
 
 export interface AttachOptions extends AccessOptions {
   /** The built dashboard (default: packages/dashboard/dist next to this package). */

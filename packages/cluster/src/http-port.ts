@@ -6,7 +6,10 @@
 import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
-import { type AllowList, refuseOutsiders, type TlsIdentity, tlsOnlyPort } from '@gradsync/cluster';
+import type { AllowList } from './allow-list';
+import { refuseOutsiders } from './connection-guard';
+import type { TlsIdentity } from './tls-identity';
+import { tlsOnlyPort } from './tls-only-port';
 
 export interface HttpPortOptions {
   tls?: TlsIdentity;
