@@ -4,18 +4,17 @@ import { GradsyncError } from '@gradsync/core';
 import { type LogLevel, logLine, QUIET_FLAGS, QUIET_HELP } from '@gradsync/core/node';
 import { addServerSecurityOptions, allowListFrom, allowOption, serverSecurityFrom } from '@gradsync/cluster';
 import {
-  addRecipeOptions,
   ALLREDUCE_CHOICES,
   WIRE_DTYPE_CHOICES,
   completeOlderConfig,
   intOption,
   positiveNumberOption,
-  recipeFromOptions,
   SEED_RECIPE,
   SPLIT_CHOICES,
   validateRunConfig,
   type RunConfig,
 } from '@gradsync/train';
+import { addRecipeOptions, recipeFromOptions } from '@gradsync/train/node';
 import { type LaunchOptions, readRunConfig } from './launch';
 import { resumeCommand } from './resume-command';
 

@@ -7,6 +7,7 @@ import { ONEDNN_BACKEND } from '../backend';
 import { noteSkip } from '@gradsync/test-skips';
 import { loadOneDnnBinding, ONEDNN_REBUILD } from '../native';
 import { registerOneDnnBackend } from '../kernels/register';
+import { seededValues } from '@gradsync/core';
 
 export const probe = loadOneDnnBinding();
 
@@ -22,16 +23,7 @@ export async function initBackends(): Promise<void> {
   (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
 }
 
-/** Deterministic values in [-1, 1) (a small LCG), so failures reproduce. */
-export function seeded(size: number, seed: number): Float32Array {
-  const out = new Float32Array(size);
-  let s = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
+export { seededValues as seeded };
 
 export interface Outcome {
   shapes: number[][];

@@ -1,5 +1,6 @@
 // Test support for the kernel tests: run the same computation on wasm and on cpu.
 import * as tf from '@tensorflow/tfjs-core';
+import { seededValues } from '@gradsync/core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { configureWasmBackend } from './wasm-setup';
@@ -13,16 +14,7 @@ export async function initWasmWithTrainingKernels(): Promise<void> {
   if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed to initialise');
 }
 
-/** Deterministic values in [-1, 1) (a small LCG), so failures reproduce. */
-export function seededValues(size: number, seed: number): Float32Array {
-  const out = new Float32Array(size);
-  let s = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
+export { seededValues };
 
 export interface BackendResults {
   wasm: { shape: number[]; values: Float32Array };

@@ -37,3 +37,14 @@ export function mulberry32(seed: number): () => number {
 export function uniformFor(...keys: number[]): number {
   return hash32(mixKeys(...keys)) / 4294967296;
 }
+
+/** Deterministic values in [-1, 1) (a small LCG), so failures reproduce. */
+export function seededValues(size: number, seed: number): Float32Array {
+  const out = new Float32Array(size);
+  let s = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}

@@ -8,6 +8,8 @@ const ENTRY = fileURLToPath(new URL('./tab-worker-entry.ts', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const NODE_BUILTINS = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
 /** The packages whose code may run in a tab worker; any other (cluster, coordinator, metrics, a backend for Node) is Node-side. */
+/** Node-only libraries of our packages' Node halves (command line, sockets, archives, terminal): none may reach the tab. */
+const NODE_ONLY_LIBRARIES = ['commander', 'ws', 'tar', 'cli-progress', 'selfsigned', 'msgpackr-extract'];
 const BROWSER_PACKAGES = ['core', 'protocol', 'collective', 'data', 'train', 'kernels', 'backend-wasm', 'worker', 'dashboard'];
 
 /**
@@ -35,6 +37,8 @@ describe('the tab worker bundle', () => {
     const strays: string[] = [];
     let ours = 0;
     for (const [file, input] of Object.entries(result.metafile.inputs)) {
+      const library = NODE_ONLY_LIBRARIES.find((name) => file.includes(`node_modules/${name}/`));
+      if (library) offenders.push(`${file} (${library}) is in the bundle`);
       if (file.includes('node_modules')) continue;
       ours++;
       if (!BROWSER_PACKAGES.some((name) => file.includes(`packages/${name}/`))) strays.push(file);

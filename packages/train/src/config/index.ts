@@ -2,5 +2,4 @@ export * from './run-config';
 export * from './run-config-check';
 export * from './run-config-options';
 export * from './recipes';
-export * from './recipe-options';
 export * from './conventions';

@@ -1,6 +1,7 @@
 import { gradsyncProgram, logInfo, logLine, QUIET_FLAGS, QUIET_HELP, runCli, setQuiet } from '@gradsync/core/node';
 import { selectBackend } from '@gradsync/backends';
-import { addRecipeOptions, intOption, recipeFromOptions, type RunConfig } from '@gradsync/train';
+import { intOption, type RunConfig } from '@gradsync/train';
+import { addRecipeOptions, recipeFromOptions } from '@gradsync/train/node';
 import { loadCifar10 } from '@gradsync/data';
 import { backendOption, threadsOption } from '../backend-flag';
 import { trainLocally } from '../train-local';
