@@ -3,43 +3,30 @@ import { WriteFailure, EpochProgress } from '@gradsync/core/node';
 import type { RunConfig } from '@gradsync/train';
 import { type Cifar10, type CifarSplit, epochPermutation, globalBatchIndices, stepsPerEpoch } from '@gradsync/data';
 import type { EndRecord, EvalSummary, MetricRecord } from '@gradsync/metrics';
-import { whitenedStemNote, createPlateauState, learningRateAt, plateauAfterEpoch, type PlateauState, type ReplicaState, trainingSplits } from '@gradsync/train';
-import { CLOSE, datasetChecksum, encodeMessage, replicaStateFromWire, replicaStateToWire, type WorkerMessage } from '@gradsync/protocol';
+import { whitenedStemNote, createPlateauState, learningRateAt, trainingSplits } from '@gradsync/train';
+import { CLOSE, datasetChecksum, encodeMessage, type WorkerMessage } from '@gradsync/protocol';
 import type { Checkpoint } from './checkpoint';
 import { BatchShares } from './batch-shares';
 import { CHUNK_BYTES, sendWelcomeAndData } from './data-upload';
+import { EpochEnd } from './epoch-end';
 import { EpochTally } from './epoch-tally';
-import { evaluateSharded } from './evaluation';
+import { GroupLifecycle } from './group-lifecycle';
 import type { Member } from './member';
 import { Membership, type MembershipOptions } from './membership';
 import { ReplyCollector } from './reply-collector';
 import { RunArchive } from './run-archive';
-import type { InterruptedStep, RunPhase } from './run-phase';
+import type { InterruptedStep } from './run-phase';
+import { RunRecorder, type MetricsSink } from './run-recorder';
+import { BROKE, DEADLINES, done, type Outcome, type RunCursor } from './run-shared';
 import { answersSoFar, mayOrderAhead, type OrderedStep, sendStepOrders } from './step-orders';
-import { divergedRanks, summarizeStep } from './step-summary';
-import { HALVING_DOUBLING_MAX_BYTES, halvingDoublingPossible, StarRelay } from '@gradsync/collective';
+import { summarizeStep } from './step-summary';
 import { explainWriteFailure } from './write-failure-advice';
 
 export type { MembershipOptions } from './membership';
+export type { MetricsSink } from './run-recorder';
 
-/** How long a member may take to answer before it is dropped (generous: slow backends, first steps). */
-const DEADLINES = { control: 60_000, step: 10 * 60_000, evaluation: 30 * 60_000 };
 /** Extra heartbeat silence allowed during a group's first step. */
 const FIRST_STEP_ALLOWANCE_MS = 60_000;
-
-export interface MetricsSink {
-  publish(record: MetricRecord): void;
-}
-
-/** What a part of the run ends with when the group may break under it. */
-type Outcome<T = undefined> = { ok: true; value: T } | { ok: false };
-const done = <T>(value: T): Outcome<T> => ({ ok: true, value });
-const BROKE: Outcome<never> = { ok: false };
-
-interface GroupState {
-  state: ReplicaState;
-  appliedStep: number;
-}
 
 /**
  * (The run's sequence — steps, epochs, regroups after a departure — reads best in one place;
@@ -53,7 +40,8 @@ interface GroupState {
  * the same global batch re-split among them: no sample of the epoch is lost or used twice.
  */
 export class RunCoordinator {
-  private phase: RunPhase = { kind: 'waiting' };
+  /** Where the run stands (phase, global step, plateau state), shared with its parts. */
+  private readonly cursor: RunCursor;
   private readonly membership: Membership;
   private readonly replies = new ReplyCollector();
   /** How each global batch is cut among the members (--split). */
@@ -62,19 +50,15 @@ export class RunCoordinator {
   private readonly train: CifarSplit;
   private readonly validation: CifarSplit;
   private readonly checksum: string;
-  private plateau: PlateauState;
-  private globalStep = 0;
-  private lastGroupId = 0;
+  private readonly recorder: RunRecorder;
+  private readonly group: GroupLifecycle;
+  private readonly epochEnd: EpochEnd;
   private nextOp = 1;
   private nextReq = 1;
   private nonFiniteInRow = 0;
   /** Longest recent step, ms: a worker inside a step cannot answer pings on a synchronous backend. */
   private slowestStepMs = 0;
-  /** Until the first step of a new group is done: a member may be new, its first step slow (tfjs warming up). */
-  private groupUntried = true;
   private readonly progress = new EpochProgress();
-  /** The last step's record and progress line, published once the next orders are out (Note [Orders first]). */
-  private afterOrders: (() => void) | null = null;
   /** Counters for the end of the run: how often the group changed, and steps redone. */
   readonly stats = { regroups: 0, redoneSteps: 0, skippedNonFinite: 0, orderedAhead: 0 };
   /** Step N+1's orders, sent with step N's (Note [Orders ahead]). */
@@ -102,8 +86,34 @@ export class RunCoordinator {
     if (config.whitenedStem && !opts.resume) {
       opts.log('info', `${whitenedStemNote(this.train.count)}; every worker starts from it`);
     }
-    this.plateau = opts.resume ? opts.resume.meta.plateau : createPlateauState(config.lr);
-    this.globalStep = opts.resume ? opts.resume.meta.step : 0;
+    this.cursor = {
+      phase: { kind: 'waiting' },
+      globalStep: opts.resume ? opts.resume.meta.step : 0,
+      plateau: opts.resume ? opts.resume.meta.plateau : createPlateauState(config.lr),
+      groupUntried: true,
+    };
+    this.recorder = new RunRecorder(opts.metrics, (err) => this.fail(err));
+    const parts = {
+      config,
+      cursor: this.cursor,
+      membership: this.membership,
+      replies: this.replies,
+      archive: this.archive,
+      recorder: this.recorder,
+      log: opts.log,
+      nextReqId: () => this.nextReq++,
+    };
+    this.group = new GroupLifecycle({ ...parts, stats: this.stats });
+    this.epochEnd = new EpochEnd({
+      ...parts,
+      validation: this.validation,
+      testCount: data.test.count,
+      stepsPerEpoch: this.stepsPerEpoch,
+      shares: this.shares,
+      progress: this.progress,
+      learningRateAt: (step) => this.learningRateAt(step),
+      retrying: (part) => this.retrying(part),
+    });
   }
 
   get trainCount(): number {
@@ -127,27 +137,17 @@ export class RunCoordinator {
   heartbeatAllowanceMs(): number {
     // A worker computing a step cannot answer pings (its event loop is busy); a new member's first
     // step (the plain-JS cpu backend takes >10 s for seed-cnn's) must not read as a dead worker.
-    return 2 * this.slowestStepMs + (this.groupUntried ? FIRST_STEP_ALLOWANCE_MS : 0);
+    return 2 * this.slowestStepMs + (this.cursor.groupUntried ? FIRST_STEP_ALLOWANCE_MS : 0);
   }
 
   get bufferFloats(): number {
     return this.archive.bufferFloats;
   }
 
-  /** What the group log line adds: halving-doubling where it runs (Note [Algorithm by size]), and --wire-dtype (only the ring compresses). */
-  private wireNote(algorithm: 'ring' | 'star', world: number): string {
-    const wire = this.config.wireDtype;
-    if (algorithm === 'ring' && halvingDoublingPossible(world, wire)) return ` (halving-doubling for buffers up to ${HALVING_DOUBLING_MAX_BYTES / 1024} KiB)`;
-    if (wire === 'f32') return '';
-    return algorithm === 'ring'
-      ? `, ${wire} on the wire`
-      : ` (float32 on the wire: a worker takes no ring links, and --wire-dtype ${wire} applies to the ring)`;
-  }
-
   // ---- events from the WorkerHub ----
 
   onHello(conn: Member): void {
-    if (this.phase.kind === 'over') {
+    if (this.cursor.phase.kind === 'over') {
       conn.close(CLOSE.runOver, 'the run is over');
       return;
     }
@@ -161,9 +161,9 @@ export class RunCoordinator {
     if (!h) return; // the hub calls onHello only after a valid hello
     this.opts.log(
       'info',
-      `worker joined: ${JSON.stringify(h.host)} (pid ${h.pid}), ${JSON.stringify(h.backend)} on ${JSON.stringify(h.device)}${this.lastGroupId > 0 ? '; it takes part from the next step' : ''}`,
+      `worker joined: ${JSON.stringify(h.host)} (pid ${h.pid}), ${JSON.stringify(h.backend)} on ${JSON.stringify(h.device)}${this.group.lastGroupId > 0 ? '; it takes part from the next step' : ''}`,
     );
-    this.recordWorker(conn, 'joining');
+    this.recorder.recordWorker(conn, 'joining');
     sendWelcomeAndData(conn, { runId: this.opts.runId, config: this.config, checksum: this.checksum }, this.data);
   }
 
@@ -174,23 +174,23 @@ export class RunCoordinator {
     } else if (m.type === 'ready' && m.phase === 'data') {
       this.membership.markDataReady(conn);
     } else if (m.type === 'star-part') {
-      if (this.phase.kind === 'grouped') this.phase.star?.onPart(conn, m.op, m.data);
+      if (this.cursor.phase.kind === 'grouped') this.cursor.phase.star?.onPart(conn, m.op, m.data);
     } else {
       this.replies.accept(conn, m);
     }
   }
 
   onGone(conn: Member, reason: string): void {
-    if (this.phase.kind === 'over') return;
+    if (this.cursor.phase.kind === 'over') return;
     const departure = this.membership.leave(conn);
     if (departure === 'unknown') return;
     this.replies.forget(conn);
     this.shares.forget(conn);
-    if (conn.hello) this.recordWorker(conn, 'gone', reason);
+    if (conn.hello) this.recorder.recordWorker(conn, 'gone', reason);
     if (departure === 'member') {
       this.opts.log('warn', `${conn.label} left (${reason}); ${this.membership.members.length} worker(s) remain: redoing the step in flight with them`);
-      this.record({ kind: 'message', t: Date.now(), level: 'warn', text: `rank ${conn.rank} (${conn.hello?.host ?? '?'}) left: ${reason}` });
-      this.breakGroup(`rank ${conn.rank} left: ${reason}`);
+      this.recorder.record({ kind: 'message', t: Date.now(), level: 'warn', text: `rank ${conn.rank} (${conn.hello?.host ?? '?'}) left: ${reason}` });
+      this.group.breakGroup(`rank ${conn.rank} left: ${reason}`);
     }
   }
 
@@ -205,49 +205,49 @@ export class RunCoordinator {
       status,
       ...(reason === undefined ? {} : { reason }),
       epochs: this.config.epochs,
-      steps: this.globalStep,
+      steps: this.cursor.globalStep,
       wallSec: (performance.now() - started) / 1000,
       test: lastTest,
     });
     try {
       const total = this.stepsPerEpoch * this.config.epochs;
-      let tally = new EpochTally(Math.floor(this.globalStep / this.stepsPerEpoch));
-      while (this.globalStep < total) {
+      let tally = new EpochTally(Math.floor(this.cursor.globalStep / this.stepsPerEpoch));
+      while (this.cursor.globalStep < total) {
         // Note [Orders ahead]: a step ordered ahead runs in the group it was ordered for, before any regroup.
-        const interrupted = this.ahead ? [] : await this.ensureGroup();
+        const interrupted = this.ahead ? [] : await this.group.ensureGroup();
         let counted = false;
         for (const i of interrupted) {
-          if (!this.settleInterrupted(i)) continue;
+          if (!this.group.settleInterrupted(i)) continue;
           counted = true;
-          if (i.step % this.stepsPerEpoch === this.stepsPerEpoch - 1) lastTest = await this.endEpoch(i.epoch, i.tally);
+          if (i.step % this.stepsPerEpoch === this.stepsPerEpoch - 1) lastTest = await this.epochEnd.endEpoch(i.epoch, i.tally);
         }
         if (counted) continue;
-        const step = this.globalStep;
+        const step = this.cursor.globalStep;
         const epoch = Math.floor(step / this.stepsPerEpoch);
         const inEpoch = step % this.stepsPerEpoch;
         if (tally.epoch !== epoch) tally = new EpochTally(epoch);
         if (inEpoch === 0 && tally.seen === 0) this.progress.start(`epoch ${epoch + 1}/${this.config.epochs}`, this.stepsPerEpoch);
         if (!(await this.runStep(step, epoch, inEpoch, tally)).ok) continue;
-        this.globalStep = step + 1;
-        if (inEpoch === this.stepsPerEpoch - 1) lastTest = await this.endEpoch(epoch, tally);
+        this.cursor.globalStep = step + 1;
+        if (inEpoch === this.stepsPerEpoch - 1) lastTest = await this.epochEnd.endEpoch(epoch, tally);
       }
       const completed = end('completed');
       const { orderedAhead, regroups, redoneSteps } = this.stats;
       this.opts.log('info', `step orders sent a step ahead: ${orderedAhead}; regroups: ${regroups}; steps redone: ${redoneSteps}`);
-      if (this.membership.members.length > 0) await this.retrying(() => this.syncArchive());
+      if (this.membership.members.length > 0) await this.retrying(() => this.epochEnd.syncArchive());
       const exported = await this.archive.exportModel();
       this.opts.log('info', `model exported to ${exported.dir} (weights ${exported.weightsHash})`);
-      this.record(completed);
+      this.recorder.record(completed);
       this.finish(true, 'run completed');
       return completed;
     } catch (caught) {
-      this.flushAfterOrders();
+      this.recorder.flushAfterOrders();
       this.progress.stop();
       // A metrics write that failed first (from a socket event) is the one to name, not a later write it led to.
-      const first = this.phase.kind === 'failing' && this.phase.error instanceof WriteFailure ? this.phase.error : caught;
+      const first = this.cursor.phase.kind === 'failing' && this.cursor.phase.error instanceof WriteFailure ? this.cursor.phase.error : caught;
       const err = first instanceof WriteFailure ? await this.explain(first) : caught;
       const reason = err instanceof Error ? err.message : String(err);
-      this.record(end('failed', reason));
+      this.recorder.record(end('failed', reason));
       this.finish(false, `run failed: ${reason}`);
       throw err instanceof GradsyncError ? err : new GradsyncError('E_RUN', reason);
     }
@@ -257,7 +257,7 @@ export class RunCoordinator {
   private async retrying<T>(part: () => Promise<Outcome<T>>): Promise<T> {
     for (;;) {
       // No step is in flight here (only runStep records one, and the run loop regroups right after it).
-      await this.ensureGroup();
+      await this.group.ensureGroup();
       const outcome = await part();
       if (outcome.ok) return outcome.value;
     }
@@ -274,24 +274,24 @@ export class RunCoordinator {
       stepsPerEpoch: this.stepsPerEpoch,
       totalSteps: this.stepsPerEpoch * this.config.epochs,
       reportHash: orders.reportHash,
-      grouped: this.phase.kind === 'grouped',
+      grouped: this.cursor.phase.kind === 'grouped',
       joinersReady: this.membership.readyJoiners().length,
     });
     if (ahead) {
       this.ahead = this.orderStep(step + 1);
       this.stats.orderedAhead++;
     }
-    this.flushAfterOrders();
+    this.recorder.flushAfterOrders();
     const got = await orders.answers;
     const { lr, counts, reportHash } = orders;
     if (!got.ok || [...got.answers.values()].some((m) => m.type === 'step-aborted')) {
       const aborted = got.ok ? [...got.answers.values()].find((m) => m.type === 'step-aborted') : undefined;
-      if (aborted?.type === 'step-aborted') this.breakGroup(`step ${step}: ${aborted.reason}`);
-      this.noteInterrupted(this.interruptedStep(orders, t0, tally, answersSoFar(got)));
+      if (aborted?.type === 'step-aborted') this.group.breakGroup(`step ${step}: ${aborted.reason}`);
+      this.group.noteInterrupted(this.interruptedStep(orders, t0, tally, answersSoFar(got)));
       const next = this.ahead;
       this.ahead = null;
       // Its wait ended with this one's (the break ends every wait).
-      if (next) this.noteInterrupted(this.interruptedStep(next, t0, tally, answersSoFar(await next.answers)));
+      if (next) this.group.noteInterrupted(this.interruptedStep(next, t0, tally, answersSoFar(await next.answers)));
       return BROKE;
     }
     const replies = [...got.answers.entries()];
@@ -307,7 +307,7 @@ export class RunCoordinator {
     tally.seen += summary.samples;
     const now = performance.now();
     this.slowestStepMs = Math.max(this.slowestStepMs * 0.9, now - t0);
-    this.groupUntried = false;
+    this.cursor.groupUntried = false;
     const hashes = new Map(byRank.map(([rank, d]) => [rank, d.hash ?? '']));
     const record: MetricRecord = {
       kind: 'step',
@@ -328,11 +328,11 @@ export class RunCoordinator {
       acc: tally.correct / Math.max(1, tally.seen),
     };
     // Note [Orders first]: the workers wait on the next step's orders, not on this bookkeeping.
-    this.afterOrders = () => {
-      this.record(record);
+    this.recorder.afterNextOrders(() => {
+      this.recorder.record(record);
       this.progress.update(inEpoch + 1, line);
-    };
-    return reportHash ? this.checkReplicasAgree(hashes, step) : done(undefined);
+    });
+    return reportHash ? this.epochEnd.checkReplicasAgree(hashes, step) : done(undefined);
   }
 
   /** Sends step `step`'s orders to the group as a new operation. */
@@ -357,7 +357,7 @@ export class RunCoordinator {
 
   /** The rate of global step `step`: the plateau state's, or the step-based schedule's over the whole run. */
   private learningRateAt(step: number): number {
-    return learningRateAt(this.config, step, this.stepsPerEpoch * this.config.epochs, this.plateau);
+    return learningRateAt(this.config, step, this.stepsPerEpoch * this.config.epochs, this.cursor.plateau);
   }
 
   private onNonFinite(step: number): void {
@@ -365,7 +365,7 @@ export class RunCoordinator {
     this.stats.skippedNonFinite++;
     const text = `step ${step}: the summed gradient held NaN or Inf; every rank skipped the update (${this.nonFiniteInRow} in a row, ${this.stats.skippedNonFinite} in all)`;
     this.opts.log('warn', text);
-    this.record({ kind: 'message', t: Date.now(), level: 'warn', text });
+    this.recorder.record({ kind: 'message', t: Date.now(), level: 'warn', text });
     if (this.nonFiniteInRow >= this.config.maxNonFiniteSteps) {
       throw new GradsyncError(
         'E_NONFINITE',
@@ -374,215 +374,8 @@ export class RunCoordinator {
     }
   }
 
-  private async endEpoch(epoch: number, tally: EpochTally): Promise<EvalSummary> {
-    this.flushAfterOrders();
-    this.progress.stop();
-    const trainSec = (performance.now() - tally.started) / 1000;
-    const validation = this.validation.count > 0 ? await this.retrying(() => this.evaluate('validation', this.validation.count, this.validation)) : null;
-    const test = await this.retrying(() => this.evaluate('test', this.data.test.count, null));
-    const lr = this.learningRateAt(this.globalStep - 1);
-    this.plateau = plateauAfterEpoch(this.config, this.plateau, validation?.loss ?? null);
-    const nextLr = this.learningRateAt(this.globalStep);
-    const applied = Math.max(1, tally.seen);
-    this.record({
-      kind: 'epoch',
-      t: Date.now(),
-      epoch,
-      step: this.globalStep,
-      trainLoss: tally.lossSum / applied,
-      trainAccuracy: tally.correct / applied,
-      validation,
-      test,
-      lr,
-      nextLr,
-      durationSec: (performance.now() - tally.started) / 1000,
-      imagesPerSec: tally.seen / trainSec,
-    });
-    this.opts.log(
-      'info',
-      `epoch ${epoch + 1}/${this.config.epochs}: train loss ${(tally.lossSum / applied).toFixed(4)} acc ${(tally.correct / applied).toFixed(4)}` +
-        (validation ? ` | val loss ${validation.loss.toFixed(4)} acc ${validation.accuracy.toFixed(4)}` : '') +
-        ` | test acc ${test.accuracy.toFixed(4)} | ${(tally.seen / trainSec).toFixed(1)} img/s` +
-        (this.config.schedule.kind === 'plateau' && nextLr !== lr ? ` | lr ${lr} -> ${nextLr}` : ''),
-    );
-    await this.retrying(() => this.checkpoint(epoch + 1));
-    return test;
-  }
-
-  private async evaluate(split: 'validation' | 'test', count: number, previewFrom: CifarSplit | null): Promise<Outcome<EvalSummary>> {
-    const result = await evaluateSharded(this.replies, this.membership.members, {
-      evalId: this.nextReq++,
-      split,
-      count,
-      counts: this.shares.oneOffCounts(this.membership.members, count),
-      previewFrom,
-      deadlineMs: DEADLINES.evaluation,
-    });
-    if (!result.ok) return BROKE;
-    if (result.preview)
-      this.record({ kind: 'preview', t: Date.now(), epoch: Math.max(0, Math.floor((this.globalStep - 1) / this.stepsPerEpoch)), ...result.preview });
-    return done(result.summary);
-  }
-
-  private async checkReplicasAgree(hashes: ReadonlyMap<number, string>, step: number): Promise<Outcome> {
-    const { reference, differ } = divergedRanks(hashes);
-    if (differ.length === 0) return done(undefined);
-    const text = `REPLICAS DIVERGED at step ${step}: rank 0 has weights ${reference}, ${differ.map((d) => `rank ${d.rank} has ${d.hash}`).join(', ')}; broadcasting rank 0's weights`;
-    this.opts.log('error', text);
-    this.record({ kind: 'message', t: Date.now(), level: 'error', text });
-    const [first, ...others] = this.membership.members;
-    if (!first) return BROKE;
-    const ref = await this.fetchState(first);
-    if (!ref.ok) return BROKE;
-    const frame = encodeMessage({ type: 'set-state', reason: 'repair', ...replicaStateToWire(ref.value.state, ref.value.appliedStep) });
-    for (const w of others) w.sendFrame(frame);
-    return done(undefined);
-  }
-
-  private async fetchState(member: Member): Promise<Outcome<GroupState>> {
-    const reqId = this.nextReq++;
-    const answer = this.replies.gather(['state'], (m) => m.reqId === reqId, [member], DEADLINES.control);
-    member.send({ type: 'get-state', reqId });
-    const got = await answer;
-    const m = got.ok ? got.answers.get(member) : undefined;
-    return m ? done(replicaStateFromWire(m, { copy: true })) : BROKE;
-  }
-
-  private async syncArchive(): Promise<Outcome> {
-    const first = this.membership.members[0];
-    const ref = first ? await this.fetchState(first) : BROKE;
-    if (!ref.ok) return BROKE;
-    this.archive.adopt(ref.value.state);
-    return done(undefined);
-  }
-
-  private async checkpoint(nextEpoch: number): Promise<Outcome> {
-    if (!(await this.syncArchive()).ok) return BROKE;
-    const dir = await this.archive.checkpoint({ nextEpoch, step: this.globalStep, plateau: this.plateau });
-    this.opts.log('info', `checkpoint written: ${dir}`);
-    return done(undefined);
-  }
-
-  // ---- membership ----
-
-  /**
-   * At a step boundary: admits workers whose data has arrived, and rebuilds the group after a
-   * departure. Below --min-workers (or before the first --workers have arrived) it waits. Returns
-   * the steps a broken group left unsettled, in step order.
-   */
-  private async ensureGroup(): Promise<readonly InterruptedStep[]> {
-    for (;;) {
-      if (this.phase.kind === 'failing') throw this.phase.error;
-      const ready = this.membership.readyJoiners();
-      if (this.phase.kind === 'grouped' && ready.length === 0 && this.membership.members.length > 0) return [];
-      const needed = this.membership.needed(this.phase.kind === 'waiting');
-      if (this.membership.members.length + ready.length < needed) {
-        this.opts.log('info', `${this.phase.kind === 'waiting' ? 'waiting' : 'paused: waiting'}: ${this.membership.describeWaiting(needed)}`);
-        await this.membership.nextChange();
-        continue;
-      }
-      const interrupted = this.phase.kind === 'broken' ? this.phase.interrupted : [];
-      if ((await this.regroup(ready)).ok) return interrupted;
-    }
-  }
-
-  /** One state everywhere, ranks assigned, peer links up: the group is ready for the next step. */
-  private async regroup(joiners: Member[]): Promise<Outcome> {
-    this.replies.dropStaleAnswers();
-    const groupId = ++this.lastGroupId;
-    const survivors = this.membership.members;
-    // The reference state: the first survivor's (it says which step it holds), or for a new run
-    // the coordinator's initial (or resumed) weights.
-    const ref = survivors[0] ? await this.fetchState(survivors[0]) : done({ state: this.archive.initialState(), appliedStep: this.globalStep - 1 });
-    if (!ref.ok) return BROKE;
-    const { state, appliedStep } = ref.value;
-    const frame = (reason: 'repair' | 'join' | 'init') => encodeMessage({ type: 'set-state', reason, ...replicaStateToWire(state, appliedStep) });
-    const repair = frame('repair');
-    for (const w of survivors.slice(1)) w.sendFrame(repair);
-    const join = frame(groupId === 1 ? 'init' : 'join');
-    for (const j of joiners) j.sendFrame(join);
-    const members = [...this.membership.formGroup(joiners)];
-    if (this.globalStep !== appliedStep + 1) {
-      this.opts.log('info', `group ${groupId}: continuing from step ${appliedStep + 1} (the survivors' weights hold steps up to ${appliedStep})`);
-    }
-    this.globalStep = appliedStep + 1;
-
-    const endpoints = this.replies.gather(['endpoint'], (m) => m.groupId === groupId, members, DEADLINES.control);
-    for (const w of members) w.send({ type: 'prepare-group', groupId });
-    const offered = await endpoints;
-    if (!offered.ok) return BROKE;
-    const urls = new Map([...offered.answers.entries()].map(([w, m]) => [w, m.peerUrl]));
-    const world = members.length;
-    const ringPossible = world > 1 && members.every((w) => urls.get(w));
-    if (this.config.allreduce === 'ring' && world > 1 && !ringPossible) {
-      throw new GradsyncError('E_CONFIG', '--allreduce ring needs every worker to accept peer links; a worker offered none');
-    }
-    const algorithm = this.config.allreduce === 'star' || !ringPossible ? 'star' : 'ring';
-    const peers = algorithm === 'ring' ? members.map((w) => urls.get(w) ?? '') : [];
-    const ready = this.replies.gather(['ready'], (m) => m.phase === 'group' && m.groupId === groupId, members, DEADLINES.control);
-    for (const w of members) w.send({ type: 'group', algorithm, rank: w.rank, world, peers, groupId });
-    if (!(await ready).ok) return BROKE;
-    this.phase = { kind: 'grouped', groupId, star: algorithm === 'star' ? new StarRelay(members) : null };
-    this.groupUntried = true;
-    if (groupId > 1) this.stats.regroups++;
-    this.opts.log(
-      'info',
-      `group ${groupId}: ${world} worker(s), ${world === 1 ? 'no all-reduce needed' : `${algorithm} all-reduce${this.wireNote(algorithm, world)}`}, from step ${this.globalStep}`,
-    );
-    for (const w of members) this.recordWorker(w, 'training');
-    return done(undefined);
-  }
-
-  /** The group is broken: abandon what is in flight everywhere and regroup at the next boundary. */
-  private breakGroup(reason: string): void {
-    if (this.phase.kind === 'failing' || this.phase.kind === 'over') return;
-    const interrupted = this.phase.kind === 'broken' ? this.phase.interrupted : [];
-    this.phase = { kind: 'broken', groupId: this.lastGroupId, reason, interrupted };
-    const frame = encodeMessage({ type: 'abort', reason: reason.slice(0, 1900) });
-    for (const w of this.membership.members) w.sendFrame(frame);
-    this.replies.interruptAll(reason);
-  }
-
-  /** A step in flight when the group broke (with one ordered ahead, two): the regroup settles each. */
-  private noteInterrupted(step: InterruptedStep): void {
-    if (this.phase.kind === 'broken') this.phase = { ...this.phase, interrupted: [...this.phase.interrupted, step] };
-  }
-
-  /**
-   * After a regroup: was the interrupted step applied? If the group's weights include it (its
-   * sum was complete before the member left), it counts, from the answers that arrived;
-   * otherwise it is redone. True when it counted.
-   */
-  private settleInterrupted(i: InterruptedStep): boolean {
-    if (this.globalStep <= i.step) {
-      this.stats.redoneSteps++;
-      this.opts.log('info', `step ${i.step} is redone by the new group`);
-      return false;
-    }
-    const answered = [...i.partial.entries()].flatMap(([w, m]) => (m.type === 'step-done' ? [[w.rank, m] as const] : []));
-    const summary = summarizeStep(answered);
-    i.tally.lossSum += summary.loss * i.samples;
-    i.tally.correct += summary.samples ? (summary.correct * i.samples) / summary.samples : 0;
-    i.tally.seen += i.samples;
-    this.record({
-      kind: 'step',
-      t: Date.now(),
-      step: i.step,
-      epoch: i.epoch,
-      loss: summary.loss,
-      accuracy: summary.samples ? summary.correct / summary.samples : 0,
-      samples: i.samples,
-      lr: i.lr,
-      imagesPerSec: (i.samples * 1000) / (performance.now() - i.started),
-      workers: summary.workers,
-      recovered: true,
-    });
-    this.opts.log('info', `step ${i.step} had been applied by the group before the member left: it counts`);
-    return true;
-  }
-
   private finish(ok: boolean, reason: string): void {
-    this.phase = { kind: 'over' };
+    this.cursor.phase = { kind: 'over' };
     const frame = encodeMessage({ type: 'done', ok, reason });
     for (const w of [...this.membership.members, ...this.membership.joining]) w.sendFrame(frame);
   }
@@ -594,8 +387,8 @@ export class RunCoordinator {
 
   /** Ends the run at its next wait with `error` (the first one wins). */
   private fail(error: GradsyncError): void {
-    if (this.phase.kind === 'failing' || this.phase.kind === 'over') return;
-    this.phase = { kind: 'failing', error };
+    if (this.cursor.phase.kind === 'failing' || this.cursor.phase.kind === 'over') return;
+    this.cursor.phase = { kind: 'failing', error };
     this.replies.failAll(error);
     this.membership.changed();
   }
@@ -603,48 +396,5 @@ export class RunCoordinator {
   private explain(failure: WriteFailure): Promise<GradsyncError> {
     const runDir = this.opts.runDir;
     return explainWriteFailure(failure, { runDir, epochs: this.config.epochs, resumeCommand: this.opts.resumeCommand ?? `--resume ${runDir}` });
-  }
-
-  private recordWorker(w: Member, status: 'joining' | 'training' | 'gone', reason?: string): void {
-    const h = w.hello;
-    if (!h) return;
-    this.record({
-      kind: 'worker',
-      t: Date.now(),
-      rank: w.rank,
-      host: h.host,
-      pid: h.pid,
-      backend: h.backend,
-      device: h.device,
-      status,
-      ...(reason === undefined ? {} : { reason }),
-    });
-  }
-
-  /**
-   * Note [Orders first]
-   * Between two steps every worker idles until the next step's orders arrive, so a finished
-   * step's bookkeeping (its record into metrics.jsonl, TensorBoard and the dashboard; the progress
-   * line) waits in `afterOrders` until the next orders are sent. Any other record, and every
-   * stop of the progress line, publishes it first, so records keep their order.
-   */
-  private flushAfterOrders(): void {
-    const publish = this.afterOrders;
-    this.afterOrders = null;
-    publish?.();
-  }
-
-  /**
-   * Publishes a record (metrics.jsonl, dashboard). Records are also written from socket events,
-   * outside the run loop: a failed write there stops the run at its next wait, not the process.
-   */
-  private record(r: MetricRecord): void {
-    this.flushAfterOrders();
-    try {
-      this.opts.metrics.publish(r);
-    } catch (err) {
-      if (!(err instanceof WriteFailure)) throw err;
-      this.fail(err);
-    }
   }
 }

@@ -19,13 +19,12 @@ const ENTRY = String.raw`^packages/[^/]+/(src/(index|node|browser)\.ts|src/cli/[
 export const MAX_FILE_LINES = 450;
 
 /**
- * The two files still over the limit, with the length they may not pass: each is a class whose
+ * The file still over the limit, with the length it may not pass: a class whose
  * split is still to do (issue 27's closing note says so). Any other file over the limit, or
- * either of these growing, fails the check.
+ * this one growing, fails the check.
  */
 export const LONG_FILES_TO_SPLIT: Readonly<Record<string, number>> = {
   'packages/collective/src/transport/ring-all-reducer.ts': 637,
-  'packages/coordinator/src/run/run-coordinator.ts': 650,
 };
 
 export interface ArchitectureReport {
