@@ -40,7 +40,7 @@ export abstract class RingLinkSet extends RingFrameRouter {
   private lastRefusal: string | null = null;
   private readonly links = new Set<SegmentLink>();
   /** Every admitted link (their early frames are dropped on failure). */
-  private readonly inbound = new Set<InboundLink>();
+  protected readonly inbound = new Set<InboundLink>();
   protected readonly halvingDoublingMaxBytes: number;
 
   protected constructor(
