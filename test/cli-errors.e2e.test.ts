@@ -7,7 +7,7 @@ import { makeSyntheticCifar10, writeCifar10Binary } from '@gradsync/data';
 import { COORDINATOR_CLI, type ProcessResult, ROOT, runCli, START_CLI, syntheticDataDir, tempDir, WORKER_CLI } from './helpers/runs';
 
 const PROFILE_CLI = path.join(ROOT, 'packages/tools/src/cli/profile-step.ts');
-const EVALUATE_CLI = path.join(ROOT, 'packages/worker/src/cli/evaluate.ts');
+const EVALUATE_CLI = path.join(ROOT, 'packages/standalone/src/cli/evaluate.ts');
 
 // Bad input on the command line: every case is one line of error on stderr (no stack trace)
 // and a non-zero exit. The cases run as real processes, a few at a time.

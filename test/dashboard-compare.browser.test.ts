@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type BrowserSession, byTestId, chromiumPath, ensureDashboardBuilt, launchBrowser, waitForAttribute } from './helpers/browser';
 import { endOf, epochs, readMetrics, ROOT, runCli, type StreamingProcess, startCliStreaming, syntheticDataDir, tempDir } from './helpers/runs';
 
-const TRAIN_CLI = path.join(ROOT, 'packages/worker/src/cli/train.ts');
+const TRAIN_CLI = path.join(ROOT, 'packages/standalone/src/cli/train.ts');
 const DASHBOARD_CLI = path.join(ROOT, 'packages/coordinator/src/cli/dashboard.ts');
 const skipBrowser = chromiumPath() === null && !process.env.CI;
 

@@ -14,9 +14,9 @@ import type { EpochRecord, RunRecord } from '@gradsync/metrics';
 import { chromiumPath, launchBrowser, waitForAttribute, waitUntil, byTestId } from './helpers/browser';
 import { COORDINATOR_CLI, endOf, readMetrics, ROOT, runCli, START_CLI, startCliStreaming, steps, tempDir, WORKER_CLI } from './helpers/runs';
 
-const TRAIN_CLI = path.join(ROOT, 'packages/worker/src/cli/train.ts');
-const PREDICT_CLI = path.join(ROOT, 'packages/worker/src/cli/predict.ts');
-const EVALUATE_CLI = path.join(ROOT, 'packages/worker/src/cli/evaluate.ts');
+const TRAIN_CLI = path.join(ROOT, 'packages/standalone/src/cli/train.ts');
+const PREDICT_CLI = path.join(ROOT, 'packages/standalone/src/cli/predict.ts');
+const EVALUATE_CLI = path.join(ROOT, 'packages/standalone/src/cli/evaluate.ts');
 const DASHBOARD_CLI = path.join(ROOT, 'packages/coordinator/src/cli/dashboard.ts');
 const MAKE_SYNTHETIC_CLI = path.join(ROOT, 'packages/tools/src/cli/make-synthetic.ts');
 const VERSION = (JSON.parse(readFileSync(path.join(ROOT, 'packages/core/package.json'), 'utf8')) as { version: string }).version;

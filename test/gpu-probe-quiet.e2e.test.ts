@@ -6,7 +6,7 @@ import { ROOT, runCli, syntheticDataDir, tempDir } from './helpers/runs';
 
 // `pnpm train --gpu 0` on a machine without a GPU: the error says why, and Dawn's native
 // "artificially reduced" warnings (written to fd 2 from C++ when it brings up llvmpipe) are absent.
-const TRAIN_CLI = path.join(ROOT, 'packages/worker/src/cli/train.ts');
+const TRAIN_CLI = path.join(ROOT, 'packages/standalone/src/cli/train.ts');
 const nodes = localGpuDeviceNodes();
 const hasGpu = nodes == null || nodes.length > 0;
 if (hasGpu)

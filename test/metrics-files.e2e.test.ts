@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { expectCsvMatchesJsonl, expectEventsMatchJsonl, readEventFiles } from './helpers/metrics-files';
 import { endOf, epochs, readMetrics, runCli, ROOT, steps, syntheticDataDir, tempDir } from './helpers/runs';
 
-const TRAIN_CLI = path.join(ROOT, 'packages/worker/src/cli/train.ts');
+const TRAIN_CLI = path.join(ROOT, 'packages/standalone/src/cli/train.ts');
 
 describe('metric files of a run', () => {
   it('pnpm train writes epochs.csv and TensorBoard events that agree with metrics.jsonl', async () => {

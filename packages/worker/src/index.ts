@@ -2,5 +2,5 @@
 export { connectToCoordinator, type ConnectOptions, type CoordinatorLink } from './coordinator-link';
 export { createRingProvider, type RingProviderOptions } from './ring-provider';
 export { WorkerSession, type RingProvider, type SessionEnd } from './session/worker-session';
-export { trainLocally, type LocalRunResult } from './train-local';
-export { BACKEND_CHOICES } from './backend-flag';
+export { BACKEND_CHOICES, backendOption, threadsOption } from './backend-flag';
+export { ProcessUsageSampler, type ProcessUsage } from './process-usage';

@@ -3,7 +3,7 @@ import { selectBackend } from '@gradsync/backends';
 import { intOption, evalSummary, evaluateModel, TEST_TIME_VIEWS, type TestTimeViews } from '@gradsync/train';
 import { IMAGE_BYTES, loadCifar10 } from '@gradsync/data';
 import { Option } from 'commander';
-import { backendOption, threadsOption } from '../backend-flag';
+import { backendOption, threadsOption } from '@gradsync/worker';
 import { loadExportedModel } from '../exported-model';
 
 /** One way of evaluating in `--json` output. */

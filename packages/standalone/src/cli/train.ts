@@ -3,7 +3,7 @@ import { selectBackend } from '@gradsync/backends';
 import { intOption, type RunConfig } from '@gradsync/train';
 import { addRecipeOptions, recipeFromOptions } from '@gradsync/train/node';
 import { loadCifar10 } from '@gradsync/data';
-import { backendOption, threadsOption } from '../backend-flag';
+import { backendOption, threadsOption } from '@gradsync/worker';
 import { trainLocally } from '../train-local';
 
 const log = logInfo;

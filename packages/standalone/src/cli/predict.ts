@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { gradsyncProgram, logInfo, QUIET_FLAGS, QUIET_HELP, runCli, setQuiet } from '@gradsync/core/node';
 import { selectBackend } from '@gradsync/backends';
 import { intOption } from '@gradsync/train';
-import { backendOption, threadsOption } from '../backend-flag';
+import { backendOption, threadsOption } from '@gradsync/worker';
 import { loadExportedModel } from '../exported-model';
 import { decodeImageFile, toModelInput } from '../image-decode';
 

@@ -17,7 +17,7 @@ import { writeRunConfigFile, saveLayersModel } from '@gradsync/train/node';
 import { type Cifar10, epochPermutation, globalBatchIndices, stepsPerEpoch } from '@gradsync/data';
 import { type EvalSummary, type MetricRecord, RunMetricsFiles } from '@gradsync/metrics';
 import { EpochProgress } from '@gradsync/core/node';
-import { ProcessUsageSampler } from './process-usage';
+import { ProcessUsageSampler } from '@gradsync/worker';
 
 export interface LocalRunResult {
   runDir: string;
