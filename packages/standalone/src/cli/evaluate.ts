@@ -1,9 +1,8 @@
-import { gradsyncProgram, logInfo, QUIET_FLAGS, QUIET_HELP, runCli, setQuiet } from '@gradsync/core/node';
-import { selectBackend } from '@gradsync/backends';
+import { gradsyncProgram, logInfo, runCli } from '@gradsync/core/node';
 import { intOption, evalSummary, evaluateModel, TEST_TIME_VIEWS, type TestTimeViews } from '@gradsync/train';
 import { IMAGE_BYTES, loadCifar10 } from '@gradsync/data';
 import { Option } from 'commander';
-import { backendOption, threadsOption } from '@gradsync/worker';
+import { addComputeFlags, startComputeBackend } from './compute-flags';
 import { loadExportedModel } from '../exported-model';
 
 /** One way of evaluating in `--json` output. */
@@ -32,15 +31,10 @@ await runCli(async () => {
         .choices(TEST_TIME_VIEWS)
         .default([...TEST_TIME_VIEWS]),
     )
-    .addOption(backendOption())
-    .addOption(threadsOption())
-    .option('--json', 'print one JSON document on stdout')
-    .option(QUIET_FLAGS, QUIET_HELP);
-  program.parse();
+    .option('--json', 'print one JSON document on stdout');
+  addComputeFlags(program).parse();
   const o = program.opts();
-  setQuiet(Boolean(o.quiet));
-  const backend = await selectBackend({ backend: o.backend, threads: o.threads });
-  logInfo(backend.summary);
+  const backend = await startComputeBackend(o);
   const { model } = await loadExportedModel(o.model);
   const data = await loadCifar10({ dataDir: o.dataDir, cacheDir: o.cacheDir, log: logInfo });
   const count = Math.min(data.test.count, (o.limit as number | undefined) ?? data.test.count);

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { gradsyncProgram, logInfo, QUIET_FLAGS, QUIET_HELP, runCli, setQuiet } from '@gradsync/core/node';
-import { selectBackend } from '@gradsync/backends';
+import { gradsyncProgram, runCli } from '@gradsync/core/node';
 import { intOption } from '@gradsync/train';
-import { backendOption, threadsOption } from '@gradsync/worker';
+import { addComputeFlags, startComputeBackend } from './compute-flags';
 import { loadExportedModel } from '../exported-model';
 import { decodeImageFile, toModelInput } from '../image-decode';
 
@@ -20,15 +19,10 @@ await runCli(async () => {
     .requiredOption('--model <dir>', 'model folder (runs/<name>/model)')
     .requiredOption('--image <files...>', 'PNG or JPEG images, any size')
     .option('--top <k>', 'how many classes to show', intOption('--top', 1), 3)
-    .addOption(backendOption())
-    .addOption(threadsOption())
-    .option('--json', 'print one JSON document on stdout: per image its size and top classes with probabilities')
-    .option(QUIET_FLAGS, QUIET_HELP);
-  program.parse();
+    .option('--json', 'print one JSON document on stdout: per image its size and top classes with probabilities');
+  addComputeFlags(program).parse();
   const o = program.opts();
-  setQuiet(Boolean(o.quiet));
-  const backend = await selectBackend({ backend: o.backend, threads: o.threads });
-  logInfo(backend.summary);
+  const backend = await startComputeBackend(o);
   const { model, metadata } = await loadExportedModel(o.model);
   const classNames = Array.isArray(metadata.classNames) ? (metadata.classNames as string[]) : null;
   const results: ImagePrediction[] = [];

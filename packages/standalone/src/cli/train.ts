@@ -1,25 +1,22 @@
-import { gradsyncProgram, logInfo, logLine, QUIET_FLAGS, QUIET_HELP, runCli, setQuiet } from '@gradsync/core/node';
-import { selectBackend } from '@gradsync/backends';
+import { gradsyncProgram, logInfo, logLine, runCli } from '@gradsync/core/node';
 import { intOption, type RunConfig } from '@gradsync/train';
 import { addRecipeOptions, recipeFromOptions } from '@gradsync/train/node';
 import { loadCifar10 } from '@gradsync/data';
-import { backendOption, threadsOption } from '@gradsync/worker';
+import { addComputeFlags, startComputeBackend } from './compute-flags';
 import { trainLocally } from '../train-local';
 
 const log = logInfo;
 
 await runCli(async () => {
-  const program = addRecipeOptions(gradsyncProgram('pnpm train').description("Train the tutorial's CIFAR-10 network in one process (no sockets)."))
-    .option('--gpu <n>', 'GPU index (tfjs-node-gpu, then webgpu)', intOption('--gpu', 0))
-    .addOption(backendOption())
-    .addOption(threadsOption())
-    .option(QUIET_FLAGS, QUIET_HELP);
-  program.parse();
+  const program = addRecipeOptions(gradsyncProgram('pnpm train').description("Train the tutorial's CIFAR-10 network in one process (no sockets).")).option(
+    '--gpu <n>',
+    'GPU index (tfjs-node-gpu, then webgpu)',
+    intOption('--gpu', 0),
+  );
+  addComputeFlags(program).parse();
   const o = program.opts();
-  setQuiet(Boolean(o.quiet));
   const config: RunConfig = recipeFromOptions(o, {}, 'train');
-  const backend = await selectBackend({ backend: o.backend, gpu: o.gpu, threads: o.threads });
-  log(backend.summary);
+  const backend = await startComputeBackend(o);
   const data = await loadCifar10({ dataDir: o.dataDir, cacheDir: o.cacheDir, log });
   log(`data: ${data.source}`);
   const result = await trainLocally(config, data, { runsDir: o.runsDir, log, backend: { name: backend.name, device: backend.device } });
