@@ -1,6 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { conv2d } from './conv-layer';
-import { IMAGE_SHAPE, NUM_CLASSES } from './cifar-shape';
+import { IMAGE_SHAPE, NUM_CLASSES } from './model-shape';
 import { graphBlocks, type GraphModelOptions } from './graph-blocks';
 import { startConvsAsIdentity } from './identity-init';
 
@@ -25,18 +25,21 @@ const LOGIT_SCALE = 1 / 9;
 export function airbench(options: GraphModelOptions): tfl.LayersModel {
   const [stem, w1, w2, w3] = options.widths ?? AIRBENCH_WIDTHS;
   const { conv3x3, bnRelu, maxPool, nextInit, apply } = graphBlocks(options);
+  const { inputShape, numClasses } = options.shape ?? { inputShape: IMAGE_SHAPE, numClasses: NUM_CLASSES };
   const group = (x: tfl.SymbolicTensor, inChannels: number, filters: number) =>
     bnRelu(conv3x3(bnRelu(maxPool(conv3x3(x, inChannels, filters))), filters, filters));
 
-  const input = tfl.input({ shape: [...IMAGE_SHAPE] });
+  const input = tfl.input({ shape: [...inputShape] });
   // Frozen, the stem's weights are state like BatchNorm's statistics (weight-layout.ts); whitenStem writes them.
   const trainable = !options.whitenedStem;
-  let x = apply(conv2d({ filters: stem, kernelSize: 2, padding: 'valid', activation: 'relu', trainable, ...nextInit(4 * IMAGE_SHAPE[2]) }), input);
+  let x = apply(conv2d({ filters: stem, kernelSize: 2, padding: 'valid', activation: 'relu', trainable, ...nextInit(4 * inputShape[2]) }), input);
   x = group(x, stem, w1);
   x = group(x, w1, w2);
   x = group(x, w2, w3);
   x = apply(tfl.layers.flatten(), maxPool(x, 3));
-  x = apply(tfl.layers.dense({ units: NUM_CLASSES, useBias: false, ...nextInit(w3) }), x);
+  // w3 for CIFAR's 32 × 32 (the last pool leaves 1 × 1); larger images leave more.
+  const features = x.shape.slice(1).reduce<number>((n, d) => n * (d ?? 1), 1);
+  x = apply(tfl.layers.dense({ units: numClasses, useBias: false, ...nextInit(features) }), x);
   const logits = apply(tfl.layers.rescaling({ scale: LOGIT_SCALE }), x);
   const model = tfl.model({ name: 'airbench', inputs: input, outputs: logits });
   startConvsAsIdentity(model);

@@ -2,6 +2,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { batchNormalization } from './batch-norm-layer';
 import { conv2d } from './conv-layer';
 import { type InitScheme, layerInit } from './layer-init';
+import type { ModelShape } from './model-shape';
 
 /** What the functional-API models of the zoo (resnet9, airbench) are built from. */
 export interface GraphModelOptions {
@@ -14,6 +15,8 @@ export interface GraphModelOptions {
   widths?: readonly [number, number, number, number];
   /** airbench: the stem is frozen (not trained), to be set to the data's whitening (whitening.ts). */
   whitenedStem?: boolean;
+  /** The data's image shape and class count (default CIFAR-10's). */
+  shape?: ModelShape;
 }
 
 /**

@@ -1,4 +1,4 @@
-export * from './cifar-shape';
+export * from './model-shape';
 export * from './layer-init';
 export * from './zoo';
 export * from './resnet9';

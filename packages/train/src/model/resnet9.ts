@@ -1,5 +1,5 @@
 import * as tfl from '@tensorflow/tfjs-layers';
-import { IMAGE_SHAPE, NUM_CLASSES } from './cifar-shape';
+import { IMAGE_SHAPE, NUM_CLASSES } from './model-shape';
 import { graphBlocks, type GraphModelOptions } from './graph-blocks';
 
 /** Channels of the prep layer and of layers 1-3 (Page's ResNet-9). */
@@ -18,17 +18,18 @@ const LOGIT_SCALE = 0.125;
 export function resnet9(options: GraphModelOptions): tfl.LayersModel {
   const [prep, w1, w2, w3] = options.widths ?? RESNET9_WIDTHS;
   const { conv3x3, bnRelu, maxPool, nextInit, apply } = graphBlocks(options);
+  const { inputShape, numClasses } = options.shape ?? { inputShape: IMAGE_SHAPE, numClasses: NUM_CLASSES };
   const block = (x: tfl.SymbolicTensor, inChannels: number, filters: number) => bnRelu(conv3x3(x, inChannels, filters));
   const residual = (x: tfl.SymbolicTensor, channels: number) =>
     tfl.layers.add().apply([x, block(block(x, channels, channels), channels, channels)]) as tfl.SymbolicTensor;
 
-  const input = tfl.input({ shape: [...IMAGE_SHAPE] });
-  let x = block(input, IMAGE_SHAPE[2], prep);
+  const input = tfl.input({ shape: [...inputShape] });
+  let x = block(input, inputShape[2], prep);
   x = residual(maxPool(block(x, prep, w1)), w1);
   x = maxPool(block(x, w1, w2));
   x = residual(maxPool(block(x, w2, w3)), w3);
   x = apply(tfl.layers.globalMaxPooling2d({}), x);
-  x = apply(tfl.layers.dense({ units: NUM_CLASSES, useBias: false, ...nextInit(w3) }), x);
+  x = apply(tfl.layers.dense({ units: numClasses, useBias: false, ...nextInit(w3) }), x);
   const logits = apply(tfl.layers.rescaling({ scale: LOGIT_SCALE }), x);
   return tfl.model({ name: 'resnet9', inputs: input, outputs: logits });
 }

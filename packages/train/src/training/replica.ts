@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { augmentBatch, type AugmentParams } from '../augment/index';
 import { GradsyncError, createSha256 } from '@gradsync/core';
-import { NUM_CLASSES } from '../model/cifar-shape';
+import { type ModelShape, modelShape } from '../model/model-shape';
 import { type AdamConfig, createAdamState, type AdamState } from './adam';
 import { type EvalSums, evaluateModel, toFloatImages } from './evaluate';
 import { trainingLoss } from './loss';
@@ -75,6 +75,8 @@ export const SEED_REPLICA_OPTIONS: ReplicaOptions = { optimizer: SEED_OPTIMIZER,
  * to the same bytes, whatever the backend; the tfjs variables are written from it.
  */
 export class Replica {
+  /** The images the model takes and its class count, read from the model (model-shape.ts). */
+  readonly shape: ModelShape;
   readonly layout: WeightLayout;
   readonly params: Float32Array;
   readonly state: Float32Array;
@@ -92,6 +94,7 @@ export class Replica {
     readonly model: tfl.LayersModel,
     readonly options: ReplicaOptions = SEED_REPLICA_OPTIONS,
   ) {
+    this.shape = modelShape(model);
     this.layout = weightLayout(model);
     this.decayed = decayedRanges(this.layout.trainable);
     if (options.syncBatchNorm) {
@@ -218,10 +221,10 @@ export class Replica {
    * weight's gradient, and the correct count (kept past the tidy: the caller disposes it).
    */
   private lossAndGradients(batch: LocalBatch, count: number): { value: tf.Scalar; grads: tf.NamedTensorMap; correct: tf.Tensor } {
-    const raw = toFloatImages(batch.images, count);
+    const raw = toFloatImages(batch.images, count, this.shape.inputShape);
     const x = batch.augment ? augmentBatch(raw, batch.augment) : raw;
     const labels = tf.tensor1d(Int32Array.from(batch.labels), 'int32');
-    const oneHot = tf.oneHot(labels, NUM_CLASSES) as tf.Tensor2D;
+    const oneHot = tf.oneHot(labels, this.shape.numClasses) as tf.Tensor2D;
     let correct: tf.Tensor | undefined;
     const { value, grads } = tf.variableGrads(
       () => {
@@ -249,7 +252,7 @@ export class Replica {
       throw new GradsyncError('E_SHAPE', `${batch.augment.length} augmentation entries for ${count} samples`);
     }
     const x = tf.tidy(() => {
-      const raw = toFloatImages(batch.images, count);
+      const raw = toFloatImages(batch.images, count, this.shape.inputShape);
       return batch.augment && count > 0 ? augmentBatch(raw, batch.augment) : raw;
     });
     try {
@@ -320,7 +323,7 @@ export class Replica {
 
   /** Class probabilities for a few images (for display and `predict`). */
   async predictProbabilities(images: Uint8Array, count: number): Promise<Float32Array> {
-    const probs = tf.tidy(() => tf.softmax(this.model.predict(toFloatImages(images, count)) as tf.Tensor2D));
+    const probs = tf.tidy(() => tf.softmax(this.model.predict(toFloatImages(images, count, this.shape.inputShape)) as tf.Tensor2D));
     const out = (await probs.data()) as Float32Array;
     probs.dispose();
     return out;
@@ -351,7 +354,11 @@ export function evalSummary(s: EvalSums): { loss: number; accuracy: number; coun
 }
 
 export function addEvalSums(parts: readonly EvalSums[]): EvalSums {
-  const total: EvalSums = { lossSum: 0, correct: 0, count: 0, confusion: new Array(NUM_CLASSES * NUM_CLASSES).fill(0) };
+  const cells = parts[0]?.confusion.length ?? 0;
+  if (parts.some((p) => p.confusion.length !== cells)) {
+    throw new GradsyncError('E_SHAPE', `evaluation shards disagree on the confusion matrix's size: ${parts.map((p) => p.confusion.length).join(', ')} cells`);
+  }
+  const total: EvalSums = { lossSum: 0, correct: 0, count: 0, confusion: new Array<number>(cells).fill(0) };
   for (const p of parts) {
     total.lossSum += p.lossSum;
     total.correct += p.correct;

@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { GradsyncError } from '@gradsync/core';
-import { NUM_CLASSES } from '../model/cifar-shape';
+import { modelShape } from '../model/model-shape';
 import { trainingLoss } from './loss';
 
 /** The element-wise sum of `data` over every rank of the group, identical everywhere. */
@@ -36,6 +36,8 @@ interface BatchNormInternals {
 export interface BatchNormPlan {
   segments: tfl.layers.Layer[][];
   norms: BatchNormInternals[];
+  /** The model's logits per image: the one-hot width of the head's loss. */
+  numClasses: number;
 }
 
 /** How many all-reduces a step makes per BatchNorm layer (forward moments, backward sums). */
@@ -62,7 +64,7 @@ export function batchNormPlan(model: tfl.LayersModel): { ok: true; plan: BatchNo
     segments.push([]);
   }
   if (norms.length === 0) return { ok: false, reason: `--sync-bn: ${model.name} has no BatchNorm layer` };
-  return { ok: true, plan: { segments, norms } };
+  return { ok: true, plan: { segments, norms, numClasses: modelShape(model).numClasses } };
 }
 
 export interface SyncStepOutput {
@@ -177,7 +179,7 @@ export async function syncBatchNormStep(
 
     // ---- the head: loss of the local samples, summed (the global mean is taken after the all-reduce) ----
     const last = plan.segments.length - 1;
-    const oneHot = keep(tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(labels), 'int32'), NUM_CLASSES) as tf.Tensor2D));
+    const oneHot = keep(tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(labels), 'int32'), plan.numClasses) as tf.Tensor2D));
     const headVars = plan.segments[last]!.flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable));
     let correct = 0;
     let loss = 0;
