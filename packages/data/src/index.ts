@@ -5,3 +5,6 @@ export * from './read-binary';
 export * from './write-binary';
 export * from './download';
 export * from './load';
+export * from './image-folder';
+export * from './cifar100';
+export { defaultDecoder, type DecoderName } from './image-decode';
