@@ -6,7 +6,7 @@ import { selectBackend } from '@gradsync/backends';
 import { type AllowList, randomSecret, showFingerprint, refusalReporter, secretsEqual, type TlsIdentity, openHttpPort } from '@gradsync/cluster';
 import { type RunConfig } from '@gradsync/train';
 import { writeRunConfigFile } from '@gradsync/train/node';
-import { loadCifar10 } from '@gradsync/data';
+import { type DataReadOptions, loadDataset } from '@gradsync/data';
 import { type EndRecord, readJsonl, RunMetricsFiles } from '@gradsync/metrics';
 import { attachDashboard, MetricsFeed } from '@gradsync/dashboard/node';
 import { loadLatestCheckpoint } from './run/checkpoint';
@@ -29,6 +29,8 @@ export interface LaunchOptions {
   runsDir: string;
   dataDir?: string;
   cacheDir?: string;
+  /** How to read dataDir (format, image size, channels, labels). */
+  dataRead?: DataReadOptions;
   token?: string;
   /** --allow: connections (workers, dashboards) only from these addresses. */
   allow?: AllowList | null;
@@ -92,7 +94,7 @@ export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoord
   }
   mkdirSync(runDir, { recursive: true });
   await writeRunConfigFile(runDir, o.config);
-  const data = await loadCifar10({ dataDir: o.dataDir, cacheDir: o.cacheDir, log: (l) => o.log('info', l) });
+  const data = await loadDataset({ ...o.dataRead, dataDir: o.dataDir, cacheDir: o.cacheDir, log: (l) => o.log('info', l) });
   o.log('info', `data: ${data.source}`);
   const metricsFile = path.join(runDir, 'metrics.jsonl');
   // On resume the dashboard shows the whole run: the records so far are its history.

@@ -14,7 +14,7 @@ import {
   validateRunConfig,
   type RunConfig,
 } from '@gradsync/train';
-import { addRecipeOptions, recipeFromOptions } from '@gradsync/train/node';
+import { addDataReadOptions, addRecipeOptions, dataReadOptionsFrom, recipeFromOptions } from '@gradsync/train/node';
 import { type LaunchOptions, readRunConfig } from './launch';
 import { resumeCommand } from './resume-command';
 
@@ -36,7 +36,7 @@ export function runToken(flag: string | undefined): string | undefined {
 
 /** The flags `pnpm coordinator` and `pnpm start` share. */
 export function addRunOptions(program: Command): Command {
-  return addServerSecurityOptions(addRecipeOptions(program))
+  return addServerSecurityOptions(addDataReadOptions(addRecipeOptions(program)))
     .option('--host <addr>', 'address to listen on (anything but loopback needs --token)', '127.0.0.1')
     .option('--port <n>', 'port for workers and the dashboard (0 = any free port)', portOption, 7070)
     .addOption(new Option('--allreduce <kind>', 'gradient all-reduce').choices(ALLREDUCE_CHOICES).default('auto'))
@@ -118,6 +118,7 @@ export function launchOptionsFrom(
     runsDir: o.runsDir,
     dataDir: o.dataDir,
     cacheDir: o.cacheDir,
+    dataRead: dataReadOptionsFrom(o),
     token: runToken(o.token),
     allow: allowListFrom(program),
     ...serverSecurityFrom(program),

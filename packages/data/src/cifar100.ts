@@ -8,7 +8,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { GradsyncError } from '@gradsync/core';
 import { readTarEntries } from './tar-entries';
-import type { ImageDataset, ImageSplit } from './image-folder';
+import type { ImageDataset, ImageSplit } from './types';
 
 export const CIFAR100_FOLDER = 'cifar-100-binary';
 export const CIFAR100_ARCHIVE = 'cifar-100-binary.tar.gz';

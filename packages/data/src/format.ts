@@ -70,15 +70,15 @@ export function encodeCifarRecords(split: CifarSplit): Uint8Array {
 }
 
 /** Checks that images, labels and count agree; `what` names the split in the error. */
-export function checkSplitShape(split: CifarSplit, what: string): void {
+export function checkSplitShape(split: CifarSplit, what: string, imageBytes: number = IMAGE_BYTES): void {
   const { images, labels, count } = split;
   if (!Number.isInteger(count) || count < 0) {
     throw new GradsyncError('DATA_BAD_SPLIT', `${what}: count ${count} is not a non-negative integer`);
   }
-  if (labels.length !== count || images.length !== count * IMAGE_BYTES) {
+  if (labels.length !== count || images.length !== count * imageBytes) {
     throw new GradsyncError(
       'DATA_BAD_SPLIT',
-      `${what}: count ${count} needs ${count} labels and ${count * IMAGE_BYTES} image bytes, ` + `got ${labels.length} labels and ${images.length} image bytes`,
+      `${what}: count ${count} needs ${count} labels and ${count * imageBytes} image bytes, ` + `got ${labels.length} labels and ${images.length} image bytes`,
     );
   }
 }

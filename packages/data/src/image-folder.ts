@@ -8,31 +8,8 @@ import { readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GradsyncError, mulberry32 } from '@gradsync/core';
+import type { ImageDataset, ImageShape, ImageSplit } from './types';
 import { decodeImageBytes, type DecodedImage, type DecoderName, defaultDecoder, type TargetSize } from './image-decode';
-
-/** Height, width and channels (1: greyscale, 3: colour) of every image of a data set. */
-export interface ImageShape {
-  height: number;
-  width: number;
-  channels: 1 | 3;
-}
-
-/** One split: `count` images of one shape, HWC bytes back to back; labels index the class names. */
-export interface ImageSplit {
-  images: Uint8Array;
-  /** Uint8Array up to 256 classes, Uint16Array beyond. */
-  labels: Uint8Array | Uint16Array;
-  count: number;
-}
-
-export interface ImageDataset {
-  train: ImageSplit;
-  test: ImageSplit;
-  classNames: string[];
-  shape: ImageShape;
-  /** Human description of where the data came from. */
-  source: string;
-}
 
 export interface ImageFolderOptions {
   /** Resize every image once at load (fill); without it, all images must have one size. */

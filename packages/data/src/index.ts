@@ -8,3 +8,4 @@ export * from './load';
 export * from './image-folder';
 export * from './cifar100';
 export { defaultDecoder, type DecoderName } from './image-decode';
+export * from './load-dataset';

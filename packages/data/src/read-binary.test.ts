@@ -25,9 +25,9 @@ function expectSameData(got: Cifar10, want: Cifar10): void {
   expect(got.train.count).toBe(want.train.count);
   expect(got.test.count).toBe(want.test.count);
   expect(Buffer.compare(got.train.images, want.train.images)).toBe(0);
-  expect(Buffer.compare(got.train.labels, want.train.labels)).toBe(0);
+  expect(Buffer.compare(got.train.labels as Uint8Array, want.train.labels as Uint8Array)).toBe(0);
   expect(Buffer.compare(got.test.images, want.test.images)).toBe(0);
-  expect(Buffer.compare(got.test.labels, want.test.labels)).toBe(0);
+  expect(Buffer.compare(got.test.labels as Uint8Array, want.test.labels as Uint8Array)).toBe(0);
 }
 
 async function rejection(promise: Promise<unknown>): Promise<GradsyncError> {

@@ -20,6 +20,7 @@ import {
   TEST_FILE_NAME,
   trainFileNames,
   type Cifar10,
+  CIFAR_SHAPE,
 } from './types';
 
 const gunzipAsync = promisify(gunzip);
@@ -184,6 +185,7 @@ async function assemble(files: FileSet & { note?: string }, trainFiles: number):
   return {
     train,
     test,
+    shape: { ...CIFAR_SHAPE },
     classNames,
     source: `${files.where}: ${trainFiles} training files${gz}, ${train.count} train / ${test.count} test images`,
   };

@@ -14,7 +14,7 @@ describe('makeSyntheticCifar10', () => {
     expect(data.classNames).toHaveLength(NUM_CLASSES);
     expect(data.train.labels.every((l) => l < NUM_CLASSES)).toBe(true);
     const histogram = new Array(NUM_CLASSES).fill(0);
-    for (const l of data.train.labels) histogram[l]++;
+    for (const l of data.train.labels as Uint8Array) histogram[l]++;
     expect(Math.min(...histogram)).toBeGreaterThan(15);
     expect(data.source).toContain('synthetic');
   });
@@ -22,7 +22,7 @@ describe('makeSyntheticCifar10', () => {
   it('is deterministic for a seed, differs across seeds, and image i does not depend on the split size', () => {
     const again = makeSyntheticCifar10({ train: 60, test: 20, seed: 7 });
     expect(same(again.train.images, data.train.images.subarray(0, 60 * IMAGE_BYTES))).toBe(true);
-    expect(same(again.test.labels, data.test.labels.subarray(0, 20))).toBe(true);
+    expect(same(again.test.labels as Uint8Array, (data.test.labels as Uint8Array).subarray(0, 20))).toBe(true);
     const other = makeSyntheticCifar10({ train: 60, test: 0, seed: 8 });
     expect(same(other.train.images, again.train.images)).toBe(false);
     expect(same(data.train.images.subarray(0, 100 * IMAGE_BYTES), data.test.images)).toBe(false);

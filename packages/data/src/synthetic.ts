@@ -6,7 +6,7 @@
  * (seed, split, i), so growing a split keeps its first images.
  */
 import { GradsyncError, mixKeys, mulberry32 } from '@gradsync/core';
-import { CIFAR10_CLASS_NAMES, IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_SIDE, NUM_CLASSES, type Cifar10, type CifarSplit } from './types';
+import { CIFAR10_CLASS_NAMES, IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_SIDE, NUM_CLASSES, type Cifar10, type CifarSplit, CIFAR_SHAPE } from './types';
 
 export interface SyntheticOptions {
   train: number;
@@ -56,6 +56,7 @@ export function makeSyntheticCifar10(options: SyntheticOptions): Cifar10 {
   return {
     train: makeSplit(train, seed, SPLIT_TRAIN, noise),
     test: makeSplit(test, seed, SPLIT_TEST, noise),
+    shape: { ...CIFAR_SHAPE },
     classNames: [...CIFAR10_CLASS_NAMES],
     source: `synthetic (seed ${seed}, ${train} train / ${test} test images, noise ${noise})`,
   };

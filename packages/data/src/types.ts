@@ -1,20 +1,51 @@
-/** The in-memory CIFAR-10 types and the constants of the official binary layout. */
+/** The in-memory data set types, and the constants of CIFAR-10's official binary layout. */
 
-/** One split of the data set, images already in HWC (NHWC) order. */
-export interface CifarSplit {
-  /** count*32*32*3 bytes, converted at read to HWC (NHWC) order, ready for tf.tensor4d. */
+/** Height, width and channels (1: greyscale, 3: colour) of every image of a data set. */
+export interface ImageShape {
+  height: number;
+  width: number;
+  channels: 1 | 3;
+}
+
+/** One split: `count` images of one shape, HWC bytes back to back; labels index the class names. */
+export interface ImageSplit {
   images: Uint8Array;
-  /** count labels, each 0..9. */
-  labels: Uint8Array;
+  /** Uint8Array up to 256 classes, Uint16Array beyond. */
+  labels: Uint8Array | Uint16Array;
   count: number;
 }
 
-export interface Cifar10 {
-  train: CifarSplit;
-  test: CifarSplit;
+export interface ImageDataset {
+  train: ImageSplit;
+  test: ImageSplit;
   classNames: string[];
+  shape: ImageShape;
   /** Human description of where the data came from. */
   source: string;
+}
+
+/** CIFAR-10 is one such data set: 32×32 RGB, 10 classes, 8-bit labels. */
+export type Cifar10 = ImageDataset;
+export type CifarSplit = ImageSplit;
+/** CIFAR-10's image shape. */
+export const CIFAR_SHAPE: ImageShape = Object.freeze({ height: 32, width: 32, channels: 3 });
+
+/** The labels' bytes as stored (little-endian for 16-bit labels): what checksums hash and the wire carries. */
+export function labelBytes(labels: Uint8Array | Uint16Array): Uint8Array {
+  return labels instanceof Uint8Array ? labels : new Uint8Array(labels.buffer, labels.byteOffset, labels.byteLength);
+}
+
+/** Bytes of one image of a split, whatever the data's shape: a split holds whole images (0 when empty). */
+export function bytesPerImage(split: { images: Uint8Array; count: number }): number {
+  if (split.count === 0) return 0;
+  const bytes = split.images.length / split.count;
+  if (!Number.isInteger(bytes)) throw new Error(`a split of ${split.count} images holds ${split.images.length} bytes, not a whole number per image`);
+  return bytes;
+}
+
+/** Bytes of one image of this shape (HWC). */
+export function imageBytes(shape: ImageShape): number {
+  return shape.height * shape.width * shape.channels;
 }
 
 export const IMAGE_SIDE = 32;

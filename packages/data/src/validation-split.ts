@@ -1,7 +1,7 @@
 /** Holding out a validation set: the last images of the training split. */
 import { GradsyncError } from '@gradsync/core';
 import { checkSplitShape } from './format';
-import { IMAGE_BYTES, type CifarSplit } from './types';
+import { bytesPerImage, type CifarSplit } from './types';
 
 /** How many training images to hold out: a number, or 'auto' for 10% of them, at most 5,000. */
 export type ValidationCount = number | 'auto';
@@ -19,7 +19,8 @@ export function resolveValidationCount(requested: ValidationCount, trainImages: 
 
 /** Splits off the LAST `requested` images as the validation set (copies, not views). */
 export function splitValidation(train: CifarSplit, requested: ValidationCount = 'auto'): { train: CifarSplit; validation: CifarSplit } {
-  checkSplitShape(train, 'training split');
+  // The split's own bytes per image (any data set's shape); a fraction of an image per count fails there.
+  checkSplitShape(train, 'training split', train.count > 0 ? bytesPerImage(train) : 0);
   const validationCount = resolveValidationCount(requested, train.count);
   if (!Number.isInteger(validationCount) || validationCount < 0 || validationCount >= train.count) {
     throw new GradsyncError(
@@ -31,12 +32,12 @@ export function splitValidation(train: CifarSplit, requested: ValidationCount = 
   const keep = train.count - validationCount;
   return {
     train: {
-      images: train.images.slice(0, keep * IMAGE_BYTES),
+      images: train.images.slice(0, keep * bytesPerImage(train)),
       labels: train.labels.slice(0, keep),
       count: keep,
     },
     validation: {
-      images: train.images.slice(keep * IMAGE_BYTES),
+      images: train.images.slice(keep * bytesPerImage(train)),
       labels: train.labels.slice(keep),
       count: validationCount,
     },

@@ -16,13 +16,20 @@ const ms = z.number().min(0).refine(Number.isFinite, 'must be finite');
 const name = z.string().max(200);
 /** Byte counts of memory: beyond 2^31, below 2^53 (a number stays exact). */
 const byteCount = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
-const CONFUSION = 100;
+/** Classes a data set may have: its labels are 8 or 16 bits. */
+export const MAX_CLASSES = 65_536;
+/** Above this many classes no confusion matrix is kept (it would be classes² counts per evaluation). */
+export const MAX_CONFUSION_CLASSES = 1024;
 
 /** Everything the coordinator knows about the data, so a worker can check what it received. */
 const datasetInfo = z.object({
   trainCount: count,
   testCount: count,
-  classNames: z.array(name).length(10),
+  classNames: z.array(name).min(2).max(MAX_CLASSES),
+  /** Every image's height, width and channels (HWC bytes, back to back). */
+  shape: z.strictObject({ height: z.int().min(1).max(8192), width: z.int().min(1).max(8192), channels: z.union([z.literal(1), z.literal(3)]) }),
+  /** 1: 8-bit labels (up to 256 classes); 2: 16-bit, little-endian. */
+  labelBytes: z.union([z.literal(1), z.literal(2)]),
   /** sha256 of train labels+images, then test labels+images (see datasetChecksum). */
   checksum: z.string().regex(/^[0-9a-f]{64}$/),
   source: z.string().max(2000),
@@ -108,9 +115,20 @@ export const EvalDone = z.strictObject({
   lossSum: z.number().or(z.nan()),
   correct: count,
   count: count,
-  confusion: z.array(count).length(CONFUSION),
+  /** classes × classes counts, row = true class; empty above MAX_CONFUSION_CLASSES classes. */
+  confusion: z.array(count).max(MAX_CONFUSION_CLASSES ** 2),
   /** For the dashboard's image grid: predicted class and its probability per preview index. */
-  preview: z.strictObject({ predictions: z.array(z.int().min(0).max(9)), confidences: z.array(finite) }).optional(),
+  preview: z
+    .strictObject({
+      predictions: z.array(
+        z
+          .int()
+          .min(0)
+          .max(MAX_CLASSES - 1),
+      ),
+      confidences: z.array(finite),
+    })
+    .optional(),
 });
 
 export const StateReply = z.strictObject({ type: z.literal('state'), reqId: count, ...replicaState });

@@ -1,13 +1,14 @@
 import { GradsyncError } from '@gradsync/core';
+import { type ModelShape, modelShape } from '@gradsync/train';
 import { loadLayersModel } from '@gradsync/train/node';
 
-/** A model folder a training run exported (runs/<name>/model), checked to take 32×32 RGB images. */
-export async function loadExportedModel(dir: string): ReturnType<typeof loadLayersModel> {
+/** A model folder a training run exported (runs/<name>/model), checked to be an image classifier; with the shape it takes. */
+export async function loadExportedModel(dir: string): Promise<Awaited<ReturnType<typeof loadLayersModel>> & { shape: ModelShape }> {
   const loaded = await loadLayersModel(dir);
-  const inputShape = loaded.model.inputs[0].shape;
-  if (inputShape[1] !== 32 || inputShape[2] !== 32 || inputShape[3] !== 3) {
+  try {
+    return { ...loaded, shape: modelShape(loaded.model) };
+  } catch (e) {
     loaded.model.dispose();
-    throw new GradsyncError('E_MODEL_FILE', `model expects input ${JSON.stringify(inputShape)}, not 32x32 RGB`);
+    throw new GradsyncError('E_MODEL_FILE', `${dir}: ${(e as Error).message}`);
   }
-  return loaded;
 }

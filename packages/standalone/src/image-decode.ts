@@ -46,13 +46,15 @@ export async function decodeImageFile(file: string): Promise<RgbImage> {
 }
 
 /**
- * Resizes to size × size × 3 floats in [0, 1]: halves with 2×2 averaging while the image is at
- * least twice the target (so large photos are not aliased), then bilinear.
+ * Resizes to the model's height × width floats in [0, 1]: halves with 2×2 averaging while the image
+ * is at least twice the target (so large photos are not aliased), then bilinear; one channel (BT.601
+ * luma, as the image-folder reader makes it) for a greyscale model.
  */
-export function toModelInput(image: RgbImage, size = 32): tf.Tensor4D {
+export function toModelInput(image: RgbImage, [height, width, channels]: readonly [number, number, number] = [32, 32, 3]): tf.Tensor4D {
   return tf.tidy(() => {
     let x = tf.div(tf.cast(tf.tensor4d(image.rgb, [1, image.height, image.width, 3], 'int32'), 'float32'), 255) as tf.Tensor4D;
-    while (x.shape[1] >= 2 * size && x.shape[2] >= 2 * size) x = tf.avgPool(x, 2, 2, 'valid');
-    return tf.image.resizeBilinear(x, [size, size], false, true);
+    while (x.shape[1] >= 2 * height && x.shape[2] >= 2 * width) x = tf.avgPool(x, 2, 2, 'valid');
+    const resized = tf.image.resizeBilinear(x, [height, width], false, true);
+    return channels === 1 ? (tf.sum(tf.mul(resized, tf.tensor1d([0.299, 0.587, 0.114])), 3, true) as tf.Tensor4D) : resized;
   });
 }

@@ -10,6 +10,7 @@ import {
   gatherSamples,
   learningRateAt,
   plateauAfterEpoch,
+  modelShapeFor,
   replicaForRun,
   trainingSplits,
 } from '@gradsync/train';
@@ -72,7 +73,7 @@ export async function trainLocally(
   }
   options.log(`training ${config.model} on ${train.count} images (${validation.count} for validation, ${data.test.count} test), ${steps} steps/epoch`);
 
-  const replica = replicaForRun(config, train);
+  const replica = replicaForRun(config, train, modelShapeFor(data));
   if (config.whitenedStem) options.log(whitenedStemNote(train.count));
   let plateau = createPlateauState(config.lr);
   const totalSteps = steps * config.epochs;

@@ -3,3 +3,4 @@ export * from './model/io';
 export * from './config/run-config-file';
 export * from './config/threads';
 export * from './config/recipe-options';
+export * from './config/data-options';

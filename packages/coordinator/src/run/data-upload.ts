@@ -1,5 +1,5 @@
 import type { RunConfig } from '@gradsync/train';
-import type { Cifar10 } from '@gradsync/data';
+import { type Cifar10, labelBytes } from '@gradsync/data';
 import { PROTOCOL_VERSION } from '@gradsync/protocol';
 import type { Member } from './member';
 
@@ -14,13 +14,21 @@ export function sendWelcomeAndData(member: Member, welcome: { runId: string; con
     runId: welcome.runId,
     rank: member.rank,
     config: welcome.config as unknown as Record<string, unknown>,
-    dataset: { trainCount: data.train.count, testCount: data.test.count, classNames: data.classNames, checksum: welcome.checksum, source: data.source },
+    dataset: {
+      trainCount: data.train.count,
+      testCount: data.test.count,
+      classNames: data.classNames,
+      shape: data.shape,
+      labelBytes: data.train.labels.BYTES_PER_ELEMENT as 1 | 2,
+      checksum: welcome.checksum,
+      source: data.source,
+    },
   });
   const parts = [
     ['train-images', data.train.images],
-    ['train-labels', data.train.labels],
+    ['train-labels', labelBytes(data.train.labels)],
     ['test-images', data.test.images],
-    ['test-labels', data.test.labels],
+    ['test-labels', labelBytes(data.test.labels)],
   ] as const;
   for (const [part, bytes] of parts) {
     for (let offset = 0; offset < bytes.length; offset += CHUNK_BYTES) {

@@ -1,4 +1,4 @@
-import { type CifarSplit, IMAGE_BYTES, shardsOfCounts } from '@gradsync/data';
+import { bytesPerImage, type CifarSplit, shardsOfCounts } from '@gradsync/data';
 import type { EvalSummary, PreviewRecord } from '@gradsync/metrics';
 import { addEvalSums, evalSummary } from '@gradsync/train';
 import type { Member } from './member';
@@ -39,8 +39,9 @@ export async function evaluateSharded(
   const predicted = byRank.find(([rank]) => rank === 0)?.[1].preview;
   const source = request.previewFrom;
   if (!predicted || !source || previewIdx.length === 0) return { ok: true, summary, preview: null };
-  const pixels = Buffer.alloc(previewIdx.length * IMAGE_BYTES);
-  previewIdx.forEach((j, i) => pixels.set(source.images.subarray(j * IMAGE_BYTES, (j + 1) * IMAGE_BYTES), i * IMAGE_BYTES));
+  const image = bytesPerImage(source);
+  const pixels = Buffer.alloc(previewIdx.length * image);
+  previewIdx.forEach((j, i) => pixels.set(source.images.subarray(j * image, (j + 1) * image), i * image));
   return {
     ok: true,
     summary,

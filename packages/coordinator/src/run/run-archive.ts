@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { RunConfig, PlateauState, ReplicaState, Replica } from '@gradsync/train';
+import type { ModelShape, RunConfig, PlateauState, ReplicaState, Replica } from '@gradsync/train';
 import type { CifarSplit } from '@gradsync/data';
 import { saveLayersModel } from '@gradsync/train/node';
 import { replicaForRun } from '@gradsync/train';
@@ -19,10 +19,11 @@ export class RunArchive {
     private readonly classNames: string[],
     resume: Checkpoint | null,
     trainSplit: CifarSplit,
+    shape: ModelShape,
   ) {
     // The run's own model (BatchNorm's epsilon included) so the exported model normalises as trained;
     // the training images make the first weights that come from the data (a whitened stem), sent to every worker.
-    this.replica = replicaForRun(config, resume ? undefined : trainSplit);
+    this.replica = replicaForRun(config, resume ? undefined : trainSplit, shape);
     if (resume) this.replica.setState(resume.state);
   }
 
@@ -52,7 +53,7 @@ export class RunArchive {
     const weightsHash = this.replica.weightsHash();
     await saveLayersModel(this.replica.model, dir, {
       classNames: this.classNames,
-      input: 'float32 NHWC [n, 32, 32, 3], RGB scaled to [0, 1]',
+      input: `float32 NHWC [n, ${this.replica.shape.inputShape.join(', ')}], ${this.replica.shape.inputShape[2] === 1 ? 'greyscale' : 'RGB'} scaled to [0, 1]`,
       output: 'logits over classNames',
       config: this.config,
       weightsHash,

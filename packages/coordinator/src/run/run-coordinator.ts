@@ -3,7 +3,7 @@ import { WriteFailure, EpochProgress } from '@gradsync/core/node';
 import type { RunConfig } from '@gradsync/train';
 import { type Cifar10, type CifarSplit, epochPermutation, globalBatchIndices, stepsPerEpoch } from '@gradsync/data';
 import type { EndRecord, EvalSummary, MetricRecord } from '@gradsync/metrics';
-import { whitenedStemNote, createPlateauState, learningRateAt, trainingSplits } from '@gradsync/train';
+import { whitenedStemNote, createPlateauState, learningRateAt, modelShapeFor, trainingSplits } from '@gradsync/train';
 import { CLOSE, datasetChecksum, encodeMessage, type WorkerMessage } from '@gradsync/protocol';
 import type { Checkpoint } from './checkpoint';
 import { BatchShares } from './batch-shares';
@@ -82,7 +82,7 @@ export class RunCoordinator {
     this.checksum = datasetChecksum(data);
     this.membership = new Membership(opts.membership);
     this.shares = new BatchShares(config.split);
-    this.archive = new RunArchive(config, opts.runDir, data.classNames, opts.resume, this.train);
+    this.archive = new RunArchive(config, opts.runDir, data.classNames, opts.resume, this.train, modelShapeFor(data));
     if (config.whitenedStem && !opts.resume) {
       opts.log('info', `${whitenedStemNote(this.train.count)}; every worker starts from it`);
     }

@@ -1,6 +1,7 @@
 import { gradsyncProgram, logInfo, runCli } from '@gradsync/core/node';
-import { intOption, evalSummary, evaluateModel, TEST_TIME_VIEWS, type TestTimeViews } from '@gradsync/train';
-import { IMAGE_BYTES, loadCifar10 } from '@gradsync/data';
+import { checkModelFitsData, intOption, evalSummary, evaluateModel, modelShapeFor, TEST_TIME_VIEWS, type TestTimeViews } from '@gradsync/train';
+import { addDataReadOptions, dataReadOptionsFrom } from '@gradsync/train/node';
+import { bytesPerImage, detectDataFormat, loadDataset } from '@gradsync/data';
 import { Option } from 'commander';
 import { addComputeFlags, startComputeBackend } from './compute-flags';
 import { loadExportedModel } from '../exported-model';
@@ -20,7 +21,7 @@ await runCli(async () => {
       'Test accuracy of a model a training run exported, on the CIFAR-10 test set: each image once, with its mirror image averaged, and over six views (mirror × three one-pixel shifts).',
     )
     .requiredOption('--model <dir>', 'model folder (runs/<name>/model)')
-    .option('--data-dir <dir>', 'folder with the CIFAR-10 binary batches or cifar-10-binary.tar.gz (default: cache, else download)')
+    .option('--data-dir <dir>', 'CIFAR-10 or CIFAR-100 binary files, or an image folder (default: CIFAR-10 from the cache, else download)')
     .option('--cache-dir <dir>', 'where a downloaded archive is kept (default: $XDG_CACHE_HOME/gradsync)')
     .option('--limit <n>', 'evaluate only the first N test images', intOption('--limit', 1))
     .addOption(
@@ -32,13 +33,20 @@ await runCli(async () => {
         .default([...TEST_TIME_VIEWS]),
     )
     .option('--json', 'print one JSON document on stdout');
-  addComputeFlags(program).parse();
+  addComputeFlags(addDataReadOptions(program)).parse();
   const o = program.opts();
   const backend = await startComputeBackend(o);
-  const { model } = await loadExportedModel(o.model);
-  const data = await loadCifar10({ dataDir: o.dataDir, cacheDir: o.cacheDir, log: logInfo });
+  const { model, shape } = await loadExportedModel(o.model);
+  const read = dataReadOptionsFrom(o);
+  // An image folder is read at the model's size unless --image-size says otherwise.
+  if ((await detectDataFormat(o.dataDir)) === 'image-folder' && (read.format ?? 'auto') !== 'cifar10') {
+    read.imageSize ??= { height: shape.inputShape[0], width: shape.inputShape[1] };
+    read.channels ??= shape.inputShape[2] as 1 | 3;
+  }
+  const data = await loadDataset({ ...read, dataDir: o.dataDir, cacheDir: o.cacheDir, log: logInfo });
+  checkModelFitsData(model, modelShapeFor(data));
   const count = Math.min(data.test.count, (o.limit as number | undefined) ?? data.test.count);
-  const images = data.test.images.subarray(0, count * IMAGE_BYTES);
+  const images = data.test.images.subarray(0, count * bytesPerImage(data.test));
   const labels = data.test.labels.subarray(0, count);
   const results: EvaluationResult[] = [];
   const how: Record<TestTimeViews, string> = {

@@ -23,12 +23,12 @@ await runCli(async () => {
   addComputeFlags(program).parse();
   const o = program.opts();
   const backend = await startComputeBackend(o);
-  const { model, metadata } = await loadExportedModel(o.model);
+  const { model, metadata, shape } = await loadExportedModel(o.model);
   const classNames = Array.isArray(metadata.classNames) ? (metadata.classNames as string[]) : null;
   const results: ImagePrediction[] = [];
   for (const file of o.image as string[]) {
     const image = await decodeImageFile(file);
-    const probs = tf.tidy(() => tf.softmax(model.predict(toModelInput(image)) as tf.Tensor2D));
+    const probs = tf.tidy(() => tf.softmax(model.predict(toModelInput(image, shape.inputShape)) as tf.Tensor2D));
     const p = Array.from(await probs.data());
     probs.dispose();
     const top = p

@@ -47,7 +47,7 @@ describe('make-synthetic CLI', () => {
     const got = await readCifar10Binary(out);
     const want = makeSyntheticCifar10({ train: 12, test: 3, seed: 5 });
     expect(Buffer.compare(got.train.images, want.train.images)).toBe(0);
-    expect(Buffer.compare(got.test.labels, want.test.labels)).toBe(0);
+    expect(Buffer.compare(got.test.labels as Uint8Array, want.test.labels as Uint8Array)).toBe(0);
   }, 30_000);
 
   it('prints one line and exits non-zero on a bad number or an unknown flag', async () => {

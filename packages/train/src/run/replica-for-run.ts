@@ -1,6 +1,7 @@
 import { CONVENTION_DEFAULTS } from '../config/conventions';
 import type { RunConfig } from '../config/run-config';
-import type { CifarSplit } from '@gradsync/data/browser';
+import type { CifarSplit, ImageDataset } from '@gradsync/data/browser';
+import type { ModelShape } from '../model/model-shape';
 import { whitenStem } from '../model/whitening';
 import { buildModel } from '../model/zoo';
 import { Replica } from '../training/replica';
@@ -11,10 +12,17 @@ import { Replica } from '../training/replica';
  * whitened stem: whoever makes a run's first weights passes it (the coordinator, `pnpm train`); a
  * worker builds without it and takes its weights from the coordinator's first state.
  */
+/** The model shape a data set asks for: its images in, one logit per class out. */
+export function modelShapeFor(data: Pick<ImageDataset, 'shape' | 'classNames'>): ModelShape {
+  return { inputShape: [data.shape.height, data.shape.width, data.shape.channels], numClasses: data.classNames.length };
+}
+
 export function replicaForRun(
   config: Pick<RunConfig, 'model' | 'seed' | 'init' | 'bnMomentum' | 'conventions' | 'dropoutScale' | 'optimizer' | 'labelSmoothing' | 'syncBatchNorm'> &
     Partial<Pick<RunConfig, 'testTimeFlip' | 'whitenedStem' | 'bucketKib'>>,
   trainSplit?: CifarSplit,
+  /** The data's image shape and classes (default CIFAR-10's). */
+  shape?: ModelShape,
 ): Replica {
   const conventions = CONVENTION_DEFAULTS[config.conventions];
   const model = buildModel(config.model, config.seed, {
@@ -23,6 +31,7 @@ export function replicaForRun(
     bnEpsilon: conventions.bnEpsilon,
     dropoutScale: config.dropoutScale,
     whitenedStem: config.whitenedStem ?? false,
+    shape,
   });
   if (config.whitenedStem && trainSplit) whitenStem(model, trainSplit.images, trainSplit.count);
   return new Replica(model, {

@@ -4,14 +4,14 @@
  * which sample an index names.
  */
 import type { RunConfig } from '../config/run-config';
-import { type CifarSplit, IMAGE_BYTES, splitValidation } from '@gradsync/data/browser';
+import { bytesPerImage, type CifarSplit, splitValidation } from '@gradsync/data/browser';
 
 export function trainingSplits(train: CifarSplit, config: Pick<RunConfig, 'validationCount' | 'limitTrain'>): { train: CifarSplit; validation: CifarSplit } {
   const split = splitValidation(train, config.validationCount);
   const n = config.limitTrain;
   if (n === null || n >= split.train.count) return split;
   return {
-    train: { images: split.train.images.subarray(0, n * IMAGE_BYTES), labels: split.train.labels.subarray(0, n), count: n },
+    train: { images: split.train.images.subarray(0, n * bytesPerImage(split.train)), labels: split.train.labels.subarray(0, n), count: n },
     validation: split.validation,
   };
 }

@@ -1,26 +1,21 @@
 import { GradsyncError } from '@gradsync/core';
+import { bytesPerImage } from '@gradsync/data/browser';
+
+/** Class indices: 8 bits up to 256 classes, 16 beyond (as the data set stores them). */
+export type LabelArray = Uint8Array | Uint16Array;
 
 export interface Samples {
   images: Uint8Array;
-  labels: Uint8Array;
+  labels: LabelArray;
   count: number;
 }
 
-/** Bytes of one image in a split, whatever the data's image shape: the split's images are whole ones. */
-function bytesPerSample(split: Samples): number {
-  if (split.count === 0) return 0;
-  const bytes = split.images.length / split.count;
-  if (!Number.isInteger(bytes))
-    throw new GradsyncError('E_SHAPE', `a split of ${split.count} images holds ${split.images.length} bytes, not a whole number per image`);
-  return bytes;
-}
-
 /** Copies the samples at `indices` out of a split into one contiguous batch. */
-export function gatherSamples(split: Samples, indices: ArrayLike<number>): { images: Uint8Array; labels: Uint8Array } {
+export function gatherSamples(split: Samples, indices: ArrayLike<number>): { images: Uint8Array; labels: LabelArray } {
   const n = indices.length;
-  const imageBytes = bytesPerSample(split);
+  const imageBytes = bytesPerImage(split);
   const images = new Uint8Array(n * imageBytes);
-  const labels = new Uint8Array(n);
+  const labels = split.labels instanceof Uint16Array ? new Uint16Array(n) : new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const j = indices[i];
     if (!(j >= 0 && j < split.count)) throw new GradsyncError('E_INDEX', `sample index ${j} is outside the split of ${split.count}`);
@@ -32,7 +27,7 @@ export function gatherSamples(split: Samples, indices: ArrayLike<number>): { ima
 
 /** A contiguous range of a split as a view (no copy). */
 export function sliceSamples(split: Samples, start: number, end: number): Samples {
-  const imageBytes = bytesPerSample(split);
+  const imageBytes = bytesPerImage(split);
   return {
     images: split.images.subarray(start * imageBytes, end * imageBytes),
     labels: split.labels.subarray(start, end),

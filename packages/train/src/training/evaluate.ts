@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { GradsyncError } from '@gradsync/core';
+import { MAX_CONFUSION_CLASSES } from '@gradsync/protocol';
+import type { LabelArray } from './batch';
 import { IMAGE_SHAPE, type ImageShapeTuple, modelShape } from '../model/model-shape';
 
 const bytesPerImage = ([height, width, channels]: ImageShapeTuple) => height * width * channels;
@@ -103,7 +105,7 @@ export function evaluationLogits(model: tfl.LayersModel, images: Uint8Array, cou
 }
 
 /** Loss sum, correct count and confusion matrix over a set, in batches, in inference mode (no dropout, moving BatchNorm statistics). */
-export async function evaluateModel(model: tfl.LayersModel, images: Uint8Array, labels: Uint8Array, options: EvaluateOptions = {}): Promise<EvalSums> {
+export async function evaluateModel(model: tfl.LayersModel, images: Uint8Array, labels: LabelArray, options: EvaluateOptions = {}): Promise<EvalSums> {
   const { batchSize = 250, views = 'one' } = options;
   const { inputShape, numClasses } = modelShape(model);
   const pixels = bytesPerImage(inputShape);
@@ -113,7 +115,9 @@ export async function evaluateModel(model: tfl.LayersModel, images: Uint8Array, 
       `expected ${labels.length} images of ${inputShape.join('x')} (${labels.length * pixels} bytes) for ${labels.length} labels, got ${images.length} bytes`,
     );
   }
-  const confusion = new Array<number>(numClasses * numClasses).fill(0);
+  // Above MAX_CONFUSION_CLASSES no matrix is kept: classes² counts would outweigh the evaluation.
+  const keepConfusion = numClasses <= MAX_CONFUSION_CLASSES;
+  const confusion = new Array<number>(keepConfusion ? numClasses * numClasses : 0).fill(0);
   let lossSum = 0;
   let correct = 0;
   for (let start = 0; start < labels.length; start += batchSize) {
@@ -133,7 +137,7 @@ export async function evaluateModel(model: tfl.LayersModel, images: Uint8Array, 
     await new Promise((resolve) => setTimeout(resolve, 0));
     lossSum += lossV[0];
     for (let i = 0; i < n; i++) {
-      confusion[lab[i] * numClasses + pred[i]] += 1;
+      if (keepConfusion) confusion[lab[i]! * numClasses + pred[i]!] += 1;
       if (pred[i] === lab[i]) correct += 1;
     }
   }

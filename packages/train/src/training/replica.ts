@@ -5,6 +5,7 @@ import { augmentBatch, type AugmentParams } from '../augment/index';
 import { GradsyncError, createSha256 } from '@gradsync/core';
 import { type ModelShape, modelShape } from '../model/model-shape';
 import { type AdamConfig, createAdamState, type AdamState } from './adam';
+import type { LabelArray } from './batch';
 import { type EvalSums, evaluateModel, toFloatImages } from './evaluate';
 import { trainingLoss } from './loss';
 import { decayedRanges, type OptimizerConfig, optimizerStep, SEED_OPTIMIZER } from './optimizer';
@@ -16,7 +17,7 @@ import { withGradientTaps } from './gradient-taps';
 /** A worker's share of one global batch: HWC uint8 pixels, labels, per-sample augmentation. */
 export interface LocalBatch {
   images: Uint8Array;
-  labels: Uint8Array;
+  labels: LabelArray;
   /** One entry per sample, or null for no augmentation. */
   augment: readonly AugmentParams[] | null;
 }
@@ -317,7 +318,7 @@ export class Replica {
   }
 
   /** Loss sum, correct count and confusion matrix over a set, in batches, without dropout. */
-  evaluate(images: Uint8Array, labels: Uint8Array, batchSize = 250): Promise<EvalSums> {
+  evaluate(images: Uint8Array, labels: LabelArray, batchSize = 250): Promise<EvalSums> {
     return evaluateModel(this.model, images, labels, { batchSize, views: this.options.testTimeFlip ? 'flip' : 'one' });
   }
 

@@ -16,6 +16,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { GradsyncError } from '@gradsync/core';
+import type { LabelArray } from './batch';
 import { modelShape } from '../model/model-shape';
 import { trainingLoss } from './loss';
 
@@ -113,7 +114,7 @@ async function takePartWithoutSamples(plan: BatchNormPlan, reduce: ReduceSum): P
 export async function syncBatchNormStep(
   plan: BatchNormPlan,
   input: tf.Tensor4D,
-  labels: Uint8Array,
+  labels: LabelArray,
   labelSmoothing: number,
   reduce: ReduceSum,
 ): Promise<SyncStepOutput> {

@@ -1,5 +1,5 @@
 import { GradsyncError } from '@gradsync/core';
-import type { Cifar10 } from '@gradsync/data/browser';
+import { type Cifar10, type ImageShape, imageBytes } from '@gradsync/data/browser';
 import { datasetChecksum } from '@gradsync/protocol';
 
 type Part = 'train-images' | 'train-labels' | 'test-images' | 'test-labels';
@@ -9,13 +9,30 @@ export class DatasetReceiver {
   private readonly parts: Record<Part, Uint8Array>;
   private readonly filled: Record<Part, number> = { 'train-images': 0, 'train-labels': 0, 'test-images': 0, 'test-labels': 0 };
 
-  constructor(private readonly info: { trainCount: number; testCount: number; classNames: string[]; checksum: string; source: string }) {
+  constructor(
+    private readonly info: {
+      trainCount: number;
+      testCount: number;
+      classNames: string[];
+      shape: ImageShape;
+      labelBytes: 1 | 2;
+      checksum: string;
+      source: string;
+    },
+  ) {
+    const image = imageBytes(info.shape);
     this.parts = {
-      'train-images': new Uint8Array(info.trainCount * 3072),
-      'train-labels': new Uint8Array(info.trainCount),
-      'test-images': new Uint8Array(info.testCount * 3072),
-      'test-labels': new Uint8Array(info.testCount),
+      'train-images': new Uint8Array(info.trainCount * image),
+      'train-labels': new Uint8Array(info.trainCount * info.labelBytes),
+      'test-images': new Uint8Array(info.testCount * image),
+      'test-labels': new Uint8Array(info.testCount * info.labelBytes),
     };
+  }
+
+  /** The labels as the data set stores them (each part is its own buffer, so 16-bit views are aligned). */
+  private labels(part: 'train-labels' | 'test-labels'): Uint8Array | Uint16Array {
+    const bytes = this.parts[part];
+    return this.info.labelBytes === 2 ? new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2) : bytes;
   }
 
   add(part: Part, offset: number, data: Uint8Array): void {
@@ -34,9 +51,10 @@ export class DatasetReceiver {
   /** The data set, after checking its checksum against the coordinator's. */
   finish(): Cifar10 {
     const data: Cifar10 = {
-      train: { images: this.parts['train-images'], labels: this.parts['train-labels'], count: this.info.trainCount },
-      test: { images: this.parts['test-images'], labels: this.parts['test-labels'], count: this.info.testCount },
+      train: { images: this.parts['train-images'], labels: this.labels('train-labels'), count: this.info.trainCount },
+      test: { images: this.parts['test-images'], labels: this.labels('test-labels'), count: this.info.testCount },
       classNames: this.info.classNames,
+      shape: this.info.shape,
       source: this.info.source,
     };
     const sum = datasetChecksum(data);

@@ -70,6 +70,8 @@ function harness(options: { ringReducer?: AllReducer; starTimeoutMs?: number } =
       trainCount: TRAIN,
       testCount: TEST,
       classNames: Array.from({ length: 10 }, (_, i) => `c${i}`),
+      shape: { height: 32, width: 32, channels: 3 as const },
+      labelBytes: 1 as const,
       checksum: datasetChecksum(data),
       source: 'unit test',
     };
@@ -98,7 +100,15 @@ function doubled(part: Sent<'star-part'>): Uint8Array {
 describe('WorkerSession', () => {
   it("checks the welcome message's run configuration with the command line's checks: a bad field is a failure that names it", async () => {
     const h = harness();
-    const info = { trainCount: TRAIN, testCount: TEST, classNames: Array.from({ length: 10 }, (_, i) => `c${i}`), checksum: 'x', source: 'unit test' };
+    const info = {
+      trainCount: TRAIN,
+      testCount: TEST,
+      classNames: Array.from({ length: 10 }, (_, i) => `c${i}`),
+      shape: { height: 32, width: 32, channels: 3 as const },
+      labelBytes: 1 as const,
+      checksum: 'x',
+      source: 'unit test',
+    };
     h.deliver({ type: 'welcome', v: 1, runId: 'run-1', rank: 0, config: { ...SEED_RECIPE, runName: 'unit', batchSize: -3 }, dataset: info });
     const failure = await h.waitFor('failure');
     expect(failure.message).toMatch(/batch size must be an integer ≥ 1, got -3/);

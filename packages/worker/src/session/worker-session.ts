@@ -1,7 +1,7 @@
 // Browser-safe entries only (Note [Package entries] in tools/src/architecture): a browser tab bundles this session.
 import { GradsyncError } from '@gradsync/core';
 import { subOperationId, StarClient } from '@gradsync/collective/browser';
-import { augmentParamsFor, parseRunConfig, gatherSamples, replicaForRun, sliceSamples, trainingSplits } from '@gradsync/train';
+import { augmentParamsFor, parseRunConfig, gatherSamples, modelShapeFor, replicaForRun, sliceSamples, trainingSplits } from '@gradsync/train';
 import { type CoordinatorMessage, floatsFromBytes, isRefusal, floatsToBytes, indicesFromBytes } from '@gradsync/protocol';
 import type { CoordinatorLink, ProcessUsage } from './session-ports';
 import type { AllReducer, WireDtype } from '@gradsync/collective/browser';
@@ -154,7 +154,7 @@ export class WorkerSession {
     expectPhase(this.phase, ['connecting'], 'welcome');
     // Coordinators from before --split send none: they split every batch equally.
     const config = parseRunConfig({ split: 'equal', ...m.config });
-    const replica = replicaForRun(config);
+    const replica = replicaForRun(config, undefined, modelShapeFor(m.dataset));
     this.phase = { name: 'receiving-data', run: { runId: m.runId, config, replica, appliedStep: -1 }, receiver: new DatasetReceiver(m.dataset) };
     this.opts.log(`joined run ${m.runId} as rank ${m.rank}; receiving ${m.dataset.trainCount + m.dataset.testCount} images`);
   }
