@@ -1,0 +1,146 @@
+/**
+ * Your own images: an image folder (PNG and JPEG, odd sizes, resized once at load) and CIFAR-100's
+ * binary files, each trained by a real coordinator with 2 local worker processes; the exported
+ * model then answers `predict` and `evaluate` with the data's own class names.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '@gradsync/core';
+import { epochs, ROOT, runCli, startRun, steps, tempDir } from './helpers/runs';
+
+const PREDICT_CLI = path.join(ROOT, 'packages/standalone/src/cli/predict.ts');
+const EVALUATE_CLI = path.join(ROOT, 'packages/standalone/src/cli/evaluate.ts');
+
+/** Three classes a tiny CNN tells apart in a few epochs: a colour each, plus noise. */
+const CLASSES: Record<string, [number, number, number]> = { tomato: [210, 60, 50], leaf: [60, 190, 70], sky: [70, 110, 220] };
+
+function writeImage(file: string, width: number, height: number, colour: [number, number, number], random: () => number): void {
+  const data = Buffer.alloc(width * height * 4);
+  for (let p = 0; p < width * height; p++) {
+    for (let c = 0; c < 3; c++) data[p * 4 + c] = Math.max(0, Math.min(255, colour[c]! + Math.round((random() - 0.5) * 90)));
+    data[p * 4 + 3] = 255;
+  }
+  mkdirSync(path.dirname(file), { recursive: true });
+  if (file.endsWith('.png')) {
+    const png = new PNG({ width, height });
+    data.copy(png.data);
+    writeFileSync(file, PNG.sync.write(png));
+  } else {
+    writeFileSync(file, jpeg.encode({ data, width, height }, 90).data);
+  }
+}
+
+function imageFolder(): string {
+  const dir = tempDir('own-images');
+  const random = mulberry32(11);
+  for (const [split, count] of [
+    ['train', 40],
+    ['test', 8],
+  ] as const) {
+    for (const [name, colour] of Object.entries(CLASSES)) {
+      for (let i = 0; i < count; i++) {
+        const [w, h] = [17 + Math.floor(random() * 30), 13 + Math.floor(random() * 30)];
+        writeImage(path.join(dir, split, name, `${i}.${i % 2 ? 'jpg' : 'png'}`), w, h, colour, random);
+      }
+    }
+  }
+  return dir;
+}
+
+/** CIFAR-100's layout with few images: coarse byte, fine byte, 3072 CHW pixels; the fine class sets the colour. */
+function cifar100Folder(): string {
+  const dir = path.join(tempDir('own-cifar100'), 'cifar-100-binary');
+  mkdirSync(dir, { recursive: true });
+  const random = mulberry32(5);
+  const records = (count: number) => {
+    const out = Buffer.alloc(count * 3074);
+    for (let i = 0; i < count; i++) {
+      const fine = i % 100;
+      out[i * 3074] = fine % 20;
+      out[i * 3074 + 1] = fine;
+      for (let j = 0; j < 3072; j++) out[i * 3074 + 2 + j] = (fine * 37 + Math.floor(j / 1024) * 80 + Math.floor(random() * 20)) % 256;
+    }
+    return out;
+  };
+  writeFileSync(path.join(dir, 'train.bin'), records(600));
+  writeFileSync(path.join(dir, 'test.bin'), records(200));
+  writeFileSync(path.join(dir, 'fine_label_names.txt'), Array.from({ length: 100 }, (_, i) => `fine_${i}`).join('\n'));
+  writeFileSync(path.join(dir, 'coarse_label_names.txt'), Array.from({ length: 20 }, (_, i) => `coarse_${i}`).join('\n'));
+  return path.dirname(dir);
+}
+
+describe('training on your own images', () => {
+  let dataDir: string;
+  let runDir: string;
+  let records: Awaited<ReturnType<typeof startRun>>['records'];
+
+  beforeAll(async () => {
+    dataDir = imageFolder();
+    const args = ['--workers', '2', '--image-size', '20x24', '--model', 'tiny-cnn', '--epochs', '6', '--batch-size', '24', '--lr', '0.01', '--hash-every', '2'];
+    const run = await startRun({ dataDir, runsDir: tempDir('own-runs'), name: 'folder', args: [...args, '--validation', '0'] });
+    runDir = run.runDir;
+    records = run.records;
+  }, 300_000);
+
+  it('2 workers keep identical weights, and the loss falls', () => {
+    const hashed = steps(records).filter((s) => s.hashes);
+    expect(hashed.length).toBeGreaterThan(3);
+    for (const s of hashed) {
+      expect(s.hashes).toHaveLength(2);
+      expect(new Set(s.hashes).size).toBe(1);
+    }
+    const byEpoch = epochs(records);
+    expect(byEpoch).toHaveLength(6);
+    expect(byEpoch.at(-1)!.trainLoss).toBeLessThan(byEpoch[0]!.trainLoss);
+    expect(byEpoch.at(-1)!.test!.confusion).toHaveLength(9);
+  });
+
+  it('predict answers with the folder names, resizing any image to the model', async () => {
+    const files = Object.keys(CLASSES).map((name) => path.join(dataDir, 'test', name, '3.jpg'));
+    const r = await runCli(PREDICT_CLI, ['--model', path.join(runDir, 'model'), '--image', ...files, '--json', '--quiet'], { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const answer = JSON.parse(r.stdout) as { images: { file: string; top: { className: string }[] }[] };
+    expect(answer.images.map((i) => i.top[0]!.className)).toEqual(Object.keys(CLASSES));
+  });
+
+  it('evaluate reads the folder at the model size and agrees with the run', async () => {
+    const r = await runCli(EVALUATE_CLI, ['--model', path.join(runDir, 'model'), '--data-dir', dataDir, '--views', 'one', '--json', '--quiet'], {
+      timeoutMs: 60_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const [one] = (JSON.parse(r.stdout) as { results: { accuracy: number; count: number }[] }).results;
+    expect(one!.count).toBe(24);
+    expect(one!.accuracy).toBeCloseTo(epochs(records).at(-1)!.test!.accuracy, 5);
+  });
+
+  it('a folder whose sizes differ needs --image-size, and the error names both files', async () => {
+    const r = await runCli(
+      path.join(ROOT, 'packages/coordinator/src/cli/start.ts'),
+      ['--data-dir', dataDir, '--workers', '1', '--port', '0', '--runs-dir', tempDir('own-bad')],
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/\.(png|jpg) is \d+×\d+ but .*\.(png|jpg) is \d+×\d+; give --image-size HxW/);
+  });
+});
+
+describe('CIFAR-100', () => {
+  it('trains on 2 workers with its 100 fine classes: a 100 × 100 confusion matrix and the names in the model', async () => {
+    const run = await startRun({
+      dataDir: cifar100Folder(),
+      runsDir: tempDir('own-c100-runs'),
+      name: 'c100',
+      args: ['--workers', '2', '--model', 'linear', '--epochs', '2', '--batch-size', '50', '--hash-every', '3'],
+    });
+    const last = epochs(run.records).at(-1)!;
+    expect(last.test!.confusion).toHaveLength(100 * 100);
+    expect(last.test!.count).toBe(200);
+    for (const s of steps(run.records).filter((x) => x.hashes)) expect(new Set(s.hashes).size).toBe(1);
+    expect(run.stderr + run.stdout).toMatch(/CIFAR-100 .*fine labels: 100 classes/);
+  });
+});
