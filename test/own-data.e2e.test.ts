@@ -9,6 +9,8 @@ import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '@gradsync/core';
+import { MetricsFeed, startDashboardServer } from '@gradsync/dashboard/node';
+import { byTestId, chromiumPath, ensureDashboardBuilt, launchBrowser, waitForTestId } from './helpers/browser';
 import { epochs, ROOT, runCli, startRun, steps, tempDir } from './helpers/runs';
 
 const PREDICT_CLI = path.join(ROOT, 'packages/standalone/src/cli/predict.ts');
@@ -142,5 +144,24 @@ describe('CIFAR-100', () => {
     expect(last.test!.count).toBe(200);
     for (const s of steps(run.records).filter((x) => x.hashes)) expect(new Set(s.hashes).size).toBe(1);
     expect(run.stderr + run.stdout).toMatch(/CIFAR-100 .*fine labels: 100 classes/);
+
+    // The dashboard in Chromium: 100 classes are too many for a table, so it lists the most confused pairs.
+    if (chromiumPath() === null && !process.env.CI) return;
+    ensureDashboardBuilt();
+    const feed = new MetricsFeed();
+    for (const record of run.records) feed.publish(record);
+    const server = await startDashboardServer({ host: '127.0.0.1', port: 0, feed });
+    const browser = await launchBrowser({ width: 1280, height: 900 });
+    try {
+      await browser.page.goto(server.url);
+      const pairs = await waitForTestId(browser.page, 'confusion-pairs');
+      expect(await pairs.locator('tbody tr').count()).toBeGreaterThan(0);
+      expect(await pairs.locator('tbody td').first().textContent()).toMatch(/^fine_\d+$/);
+      expect(await byTestId(browser.page, 'confusion-large').textContent()).toMatch(/100 classes: too many to read as a 100 × 100 table/);
+      expect(await byTestId(browser.page, 'confusion-weakest').locator('tbody tr').count()).toBe(15);
+    } finally {
+      await browser.close();
+      await server.close();
+    }
   });
 });

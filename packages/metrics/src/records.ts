@@ -84,7 +84,7 @@ export interface EvalSummary {
   loss: number;
   accuracy: number;
   count: number;
-  /** NUM_CLASSES × NUM_CLASSES, row = true class, column = predicted, row-major. */
+  /** classes × classes, row = true class, column = predicted, row-major; empty above 1024 classes. */
   confusion: number[];
 }
 
@@ -109,8 +109,10 @@ export interface PreviewRecord {
   kind: 'preview';
   t: number;
   epoch: number;
-  /** Base64 of count × 32 × 32 × 3 RGB bytes (HWC). */
+  /** Base64 of count images of `shape` (HWC bytes). */
   pixelsBase64: string;
+  /** The images' height, width and channels; absent in runs from before other data sets: 32 × 32 × 3. */
+  shape?: { height: number; width: number; channels: 1 | 3 };
   labels: number[];
   predictions: number[];
   /** Probability of the predicted class. */

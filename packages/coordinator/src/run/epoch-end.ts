@@ -4,7 +4,7 @@
  * (a weights-hash mismatch, the archive's copy of the weights).
  */
 import type { EpochProgress } from '@gradsync/core/node';
-import type { CifarSplit } from '@gradsync/data';
+import type { CifarSplit, ImageShape } from '@gradsync/data';
 import type { EvalSummary } from '@gradsync/metrics';
 import { encodeMessage, replicaStateToWire } from '@gradsync/protocol';
 import { plateauAfterEpoch, type RunConfig } from '@gradsync/train';
@@ -25,6 +25,8 @@ export interface EpochEndContext {
   readonly config: RunConfig;
   readonly cursor: Pick<RunCursor, 'globalStep' | 'plateau'>;
   readonly validation: CifarSplit;
+  /** The data's image shape: previews carry it, for the dashboard to draw them. */
+  readonly imageShape: ImageShape;
   readonly testCount: number;
   readonly stepsPerEpoch: number;
   readonly membership: Pick<Membership, 'members'>;
@@ -99,6 +101,7 @@ export class EpochEnd {
         t: Date.now(),
         epoch: Math.max(0, Math.floor((run.cursor.globalStep - 1) / run.stepsPerEpoch)),
         ...result.preview,
+        shape: run.imageShape,
       });
     return done(result.summary);
   }

@@ -107,6 +107,7 @@ export class RunCoordinator {
     this.epochEnd = new EpochEnd({
       ...parts,
       validation: this.validation,
+      imageShape: data.shape,
       testCount: data.test.count,
       stepsPerEpoch: this.stepsPerEpoch,
       shares: this.shares,

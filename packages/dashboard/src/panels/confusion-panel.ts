@@ -1,7 +1,12 @@
-import { confusionView, topConfusions } from '../view-kit/confusion';
+import { type ConfusionView, confusionView, topConfusions } from '../view-kit/confusion';
 import { card, h } from '../view-kit/dom';
 import { formatPercent } from '../view-kit/format';
 import type { LatestEval } from '../view-kit/run-state';
+
+/** Above this many classes the table would be unreadable: the panel lists the most confused pairs and the weakest classes instead. */
+export const MAX_TABLE_CLASSES = 20;
+/** How many pairs and classes that list shows. */
+const LISTED = 15;
 
 /** The latest confusion matrix as a heat-mapped table, and accuracy per class. */
 export class ConfusionPanel {
@@ -10,6 +15,7 @@ export class ConfusionPanel {
   private readonly caption: HTMLElement;
   private readonly confusions: HTMLElement;
   private readonly placeholder: HTMLElement;
+  private readonly large: HTMLElement;
 
   constructor() {
     const c = card('Confusion matrix');
@@ -18,7 +24,9 @@ export class ConfusionPanel {
     this.table = h('table', { class: 'confusion', testId: 'confusion-matrix', attrs: { 'data-total': '0' } });
     this.confusions = h('p', { class: 'muted top-confusions' });
     this.placeholder = h('p', { class: 'empty', text: 'Appears after the first evaluation.' });
-    c.body.append(this.placeholder, h('div', { class: 'confusion-wrap' }, this.table), this.confusions);
+    this.large = h('div', { class: 'confusion-large', testId: 'confusion-large' });
+    this.large.hidden = true;
+    c.body.append(this.placeholder, h('div', { class: 'confusion-wrap' }, this.table), this.confusions, this.large);
     this.root = c.root;
   }
 
@@ -36,6 +44,12 @@ export class ConfusionPanel {
     const when = latest.epoch === null ? 'final test' : `${latest.source} · epoch ${latest.epoch + 1}`;
     this.caption.textContent = `${when} · ${view.total.toLocaleString('en-US')} images · accuracy ${formatPercent(view.accuracy)}`;
     this.table.dataset.total = String(view.total);
+    if (view.size === 0 || view.size > MAX_TABLE_CLASSES) {
+      this.showLarge(view, classNames.length, name);
+      return;
+    }
+    this.large.hidden = true;
+    this.table.hidden = false;
 
     const head = h(
       'tr',
@@ -68,6 +82,59 @@ export class ConfusionPanel {
 
     const top = topConfusions(view, 3);
     this.confusions.textContent = top.length ? `most confused: ${top.map((t) => `${name(t.actual)} → ${name(t.predicted)} (${t.count})`).join(', ')}` : '';
+  }
+
+  /** Many classes: the pairs most often confused and the classes most often missed, as two lists. */
+  private showLarge(view: ConfusionView, classCount: number, name: (i: number) => string): void {
+    this.table.hidden = true;
+    this.table.replaceChildren();
+    this.confusions.textContent = '';
+    this.large.hidden = false;
+    if (view.size === 0) {
+      this.large.replaceChildren(h('p', { class: 'muted', text: `${classCount} classes: no confusion matrix is kept above 1024 classes.` }));
+      return;
+    }
+    const pairs = topConfusions(view, LISTED);
+    const weakest = view.perClassAccuracy
+      .map((acc, c) => ({ acc, c }))
+      .filter((x): x is { acc: number; c: number } => x.acc !== null)
+      .sort((a, b) => a.acc - b.acc || a.c - b.c)
+      .slice(0, LISTED);
+    this.large.replaceChildren(
+      h('p', {
+        class: 'muted',
+        text: `${view.size} classes: too many to read as a ${view.size} × ${view.size} table, so the most confused pairs and the weakest classes.`,
+      }),
+      h(
+        'div',
+        { class: 'confusion-lists' },
+        h(
+          'table',
+          { class: 'confusion-pairs', testId: 'confusion-pairs' },
+          h('thead', {}, h('tr', {}, h('th', { text: 'true' }), h('th', { text: 'predicted as' }), h('th', { text: 'images' }), h('th', { text: 'of true' }))),
+          h(
+            'tbody',
+            {},
+            ...pairs.map((p) =>
+              h(
+                'tr',
+                {},
+                h('td', { text: name(p.actual) }),
+                h('td', { text: name(p.predicted) }),
+                h('td', { text: String(p.count) }),
+                h('td', { text: formatPercent(p.rate) }),
+              ),
+            ),
+          ),
+        ),
+        h(
+          'table',
+          { class: 'confusion-weakest', testId: 'confusion-weakest' },
+          h('thead', {}, h('tr', {}, h('th', { text: 'class' }), h('th', { text: 'accuracy' }))),
+          h('tbody', {}, ...weakest.map((w) => h('tr', {}, h('td', { text: name(w.c) }), accuracyCell(w.acc)))),
+        ),
+      ),
+    );
   }
 }
 

@@ -1,5 +1,5 @@
 import { card, h } from '../view-kit/dom';
-import { PREVIEW_SIDE, decodePreview, previewPlaceholder } from '../view-kit/preview';
+import { decodePreview, previewPlaceholder } from '../view-kit/preview';
 import type { PreviewRecord } from '@gradsync/metrics';
 
 /** The preview images on pixelated canvases with true and predicted labels. */
@@ -26,7 +26,7 @@ export class PreviewPanel {
     }
     let images;
     try {
-      images = decodePreview(preview.pixelsBase64, preview.labels, preview.predictions, preview.confidences);
+      images = decodePreview(preview.pixelsBase64, preview.labels, preview.predictions, preview.confidences, preview.shape);
     } catch {
       this.caption.textContent = 'could not decode the preview images';
       return;
@@ -38,8 +38,8 @@ export class PreviewPanel {
     this.grid.dataset.count = String(images.length);
     this.grid.replaceChildren(
       ...images.map((img) => {
-        const canvas = h('canvas', { attrs: { width: String(PREVIEW_SIDE), height: String(PREVIEW_SIDE) } });
-        canvas.getContext('2d')?.putImageData(new ImageData(img.rgba, PREVIEW_SIDE, PREVIEW_SIDE), 0, 0);
+        const canvas = h('canvas', { attrs: { width: String(img.width), height: String(img.height) } });
+        canvas.getContext('2d')?.putImageData(new ImageData(img.rgba, img.width, img.height), 0, 0);
         const conf = Number.isFinite(img.confidence) ? ` ${(img.confidence * 100).toFixed(0)}%` : '';
         return h(
           'figure',

@@ -29,3 +29,15 @@ describe('previewPlaceholder', () => {
     expect(previewPlaceholder(0)).toMatch(/^This run holds out no validation images \(--validation 0\)/);
   });
 });
+
+describe('previews of other data sets', () => {
+  it('draws a greyscale image of its own size, its one channel as R = G = B', () => {
+    // Two 3 × 2 greyscale images: pixel values 0..5 and 10..15.
+    const bytes = Uint8Array.from([0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15]);
+    const base64 = btoa(String.fromCharCode(...bytes));
+    const [first, second] = decodePreview(base64, [0, 1], [0, 0], [0.9, 0.6], { height: 2, width: 3, channels: 1 });
+    expect([first!.width, first!.height, first!.rgba.length]).toEqual([3, 2, 24]);
+    expect(Array.from(second!.rgba.subarray(4, 8))).toEqual([11, 11, 11, 255]);
+    expect(second!.correct).toBe(false);
+  });
+});

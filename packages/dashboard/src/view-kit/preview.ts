@@ -1,7 +1,9 @@
 /** One preview image as canvas ImageData pixels, with its labels. */
 export interface PreviewImage {
-  /** 32 × 32 × 4 RGBA bytes. */
+  /** width × height × 4 RGBA bytes. */
   rgba: Uint8ClampedArray<ArrayBuffer>;
+  width: number;
+  height: number;
   label: number;
   prediction: number;
   confidence: number;
@@ -18,23 +20,37 @@ export function previewPlaceholder(validationCount: number | undefined): string 
   return 'Validation images with their predicted labels appear after the first evaluation.';
 }
 
-/** Decodes PreviewRecord pixels (base64 of count × 32 × 32 × 3 RGB bytes, HWC) into RGBA images. */
-export function decodePreview(pixelsBase64: string, labels: readonly number[], predictions: readonly number[], confidences: readonly number[]): PreviewImage[] {
+/** Decodes PreviewRecord pixels (base64 of count images of `shape`, HWC; 32 × 32 RGB without one) into RGBA images. */
+export function decodePreview(
+  pixelsBase64: string,
+  labels: readonly number[],
+  predictions: readonly number[],
+  confidences: readonly number[],
+  shape: { height: number; width: number; channels: 1 | 3 } = { height: PREVIEW_SIDE, width: PREVIEW_SIDE, channels: 3 },
+): PreviewImage[] {
   const bin = atob(pixelsBase64);
-  const pixels = PREVIEW_SIDE * PREVIEW_SIDE;
-  const count = Math.min(labels.length, Math.floor(bin.length / (pixels * 3)));
+  const pixels = shape.height * shape.width;
+  const channels = shape.channels;
+  const count = Math.min(labels.length, Math.floor(bin.length / (pixels * channels)));
   const out: PreviewImage[] = [];
   for (let k = 0; k < count; k++) {
     const rgba = new Uint8ClampedArray(pixels * 4);
-    const base = k * pixels * 3;
+    const base = k * pixels * channels;
     for (let p = 0; p < pixels; p++) {
-      rgba[p * 4] = bin.charCodeAt(base + p * 3);
-      rgba[p * 4 + 1] = bin.charCodeAt(base + p * 3 + 1);
-      rgba[p * 4 + 2] = bin.charCodeAt(base + p * 3 + 2);
+      // A greyscale image's one channel is drawn as R = G = B.
+      for (let c = 0; c < 3; c++) rgba[p * 4 + c] = bin.charCodeAt(base + p * channels + (channels === 3 ? c : 0));
       rgba[p * 4 + 3] = 255;
     }
     const prediction = predictions[k] ?? -1;
-    out.push({ rgba, label: labels[k], prediction, confidence: confidences[k] ?? Number.NaN, correct: prediction === labels[k] });
+    out.push({
+      rgba,
+      width: shape.width,
+      height: shape.height,
+      label: labels[k],
+      prediction,
+      confidence: confidences[k] ?? Number.NaN,
+      correct: prediction === labels[k],
+    });
   }
   return out;
 }
