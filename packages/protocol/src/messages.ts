@@ -116,7 +116,13 @@ export const EvalDone = z.strictObject({
   correct: count,
   count: count,
   /** classes × classes counts, row = true class; empty above MAX_CONFUSION_CLASSES classes. */
-  confusion: z.array(count).max(MAX_CONFUSION_CLASSES ** 2),
+  confusion: z
+    .array(count)
+    .max(MAX_CONFUSION_CLASSES ** 2)
+    .refine(
+      (cells) => cells.length === 0 || (cells.length >= 4 && Math.sqrt(cells.length) % 1 === 0),
+      'must be classes × classes counts (a square of 2 or more classes)',
+    ),
   /** For the dashboard's image grid: predicted class and its probability per preview index. */
   preview: z
     .strictObject({

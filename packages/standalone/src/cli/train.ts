@@ -8,9 +8,11 @@ import { trainLocally } from '../train-local';
 const log = logInfo;
 
 await runCli(async () => {
-  const program = addDataReadOptions(
-    addRecipeOptions(gradsyncProgram('pnpm train').description("Train the tutorial's CIFAR-10 network in one process (no sockets).")),
-  ).option('--gpu <n>', 'GPU index (tfjs-node-gpu, then webgpu)', intOption('--gpu', 0));
+  const program = addDataReadOptions(addRecipeOptions(gradsyncProgram('pnpm train').description('Train a recipe in one process (no sockets).'))).option(
+    '--gpu <n>',
+    'GPU index (tfjs-node-gpu, then webgpu)',
+    intOption('--gpu', 0),
+  );
   addComputeFlags(program).parse();
   const o = program.opts();
   const config: RunConfig = recipeFromOptions(o, {}, 'train');

@@ -38,7 +38,7 @@ function presetValues(pick: (r: Recipe) => unknown): string {
  */
 export function addRecipeOptions(program: Command): Command {
   return program
-    .option('--data-dir <dir>', 'folder with the CIFAR-10 binary batches or cifar-10-binary.tar.gz (default: cache, else download)')
+    .option('--data-dir <dir>', 'CIFAR-10 or CIFAR-100 binary files, or an image folder (see --data-format; default: CIFAR-10 from the cache, else download)')
     .option('--cache-dir <dir>', 'where a downloaded archive is kept (default: $XDG_CACHE_HOME/gradsync)')
     .addOption(
       new Option(
