@@ -66,15 +66,7 @@ function harness(options: { ringReducer?: AllReducer; starTimeoutMs?: number } =
   const join = async () => {
     const data = dataset();
     const config = { ...SEED_RECIPE, runName: 'unit', model: 'linear', validationCount: 2 };
-    const info = {
-      trainCount: TRAIN,
-      testCount: TEST,
-      classNames: Array.from({ length: 10 }, (_, i) => `c${i}`),
-      shape: { height: 32, width: 32, channels: 3 as const },
-      labelBytes: 1 as const,
-      checksum: datasetChecksum(data),
-      source: 'unit test',
-    };
+    const info = datasetInfo(datasetChecksum(data));
     deliver({ type: 'welcome', v: 1, runId: 'run-1', rank: 0, config, dataset: info });
     deliver({ type: 'data', part: 'train-images', offset: 0, data: data.train.images });
     deliver({ type: 'data', part: 'train-labels', offset: 0, data: data.train.labels });
@@ -97,18 +89,23 @@ function doubled(part: Sent<'star-part'>): Uint8Array {
   return floatsToBytes(floatsFromBytes(part.data).map((x) => 2 * x));
 }
 
+/** The welcome's description of the unit test's data set. */
+function datasetInfo(checksum: string) {
+  return {
+    trainCount: TRAIN,
+    testCount: TEST,
+    classNames: Array.from({ length: 10 }, (_, i) => `c${i}`),
+    shape: { height: 32, width: 32, channels: 3 as const },
+    labelBytes: 1 as const,
+    checksum,
+    source: 'unit test',
+  };
+}
+
 describe('WorkerSession', () => {
   it("checks the welcome message's run configuration with the command line's checks: a bad field is a failure that names it", async () => {
     const h = harness();
-    const info = {
-      trainCount: TRAIN,
-      testCount: TEST,
-      classNames: Array.from({ length: 10 }, (_, i) => `c${i}`),
-      shape: { height: 32, width: 32, channels: 3 as const },
-      labelBytes: 1 as const,
-      checksum: 'x',
-      source: 'unit test',
-    };
+    const info = datasetInfo('x');
     h.deliver({ type: 'welcome', v: 1, runId: 'run-1', rank: 0, config: { ...SEED_RECIPE, runName: 'unit', batchSize: -3 }, dataset: info });
     const failure = await h.waitFor('failure');
     expect(failure.message).toMatch(/batch size must be an integer ≥ 1, got -3/);
