@@ -41,6 +41,9 @@ export async function detectDataFormat(dataDir: string | undefined): Promise<Exc
 
 export async function loadDataset(options: LoadDatasetOptions = {}): Promise<ImageDataset> {
   const log = options.log ?? (() => {});
+  if (options.dataDir !== undefined && !statSync(options.dataDir, { throwIfNoEntry: false })) {
+    throw new GradsyncError('DATA_NOT_FOUND', `data path ${options.dataDir} does not exist (--data-dir)`);
+  }
   const format = !options.format || options.format === 'auto' ? await detectDataFormat(options.dataDir) : options.format;
   const imageOnly = (['imageSize', 'channels', 'testFraction'] as const).filter((k) => options[k] !== undefined);
   if (format !== 'image-folder' && imageOnly.length > 0) {
