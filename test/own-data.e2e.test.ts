@@ -106,6 +106,12 @@ describe('training on your own images', () => {
     expect(r.code, r.stderr).toBe(0);
     const answer = JSON.parse(r.stdout) as { images: { file: string; top: { className: string }[] }[] };
     expect(answer.images.map((i) => i.top[0]!.className)).toEqual(Object.keys(CLASSES));
+
+    const broken = path.join(tempDir('own-broken'), 'broken.jpg');
+    writeFileSync(broken, Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]));
+    const bad = await runCli(PREDICT_CLI, ['--model', path.join(runDir, 'model'), '--image', broken, '--quiet'], { timeoutMs: 60_000 });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/broken\.jpg: not a readable PNG or JPEG image/);
   });
 
   it('evaluate reads the folder at the model size and agrees with the run', async () => {

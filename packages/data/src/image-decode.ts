@@ -18,6 +18,13 @@ export interface DecodedImage {
 
 export type DecoderName = 'sharp' | 'js';
 
+/**
+ * ITU-R BT.601 luma weights of R, G and B (PIL's convert('L'), libvips' b-w): how a colour image
+ * becomes one channel, both when an image folder is read as greyscale and when `predict` feeds a
+ * greyscale model, so a model sees the same grey at training and at prediction.
+ */
+export const BT601_LUMA = [0.299, 0.587, 0.114] as const;
+
 /** What an image is resized to (fill: the aspect ratio is not kept, as Keras' image_dataset_from_directory). */
 export interface TargetSize {
   height: number;

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GradsyncError, mulberry32 } from '@gradsync/core';
 import type { ImageDataset, ImageShape, ImageSplit } from './types';
-import { decodeImageBytes, type DecodedImage, type DecoderName, defaultDecoder, type TargetSize } from './image-decode';
+import { BT601_LUMA, decodeImageBytes, type DecodedImage, type DecoderName, defaultDecoder, type TargetSize } from './image-decode';
 
 export interface ImageFolderOptions {
   /** Resize every image once at load (fill); without it, all images must have one size. */
@@ -187,9 +187,10 @@ async function decodeAll(
   return { rgb, width, height, grey };
 }
 
-/** RGB to one channel: ITU-R BT.601 luma (PIL's convert('L'), libvips' b-w), exact for grey pixels where R = G = B. */
+/** RGB to one channel (BT601_LUMA), exact for grey pixels where R = G = B. */
 function toGrey(rgb: Uint8Array): Uint8Array {
+  const [r, g, b] = BT601_LUMA;
   const out = new Uint8Array(rgb.length / 3);
-  for (let p = 0; p < out.length; p++) out[p] = Math.round(0.299 * rgb[p * 3]! + 0.587 * rgb[p * 3 + 1]! + 0.114 * rgb[p * 3 + 2]!);
+  for (let p = 0; p < out.length; p++) out[p] = Math.round(r * rgb[p * 3]! + g * rgb[p * 3 + 1]! + b * rgb[p * 3 + 2]!);
   return out;
 }

@@ -7,5 +7,5 @@ export * from './download';
 export * from './load';
 export * from './image-folder';
 export * from './cifar100';
-export { defaultDecoder, type DecoderName } from './image-decode';
+export { BT601_LUMA, decodeImageBytes, defaultDecoder, type DecodedImage, type DecoderName } from './image-decode';
 export * from './load-dataset';

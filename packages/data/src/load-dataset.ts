@@ -29,7 +29,10 @@ export interface DataReadOptions {
   decoder?: DecoderName | 'auto';
 }
 
-export interface LoadDatasetOptions extends LoadCifar10Options, DataReadOptions {}
+export interface LoadDatasetOptions extends LoadCifar10Options, DataReadOptions {
+  /** An image folder read without --image-size or --channels takes these (a model's input, for `evaluate`). */
+  imageFallback?: { height: number; width: number; channels: 1 | 3 };
+}
 
 /** Which reader a folder takes. */
 export async function detectDataFormat(dataDir: string | undefined): Promise<Exclude<DataFormat, 'auto'>> {
@@ -53,7 +56,11 @@ export async function loadDataset(options: LoadDatasetOptions = {}): Promise<Ima
   if (format === 'cifar10') return loadCifar10(options);
   if (options.dataDir === undefined) throw new GradsyncError('E_CONFIG', `--data-format ${format} needs --data-dir`);
   const started = performance.now();
-  const data = format === 'cifar100' ? await readCifar100(options.dataDir, options.labels) : await readFolderWithProgress(options.dataDir, options);
+  const fallback = options.imageFallback;
+  const folderOptions = fallback
+    ? { ...options, imageSize: options.imageSize ?? { height: fallback.height, width: fallback.width }, channels: options.channels ?? fallback.channels }
+    : options;
+  const data = format === 'cifar100' ? await readCifar100(options.dataDir, options.labels) : await readFolderWithProgress(options.dataDir, folderOptions);
   log(`loaded in ${((performance.now() - started) / 1000).toFixed(2)} s: ${data.source}`);
   return data;
 }

@@ -1,3 +1,5 @@
+import { GradsyncError } from '@gradsync/core';
+
 /** The in-memory data set types, and the constants of CIFAR-10's official binary layout. */
 
 /** Height, width and channels (1: greyscale, 3: colour) of every image of a data set. */
@@ -39,7 +41,8 @@ export function labelBytes(labels: Uint8Array | Uint16Array): Uint8Array {
 export function bytesPerImage(split: { images: Uint8Array; count: number }): number {
   if (split.count === 0) return 0;
   const bytes = split.images.length / split.count;
-  if (!Number.isInteger(bytes)) throw new Error(`a split of ${split.count} images holds ${split.images.length} bytes, not a whole number per image`);
+  if (!Number.isInteger(bytes))
+    throw new GradsyncError('DATA_BAD_SPLIT', `a split of ${split.count} images holds ${split.images.length} bytes, not a whole number per image`);
   return bytes;
 }
 

@@ -1,7 +1,7 @@
 import { gradsyncProgram, logInfo, runCli } from '@gradsync/core/node';
 import { checkModelFitsData, intOption, evalSummary, evaluateModel, modelShapeFor, TEST_TIME_VIEWS, type TestTimeViews } from '@gradsync/train';
 import { addDataReadOptions, dataReadOptionsFrom } from '@gradsync/train/node';
-import { bytesPerImage, detectDataFormat, loadDataset } from '@gradsync/data';
+import { bytesPerImage, loadDataset } from '@gradsync/data';
 import { Option } from 'commander';
 import { addComputeFlags, startComputeBackend } from './compute-flags';
 import { loadExportedModel } from '../exported-model';
@@ -37,13 +37,15 @@ await runCli(async () => {
   const o = program.opts();
   const backend = await startComputeBackend(o);
   const { model, shape } = await loadExportedModel(o.model);
-  const read = dataReadOptionsFrom(o);
-  // An image folder is read at the model's size unless --image-size says otherwise.
-  if ((await detectDataFormat(o.dataDir)) === 'image-folder' && (read.format ?? 'auto') !== 'cifar10') {
-    read.imageSize ??= { height: shape.inputShape[0], width: shape.inputShape[1] };
-    read.channels ??= shape.inputShape[2] as 1 | 3;
-  }
-  const data = await loadDataset({ ...read, dataDir: o.dataDir, cacheDir: o.cacheDir, log: logInfo });
+  const [height, width, channels] = shape.inputShape;
+  // An image folder is read at the model's size unless --image-size or --channels says otherwise.
+  const data = await loadDataset({
+    ...dataReadOptionsFrom(o),
+    imageFallback: { height, width, channels: channels as 1 | 3 },
+    dataDir: o.dataDir,
+    cacheDir: o.cacheDir,
+    log: logInfo,
+  });
   checkModelFitsData(model, modelShapeFor(data));
   const count = Math.min(data.test.count, (o.limit as number | undefined) ?? data.test.count);
   const images = data.test.images.subarray(0, count * bytesPerImage(data.test));
