@@ -125,6 +125,12 @@ describe('whitenStem on airbench', () => {
     expect(() => buildModel('resnet9', 1, { whitenedStem: true })).toThrow(/a whitened stem is airbench's; model "resnet9" has none/);
   });
 
+  it('refuses images other than 32×32 RGB, which its patch statistics would misread', () => {
+    const grey = buildModel('airbench', 1, { whitenedStem: true, shape: { inputShape: [32, 32, 1], numClasses: 10 } });
+    disposeAfter.push(grey);
+    expect(() => whitenStem(grey, new Uint8Array(4 * 32 * 32), 4)).toThrow(/from 32×32 RGB images; these are 32×32×1/);
+  });
+
   it('replicaForRun whitens from the training images it is given, and builds a placeholder stem without them', () => {
     const images = correlatedImages(6, 5);
     const config = { ...AIRBENCH_RECIPE, whitenedStem: true };

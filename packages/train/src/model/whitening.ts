@@ -10,6 +10,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { GradsyncError } from '@gradsync/core';
 import { IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_SIDE } from '@gradsync/data/browser';
+import { modelShape } from './model-shape';
 
 /** The stem's patch side (airbench's 2×2). */
 export const STEM_PATCH = 2;
@@ -138,6 +139,14 @@ export function whitenedStemNote(trainCount: number): string {
 
 /** Sets the model's stem to the whitening of the first WHITENING_IMAGES of `images`; returns the weights written. */
 export function whitenStem(model: tfl.LayersModel, images: Uint8Array, count: number): StemWeights {
+  // The patch statistics read 32 × 32 RGB images (IMAGE_SIDE, IMAGE_CHANNELS): any other shape would be misread, not refused.
+  const input = modelShape(model).inputShape;
+  if (input.join('x') !== [IMAGE_SIDE, IMAGE_SIDE, IMAGE_CHANNELS].join('x')) {
+    throw new GradsyncError(
+      'E_CONFIG',
+      `--whiten-stem computes airbench's whitening from 32×32 RGB images; these are ${input.join('×')} (leave --whiten-stem off)`,
+    );
+  }
   const layer = stemLayer(model);
   const weights = whiteningStem(patchMoments(images, Math.min(count, WHITENING_IMAGES)));
   const [kernel, bias] = layer.weights as [tfl.LayerVariable, tfl.LayerVariable];
