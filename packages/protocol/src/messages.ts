@@ -240,6 +240,8 @@ export type CoordinatorMessage = z.infer<typeof CoordinatorMessage>;
 export type WorkerHelloMsg = z.infer<typeof WorkerHello>;
 export type StepMsg = z.infer<typeof Step>;
 export type EvalDoneMsg = z.infer<typeof EvalDone>;
+/** What a welcome says of the data set (its counts, classes, shape, label width and checksum). */
+export type DatasetInfo = z.infer<typeof Welcome>['dataset'];
 export type StepDoneMsg = z.infer<typeof StepDone>;
 
 function parseWith<T>(schema: z.ZodType<T>, frame: Uint8Array, side: string): T {

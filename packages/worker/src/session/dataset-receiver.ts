@@ -1,6 +1,6 @@
 import { GradsyncError } from '@gradsync/core';
-import { type Cifar10, type ImageShape, imageBytes } from '@gradsync/data/browser';
-import { datasetChecksum } from '@gradsync/protocol';
+import { type Cifar10, imageBytes } from '@gradsync/data/browser';
+import { type DatasetInfo, datasetChecksum } from '@gradsync/protocol';
 
 type Part = 'train-images' | 'train-labels' | 'test-images' | 'test-labels';
 
@@ -9,17 +9,7 @@ export class DatasetReceiver {
   private readonly parts: Record<Part, Uint8Array>;
   private readonly filled: Record<Part, number> = { 'train-images': 0, 'train-labels': 0, 'test-images': 0, 'test-labels': 0 };
 
-  constructor(
-    private readonly info: {
-      trainCount: number;
-      testCount: number;
-      classNames: string[];
-      shape: ImageShape;
-      labelBytes: 1 | 2;
-      checksum: string;
-      source: string;
-    },
-  ) {
+  constructor(private readonly info: DatasetInfo) {
     const image = imageBytes(info.shape);
     this.parts = {
       'train-images': new Uint8Array(info.trainCount * image),
