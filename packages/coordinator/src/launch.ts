@@ -4,8 +4,8 @@ import path from 'node:path';
 import { GradsyncError } from '@gradsync/core';
 import { selectBackend } from '@gradsync/backends';
 import { type AllowList, randomSecret, showFingerprint, refusalReporter, secretsEqual, type TlsIdentity, openHttpPort } from '@gradsync/cluster';
-import { type RunConfig } from '@gradsync/train';
-import { writeRunConfigFile } from '@gradsync/train/node';
+import { modelShapeFor, type RunConfig } from '@gradsync/train';
+import { networkForRun, writeRunConfigFile } from '@gradsync/train/node';
 import { type DataReadOptions, loadDataset } from '@gradsync/data';
 import { type EndRecord, readJsonl, RunMetricsFiles } from '@gradsync/metrics';
 import { attachDashboard, MetricsFeed } from '@gradsync/dashboard/node';
@@ -100,6 +100,8 @@ export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoord
   // On resume the dashboard shows the whole run: the records so far are its history.
   const history = o.resumeDir && existsSync(metricsFile) ? readJsonl(metricsFile).records : [];
   const metrics = new MetricsFeed({ writer: new RunMetricsFiles(runDir, history), history });
+  const network = await networkForRun(o.config.model, modelShapeFor(data), o.resumeDir ? runDir : undefined);
+  if (network) o.log('info', `model: ${o.config.model} (${network.countParams()} parameters), rebuilt from its topology on every worker`);
   const coordinator = new RunCoordinator(o.config, data, {
     runDir,
     runId: `${o.config.runName}-${randomUUID().slice(0, 8)}`,
@@ -108,7 +110,9 @@ export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoord
     log: o.log,
     resume,
     resumeCommand: o.resumeCommand,
+    network,
   });
+  if (!resume) await coordinator.saveInitialModel();
   metrics.publish({
     kind: 'run',
     t: Date.now(),

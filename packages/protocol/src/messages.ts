@@ -164,6 +164,8 @@ export const Welcome = z.strictObject({
   /** The validated RunConfig. */
   config: z.record(z.string(), z.unknown()),
   dataset: datasetInfo,
+  /** The network's tfjs Layers topology when config.model names a file: the worker rebuilds it (no user code runs there). */
+  modelTopology: z.optional(z.record(z.string(), z.unknown())),
 });
 
 /** One piece of the data set; `part` says which array, `offset` where these bytes go. */

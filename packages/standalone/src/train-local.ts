@@ -14,7 +14,7 @@ import {
   replicaForRun,
   trainingSplits,
 } from '@gradsync/train';
-import { writeRunConfigFile, saveLayersModel } from '@gradsync/train/node';
+import { networkForRun, writeRunConfigFile, saveLayersModel } from '@gradsync/train/node';
 import { type Cifar10, epochPermutation, globalBatchIndices, stepsPerEpoch } from '@gradsync/data';
 import { type EvalSummary, type MetricRecord, RunMetricsFiles } from '@gradsync/metrics';
 import { EpochProgress } from '@gradsync/core/node';
@@ -73,7 +73,8 @@ export async function trainLocally(
   }
   options.log(`training ${config.model} on ${train.count} images (${validation.count} for validation, ${data.test.count} test), ${steps} steps/epoch`);
 
-  const replica = replicaForRun(config, train, modelShapeFor(data));
+  const shape = modelShapeFor(data);
+  const replica = replicaForRun(config, train, shape, await networkForRun(config.model, shape));
   if (config.whitenedStem) options.log(whitenedStemNote(train.count));
   let plateau = createPlateauState(config.lr);
   const totalSteps = steps * config.epochs;

@@ -1,4 +1,4 @@
-import type { RunConfig } from '@gradsync/train';
+import type { ModelTopology, RunConfig } from '@gradsync/train';
 import { type Cifar10, labelBytes } from '@gradsync/data';
 import { PROTOCOL_VERSION } from '@gradsync/protocol';
 import type { Member } from './member';
@@ -7,7 +7,7 @@ import type { Member } from './member';
 export const CHUNK_BYTES = 4 << 20;
 
 /** Welcomes an admitted worker and streams it the whole data set; it answers `ready` (phase data) once checked. */
-export function sendWelcomeAndData(member: Member, welcome: { runId: string; config: RunConfig; checksum: string }, data: Cifar10): void {
+export function sendWelcomeAndData(member: Member, welcome: { runId: string; config: RunConfig; checksum: string; modelTopology?: ModelTopology }, data: Cifar10): void {
   member.send({
     type: 'welcome',
     v: PROTOCOL_VERSION,
@@ -23,6 +23,7 @@ export function sendWelcomeAndData(member: Member, welcome: { runId: string; con
       checksum: welcome.checksum,
       source: data.source,
     },
+    ...(welcome.modelTopology && { modelTopology: welcome.modelTopology }),
   });
   const parts = [
     ['train-images', data.train.images],

@@ -1,8 +1,8 @@
 import path from 'node:path';
-import type { ModelShape, RunConfig, PlateauState, ReplicaState, Replica } from '@gradsync/train';
+import type { ModelShape, ModelTopology, RunConfig, PlateauState, ReplicaState, Replica } from '@gradsync/train';
 import type { CifarSplit } from '@gradsync/data';
-import { saveLayersModel } from '@gradsync/train/node';
-import { replicaForRun } from '@gradsync/train';
+import { INITIAL_MODEL_DIR, saveLayersModel } from '@gradsync/train/node';
+import { isZooModel, replicaForRun, topologyOf } from '@gradsync/train';
 import { type Checkpoint, writeCheckpoint } from './checkpoint';
 
 /**
@@ -12,6 +12,8 @@ import { type Checkpoint, writeCheckpoint } from './checkpoint';
  */
 export class RunArchive {
   readonly replica: Replica;
+  /** What workers rebuild the network from when it is not a zoo model (sent in the welcome). */
+  readonly modelTopology?: ModelTopology;
 
   constructor(
     private readonly config: RunConfig,
@@ -20,10 +22,13 @@ export class RunArchive {
     resume: Checkpoint | null,
     trainSplit: CifarSplit,
     shape: ModelShape,
+    /** The network when --model names a file (networkForRun); zoo models are built here. */
+    network?: Replica['model'],
   ) {
     // The run's own model (BatchNorm's epsilon included) so the exported model normalises as trained;
     // the training images make the first weights that come from the data (a whitened stem), sent to every worker.
-    this.replica = replicaForRun(config, resume ? undefined : trainSplit, shape);
+    this.replica = replicaForRun(config, resume ? undefined : trainSplit, shape, network);
+    this.modelTopology = isZooModel(config.model) ? undefined : topologyOf(this.replica.model);
     if (resume) this.replica.setState(resume.state);
   }
 
@@ -45,6 +50,13 @@ export class RunArchive {
     return writeCheckpoint(this.runDir, { runName: this.config.runName, model: this.config.model, ...meta }, this.replica.getState(), (tmp) =>
       saveLayersModel(this.replica.model, path.join(tmp, 'model'), { classNames: this.classNames }),
     );
+  }
+
+  /** Writes runs/<name>/initial-model: the network as the run begins, to rerun it (--model …/model.json) or resume it. */
+  async saveInitialModel(): Promise<string> {
+    const dir = path.join(this.runDir, INITIAL_MODEL_DIR);
+    await saveLayersModel(this.replica.model, dir, { classNames: this.classNames, model: this.config.model, note: 'the network and weights this run began with' });
+    return dir;
   }
 
   /** Writes runs/<name>/model, the final model with its metadata; returns the folder and weights hash. */

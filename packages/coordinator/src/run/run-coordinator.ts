@@ -1,6 +1,6 @@
 import { GradsyncError } from '@gradsync/core';
 import { WriteFailure, EpochProgress } from '@gradsync/core/node';
-import type { RunConfig } from '@gradsync/train';
+import type { Replica, RunConfig } from '@gradsync/train';
 import { type Cifar10, type CifarSplit, epochPermutation, globalBatchIndices, stepsPerEpoch } from '@gradsync/data';
 import type { EndRecord, EvalSummary, MetricRecord } from '@gradsync/metrics';
 import { whitenedStemNote, createPlateauState, learningRateAt, modelShapeFor, trainingSplits } from '@gradsync/train';
@@ -76,13 +76,15 @@ export class RunCoordinator {
       resume: Checkpoint | null;
       /** The command that continues this run, for the advice after a failed write (default: `--resume <runDir>`). */
       resumeCommand?: string;
+      /** The network when --model names a file (networkForRun). */
+      network?: Replica['model'];
     },
   ) {
     ({ train: this.train, validation: this.validation } = trainingSplits(data.train, config));
     this.checksum = datasetChecksum(data);
     this.membership = new Membership(opts.membership);
     this.shares = new BatchShares(config.split);
-    this.archive = new RunArchive(config, opts.runDir, data.classNames, opts.resume, this.train, modelShapeFor(data));
+    this.archive = new RunArchive(config, opts.runDir, data.classNames, opts.resume, this.train, modelShapeFor(data), opts.network);
     if (config.whitenedStem && !opts.resume) {
       opts.log('info', `${whitenedStemNote(this.train.count)}; every worker starts from it`);
     }
@@ -141,6 +143,11 @@ export class RunCoordinator {
     return 2 * this.slowestStepMs + (this.cursor.groupUntried ? FIRST_STEP_ALLOWANCE_MS : 0);
   }
 
+  /** Writes runs/<name>/initial-model (RunArchive.saveInitialModel). */
+  saveInitialModel(): Promise<string> {
+    return this.archive.saveInitialModel();
+  }
+
   get bufferFloats(): number {
     return this.archive.bufferFloats;
   }
@@ -165,7 +172,7 @@ export class RunCoordinator {
       `worker joined: ${JSON.stringify(h.host)} (pid ${h.pid}), ${JSON.stringify(h.backend)} on ${JSON.stringify(h.device)}${this.group.lastGroupId > 0 ? '; it takes part from the next step' : ''}`,
     );
     this.recorder.recordWorker(conn, 'joining');
-    sendWelcomeAndData(conn, { runId: this.opts.runId, config: this.config, checksum: this.checksum }, this.data);
+    sendWelcomeAndData(conn, { runId: this.opts.runId, config: this.config, checksum: this.checksum, modelTopology: this.archive.modelTopology }, this.data);
   }
 
   onMessage(conn: Member, m: WorkerMessage): void {

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { AUGMENT_KIND_NAMES, AUGMENT_KINDS, type AugmentKind } from '../augment/index';
 import { GradsyncError } from '@gradsync/core';
-import { INIT_SCHEMES, MODEL_NAMES, WHITENING_IMAGES } from '../model/index';
+import { INIT_SCHEMES, isModelSpec, MODEL_NAMES, WHITENING_IMAGES } from '../model/index';
 import { OPTIMIZER_KINDS, SCHEDULE_KINDS } from '../training/index';
 import { CONVENTION_DEFAULTS, CONVENTIONS, type Conventions } from './conventions';
 import { type Recipe, RECIPES, SEED_RECIPE } from './recipes';
@@ -58,7 +58,11 @@ export function addRecipeOptions(program: Command): Command {
       validationOption,
     )
     .option('--limit-train <n>', 'train on only the first N training images', intOption('--limit-train', 1))
-    .addOption(new Option('--model <name>', `model ${presetValues((r) => r.model)}`).choices(MODEL_NAMES))
+    .option(
+      '--model <name|file>',
+      `model: one of ${MODEL_NAMES.join(', ')} ${presetValues((r) => r.model)}, a tfjs Layers model.json, or a JS/TS module whose default export builds one from { tf, inputShape, numClasses }`,
+      modelOption,
+    )
     .addOption(
       new Option(
         '--init <scheme>',
@@ -139,6 +143,11 @@ function augmentKindOf(config: Recipe['augment']): string {
  * The validated run configuration from parsed recipe flags (plus program-specific fields): the
  * preset named by --recipe, with every flag that was given put over it.
  */
+function modelOption(v: string): string {
+  if (!isModelSpec(v)) throw new GradsyncError('E_FLAG', `--model must be one of ${MODEL_NAMES.join(', ')}, or a model.json or .js/.ts module path, got "${v}"`);
+  return v;
+}
+
 export function recipeFromOptions(o: Record<string, unknown>, extra: Partial<RunConfig> = {}, namePrefix = 'run'): RunConfig {
   const name = (o.recipe as RecipeName | undefined) ?? SEED_RECIPE.recipe;
   const preset = RECIPES[name];

@@ -33,7 +33,8 @@ export interface RunConfig {
   runName: string;
   /** The preset the run started from (recipes.ts); the fields below are what it trains with, flags included. */
   recipe: RecipeName;
-  model: ModelName;
+  /** A zoo name (MODEL_NAMES), or the path of a model.json or a JS/TS module the coordinator builds the network from (model/user-model.ts). */
+  model: string;
   /** How the weights start (see INIT_SCHEMES). */
   init: InitScheme;
   epochs: number;

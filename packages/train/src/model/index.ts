@@ -4,3 +4,4 @@ export * from './zoo';
 export * from './resnet9';
 export * from './airbench';
 export * from './whitening';
+export * from './topology';

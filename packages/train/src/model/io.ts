@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { GradsyncError } from '@gradsync/core';
 import { asWriteFailure, WriteFailure, writeFileNamed } from '@gradsync/core/node';
+import { modelFromTopology, type ModelTopology, type TopologyWeights } from './topology';
 
 const WEIGHTS_FILE = 'weights.bin';
 
@@ -68,28 +69,51 @@ export async function saveLayersModel(model: tfl.LayersModel, dir: string, metad
 }
 
 interface ModelJson {
-  modelTopology: object;
-  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  modelTopology?: ModelTopology;
+  weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
   userDefinedMetadata?: Record<string, unknown>;
+  /** A bare topology (what `model.toJSON()` writes) has these at its top level. */
+  class_name?: unknown;
+  config?: unknown;
 }
 
-/** Loads a model saved in the layers format from a folder (or its model.json path). */
-export async function loadLayersModel(location: string): Promise<{ model: tfl.LayersModel; metadata: Record<string, unknown> }> {
+/** What a layers-format file holds: the topology, the weights when it has any, gradsync's metadata. */
+export interface LayersModelFiles {
+  jsonPath: string;
+  topology: ModelTopology;
+  weights?: TopologyWeights;
+  metadata: Record<string, unknown>;
+}
+
+/**
+ * Reads a model.json (a folder holding one, or its path) and the weight files it names. A file
+ * with no weights (an empty or absent manifest), or a bare topology as `model.toJSON()` writes it,
+ * gives the topology alone.
+ */
+export async function readLayersModelFiles(location: string): Promise<LayersModelFiles> {
   const jsonPath = location.endsWith('.json') ? location : path.join(location, 'model.json');
   let json: ModelJson;
   try {
     json = JSON.parse(await readFile(jsonPath, 'utf8')) as ModelJson;
   } catch (err) {
     const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : `unreadable (${(err as Error).message})`;
-    throw new GradsyncError('E_MODEL_FILE', `model file ${jsonPath} is ${why}; pass the folder a training run exported (runs/<name>/model)`);
+    throw new GradsyncError('E_MODEL_FILE', `model file ${jsonPath} is ${why}; pass the folder a training run exported (runs/<name>/model) or a model.json`);
   }
-  if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
-    throw new GradsyncError('E_MODEL_FILE', `${jsonPath} is not a TensorFlow.js layers model (no modelTopology/weightsManifest)`);
+  if (json === null || typeof json !== 'object') throw new GradsyncError('E_MODEL_FILE', `${jsonPath} is not a TensorFlow.js layers model (not a JSON object)`);
+  const metadata = (json.userDefinedMetadata?.gradsync ?? {}) as Record<string, unknown>;
+  if (!json.modelTopology) {
+    if (typeof json.class_name === 'string' && json.config) return { jsonPath, topology: json as ModelTopology, metadata };
+    throw new GradsyncError('E_MODEL_FILE', `${jsonPath} is not a TensorFlow.js layers model (no modelTopology, and not a bare topology with class_name and config)`);
   }
+  if (json.weightsManifest !== undefined && !Array.isArray(json.weightsManifest)) {
+    throw new GradsyncError('E_MODEL_FILE', `${jsonPath}: weightsManifest must be a list`);
+  }
+  const manifest = json.weightsManifest ?? [];
+  const weightSpecs = manifest.flatMap((group) => group.weights);
+  if (weightSpecs.length === 0) return { jsonPath, topology: json.modelTopology, metadata };
   const dir = path.dirname(jsonPath);
   const buffers: Buffer[] = [];
-  const weightSpecs: tf.io.WeightsManifestEntry[] = [];
-  for (const group of json.weightsManifest) {
+  for (const group of manifest) {
     for (const p of group.paths) {
       try {
         buffers.push(await readFile(path.join(dir, p)));
@@ -97,20 +121,19 @@ export async function loadLayersModel(location: string): Promise<{ model: tfl.La
         throw new GradsyncError('E_MODEL_FILE', `weights file ${path.join(dir, p)} named by ${jsonPath} is missing`);
       }
     }
-    weightSpecs.push(...group.weights);
   }
   const weightData = Buffer.concat(buffers);
   const expected = weightSpecs.reduce((sum, w) => sum + w.shape.reduce((a, b) => a * b, 1) * 4, 0);
   if (weightData.length !== expected) {
     throw new GradsyncError('E_MODEL_FILE', `weights in ${dir} hold ${weightData.length} bytes, the model needs ${expected}: truncated or mismatched`);
   }
-  const model = await tfl.loadLayersModel(
-    tf.io.fromMemory({
-      modelTopology: json.modelTopology,
-      weightSpecs,
-      weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength),
-    }),
-  );
-  const meta = (json.userDefinedMetadata?.gradsync ?? {}) as Record<string, unknown>;
-  return { model, metadata: meta };
+  const weights = { weightSpecs, weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength) as ArrayBuffer };
+  return { jsonPath, topology: json.modelTopology, weights, metadata };
+}
+
+/** Loads a model saved in the layers format from a folder (or its model.json path). */
+export async function loadLayersModel(location: string): Promise<{ model: tfl.LayersModel; metadata: Record<string, unknown> }> {
+  const files = await readLayersModelFiles(location);
+  if (!files.weights) throw new GradsyncError('E_MODEL_FILE', `${files.jsonPath} holds a topology but no weights: it is a network to train (--model), not a trained model`);
+  return { model: await modelFromTopology(files.topology, files.jsonPath, files.weights), metadata: files.metadata };
 }

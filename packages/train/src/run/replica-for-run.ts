@@ -3,6 +3,9 @@ import type { RunConfig } from '../config/run-config';
 import type { CifarSplit, ImageDataset } from '@gradsync/data/browser';
 import type { ModelShape } from '../model/model-shape';
 import { whitenStem } from '../model/whitening';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { GradsyncError } from '@gradsync/core';
+import { isZooModel } from '../model/topology';
 import { buildModel } from '../model/zoo';
 import { Replica } from '../training/replica';
 
@@ -23,9 +26,14 @@ export function replicaForRun(
   trainSplit?: CifarSplit,
   /** The data's image shape and classes (default CIFAR-10's). */
   shape?: ModelShape,
+  /** The network when --model names a file: built beforehand (networkForRun, modelFromTopology), since that is async. */
+  network?: tfl.LayersModel,
 ): Replica {
   const conventions = CONVENTION_DEFAULTS[config.conventions];
-  const model = buildModel(config.model, config.seed, {
+  if (!network && !isZooModel(config.model)) {
+    throw new GradsyncError('E_MODEL', `model ${config.model} is a file: its network must be built (networkForRun) before the replica`);
+  }
+  const model = network ?? buildModel(config.model, config.seed, {
     init: config.init,
     bnMomentum: config.bnMomentum,
     bnEpsilon: conventions.bnEpsilon,

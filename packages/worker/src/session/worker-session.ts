@@ -1,7 +1,20 @@
 // Browser-safe entries only (Note [Package entries] in tools/src/architecture): a browser tab bundles this session.
 import { GradsyncError } from '@gradsync/core';
 import { subOperationId, StarClient } from '@gradsync/collective/browser';
-import { augmentParamsFor, parseRunConfig, gatherSamples, modelShapeFor, replicaForRun, sliceSamples, trainingSplits } from '@gradsync/train';
+import {
+  augmentParamsFor,
+  checkUserModel,
+  isZooModel,
+  modelFromTopology,
+  type ModelShape,
+  parseRunConfig,
+  gatherSamples,
+  modelShapeFor,
+  type Replica,
+  replicaForRun,
+  sliceSamples,
+  trainingSplits,
+} from '@gradsync/train';
 import { type CoordinatorMessage, floatsFromBytes, isRefusal, floatsToBytes, indicesFromBytes } from '@gradsync/protocol';
 import type { CoordinatorLink, ProcessUsage } from './session-ports';
 import type { AllReducer, WireDtype } from '@gradsync/collective/browser';
@@ -150,13 +163,23 @@ export class WorkerSession {
     }
   }
 
-  private onWelcome(m: Msg<'welcome'>): void {
+  private async onWelcome(m: Msg<'welcome'>): Promise<void> {
     expectPhase(this.phase, ['connecting'], 'welcome');
     // Coordinators from before --split send none: they split every batch equally.
     const config = parseRunConfig({ split: 'equal', ...m.config });
-    const replica = replicaForRun(config, undefined, modelShapeFor(m.dataset));
+    const shape = modelShapeFor(m.dataset);
+    const replica = replicaForRun(config, undefined, shape, await this.networkFrom(m, config.model, shape));
     this.phase = { name: 'receiving-data', run: { runId: m.runId, config, replica, appliedStep: -1 }, receiver: new DatasetReceiver(m.dataset) };
     this.opts.log(`joined run ${m.runId} as rank ${m.rank}; receiving ${m.dataset.trainCount + m.dataset.testCount} images`);
+  }
+
+  /** The network when the run's model is a file: rebuilt from the welcome's topology, never from user code. */
+  private async networkFrom(m: Msg<'welcome'>, model: string, shape: ModelShape): Promise<Replica['model'] | undefined> {
+    if (isZooModel(model)) return undefined;
+    if (!m.modelTopology) throw new GradsyncError('E_PROTOCOL', `the run's model ${model} is a file, but the welcome carries no topology to build it from`);
+    const network = await modelFromTopology(m.modelTopology, `the run's model ${model}`);
+    checkUserModel(network, shape, `the run's model ${model}`);
+    return network;
   }
 
   private onData(m: Msg<'data'>): void {
