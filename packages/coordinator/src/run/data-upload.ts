@@ -7,7 +7,11 @@ import type { Member } from './member';
 export const CHUNK_BYTES = 4 << 20;
 
 /** Welcomes an admitted worker and streams it the whole data set; it answers `ready` (phase data) once checked. */
-export function sendWelcomeAndData(member: Member, welcome: { runId: string; config: RunConfig; checksum: string; modelTopology?: ModelTopology }, data: Cifar10): void {
+export function sendWelcomeAndData(
+  member: Member,
+  welcome: { runId: string; config: RunConfig; checksum: string; modelTopology?: ModelTopology },
+  data: Cifar10,
+): void {
   member.send({
     type: 'welcome',
     v: PROTOCOL_VERSION,

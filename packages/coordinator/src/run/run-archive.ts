@@ -55,7 +55,11 @@ export class RunArchive {
   /** Writes runs/<name>/initial-model: the network as the run begins, to rerun it (--model …/model.json) or resume it. */
   async saveInitialModel(): Promise<string> {
     const dir = path.join(this.runDir, INITIAL_MODEL_DIR);
-    await saveLayersModel(this.replica.model, dir, { classNames: this.classNames, model: this.config.model, note: 'the network and weights this run began with' });
+    await saveLayersModel(this.replica.model, dir, {
+      classNames: this.classNames,
+      model: this.config.model,
+      note: 'the network and weights this run began with',
+    });
     return dir;
   }
 

@@ -103,7 +103,10 @@ export async function readLayersModelFiles(location: string): Promise<LayersMode
   const metadata = (json.userDefinedMetadata?.gradsync ?? {}) as Record<string, unknown>;
   if (!json.modelTopology) {
     if (typeof json.class_name === 'string' && json.config) return { jsonPath, topology: json as ModelTopology, metadata };
-    throw new GradsyncError('E_MODEL_FILE', `${jsonPath} is not a TensorFlow.js layers model (no modelTopology, and not a bare topology with class_name and config)`);
+    throw new GradsyncError(
+      'E_MODEL_FILE',
+      `${jsonPath} is not a TensorFlow.js layers model (no modelTopology, and not a bare topology with class_name and config)`,
+    );
   }
   if (json.weightsManifest !== undefined && !Array.isArray(json.weightsManifest)) {
     throw new GradsyncError('E_MODEL_FILE', `${jsonPath}: weightsManifest must be a list`);
@@ -134,6 +137,7 @@ export async function readLayersModelFiles(location: string): Promise<LayersMode
 /** Loads a model saved in the layers format from a folder (or its model.json path). */
 export async function loadLayersModel(location: string): Promise<{ model: tfl.LayersModel; metadata: Record<string, unknown> }> {
   const files = await readLayersModelFiles(location);
-  if (!files.weights) throw new GradsyncError('E_MODEL_FILE', `${files.jsonPath} holds a topology but no weights: it is a network to train (--model), not a trained model`);
+  if (!files.weights)
+    throw new GradsyncError('E_MODEL_FILE', `${files.jsonPath} holds a topology but no weights: it is a network to train (--model), not a trained model`);
   return { model: await modelFromTopology(files.topology, files.jsonPath, files.weights), metadata: files.metadata };
 }

@@ -52,7 +52,9 @@ export async function modelFromTopology(topology: ModelTopology, origin: string,
     return await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: topology, ...weights }));
   } catch (err) {
     const message = (err as Error).message;
-    const hint = /unknown (layer|class|\w+: )/i.test(message) ? `; gradsync rebuilds the network on every worker, so it may use only tfjs' built-in layers` : '';
+    const hint = /unknown (layer|class|\w+: )/i.test(message)
+      ? `; gradsync rebuilds the network on every worker, so it may use only tfjs' built-in layers`
+      : '';
     throw new GradsyncError('E_MODEL', `${origin}: the network cannot be built from its topology (${message.split('\n')[0]})${hint}`);
   }
 }
