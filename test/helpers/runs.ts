@@ -46,10 +46,14 @@ function command(cli: string, args: string[], launcher: string[] = []): [string,
 export function runCli(
   cli: string,
   args: string[],
-  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; launcher?: string[] } = {},
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; launcher?: string[]; cwd?: string } = {},
 ): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(...command(cli, args, options.launcher), { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(...command(cli, args, options.launcher), {
+      cwd: options.cwd ?? ROOT,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -4,3 +4,5 @@ export { RunCoordinator, type MembershipOptions, type MetricsSink } from './run/
 export { WorkerHub, WorkerConnection, WORKER_PATH, type WorkerHubEvents } from './hub/worker-hub';
 export { loadLatestCheckpoint, type Checkpoint } from './run/checkpoint';
 export { planLocalWorkers, type LocalWorkersOptions, type LocalWorkersPlan } from './local-workers';
+export { spawnWorkers, WORKER_CLI, type WorkerExit, type WorkerProcesses } from './worker-processes';
+export { visibleGpus } from './visible-gpus';

@@ -5,9 +5,9 @@ import { GradsyncError } from '@gradsync/core';
 import { selectBackend } from '@gradsync/backends';
 import { type AllowList, randomSecret, showFingerprint, refusalReporter, secretsEqual, type TlsIdentity, openHttpPort } from '@gradsync/cluster';
 import { modelShapeFor, type RunConfig } from '@gradsync/train';
-import { networkForRun, writeRunConfigFile } from '@gradsync/train/node';
+import { type ModelBuilder, networkForRun, writeRunConfigFile } from '@gradsync/train/node';
 import { type DataReadOptions, loadDataset } from '@gradsync/data';
-import { type EndRecord, readJsonl, RunMetricsFiles } from '@gradsync/metrics';
+import { type EndRecord, type MetricRecord, readJsonl, RunMetricsFiles } from '@gradsync/metrics';
 import { attachDashboard, MetricsFeed } from '@gradsync/dashboard/node';
 import { loadLatestCheckpoint } from './run/checkpoint';
 import { RunCoordinator } from './run/run-coordinator';
@@ -45,6 +45,10 @@ export interface LaunchOptions {
   /** --viewer-token: the dashboard's secret; beyond loopback one is made up when not given. */
   viewerToken?: string;
   log: (level: 'info' | 'warn' | 'error', line: string) => void;
+  /** The network, built in-process (the API's model function); config.model is then its `builder:<name>` label. */
+  modelBuilder?: ModelBuilder;
+  /** Called with every metric record as it is published (the API's onRecord). */
+  onRecord?: (record: MetricRecord) => void;
 }
 
 export interface LaunchedCoordinator {
@@ -100,7 +104,8 @@ export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoord
   // On resume the dashboard shows the whole run: the records so far are its history.
   const history = o.resumeDir && existsSync(metricsFile) ? readJsonl(metricsFile).records : [];
   const metrics = new MetricsFeed({ writer: new RunMetricsFiles(runDir, history), history });
-  const network = await networkForRun(o.config.model, modelShapeFor(data), o.resumeDir ? runDir : undefined);
+  if (o.onRecord) metrics.subscribe(o.onRecord);
+  const network = await networkForRun(o.config.model, modelShapeFor(data), o.resumeDir ? runDir : undefined, o.modelBuilder);
   if (network) o.log('info', `model: ${o.config.model} (${network.countParams()} parameters), rebuilt from its topology on every worker`);
   const coordinator = new RunCoordinator(o.config, data, {
     runDir,

@@ -144,7 +144,8 @@ function augmentKindOf(config: Recipe['augment']): string {
  * preset named by --recipe, with every flag that was given put over it.
  */
 function modelOption(v: string): string {
-  if (!isModelSpec(v)) throw new GradsyncError('E_FLAG', `--model must be one of ${MODEL_NAMES.join(', ')}, or a model.json or .js/.ts module path, got "${v}"`);
+  if (!isModelSpec(v))
+    throw new GradsyncError('E_FLAG', `--model must be one of ${MODEL_NAMES.join(', ')}, or a model.json or .js/.ts module path, got "${v}"`);
   return v;
 }
 

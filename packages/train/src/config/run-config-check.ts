@@ -1,7 +1,7 @@
 import { GradsyncError } from '@gradsync/core';
 import { INIT_SCHEMES } from '../model/layer-init';
 import { MODEL_NAMES } from '../model/zoo';
-import { isModelSpec } from '../model/topology';
+import { isRunModel } from '../model/topology';
 import { OPTIMIZER_KINDS } from '../training/optimizer';
 import { SCHEDULE_KINDS } from '../training/lr-schedule';
 import { CONVENTIONS } from './conventions';
@@ -47,7 +47,7 @@ export function validateRunConfig(c: RunConfig): RunConfig {
     fail('run name', c.runName, 'letters, digits, ".", "_" or "-" (at most 100)');
   }
   if (!(RECIPE_NAMES as readonly string[]).includes(c.recipe)) fail('recipe', c.recipe, `one of ${RECIPE_NAMES.join(', ')}`);
-  if (typeof c.model !== 'string' || !isModelSpec(c.model)) fail('model', c.model, `one of ${MODEL_NAMES.join(', ')}, or a model.json or .js/.ts module`);
+  if (typeof c.model !== 'string' || !isRunModel(c.model)) fail('model', c.model, `one of ${MODEL_NAMES.join(', ')}, or a model.json or .js/.ts module`);
   if (!(INIT_SCHEMES as readonly string[]).includes(c.init)) fail('init', c.init, `one of ${INIT_SCHEMES.join(', ')}`);
   int('epochs', c.epochs, 1);
   int('batch size', c.batchSize, 1);

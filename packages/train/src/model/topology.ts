@@ -17,6 +17,14 @@ export function isZooModel(name: string): name is ModelName {
   return (MODEL_NAMES as readonly string[]).includes(name);
 }
 
+/** How a run's config names a network that train()'s caller built in-process (its topology is in the run's initial-model/). */
+export const BUILDER_PREFIX = 'builder:';
+
+/** A run config's model: a --model value, or a `builder:<name>` label from the API. */
+export function isRunModel(model: string): boolean {
+  return isModelSpec(model) || /^builder:[\w.-]{1,100}$/.test(model);
+}
+
 /** A `--model` value: a zoo name, or the path of a model.json or a module. */
 export function isModelSpec(spec: string): boolean {
   return isZooModel(spec) || MODEL_FILE.test(spec);

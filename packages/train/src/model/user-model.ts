@@ -6,7 +6,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { GradsyncError } from '@gradsync/core';
 import { readLayersModelFiles } from './io';
 import type { ModelShape } from './model-shape';
-import { checkUserModel, isZooModel, modelFromTopology, topologyOf, type TopologyWeights } from './topology';
+import { BUILDER_PREFIX, checkUserModel, isZooModel, modelFromTopology, topologyOf, type TopologyWeights } from './topology';
 
 /** The TensorFlow.js a model module builds with: gradsync's own copy, core and layers in one object, as `@tensorflow/tfjs` exports them. */
 export type GradsyncTf = typeof tfc & typeof tfl;
@@ -55,20 +55,24 @@ async function modelFromModule(file: string, data: ModelShape): Promise<tfl.Laye
       `model module ${file} has no default export function; export default ({ tf, inputShape, numClasses }) => a tf.LayersModel`,
     );
   }
+  return modelFromBuilder(module.default as ModelBuilder, data, `model module ${file}`, 'its default export');
+}
+
+/** Calls a builder for the data's shape, then rebuilds its network from its own topology, as every worker rebuilds it, so the coordinator holds the same layers. */
+async function modelFromBuilder(builder: ModelBuilder, data: ModelShape, origin: string, what = 'the model function'): Promise<tfl.LayersModel> {
   let built: unknown;
   try {
-    built = await (module.default as ModelBuilder)({ tf: TF, inputShape: [...data.inputShape], numClasses: data.numClasses });
+    built = await builder({ tf: TF, inputShape: [...data.inputShape], numClasses: data.numClasses });
   } catch (err) {
-    throw new GradsyncError('E_MODEL', `model module ${file}: its default export threw: ${(err as Error).message}`);
+    throw new GradsyncError('E_MODEL', `${origin}: ${what} threw: ${(err as Error).message}`);
   }
   if (!(built instanceof tfl.LayersModel)) {
     throw new GradsyncError(
       'E_MODEL',
-      `model module ${file}: its default export returned ${built === null ? 'null' : typeof built}, not a tf.LayersModel built with the tf it was given (a model from another copy of tfjs is not one)`,
+      `${origin}: ${what} returned ${built === null ? 'null' : typeof built}, not a tf.LayersModel built with the tf it was given (a model from another copy of tfjs is not one)`,
     );
   }
-  // Rebuilt from its own topology, as every worker rebuilds it, so the coordinator holds the same layers.
-  const rebuilt = await modelFromTopology(topologyOf(built), `model module ${file}`, await weightsOf(built));
+  const rebuilt = await modelFromTopology(topologyOf(built), origin, await weightsOf(built));
   built.dispose();
   return rebuilt;
 }
@@ -79,8 +83,8 @@ async function modelFromModule(file: string, data: ModelShape): Promise<tfl.Laye
  * instead, whatever the file says now. Zoo models give undefined: replicaForRun builds them.
  * Checked against the data: its image shape in, one logit per class out, no softmax.
  */
-export async function networkForRun(spec: string, data: ModelShape, resumeDir?: string): Promise<tfl.LayersModel | undefined> {
-  if (isZooModel(spec)) return undefined;
+export async function networkForRun(spec: string, data: ModelShape, resumeDir?: string, builder?: ModelBuilder): Promise<tfl.LayersModel | undefined> {
+  if (isZooModel(spec) && !builder) return undefined;
   const initial = resumeDir === undefined ? undefined : path.join(resumeDir, INITIAL_MODEL_DIR);
   let model: tfl.LayersModel;
   let origin: string;
@@ -88,6 +92,14 @@ export async function networkForRun(spec: string, data: ModelShape, resumeDir?: 
     const files = await readLayersModelFiles(initial);
     origin = files.jsonPath;
     model = await modelFromTopology(files.topology, origin, files.weights);
+  } else if (builder) {
+    origin = `model function ${spec.slice(BUILDER_PREFIX.length)}`;
+    model = await modelFromBuilder(builder, data, origin);
+  } else if (spec.startsWith(BUILDER_PREFIX)) {
+    throw new GradsyncError(
+      'E_MODEL',
+      `${spec} names a network built in-process by train(), and this run folder holds no ${INITIAL_MODEL_DIR}/ to rebuild it from`,
+    );
   } else {
     const file = path.resolve(spec);
     if (!existsSync(file)) throw new GradsyncError('E_MODEL_FILE', `--model ${spec}: ${file} not found (a zoo name, a model.json or a JS/TS module)`);

@@ -33,14 +33,16 @@ export function replicaForRun(
   if (!network && !isZooModel(config.model)) {
     throw new GradsyncError('E_MODEL', `model ${config.model} is a file: its network must be built (networkForRun) before the replica`);
   }
-  const model = network ?? buildModel(config.model, config.seed, {
-    init: config.init,
-    bnMomentum: config.bnMomentum,
-    bnEpsilon: conventions.bnEpsilon,
-    dropoutScale: config.dropoutScale,
-    whitenedStem: config.whitenedStem ?? false,
-    shape,
-  });
+  const model =
+    network ??
+    buildModel(config.model, config.seed, {
+      init: config.init,
+      bnMomentum: config.bnMomentum,
+      bnEpsilon: conventions.bnEpsilon,
+      dropoutScale: config.dropoutScale,
+      whitenedStem: config.whitenedStem ?? false,
+      shape,
+    });
   if (config.whitenedStem && trainSplit) whitenStem(model, trainSplit.images, trainSplit.count);
   return new Replica(model, {
     optimizer: config.optimizer,
