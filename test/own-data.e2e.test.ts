@@ -10,7 +10,7 @@ import { mulberry32 } from '@gradsync/core';
 import { MetricsFeed, startDashboardServer } from '@gradsync/dashboard/node';
 import { byTestId, chromiumPath, ensureDashboardBuilt, launchBrowser, waitForTestId } from './helpers/browser';
 import { CLASSES, imageFolder } from './helpers/image-folder';
-import { epochs, ROOT, runCli, startRun, steps, tempDir } from './helpers/runs';
+import { COORDINATOR_CLI, epochs, readMetrics, ROOT, runCli, startCliStreaming, startRun, steps, tempDir, WORKER_CLI } from './helpers/runs';
 
 const PREDICT_CLI = path.join(ROOT, 'packages/standalone/src/cli/predict.ts');
 const EVALUATE_CLI = path.join(ROOT, 'packages/standalone/src/cli/evaluate.ts');
@@ -133,4 +133,38 @@ describe('CIFAR-100', () => {
       await server.close();
     }
   });
+});
+
+describe('a worker with its own copy of the data', () => {
+  it("reads --data-dir itself when its checksum is the run's (no upload); one read differently is uploaded to, and both train together", async () => {
+    const dataDir = imageFolder();
+    const runsDir = tempDir('own-copy-runs');
+    const read = ['--data-dir', dataDir, '--image-size', '20x24'];
+    const coordinator = startCliStreaming(COORDINATOR_CLI, [
+      ...['--workers', '2', '--model', 'tiny-cnn', '--epochs', '2', '--batch-size', '24', '--hash-every', '1', '--validation', '0'],
+      ...read,
+      ...['--port', '0', '--runs-dir', runsDir, '--run-name', 'copy'],
+    ]);
+    const workers = [];
+    try {
+      const workerUrl = (await coordinator.waitForLine(/workers connect to (ws:\/\/\S+)/, 120_000))[1]!;
+      // The same folder and flags: the same bytes. Another --image-size: other bytes, so the run's are uploaded.
+      workers.push(startCliStreaming(WORKER_CLI, ['--coordinator', workerUrl, '--cpu', ...read]));
+      workers.push(startCliStreaming(WORKER_CLI, ['--coordinator', workerUrl, '--cpu', '--data-dir', dataDir, '--image-size', '21x24']));
+      const ended = await coordinator.exited;
+      expect(ended.code, coordinator.output().slice(-3000)).toBe(0);
+      const log = coordinator.output();
+      expect(log.match(/read the same data itself \(checksum matches\): no upload/g)).toHaveLength(1);
+      expect(log.match(/own data differs from the run's .*: uploading the run's/g)).toHaveLength(1);
+      const outputs = workers.map((w) => w.output()).join('\n');
+      expect(outputs).toMatch(/its data is this worker's own copy .*so none is uploaded/);
+      expect(outputs).toMatch(/receiving 144 images/);
+      const records = readMetrics(path.join(runsDir, 'copy'));
+      const hashed = steps(records).filter((s) => s.hashes);
+      expect(hashed.length).toBeGreaterThan(0);
+      for (const s of hashed) expect(new Set(s.hashes).size).toBe(1);
+    } finally {
+      await Promise.all([coordinator, ...workers].map((p) => p.stop()));
+    }
+  }, 300_000);
 });

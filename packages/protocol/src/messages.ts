@@ -57,6 +57,8 @@ export const WorkerHello = z.strictObject({
   device: name,
   /** Where this worker accepts ring links from its left neighbour, or null if it cannot. */
   peerUrl: z.string().max(500).nullable(),
+  /** The checksum of the data this worker read itself (--data-dir): when it is the run's, no upload follows. */
+  dataChecksum: z.string().max(128).optional(),
 });
 
 export const WorkerReady = z.strictObject({
@@ -166,6 +168,8 @@ export const Welcome = z.strictObject({
   dataset: datasetInfo,
   /** The network's tfjs Layers topology when config.model names a file: the worker rebuilds it (no user code runs there). */
   modelTopology: z.optional(z.record(z.string(), z.unknown())),
+  /** false: the worker's own data (its hello's dataChecksum) is the run's, and no data chunks follow. */
+  dataFollows: z.optional(z.boolean()),
 });
 
 /** One piece of the data set; `part` says which array, `offset` where these bytes go. */

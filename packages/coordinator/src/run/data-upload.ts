@@ -6,10 +6,10 @@ import type { Member } from './member';
 /** Data travels in frames of this size: large enough to stream fast, small enough to interleave with heartbeats. */
 export const CHUNK_BYTES = 4 << 20;
 
-/** Welcomes an admitted worker and streams it the whole data set; it answers `ready` (phase data) once checked. */
+/** Welcomes an admitted worker and streams it the whole data set (unless it read the same itself); it answers `ready` (phase data) once checked. */
 export function sendWelcomeAndData(
   member: Member,
-  welcome: { runId: string; config: RunConfig; checksum: string; modelTopology?: ModelTopology },
+  welcome: { runId: string; config: RunConfig; checksum: string; modelTopology?: ModelTopology; dataFollows: boolean },
   data: Cifar10,
 ): void {
   member.send({
@@ -28,7 +28,9 @@ export function sendWelcomeAndData(
       source: data.source,
     },
     ...(welcome.modelTopology && { modelTopology: welcome.modelTopology }),
+    ...(!welcome.dataFollows && { dataFollows: false }),
   });
+  if (!welcome.dataFollows) return;
   const parts = [
     ['train-images', data.train.images],
     ['train-labels', labelBytes(data.train.labels)],

@@ -172,7 +172,15 @@ export class RunCoordinator {
       `worker joined: ${JSON.stringify(h.host)} (pid ${h.pid}), ${JSON.stringify(h.backend)} on ${JSON.stringify(h.device)}${this.group.lastGroupId > 0 ? '; it takes part from the next step' : ''}`,
     );
     this.recorder.recordWorker(conn, 'joining');
-    sendWelcomeAndData(conn, { runId: this.opts.runId, config: this.config, checksum: this.checksum, modelTopology: this.archive.modelTopology }, this.data);
+    const ownCopy = h.dataChecksum === this.checksum;
+    if (ownCopy) this.opts.log('info', `${conn.label} read the same data itself (checksum matches): no upload`);
+    else if (h.dataChecksum !== undefined)
+      this.opts.log('warn', `${conn.label}'s own data differs from the run's (another folder, flags or decoder): uploading the run's`);
+    sendWelcomeAndData(
+      conn,
+      { runId: this.opts.runId, config: this.config, checksum: this.checksum, modelTopology: this.archive.modelTopology, dataFollows: !ownCopy },
+      this.data,
+    );
   }
 
   onMessage(conn: Member, m: WorkerMessage): void {

@@ -17,6 +17,9 @@ import {
   stringFrom,
 } from '@gradsync/cluster';
 import { intOption } from '@gradsync/train';
+import { addDataReadOptions, dataReadOptionsFrom } from '@gradsync/train/node';
+import { type Cifar10, type DataReadOptions, loadDataset } from '@gradsync/data';
+import { datasetChecksum } from '@gradsync/protocol';
 import { backendOption, threadsOption } from '../backend-flag';
 import { connectToCoordinator } from '../coordinator-link';
 import { createRingProvider } from '../ring-provider';
@@ -31,6 +34,14 @@ const OVERLAP_CHOICES = ['auto', 'on', 'off'];
 /** With a GPU computing, the CPU mostly waits during the backward pass: the ring's thread has a core to itself. */
 function computesOnGpu(backend: { name: string; device: string; softwareRasteriser: boolean }): boolean {
   return (backend.name === 'tensorflow' || backend.name === 'webgpu') && backend.device.startsWith('GPU') && !backend.softwareRasteriser;
+}
+
+/** --data-dir: the data read here, and the checksum the coordinator compares with its own. */
+async function readOwnData(dataDir: string, read: DataReadOptions): Promise<{ data: Cifar10; checksum: string }> {
+  const data = await loadDataset({ ...read, dataDir, log });
+  const checksum = datasetChecksum(data);
+  log(`own data: ${data.source}, checksum ${checksum.slice(0, 12)}…; the coordinator uploads nothing if it is the run's`);
+  return { data, checksum };
 }
 
 await runCli(async () => {
@@ -59,9 +70,14 @@ await runCli(async () => {
         .env('GRADSYNC_OVERLAP')
         .default('auto'),
     )
+    .option(
+      '--data-dir <dir>',
+      "read the run's data from this folder instead of receiving it from the coordinator (used only when its checksum is the run's; same --data-format, --image-size … flags as the coordinator's)",
+    )
     .option('--connect-timeout <s>', 'give up if the coordinator is unreachable this long', intOption('--connect-timeout', 1), 120)
     .option('--heartbeat-timeout <s>', 'treat a coordinator silent this long as gone', intOption('--heartbeat-timeout', 1), 10)
     .option(QUIET_FLAGS, QUIET_HELP);
+  addDataReadOptions(program);
   program.parse();
   const o = program.opts();
   setQuiet(Boolean(o.quiet));
@@ -79,6 +95,7 @@ await runCli(async () => {
   const serverCheck = serverCheckFrom(program);
   if (serverCheck && url.protocol !== 'wss:')
     throw new GradsyncError('E_FLAG', `--ca and --tls-fingerprint check a TLS coordinator: use a wss:// --coordinator URL, got ${url.toString()}`);
+  const localData = o.dataDir === undefined ? undefined : await readOwnData(o.dataDir, dataReadOptionsFrom(o));
   const backend = await selectBackend({ backend: o.cpu && o.backend === 'auto' ? 'auto' : o.backend, gpu: o.cpu ? undefined : o.gpu, threads: o.threads });
   log(backend.summary);
   if (o.token !== undefined && o.token.trim() === '') throw new GradsyncError('E_FLAG', '--token must not be empty (leave it out when the run has no token)');
@@ -111,6 +128,7 @@ await runCli(async () => {
       backend: backend.name,
       device: backend.device,
       token,
+      localData,
     });
     link = await connectToCoordinator({
       url: url.toString(),

@@ -18,6 +18,7 @@ import {
 import { type CoordinatorMessage, floatsFromBytes, isRefusal, floatsToBytes, indicesFromBytes } from '@gradsync/protocol';
 import type { CoordinatorLink, ProcessUsage } from './session-ports';
 import type { AllReducer, WireDtype } from '@gradsync/collective/browser';
+import type { Cifar10 } from '@gradsync/data/browser';
 import { DatasetReceiver } from './dataset-receiver';
 import { expectPhase, type GroupState, reducerOf, type SessionEnd, type SessionPhase, soloReducer, WITH_DATA, WITH_RUN } from './session-phase';
 
@@ -44,6 +45,8 @@ export interface WorkerSessionOptions {
   token?: string;
   /** A star all-reduce with no sum after this long fails the step (default: StarClient's). */
   starTimeoutMs?: number;
+  /** The data this worker read itself (--data-dir) and its checksum: used instead of an upload when it is the run's. */
+  localData?: { data: Cifar10; checksum: string };
 }
 
 function allFinite(xs: Float32Array): boolean {
@@ -93,6 +96,7 @@ export class WorkerSession {
       backend: this.opts.backend,
       device: this.opts.device,
       peerUrl: this.opts.ring.peerUrl,
+      ...(this.opts.localData && { dataChecksum: this.opts.localData.checksum }),
     });
     void link.closed.then(({ code, reason }) => this.end(false, `the coordinator closed the link (${code}${reason ? `: ${reason}` : ''})`, !isRefusal(code)));
   }
@@ -169,8 +173,30 @@ export class WorkerSession {
     const config = parseRunConfig({ split: 'equal', ...m.config });
     const shape = modelShapeFor(m.dataset);
     const replica = replicaForRun(config, undefined, shape, await this.networkFrom(m, config.model, shape));
-    this.phase = { name: 'receiving-data', run: { runId: m.runId, config, replica, appliedStep: -1 }, receiver: new DatasetReceiver(m.dataset) };
+    const run = { runId: m.runId, config, replica, appliedStep: -1 };
+    if (m.dataFollows === false) {
+      const data = this.ownData(m.dataset);
+      this.phase = { name: 'ready', run, splits: { ...trainingSplits(data.train, config), test: data.test }, why: 'no group yet' };
+      this.opts.log(`joined run ${m.runId} as rank ${m.rank}; its data is this worker's own copy (${data.source}), so none is uploaded`);
+      this.send({ type: 'ready', phase: 'data' });
+      return;
+    }
+    this.phase = { name: 'receiving-data', run, receiver: new DatasetReceiver(m.dataset) };
     this.opts.log(`joined run ${m.runId} as rank ${m.rank}; receiving ${m.dataset.trainCount + m.dataset.testCount} images`);
+  }
+
+  /** This worker's own data, when the coordinator says it is the run's: checked against the welcome's description. */
+  private ownData(info: Msg<'welcome'>['dataset']): Cifar10 {
+    const local = this.opts.localData;
+    const same =
+      local !== undefined &&
+      local.checksum === info.checksum &&
+      local.data.classNames.join('\n') === info.classNames.join('\n') &&
+      (['height', 'width', 'channels'] as const).every((k) => local.data.shape[k] === info.shape[k]);
+    if (!same) {
+      throw new GradsyncError('E_PROTOCOL', `the coordinator sent no data, but this worker's own copy (--data-dir) is not the run's data set (${info.source})`);
+    }
+    return local.data;
   }
 
   /** The network when the run's model is a file: rebuilt from the welcome's topology, never from user code. */
