@@ -16,6 +16,13 @@ describe('splitValidation', () => {
     expect(Buffer.compare(validation.images, train.images.subarray(22 * IMAGE_BYTES))).toBe(0);
   });
 
+  it('holds the images once: both splits are views into the training buffer', () => {
+    const { train: kept, validation } = splitValidation(train, 8);
+    for (const part of [kept.images, validation.images]) expect(part.buffer).toBe(train.images.buffer);
+    expect(kept.labels.buffer).toBe(train.labels.buffer);
+    expect(validation.images.byteOffset).toBe(train.images.byteOffset + 22 * IMAGE_BYTES);
+  });
+
   it("allows 0 and defaults to 'auto': 10% of the images", () => {
     expect(splitValidation(train, 0).validation.count).toBe(0);
     expect(splitValidation(train, 0).train.count).toBe(30);

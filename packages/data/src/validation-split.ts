@@ -17,7 +17,10 @@ export function resolveValidationCount(requested: ValidationCount, trainImages: 
   return requested === 'auto' ? Math.min(AUTO_VALIDATION_MAX, Math.floor(trainImages / 10)) : requested;
 }
 
-/** Splits off the LAST `requested` images as the validation set (copies, not views). */
+/**
+ * Splits off the LAST `requested` images as the validation set: views into the training split's
+ * buffers, not copies, so a data set of gigabytes is held once (nothing writes to a split).
+ */
 export function splitValidation(train: CifarSplit, requested: ValidationCount = 'auto'): { train: CifarSplit; validation: CifarSplit } {
   // The split's own bytes per image (any data set's shape); a fraction of an image per count fails there.
   checkSplitShape(train, 'training split', train.count > 0 ? bytesPerImage(train) : 0);
@@ -32,13 +35,13 @@ export function splitValidation(train: CifarSplit, requested: ValidationCount = 
   const keep = train.count - validationCount;
   return {
     train: {
-      images: train.images.slice(0, keep * bytesPerImage(train)),
-      labels: train.labels.slice(0, keep),
+      images: train.images.subarray(0, keep * bytesPerImage(train)),
+      labels: train.labels.subarray(0, keep),
       count: keep,
     },
     validation: {
-      images: train.images.slice(keep * bytesPerImage(train)),
-      labels: train.labels.slice(keep),
+      images: train.images.subarray(keep * bytesPerImage(train)),
+      labels: train.labels.subarray(keep),
       count: validationCount,
     },
   };

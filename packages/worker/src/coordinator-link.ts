@@ -107,6 +107,8 @@ export async function connectToCoordinator(options: ConnectOptions): Promise<Coo
   watchdog.unref();
   socket.on('close', () => clearInterval(watchdog));
   socket.on('message', (data, isBinary) => {
+    // Any frame proves the coordinator alive: behind a large upload its pings arrive late.
+    lastPing = Date.now();
     if (!isBinary) {
       socket.close(1003, 'text frames are not part of the protocol');
       return;

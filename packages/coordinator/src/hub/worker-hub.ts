@@ -47,6 +47,16 @@ export class WorkerConnection {
     if (this.socket.readyState === WebSocket.OPEN) this.socket.send(frame);
   }
 
+  /**
+   * Sends and resolves once ws has handed the frame to the socket (or the link is gone): awaiting
+   * each keeps a bulk transfer from queueing gigabytes in memory ahead of the heartbeat pings.
+   * Resolves false when the link is closed (nothing more is worth sending).
+   */
+  sendFlushed(message: CoordinatorMessage): Promise<boolean> {
+    if (this.socket.readyState !== WebSocket.OPEN) return Promise.resolve(false);
+    return new Promise((resolve) => this.socket.send(encodeMessage(message), (err) => resolve(!err)));
+  }
+
   /** Closes with a code and reason (cut to what a close frame holds); never throws. */
   close(code: number, reason: string): void {
     this.closedBecause ??= `${reason} (${code})`;

@@ -7,11 +7,11 @@ import type { Member } from './member';
 export const CHUNK_BYTES = 4 << 20;
 
 /** Welcomes an admitted worker and streams it the whole data set (unless it read the same itself); it answers `ready` (phase data) once checked. */
-export function sendWelcomeAndData(
+export async function sendWelcomeAndData(
   member: Member,
   welcome: { runId: string; config: RunConfig; checksum: string; modelTopology?: ModelTopology; dataFollows: boolean },
   data: Cifar10,
-): void {
+): Promise<void> {
   member.send({
     type: 'welcome',
     v: PROTOCOL_VERSION,
@@ -39,7 +39,9 @@ export function sendWelcomeAndData(
   ] as const;
   for (const [part, bytes] of parts) {
     for (let offset = 0; offset < bytes.length; offset += CHUNK_BYTES) {
-      member.send({ type: 'data', part, offset, data: bytes.subarray(offset, Math.min(bytes.length, offset + CHUNK_BYTES)) });
+      // One chunk at a time: the heartbeat's pings go out between them, and a slow link holds one chunk, not the data set.
+      const open = await member.sendFlushed({ type: 'data', part, offset, data: bytes.subarray(offset, Math.min(bytes.length, offset + CHUNK_BYTES)) });
+      if (!open) return;
     }
   }
 }

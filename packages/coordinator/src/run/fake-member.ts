@@ -18,6 +18,10 @@ export function fakeMember(rank: number): FakeMember {
     closed: null,
     send: (m) => void member.sent.push(m),
     sendFrame: () => void member.frames++,
+    sendFlushed: (m) => {
+      member.sent.push(m);
+      return Promise.resolve(member.closed === null);
+    },
     close: (code, reason) => void (member.closed ??= { code, reason }),
   };
   return member;

@@ -180,7 +180,7 @@ export class RunCoordinator {
       conn,
       { runId: this.opts.runId, config: this.config, checksum: this.checksum, modelTopology: this.archive.modelTopology, dataFollows: !ownCopy },
       this.data,
-    );
+    ).catch((err: unknown) => this.opts.log('error', `uploading the data to ${conn.label} failed: ${(err as Error).message}`));
   }
 
   onMessage(conn: Member, m: WorkerMessage): void {
