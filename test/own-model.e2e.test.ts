@@ -77,22 +77,10 @@ describe('--model with your own network', () => {
     expectTrainedTogether(run.records);
     expect(await predictClasses(path.join(run.runDir, 'model'), dataDir)).toEqual(Object.keys(CLASSES));
 
-    // The run folder keeps the network it began with: resuming takes it from there, not from the module.
+    // The run folder keeps the network it began with and how it read its data: resuming takes both
+    // from there (no --model, --data-dir or --image-size again), so the module is no longer needed.
     rmSync(module);
-    const resumed = await runCli(START_CLI, [
-      '--resume',
-      run.runDir,
-      '--epochs',
-      '6',
-      '--data-dir',
-      dataDir,
-      '--image-size',
-      '20x24',
-      '--port',
-      '0',
-      '--workers',
-      '2',
-    ]);
+    const resumed = await runCli(START_CLI, ['--resume', run.runDir, '--epochs', '6', '--port', '0', '--workers', '2']);
     expect(resumed.code, resumed.stderr.slice(-2000)).toBe(0);
     expect(resumed.stderr).toMatch(/resuming .*module.* \(epoch 6, step \d+\)/);
     const records = readMetrics(run.runDir);

@@ -9,6 +9,7 @@ import { type ModelBuilder, networkForRun, writeRunConfigFile } from '@gradsync/
 import { type DataReadOptions, loadDataset } from '@gradsync/data';
 import { type EndRecord, type MetricRecord, readJsonl, RunMetricsFiles } from '@gradsync/metrics';
 import { attachDashboard, MetricsFeed } from '@gradsync/dashboard/node';
+import { type DataFlags, writeDataFlags } from './data-flags-record';
 import { loadLatestCheckpoint } from './run/checkpoint';
 import { RunCoordinator } from './run/run-coordinator';
 import { WORKER_PATH, WorkerHub } from './hub/worker-hub';
@@ -31,6 +32,8 @@ export interface LaunchOptions {
   cacheDir?: string;
   /** How to read dataDir (format, image size, channels, labels). */
   dataRead?: DataReadOptions;
+  /** The data flags as given, kept in the run folder (data.json) for --resume. */
+  dataFlags?: DataFlags;
   token?: string;
   /** --allow: connections (workers, dashboards) only from these addresses. */
   allow?: AllowList | null;
@@ -98,6 +101,7 @@ export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoord
   }
   mkdirSync(runDir, { recursive: true });
   await writeRunConfigFile(runDir, o.config);
+  if (!o.resumeDir && o.dataFlags) await writeDataFlags(runDir, o.dataFlags);
   const data = await loadDataset({ ...o.dataRead, dataDir: o.dataDir, cacheDir: o.cacheDir, log: (l) => o.log('info', l) });
   o.log('info', `data: ${data.source}`);
   const metricsFile = path.join(runDir, 'metrics.jsonl');

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, Option, type OptionValues } from 'commander';
 import { GradsyncError } from '@gradsync/core';
 import { type LogLevel, logLine, QUIET_FLAGS, QUIET_HELP } from '@gradsync/core/node';
 import { addServerSecurityOptions, allowListFrom, allowOption, serverSecurityFrom } from '@gradsync/cluster';
@@ -17,6 +17,7 @@ import {
 import { addDataReadOptions, addRecipeOptions, dataReadOptionsFrom, recipeFromOptions } from '@gradsync/train/node';
 import { type LaunchOptions, readRunConfig } from './launch';
 import { resumeCommand } from './resume-command';
+import { DATA_FLAGS, dataFlagsOf, readDataFlags } from './data-flags-record';
 
 function portOption(v: string): number {
   const n = intOption('--port', 0)(v);
@@ -83,13 +84,17 @@ export function launchOptionsFrom(
   log: LaunchOptions['log'],
   argv: readonly string[] = process.argv.slice(2),
 ): LaunchOptions {
-  const o = program.opts();
+  const flags = program.opts();
+  // A resumed run reads its data as it first did: its saved data flags, under any given again.
+  const given = (option: string) => ['cli', 'env'].includes(program.getOptionValueSource(option) ?? '');
+  const o: OptionValues = flags.resume
+    ? { ...flags, ...readDataFlags(flags.resume), ...Object.fromEntries(DATA_FLAGS.filter(given).map((k) => [k, flags[k]])) }
+    : flags;
   let config: RunConfig;
   if (o.resume) {
     const saved = readRunConfig(o.resume);
     // Only the length of the run and the split (which leaves the result alone) may change on
     // resume; everything else is the run's own. A run from before --split was split equally.
-    const given = (option: string) => program.getOptionValueSource(option) === 'cli';
     const epochs = given('epochs') ? o.epochs : saved.epochs;
     const split = given('split') ? o.split : (saved.split ?? 'equal');
     const older = completeOlderConfig(saved);
@@ -119,6 +124,7 @@ export function launchOptionsFrom(
     dataDir: o.dataDir,
     cacheDir: o.cacheDir,
     dataRead: dataReadOptionsFrom(o),
+    dataFlags: dataFlagsOf(o),
     token: runToken(o.token),
     allow: allowListFrom(program),
     ...serverSecurityFrom(program),
