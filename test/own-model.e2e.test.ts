@@ -10,7 +10,20 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '@gradsync/backends';
 import { CLASSES, imageFolder } from './helpers/image-folder';
-import { epochs, exportedWeights, maxAbsDiff, readMetrics, ROOT, runCli, START_CLI, startRun, steps, syntheticDataDir, tempDir } from './helpers/runs';
+import {
+  epochs,
+  expectTrainedTogether,
+  exportedWeights,
+  maxAbsDiff,
+  readMetrics,
+  ROOT,
+  runCli,
+  START_CLI,
+  startRun,
+  steps,
+  syntheticDataDir,
+  tempDir,
+} from './helpers/runs';
 
 const PREDICT_CLI = path.join(ROOT, 'packages/standalone/src/cli/predict.ts');
 
@@ -40,17 +53,6 @@ function writeTopology(file: string, numClasses: number, lastActivation?: 'softm
 }
 
 const TRAIN = ['--workers', '2', '--image-size', '20x24', '--epochs', '5', '--batch-size', '24', '--lr', '0.01', '--hash-every', '2', '--validation', '0'];
-
-function expectTrainedTogether(records: ReturnType<typeof readMetrics>): void {
-  const hashed = steps(records).filter((s) => s.hashes);
-  expect(hashed.length).toBeGreaterThan(3);
-  for (const s of hashed) {
-    expect(s.hashes).toHaveLength(2);
-    expect(new Set(s.hashes).size).toBe(1);
-  }
-  const byEpoch = epochs(records);
-  expect(byEpoch.at(-1)!.trainLoss).toBeLessThan(byEpoch[0]!.trainLoss);
-}
 
 async function predictClasses(modelDir: string, dataDir: string): Promise<string[]> {
   const files = Object.keys(CLASSES).map((name) => path.join(dataDir, 'test', name, '3.jpg'));

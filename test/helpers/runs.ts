@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeSyntheticCifar10, writeCifar10Binary } from '@gradsync/data';
+import { expect } from 'vitest';
 import type { MetricRecord, StepRecord, EpochRecord, EndRecord } from '@gradsync/metrics';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -77,6 +78,18 @@ export function readMetrics(runDir: string): MetricRecord[] {
 export const steps = (records: MetricRecord[]) => records.filter((r): r is StepRecord => r.kind === 'step');
 export const epochs = (records: MetricRecord[]) => records.filter((r): r is EpochRecord => r.kind === 'epoch');
 export const endOf = (records: MetricRecord[]) => records.find((r): r is EndRecord => r.kind === 'end');
+
+/** Workers trained as one: more than `minHashed` hashed steps, each with `workers` identical weight hashes, and the last epoch's loss below the first's. */
+export function expectTrainedTogether(records: MetricRecord[], workers = 2, minHashed = 3): void {
+  const hashed = steps(records).filter((s) => s.hashes);
+  expect(hashed.length).toBeGreaterThan(minHashed);
+  for (const s of hashed) {
+    expect(s.hashes).toHaveLength(workers);
+    expect(new Set(s.hashes).size).toBe(1);
+  }
+  const byEpoch = epochs(records);
+  expect(byEpoch.at(-1)!.trainLoss).toBeLessThan(byEpoch[0]!.trainLoss);
+}
 
 /** The exported model's weights as floats (model/weights.bin in the layers format). */
 export function exportedWeights(runDir: string): Float32Array {
