@@ -12,3 +12,4 @@ export * from './tls-only-port';
 export * from './secret';
 export * from './tls-options';
 export * from './http-port';
+export * from './host-list';
