@@ -13,3 +13,4 @@ export * from './secret';
 export * from './tls-options';
 export * from './http-port';
 export * from './host-list';
+export * from './scheduler-env';
