@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { GradsyncError } from '@gradsync/core';
-import { launchCoordinator, planLocalWorkers, spawnWorkers, visibleGpus } from '@gradsync/coordinator';
+import { dataFlagsFromRead, launchCoordinator, planLocalWorkers, spawnWorkers, visibleGpus } from '@gradsync/coordinator';
 import type { DataReadOptions } from '@gradsync/data';
 import type { EndRecord, MetricRecord } from '@gradsync/metrics';
 import { BUILDER_PREFIX, isModelSpec, type RecipeName, type RunConfig } from '@gradsync/train';
@@ -59,6 +59,7 @@ function defaultLog(level: 'info' | 'warn' | 'error', line: string): void {
 
 /** The run's settings, checked as the command line checks them: a bad value is an error naming it. */
 function runConfigFrom(o: TrainOptions): RunConfig {
+  if (o.config?.model !== undefined) throw new GradsyncError('E_FLAG', 'train(): give the network as model, not config.model');
   let model: string;
   if (typeof o.model === 'function') model = `${BUILDER_PREFIX}${(o.model.name || 'model').replace(/[^\w.-]/g, '_').slice(0, 100)}`;
   else if (isModelSpec(o.model)) model = o.model;
@@ -84,15 +85,16 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     runsDir: path.resolve(o.runsDir ?? 'runs'),
     dataDir: o.data,
     dataRead: o.dataRead,
+    dataFlags: dataFlagsFromRead(o.data, o.dataRead),
     log,
     modelBuilder: typeof o.model === 'function' ? o.model : undefined,
     onRecord: o.onRecord,
   });
   log('info', `dashboard: ${launched.dashboardUrl}`);
-  const gpus = visibleGpus();
-  const plan = planLocalWorkers({ workers, gpus, workerUrl: launched.workerUrl, backend: o.backend ?? 'auto' });
-  const processes = spawnWorkers(plan.args, { ...process.env, GRADSYNC_TOKEN: '' });
+  let processes: ReturnType<typeof spawnWorkers> | undefined;
   try {
+    const plan = planLocalWorkers({ workers, gpus: visibleGpus(), workerUrl: launched.workerUrl, backend: o.backend ?? 'auto' });
+    processes = spawnWorkers(plan.args, { ...process.env, GRADSYNC_TOKEN: '' });
     // Workers that all exit before the run ends (a backend that cannot load, a crash) would leave it
     // waiting for them; the grace lets a run that just ended (workers leave on its last message) report first.
     const ended = launched.done.then(
@@ -124,7 +126,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       dashboardUrl: launched.dashboardUrl,
     };
   } finally {
-    processes.signal('SIGTERM');
+    processes?.signal('SIGTERM');
     await launched.close();
   }
 }

@@ -6,3 +6,4 @@ export { loadLatestCheckpoint, type Checkpoint } from './run/checkpoint';
 export { planLocalWorkers, type LocalWorkersOptions, type LocalWorkersPlan } from './local-workers';
 export { spawnWorkers, WORKER_CLI, type WorkerExit, type WorkerProcesses } from './worker-processes';
 export { visibleGpus } from './visible-gpus';
+export { dataFlagsFromRead, type DataFlags } from './data-flags-record';

@@ -9,7 +9,7 @@ import { type ModelBuilder, networkForRun, writeRunConfigFile } from '@gradsync/
 import { type DataReadOptions, loadDataset } from '@gradsync/data';
 import { type EndRecord, type MetricRecord, readJsonl, RunMetricsFiles } from '@gradsync/metrics';
 import { attachDashboard, MetricsFeed } from '@gradsync/dashboard/node';
-import { type DataFlags, writeDataFlags } from './data-flags-record';
+import { type DataFlags, hasDataFlags, writeDataFlags } from './data-flags-record';
 import { loadLatestCheckpoint } from './run/checkpoint';
 import { RunCoordinator } from './run/run-coordinator';
 import { WORKER_PATH, WorkerHub } from './hub/worker-hub';
@@ -101,7 +101,8 @@ export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoord
   }
   mkdirSync(runDir, { recursive: true });
   await writeRunConfigFile(runDir, o.config);
-  if (!o.resumeDir && o.dataFlags) await writeDataFlags(runDir, o.dataFlags);
+  // A run from before data.json gets one on its first resume, from the flags given then.
+  if (o.dataFlags && (!o.resumeDir || !hasDataFlags(runDir))) await writeDataFlags(runDir, o.dataFlags);
   const data = await loadDataset({ ...o.dataRead, dataDir: o.dataDir, cacheDir: o.cacheDir, log: (l) => o.log('info', l) });
   o.log('info', `data: ${data.source}`);
   const metricsFile = path.join(runDir, 'metrics.jsonl');

@@ -57,7 +57,7 @@ export const WorkerHello = z.strictObject({
   device: name,
   /** Where this worker accepts ring links from its left neighbour, or null if it cannot. */
   peerUrl: z.string().max(500).nullable(),
-  /** The checksum of the data this worker read itself (--data-dir): when it is the run's, no upload follows. */
+  /** datasetIdentity of the data this worker read itself (--data-dir): when it is the run's, no upload follows. */
   dataChecksum: z.string().max(128).optional(),
 });
 

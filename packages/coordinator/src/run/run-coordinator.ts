@@ -4,7 +4,7 @@ import type { Replica, RunConfig } from '@gradsync/train';
 import { type Cifar10, type CifarSplit, epochPermutation, globalBatchIndices, stepsPerEpoch } from '@gradsync/data';
 import type { EndRecord, EvalSummary, MetricRecord } from '@gradsync/metrics';
 import { whitenedStemNote, createPlateauState, learningRateAt, modelShapeFor, trainingSplits } from '@gradsync/train';
-import { CLOSE, datasetChecksum, encodeMessage, type WorkerMessage } from '@gradsync/protocol';
+import { CLOSE, datasetChecksum, datasetIdentity, encodeMessage, type WorkerMessage } from '@gradsync/protocol';
 import type { Checkpoint } from './checkpoint';
 import { BatchShares } from './batch-shares';
 import { CHUNK_BYTES, sendWelcomeAndData } from './data-upload';
@@ -172,7 +172,7 @@ export class RunCoordinator {
       `worker joined: ${JSON.stringify(h.host)} (pid ${h.pid}), ${JSON.stringify(h.backend)} on ${JSON.stringify(h.device)}${this.group.lastGroupId > 0 ? '; it takes part from the next step' : ''}`,
     );
     this.recorder.recordWorker(conn, 'joining');
-    const ownCopy = h.dataChecksum === this.checksum;
+    const ownCopy = h.dataChecksum === datasetIdentity({ checksum: this.checksum, classNames: this.data.classNames, shape: this.data.shape });
     if (ownCopy) this.opts.log('info', `${conn.label} read the same data itself (checksum matches): no upload`);
     else if (h.dataChecksum !== undefined)
       this.opts.log('warn', `${conn.label}'s own data differs from the run's (another folder, flags or decoder): uploading the run's`);
@@ -180,7 +180,11 @@ export class RunCoordinator {
       conn,
       { runId: this.opts.runId, config: this.config, checksum: this.checksum, modelTopology: this.archive.modelTopology, dataFollows: !ownCopy },
       this.data,
-    ).catch((err: unknown) => this.opts.log('error', `uploading the data to ${conn.label} failed: ${(err as Error).message}`));
+    ).catch((err: unknown) => {
+      const why = `uploading the data failed: ${(err as Error).message}`;
+      this.opts.log('error', `${conn.label}: ${why}`);
+      conn.close(CLOSE.internal, why);
+    });
   }
 
   onMessage(conn: Member, m: WorkerMessage): void {

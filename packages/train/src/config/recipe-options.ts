@@ -139,16 +139,17 @@ function augmentKindOf(config: Recipe['augment']): string {
   return found ?? 'custom';
 }
 
-/**
- * The validated run configuration from parsed recipe flags (plus program-specific fields): the
- * preset named by --recipe, with every flag that was given put over it.
- */
+/** --model: a zoo name or a model file's path (checked here, built by networkForRun). */
 function modelOption(v: string): string {
   if (!isModelSpec(v))
     throw new GradsyncError('E_FLAG', `--model must be one of ${MODEL_NAMES.join(', ')}, or a model.json or .js/.ts module path, got "${v}"`);
   return v;
 }
 
+/**
+ * The validated run configuration from parsed recipe flags (plus program-specific fields): the
+ * preset named by --recipe, with every flag that was given put over it.
+ */
 export function recipeFromOptions(o: Record<string, unknown>, extra: Partial<RunConfig> = {}, namePrefix = 'run'): RunConfig {
   const name = (o.recipe as RecipeName | undefined) ?? SEED_RECIPE.recipe;
   const preset = RECIPES[name];

@@ -91,7 +91,7 @@ export interface LayersModelFiles {
  * gives the topology alone.
  */
 export async function readLayersModelFiles(location: string): Promise<LayersModelFiles> {
-  const jsonPath = location.endsWith('.json') ? location : path.join(location, 'model.json');
+  const jsonPath = /\.json$/i.test(location) ? location : path.join(location, 'model.json');
   let json: ModelJson;
   try {
     json = JSON.parse(await readFile(jsonPath, 'utf8')) as ModelJson;
@@ -114,6 +114,14 @@ export async function readLayersModelFiles(location: string): Promise<LayersMode
   const manifest = json.weightsManifest ?? [];
   const weightSpecs = manifest.flatMap((group) => group.weights);
   if (weightSpecs.length === 0) return { jsonPath, topology: json.modelTopology, metadata };
+  // Training needs float32 weights; a converter's quantized or float16 output would read as truncated below.
+  const other = weightSpecs.find((w) => (w.dtype !== undefined && w.dtype !== 'float32') || w.quantization !== undefined);
+  if (other) {
+    throw new GradsyncError(
+      'E_MODEL_FILE',
+      `${jsonPath}: weight ${other.name} is ${other.quantization ? `quantized (${other.quantization.dtype})` : other.dtype}; gradsync trains float32 weights, so convert without quantization`,
+    );
+  }
   const dir = path.dirname(jsonPath);
   const buffers: Buffer[] = [];
   for (const group of manifest) {

@@ -87,3 +87,27 @@ describe('model files', () => {
     await expect(networkForRun(path.join(dir, 'throws.mjs'), CIFAR)).rejects.toThrow(/throws\.mjs: its default export threw: no GPU here/);
   });
 });
+
+describe('weights that do not fit', () => {
+  it('names the weights, not the topology, and refuses quantized weights by name', async () => {
+    const topology = topologyOf(buildModel('linear', 1));
+    const other = buildModel('tiny-cnn', 1);
+    const specs: tf.io.WeightsManifestEntry[] = other.weights.map((w) => ({ name: w.originalName, shape: w.shape as number[], dtype: 'float32' }));
+    const data = new Float32Array(specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0));
+    await expect(modelFromTopology(topology, 'mixed.json', { weightSpecs: specs, weightData: data.buffer })).rejects.toThrow(
+      /mixed\.json: its weights do not fit its topology/,
+    );
+    await writeFile(
+      path.join(dir, 'quantized.json'),
+      JSON.stringify({
+        modelTopology: topology,
+        weightsManifest: [
+          { paths: ['w.bin'], weights: [{ name: 'dense/kernel', shape: [2], dtype: 'float32', quantization: { dtype: 'uint8', scale: 1, min: 0 } }] },
+        ],
+      }),
+    );
+    await expect(readLayersModelFiles(path.join(dir, 'quantized.json'))).rejects.toThrow(
+      /weight dense\/kernel is quantized \(uint8\); gradsync trains float32/,
+    );
+  });
+});

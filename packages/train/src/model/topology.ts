@@ -56,8 +56,9 @@ export interface TopologyWeights {
  */
 export async function modelFromTopology(topology: ModelTopology, origin: string, weights?: TopologyWeights): Promise<tfl.LayersModel> {
   registerFusedLayers();
+  let model: tfl.LayersModel;
   try {
-    return await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: topology, ...weights }));
+    model = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: topology }));
   } catch (err) {
     const message = (err as Error).message;
     const hint = /unknown (layer|class|\w+: )/i.test(message)
@@ -65,6 +66,16 @@ export async function modelFromTopology(topology: ModelTopology, origin: string,
       : '';
     throw new GradsyncError('E_MODEL', `${origin}: the network cannot be built from its topology (${message.split('\n')[0]})${hint}`);
   }
+  if (!weights) return model;
+  try {
+    const named = tf.io.decodeWeights(weights.weightData, weights.weightSpecs);
+    model.loadWeights(named, true);
+    for (const t of Object.values(named)) t.dispose();
+  } catch (err) {
+    model.dispose();
+    throw new GradsyncError('E_MODEL', `${origin}: its weights do not fit its topology (${(err as Error).message.split('\n')[0]})`);
+  }
+  return model;
 }
 
 /** The topology of a built model, as workers rebuild it. */

@@ -19,7 +19,7 @@ import {
 import { intOption } from '@gradsync/train';
 import { addDataReadOptions, dataReadOptionsFrom } from '@gradsync/train/node';
 import { type Cifar10, type DataReadOptions, loadDataset } from '@gradsync/data';
-import { datasetChecksum } from '@gradsync/protocol';
+import { datasetChecksum, datasetIdentity } from '@gradsync/protocol';
 import { backendOption, threadsOption } from '../backend-flag';
 import { connectToCoordinator } from '../coordinator-link';
 import { createRingProvider } from '../ring-provider';
@@ -37,11 +37,11 @@ function computesOnGpu(backend: { name: string; device: string; softwareRasteris
 }
 
 /** --data-dir: the data read here, and the checksum the coordinator compares with its own. */
-async function readOwnData(dataDir: string, read: DataReadOptions): Promise<{ data: Cifar10; checksum: string }> {
+async function readOwnData(dataDir: string, read: DataReadOptions): Promise<{ data: Cifar10; identity: string }> {
   const data = await loadDataset({ ...read, dataDir, log });
   const checksum = datasetChecksum(data);
   log(`own data: ${data.source}, checksum ${checksum.slice(0, 12)}…; the coordinator uploads nothing if it is the run's`);
-  return { data, checksum };
+  return { data, identity: datasetIdentity({ checksum, classNames: data.classNames, shape: data.shape }) };
 }
 
 await runCli(async () => {

@@ -15,7 +15,7 @@ import {
   sliceSamples,
   trainingSplits,
 } from '@gradsync/train';
-import { type CoordinatorMessage, floatsFromBytes, isRefusal, floatsToBytes, indicesFromBytes } from '@gradsync/protocol';
+import { type CoordinatorMessage, datasetIdentity, floatsFromBytes, isRefusal, floatsToBytes, indicesFromBytes } from '@gradsync/protocol';
 import type { CoordinatorLink, ProcessUsage } from './session-ports';
 import type { AllReducer, WireDtype } from '@gradsync/collective/browser';
 import type { Cifar10 } from '@gradsync/data/browser';
@@ -45,8 +45,8 @@ export interface WorkerSessionOptions {
   token?: string;
   /** A star all-reduce with no sum after this long fails the step (default: StarClient's). */
   starTimeoutMs?: number;
-  /** The data this worker read itself (--data-dir) and its checksum: used instead of an upload when it is the run's. */
-  localData?: { data: Cifar10; checksum: string };
+  /** The data this worker read itself (--data-dir) and its datasetIdentity: used instead of an upload when it is the run's. */
+  localData?: { data: Cifar10; identity: string };
 }
 
 function allFinite(xs: Float32Array): boolean {
@@ -96,7 +96,7 @@ export class WorkerSession {
       backend: this.opts.backend,
       device: this.opts.device,
       peerUrl: this.opts.ring.peerUrl,
-      ...(this.opts.localData && { dataChecksum: this.opts.localData.checksum }),
+      ...(this.opts.localData && { dataChecksum: this.opts.localData.identity }),
     });
     void link.closed.then(({ code, reason }) => this.end(false, `the coordinator closed the link (${code}${reason ? `: ${reason}` : ''})`, !isRefusal(code)));
   }
@@ -172,7 +172,12 @@ export class WorkerSession {
     // Coordinators from before --split send none: they split every batch equally.
     const config = parseRunConfig({ split: 'equal', ...m.config });
     const shape = modelShapeFor(m.dataset);
-    const replica = replicaForRun(config, undefined, shape, await this.networkFrom(m, config.model, shape));
+    const network = await this.networkFrom(m, config.model, shape);
+    if (this.phase.name !== 'connecting') {
+      network?.dispose(); // the link closed while the network was being rebuilt
+      return;
+    }
+    const replica = replicaForRun(config, undefined, shape, network);
     const run = { runId: m.runId, config, replica, appliedStep: -1 };
     if (m.dataFollows === false) {
       const data = this.ownData(m.dataset);
@@ -188,12 +193,7 @@ export class WorkerSession {
   /** This worker's own data, when the coordinator says it is the run's: checked against the welcome's description. */
   private ownData(info: Msg<'welcome'>['dataset']): Cifar10 {
     const local = this.opts.localData;
-    const same =
-      local !== undefined &&
-      local.checksum === info.checksum &&
-      local.data.classNames.join('\n') === info.classNames.join('\n') &&
-      (['height', 'width', 'channels'] as const).every((k) => local.data.shape[k] === info.shape[k]);
-    if (!same) {
+    if (local === undefined || local.identity !== datasetIdentity(info)) {
       throw new GradsyncError('E_PROTOCOL', `the coordinator sent no data, but this worker's own copy (--data-dir) is not the run's data set (${info.source})`);
     }
     return local.data;
