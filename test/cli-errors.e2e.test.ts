@@ -120,7 +120,7 @@ const CASES: Case[] = [
     name: 'evaluate: a folder without a model',
     cli: EVALUATE_CLI,
     args: () => ['--model', emptyDir, '--data-dir', goodData],
-    error: /^error: model file .*model\.json is not found; pass the folder a training run exported \(runs\/<name>\/model\)$/,
+    error: /^error: model file .*model\.json is not found; pass the folder a training run exported \(runs\/<name>\/model\) or a model\.json$/,
     exit: 1,
   },
   { name: 'profile: unknown flag', cli: PROFILE_CLI, args: () => ['--bogus'], error: /^error: unknown option '--bogus'/, exit: 2 },
