@@ -14,6 +14,7 @@ const COMMANDS = {
   ],
   coordinator: ['@gradsync/coordinator/cli/coordinator', 'a coordinator alone; workers join it from anywhere'],
   worker: ['@gradsync/worker/cli/worker', 'one training worker (flags or GRADSYNC_* variables)'],
+  launch: ['@gradsync/coordinator/cli/launch-job', 'one task of a SLURM or Kubernetes job: task 0 runs the coordinator, every task a worker'],
   dashboard: ['@gradsync/coordinator/cli/dashboard', "serve a run's metrics to the web dashboard"],
   train: ['@gradsync/standalone/cli/train', 'train in one process, no coordinator'],
   predict: ['@gradsync/standalone/cli/predict', 'classify images with an exported model'],

@@ -15,6 +15,7 @@ describe('a task of a cluster job', () => {
       world: 4,
       localRank: 0,
       coordinatorHost: 'gpu07',
+      nodes: ['gpu07', 'gpu08'],
       jobId: '4242',
       restarts: 0,
     });
@@ -36,6 +37,7 @@ describe('a task of a cluster job', () => {
       world: 3,
       localRank: 0,
       coordinatorHost: 'train-0.train',
+      nodes: [],
       jobId: 'train',
       restarts: 0,
     });

@@ -15,6 +15,8 @@ export interface SchedulerTask {
   localRank: number;
   /** The host task 0 runs on: where every worker connects. */
   coordinatorHost: string;
+  /** The job's hosts, when the engine lists them (SLURM); one means every task shares this machine. */
+  nodes: string[];
   /** The job's id (SLURM_JOB_ID, or the Kubernetes job name): names the run folder. */
   jobId: string;
   /** How often the engine restarted the job (SLURM_RESTART_COUNT): above 0, the run resumes. */
@@ -41,6 +43,7 @@ function slurmTask(env: NodeJS.ProcessEnv): SchedulerTask {
   if (rank >= world) throw new GradsyncError('E_SCHEDULER_ENV', `SLURM_PROCID ${rank} is not below SLURM_NTASKS ${world}`);
   const nodeList = env.SLURM_JOB_NODELIST ?? env.SLURM_NODELIST;
   if (!nodeList) throw new GradsyncError('E_SCHEDULER_ENV', 'SLURM_JOB_NODELIST is not set: is this a task started by srun or sbatch?');
+  const nodes = expandHostList(nodeList);
   const cpus = env.SLURM_CPUS_PER_TASK === undefined ? undefined : int(env, 'SLURM_CPUS_PER_TASK', 1);
   return {
     engine: 'slurm',
@@ -48,7 +51,8 @@ function slurmTask(env: NodeJS.ProcessEnv): SchedulerTask {
     world,
     localRank: env.SLURM_LOCALID === undefined ? 0 : int(env, 'SLURM_LOCALID', 0),
     // SLURM places task 0 on the first node of the allocation.
-    coordinatorHost: expandHostList(nodeList)[0]!,
+    coordinatorHost: nodes[0]!,
+    nodes,
     jobId: env.SLURM_JOB_ID ?? env.SLURM_JOBID ?? 'slurm-job',
     restarts: env.SLURM_RESTART_COUNT === undefined ? 0 : int(env, 'SLURM_RESTART_COUNT', 0),
     ...(cpus !== undefined && { cpusPerTask: cpus }),
@@ -66,7 +70,7 @@ function kubernetesTask(env: NodeJS.ProcessEnv): SchedulerTask {
   if (rank >= world) throw new GradsyncError('E_SCHEDULER_ENV', `JOB_COMPLETION_INDEX ${rank} is not below GRADSYNC_WORLD_SIZE ${world}`);
   const host = env.GRADSYNC_COORDINATOR_HOST;
   if (!host) throw new GradsyncError('E_SCHEDULER_ENV', "GRADSYNC_COORDINATOR_HOST is not set: the manifest names pod 0's host (<job>-0.<service>)");
-  return { engine: 'kubernetes', rank, world, localRank: 0, coordinatorHost: host, jobId: env.GRADSYNC_JOB_NAME ?? 'k8s-job', restarts: 0 };
+  return { engine: 'kubernetes', rank, world, localRank: 0, coordinatorHost: host, nodes: [], jobId: env.GRADSYNC_JOB_NAME ?? 'k8s-job', restarts: 0 };
 }
 
 /** This task's place in the job, or null when no cluster engine started this process. */

@@ -123,6 +123,7 @@ export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoord
     network,
   });
   if (!resume) await coordinator.saveInitialModel();
+  else o.log('info', `resumed weights: ${coordinator.weightsHash()}, as checkpointed`);
   metrics.publish({
     kind: 'run',
     t: Date.now(),

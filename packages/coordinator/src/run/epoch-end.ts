@@ -133,7 +133,7 @@ export class EpochEnd {
   private async checkpoint(nextEpoch: number): Promise<Outcome> {
     if (!(await this.syncArchive()).ok) return BROKE;
     const dir = await this.run.archive.checkpoint({ nextEpoch, step: this.run.cursor.globalStep, plateau: this.run.cursor.plateau });
-    this.run.log('info', `checkpoint written: ${dir}`);
+    this.run.log('info', `checkpoint written: ${dir} (weights ${this.run.archive.replica.weightsHash()})`);
     return done(undefined);
   }
 }

@@ -143,6 +143,11 @@ export class RunCoordinator {
     return 2 * this.slowestStepMs + (this.cursor.groupUntried ? FIRST_STEP_ALLOWANCE_MS : 0);
   }
 
+  /** The hash of the coordinator's copy of the weights (the initial or resumed ones before training). */
+  weightsHash(): string {
+    return this.archive.replica.weightsHash();
+  }
+
   /** Writes runs/<name>/initial-model (RunArchive.saveInitialModel). */
   saveInitialModel(): Promise<string> {
     return this.archive.saveInitialModel();
