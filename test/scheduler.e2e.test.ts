@@ -7,7 +7,9 @@
 import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { epochs, expectTrainedTogether, readMetrics, ROOT, startCliStreaming, type StreamingProcess, syntheticDataDir, tempDir } from './helpers/runs';
 
 const LAUNCH_CLI = path.join(ROOT, 'packages/coordinator/src/cli/launch-job.ts');
@@ -39,12 +41,12 @@ function startJob(o: { jobId: string; tasks: number; args: string[]; restarts?: 
   );
 }
 
-describe('gradsync launch under SLURM', () => {
-  let dataDir: string;
-  beforeAll(async () => {
-    dataDir = await syntheticDataDir(384, 64);
-  });
+let dataDir: string;
+beforeAll(async () => {
+  dataDir = await syntheticDataDir(384, 64);
+});
 
+describe('gradsync launch under SLURM', () => {
   it('3 tasks: task 0 runs the coordinator, every task a worker, trained to completion with identical weights', async () => {
     const runsDir = tempDir('slurm-runs');
     const args = ['--data-dir', dataDir, '--runs-dir', runsDir, '--port', String(await freePort())];
@@ -104,4 +106,60 @@ describe('gradsync launch under SLURM', () => {
       await Promise.all(requeued.map((t) => t.stop()));
     }
   }, 420_000);
+});
+
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef: { name: string; key: string } };
+}
+
+describe('the Kubernetes example (examples/kubernetes/train-job.yaml)', () => {
+  const docs = parseAllDocuments(readFileSync(path.join(ROOT, 'examples/kubernetes/train-job.yaml'), 'utf8')).map((d) => d.toJS());
+  const service = docs.find((d) => d.kind === 'Service');
+  const job = docs.find((d) => d.kind === 'Job');
+
+  it('is valid YAML of the right kinds: a headless Service and an Indexed Job whose pods it names', () => {
+    expect(docs.map((d) => `${d.apiVersion} ${d.kind}`)).toEqual(['v1 Service', 'batch/v1 Job']);
+    expect(service.spec.clusterIP).toBe('None');
+    expect(service.spec.selector).toEqual({ 'job-name': job.metadata.name });
+    expect(job.spec.completionMode).toBe('Indexed');
+    expect(job.spec.parallelism).toBe(job.spec.completions);
+    const pod = job.spec.template.spec;
+    expect(pod.subdomain).toBe(service.metadata.name);
+    const env = pod.containers[0].env as EnvVar[];
+    expect(env.find((e) => e.name === 'GRADSYNC_WORLD_SIZE')?.value).toBe(String(job.spec.completions));
+    expect(env.find((e) => e.name === 'GRADSYNC_COORDINATOR_HOST')?.value).toBe(`${job.metadata.name}-0.${service.metadata.name}`);
+  });
+
+  it('its pods, run with the environment it gives them, train together', async () => {
+    const container = job.spec.template.spec.containers[0] as { command: string[]; env: EnvVar[] };
+    const runsDir = tempDir('k8s-runs');
+    const port = String(await freePort());
+    // The command after `gradsync launch`, with the pod's paths mapped to this test's folders.
+    const args = container.command
+      .slice(container.command.indexOf('launch') + 1)
+      .map((a) => (a === '/data' ? dataDir : a === '/runs' ? runsDir : a === '7070' ? port : a));
+    const podEnv = Object.fromEntries(container.env.map((e) => [e.name, e.value ?? 'secret-from-the-manifests-secret']));
+    // The one change: pod 0's DNS name (train-0.train) exists only inside a cluster.
+    podEnv.GRADSYNC_COORDINATOR_HOST = '127.0.0.1';
+    const pods = Array.from({ length: job.spec.completions as number }, (_, index) =>
+      startCliStreaming(LAUNCH_CLI, [...args, '--model', 'tiny-cnn', '--epochs', '1', '--hash-every', '1', '--validation', '64'], {
+        env: { ...podEnv, JOB_COMPLETION_INDEX: String(index) },
+      }),
+    );
+    try {
+      const exits = await Promise.all(pods.map((p) => p.exited));
+      expect(
+        exits.map((e) => e.code),
+        pods[0]!.output().slice(-3000),
+      ).toEqual([0, 0, 0]);
+      expect(pods[0]!.output()).toMatch(/kubernetes job train, task 0 of 3: the coordinator, for 3 worker\(s\)/);
+      const records = readMetrics(path.join(runsDir, 'job-train'));
+      expect(epochs(records)).toHaveLength(1);
+      for (const s of records.filter((r) => r.kind === 'step' && r.hashes)) expect(new Set((s as { hashes: string[] }).hashes).size).toBe(1);
+    } finally {
+      await Promise.all(pods.map((p) => p.stop()));
+    }
+  }, 300_000);
 });
