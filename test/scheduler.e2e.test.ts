@@ -111,7 +111,7 @@ describe('gradsync launch under SLURM', () => {
 interface EnvVar {
   name: string;
   value?: string;
-  valueFrom?: { secretKeyRef: { name: string; key: string } };
+  valueFrom?: { secretKeyRef?: { name: string; key: string }; fieldRef?: { fieldPath: string } };
 }
 
 describe('the Kubernetes example (examples/kubernetes/train-job.yaml)', () => {
@@ -140,7 +140,10 @@ describe('the Kubernetes example (examples/kubernetes/train-job.yaml)', () => {
     const args = container.command
       .slice(container.command.indexOf('launch') + 1)
       .map((a) => (a === '/data' ? dataDir : a === '/runs' ? runsDir : a === '7070' ? port : a));
-    const podEnv = Object.fromEntries(container.env.map((e) => [e.name, e.value ?? 'secret-from-the-manifests-secret']));
+    // A secret's value is made up here; the pod IP (fieldRef status.podIP) is this machine's loopback.
+    const podEnv = Object.fromEntries(
+      container.env.map((e) => [e.name, e.value ?? (e.valueFrom?.fieldRef ? '127.0.0.1' : 'secret-from-the-manifests-secret')]),
+    );
     // The one change: pod 0's DNS name (train-0.train) exists only inside a cluster.
     podEnv.GRADSYNC_COORDINATOR_HOST = '127.0.0.1';
     const pods = Array.from({ length: job.spec.completions as number }, (_, index) =>
