@@ -71,18 +71,20 @@ describe('gradsync launch under SLURM', () => {
     }
   }, 300_000);
 
-  it('SIGTERM to every task stops the job after a checkpoint; the requeued job resumes from it with the same weights', async () => {
+  it('SIGTERM to every process of the job checkpoints at the step in flight and stops; the requeued job resumes there with the same weights', async () => {
     const runsDir = tempDir('slurm-requeue');
     const args = ['--data-dir', dataDir, '--runs-dir', runsDir, '--port', String(await freePort())];
     const common = [...args, '--model', 'tiny-cnn', '--epochs', '4', '--lr', '0.005', '--validation', '64', '--split', 'equal'];
     const first = startJob({ jobId: '78', tasks: 2, args: common });
     let checkpointHash: string;
+    let stoppedAt: number;
     try {
       checkpointHash = (await first[0]!.waitForLine(/checkpoint written: \S+ \(weights ([0-9a-f]+)\)/, 240_000))[1]!;
-      for (const t of first) t.child.kill('SIGTERM');
+      // As scancel or a time limit: every process of every task (each task's process group).
+      for (const t of first) process.kill(-t.child.pid!, 'SIGTERM');
       const exits = await Promise.all(first.map((t) => t.exited));
-      expect(exits.every((e) => e.code !== 0)).toBe(true);
-      expect(first[0]!.output()).toMatch(/SIGTERM: stopping the run; the job resumes from its last checkpoint/);
+      expect(exits.map((e) => e.code)).toEqual([143, 143]);
+      stoppedAt = Number((await first[0]!.waitForLine(/SIGTERM: checkpoint written at step (\d+), /, 1_000))[1]);
     } finally {
       await Promise.all(first.map((t) => t.stop()));
     }
@@ -94,8 +96,8 @@ describe('gradsync launch under SLURM', () => {
         exits.map((e) => e.code),
         log.slice(-3000),
       ).toEqual([0, 0]);
-      expect(log).toMatch(/resuming \S+job-78 from \S+ \(epoch \d, step \d+\)/);
-      // The newest checkpoint when the job stopped is the one it resumes from: the same weights.
+      expect(Number(/resuming \S+job-78 from \S+ \(epoch \d, step (\d+)\)/.exec(log)?.[1])).toBe(stoppedAt!);
+      // The checkpoint written at the SIGTERM is the one it resumes from: the same weights.
       const resumed = /resumed weights: ([0-9a-f]+), as checkpointed/.exec(log)?.[1];
       const written = [...first[0]!.output().matchAll(/checkpoint written: \S+ \(weights ([0-9a-f]+)\)/g)].map((m) => m[1]);
       expect(written).toContain(checkpointHash);

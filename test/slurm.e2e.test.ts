@@ -75,7 +75,7 @@ describe.skipIf(skip !== null)('gradsync launch under a real SLURM', () => {
     expectTrainedTogether(records, 3, 1);
   }, 300_000);
 
-  it('scancel stops a job after its checkpoint; submitted again on that run folder, it resumes with the same weights', async () => {
+  it('scancel: the job checkpoints at the step in flight and stops; submitted again on that run folder, it resumes there with the same weights', async () => {
     const runsDir = path.join(dir, 'runs-cut');
     const args = [
       ...['--data-dir', dataDir, '--runs-dir', runsDir, '--run-name', 'cut', '--port', String(await freePort())],
@@ -88,7 +88,8 @@ describe.skipIf(skip !== null)('gradsync launch under a real SLURM', () => {
     // scancel signals the job's steps with SIGTERM, SIGKILL after KillWait (20 s here).
     expect(spawnSync('scancel', [job], { env: slurm.env }).status).toBe(0);
     expect(await slurm.waitForEnd(job, 60_000)).toBe('CANCELLED');
-    const firstLog = (await slurm.waitForText(first, /SIGTERM: stopping the run/, 10_000)).input;
+    const firstLog = (await slurm.waitForText(first, /SIGTERM: checkpoint written at step \d+, /, 10_000)).input;
+    const stoppedAt = Number(/SIGTERM: checkpoint written at step (\d+), /.exec(firstLog)![1]);
     const written = [...firstLog.matchAll(/checkpoint written: \S+ \(weights ([0-9a-f]+)\)/g)].map((m) => m[1]);
     expect(written.length).toBeGreaterThan(0);
 
@@ -96,7 +97,7 @@ describe.skipIf(skip !== null)('gradsync launch under a real SLURM', () => {
     const again = slurm.sbatch(['-n', '2', '--overcommit', '-o', second, script]);
     expect(await slurm.waitForEnd(again, 240_000)).toBe('COMPLETED');
     const secondLog = (await slurm.waitForText(second, /run completed/, 5_000)).input;
-    expect(secondLog).toMatch(/resuming \S+cut from \S+ \(epoch \d, step \d+\)/);
+    expect(Number(/resuming \S+cut from \S+ \(epoch \d, step (\d+)\)/.exec(secondLog)?.[1])).toBe(stoppedAt);
     expect(/resumed weights: ([0-9a-f]+), as checkpointed/.exec(secondLog)?.[1]).toBe(written.at(-1));
     expect(epochs(readMetrics(path.join(runsDir, 'cut'))).at(-1)!.epoch).toBe(3);
   }, 420_000);

@@ -64,6 +64,8 @@ export interface LaunchedCoordinator {
   runDir: string;
   /** Resolves when the run ends (rejects with the reason it failed). */
   done: Promise<EndRecord>;
+  /** Ends the run after the step in flight with a checkpoint there (Note [Stop with a checkpoint]); `done` then says 'stopped'. */
+  checkpointAndStop(reason: string): void;
   close(): Promise<void>;
 }
 
@@ -204,7 +206,7 @@ export async function launchCoordinator(o: LaunchOptions): Promise<LaunchedCoord
   // --keep-dashboard: the run's end closes the worker side only; the page stays up until close().
   const done = coordinator.run().finally(() => setTimeout(() => (o.keepDashboard ? closeWorkers() : void close()), 200));
   done.catch(() => {});
-  return { workerUrl, httpUrl, dashboardUrl, runDir, done, close };
+  return { workerUrl, httpUrl, dashboardUrl, runDir, done, close, checkpointAndStop: (reason) => coordinator.requestCheckpointAndStop(reason) };
 }
 
 /** Reads a finished or interrupted run's configuration (for --resume). */

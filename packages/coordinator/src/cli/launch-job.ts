@@ -16,6 +16,9 @@ import { addRunOptions, coordinatorLog, launchOptionsFrom, runToken } from '../r
 import { visibleGpus } from '../visible-gpus';
 import { spawnWorkers, type WorkerProcesses } from '../worker-processes';
 
+/** How long a worker stays after the engine's SIGTERM for the checkpoint (SLURM's KillWait is 30 s by default). */
+const DRAIN_SECONDS = 25;
+
 function hasCheckpoint(runDir: string): boolean {
   const dir = path.join(runDir, 'checkpoints');
   return existsSync(dir) && readdirSync(dir).some((d) => /^\d+$/.test(d));
@@ -70,24 +73,36 @@ await runCli(async () => {
     coordinatorLog('info', `${tag}: a worker for the coordinator at ${url}`);
   }
   const plan = planLocalWorkers({ workers: 1, gpus: Math.min(1, visibleGpus()), workerUrl: url, backend: 'auto', threads: task.cpusPerTask });
-  const worker: WorkerProcesses = spawnWorkers(plan.args, { ...process.env, GRADSYNC_TOKEN: token ?? '' });
+  // The worker stays for the coordinator's checkpoint when the engine's SIGTERM reaches it too.
+  const worker: WorkerProcesses = spawnWorkers(plan.args, {
+    GRADSYNC_DRAIN_ON_SIGTERM: String(DRAIN_SECONDS),
+    ...process.env,
+    GRADSYNC_TOKEN: token ?? '',
+  });
 
-  // The engine's stop (time limit, scancel, preemption with --signal) reaches every task as SIGTERM.
-  let stopping = false;
+  // The engine's stop (time limit, scancel, preemption with --signal) reaches every process of the
+  // job as SIGTERM: task 0 checkpoints after the step in flight and ends the run (Note [Stop with a
+  // checkpoint]); the workers stay for it and then leave. SLURM signals a task both through srun
+  // and directly, so a repeated SIGTERM is the same request; a second SIGINT (Ctrl-C) stops at once.
+  let signalled: NodeJS.Signals | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    coordinatorLog(
-      'warn',
-      task.rank === 0
-        ? `${signal}: stopping the run; the job resumes from its last checkpoint when it is requeued or submitted again`
-        : `${signal}: stopping this task's worker`,
-    );
-    worker.signal('SIGTERM');
-    void (launched?.close() ?? Promise.resolve()).finally(() => setTimeout(() => process.exit(143), 300));
+    if (signalled !== null) {
+      if (signal === 'SIGTERM') return;
+      coordinatorLog('warn', `${signal} again: stopping now`);
+      worker.signal('SIGKILL');
+      void (launched?.close() ?? Promise.resolve()).finally(() => process.exit(143));
+      return;
+    }
+    signalled = signal;
+    if (launched) {
+      coordinatorLog('warn', `${signal}: checkpointing after the step in flight, then stopping; the job resumes from there when requeued or submitted again`);
+      launched.checkpointAndStop(signal);
+    } else if (signal === 'SIGINT') {
+      worker.signal('SIGTERM');
+    }
   };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
 
   if (launched) {
     const end = await launched.done;
@@ -95,8 +110,10 @@ await runCli(async () => {
     worker.signal('SIGKILL');
     coordinatorLog('notice', `run ${end.status}; test accuracy ${end.test ? end.test.accuracy.toFixed(4) : 'n/a'}; run folder ${launched.runDir}`);
     await launched.close();
+    if (end.status === 'stopped') process.exitCode = 143;
     return;
   }
   const [exit] = await worker.exited;
   if (exit && exit.code !== 0) throw new GradsyncError('E_WORKER', `this task's worker exited with ${exit.signal ?? `code ${exit.code}`}`);
+  if (signalled) process.exitCode = 143;
 });

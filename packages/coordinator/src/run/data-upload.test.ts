@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { makeSyntheticCifar10 } from '@gradsync/data';
 import { parseRunConfig } from '@gradsync/train';
 import { fakeMember } from './fake-member';
-import { CHUNK_BYTES, sendWelcomeAndData } from './data-upload';
+import { datasetIdentity } from '@gradsync/protocol';
+import { CHUNK_BYTES, sendWelcomeAndData, welcomeWorker } from './data-upload';
 
 const data = makeSyntheticCifar10({ train: 3000, test: 10, seed: 1 }); // 9.2 MB of training pixels: 3 chunks
 const welcome = { runId: 'r', config: parseRunConfig({ runName: 'r' }), checksum: 'c' };
@@ -33,5 +34,27 @@ describe('the data upload', () => {
     };
     await sendWelcomeAndData(leaving, { ...welcome, dataFollows: true }, data);
     expect(leaving.sent.filter((m) => m.type === 'data')).toHaveLength(2);
+  });
+
+  it("skips the upload only for a worker whose own copy has the run's identity (bytes, class names and shape)", async () => {
+    const lines: string[] = [];
+    const log = (_level: string, line: string) => void lines.push(line);
+    const identity = datasetIdentity({ checksum: 'c', classNames: data.classNames, shape: data.shape });
+    const renamed = datasetIdentity({ checksum: 'c', classNames: data.classNames.map((n) => `${n}_2`), shape: data.shape });
+    const sent: number[] = [];
+    for (const offered of [identity, renamed, undefined]) {
+      const member = fakeMember(0);
+      member.hello = { dataChecksum: offered } as typeof member.hello;
+      welcomeWorker(member, welcome, data, log);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      sent.push(member.sent.filter((m) => m.type === 'data').length);
+    }
+    expect(sent[0]).toBe(0);
+    expect(sent[1]).toBeGreaterThan(0);
+    expect(sent[2]).toBe(sent[1]);
+    expect(lines).toEqual([
+      'rank 0 read the same data itself (checksum matches): no upload',
+      "rank 0's own data differs from the run's (another folder, flags or decoder): uploading the run's",
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 import type { ModelTopology, RunConfig } from '@gradsync/train';
 import { type Cifar10, labelBytes } from '@gradsync/data';
-import { PROTOCOL_VERSION } from '@gradsync/protocol';
+import { CLOSE, datasetIdentity, PROTOCOL_VERSION } from '@gradsync/protocol';
 import type { Member } from './member';
 
 /** Data travels in frames of this size: large enough to stream fast, small enough to interleave with heartbeats. */
@@ -44,4 +44,25 @@ export async function sendWelcomeAndData(
       if (!open) return;
     }
   }
+}
+
+/**
+ * Welcomes a worker that just said hello: no upload when it read the very same data itself (its
+ * hello's datasetIdentity), else the run's data. A failed upload closes its link.
+ */
+export function welcomeWorker(
+  member: Member,
+  welcome: { runId: string; config: RunConfig; checksum: string; modelTopology?: ModelTopology },
+  data: Cifar10,
+  log: (level: 'info' | 'warn' | 'error', line: string) => void,
+): void {
+  const offered = member.hello?.dataChecksum;
+  const ownCopy = offered === datasetIdentity({ checksum: welcome.checksum, classNames: data.classNames, shape: data.shape });
+  if (ownCopy) log('info', `${member.label} read the same data itself (checksum matches): no upload`);
+  else if (offered !== undefined) log('warn', `${member.label}'s own data differs from the run's (another folder, flags or decoder): uploading the run's`);
+  sendWelcomeAndData(member, { ...welcome, dataFollows: !ownCopy }, data).catch((err: unknown) => {
+    const why = `uploading the data failed: ${(err as Error).message}`;
+    log('error', `${member.label}: ${why}`);
+    member.close(CLOSE.internal, why);
+  });
 }

@@ -130,10 +130,15 @@ export class EpochEnd {
     return done(undefined);
   }
 
-  private async checkpoint(nextEpoch: number): Promise<Outcome> {
+  private async checkpoint(nextEpoch: number): Promise<Outcome<string>> {
     if (!(await this.syncArchive()).ok) return BROKE;
     const dir = await this.run.archive.checkpoint({ nextEpoch, step: this.run.cursor.globalStep, plateau: this.run.cursor.plateau });
     this.run.log('info', `checkpoint written: ${dir} (weights ${this.run.archive.replica.weightsHash()})`);
-    return done(undefined);
+    return done(dir);
+  }
+
+  /** A checkpoint between steps, in the middle of an epoch (Note [Stop with a checkpoint]); returns its folder. */
+  checkpointNow(): Promise<Outcome<string>> {
+    return this.checkpoint(Math.floor(this.run.cursor.globalStep / this.run.stepsPerEpoch));
   }
 }

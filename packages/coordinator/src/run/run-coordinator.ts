@@ -4,10 +4,10 @@ import type { Replica, RunConfig } from '@gradsync/train';
 import { type Cifar10, type CifarSplit, epochPermutation, globalBatchIndices, stepsPerEpoch } from '@gradsync/data';
 import type { EndRecord, EvalSummary, MetricRecord } from '@gradsync/metrics';
 import { whitenedStemNote, createPlateauState, learningRateAt, modelShapeFor, trainingSplits } from '@gradsync/train';
-import { CLOSE, datasetChecksum, datasetIdentity, encodeMessage, type WorkerMessage } from '@gradsync/protocol';
+import { CLOSE, datasetChecksum, encodeMessage, type WorkerMessage } from '@gradsync/protocol';
 import type { Checkpoint } from './checkpoint';
 import { BatchShares } from './batch-shares';
-import { CHUNK_BYTES, sendWelcomeAndData } from './data-upload';
+import { CHUNK_BYTES, welcomeWorker } from './data-upload';
 import { EpochEnd } from './epoch-end';
 import { EpochTally } from './epoch-tally';
 import { GroupLifecycle } from './group-lifecycle';
@@ -63,6 +63,8 @@ export class RunCoordinator {
   readonly stats = { regroups: 0, redoneSteps: 0, skippedNonFinite: 0, orderedAhead: 0 };
   /** Step N+1's orders, sent with step N's (Note [Orders ahead]). */
   private ahead: OrderedStep | null = null;
+  /** Why the run was asked to checkpoint and stop (Note [Stop with a checkpoint]), once it has been. */
+  private stopRequest: string | null = null;
 
   constructor(
     private readonly config: RunConfig,
@@ -177,19 +179,12 @@ export class RunCoordinator {
       `worker joined: ${JSON.stringify(h.host)} (pid ${h.pid}), ${JSON.stringify(h.backend)} on ${JSON.stringify(h.device)}${this.group.lastGroupId > 0 ? '; it takes part from the next step' : ''}`,
     );
     this.recorder.recordWorker(conn, 'joining');
-    const ownCopy = h.dataChecksum === datasetIdentity({ checksum: this.checksum, classNames: this.data.classNames, shape: this.data.shape });
-    if (ownCopy) this.opts.log('info', `${conn.label} read the same data itself (checksum matches): no upload`);
-    else if (h.dataChecksum !== undefined)
-      this.opts.log('warn', `${conn.label}'s own data differs from the run's (another folder, flags or decoder): uploading the run's`);
-    sendWelcomeAndData(
+    welcomeWorker(
       conn,
-      { runId: this.opts.runId, config: this.config, checksum: this.checksum, modelTopology: this.archive.modelTopology, dataFollows: !ownCopy },
+      { runId: this.opts.runId, config: this.config, checksum: this.checksum, modelTopology: this.archive.modelTopology },
       this.data,
-    ).catch((err: unknown) => {
-      const why = `uploading the data failed: ${(err as Error).message}`;
-      this.opts.log('error', `${conn.label}: ${why}`);
-      conn.close(CLOSE.internal, why);
-    });
+      this.opts.log,
+    );
   }
 
   onMessage(conn: Member, m: WorkerMessage): void {
@@ -238,6 +233,7 @@ export class RunCoordinator {
       const total = this.stepsPerEpoch * this.config.epochs;
       let tally = new EpochTally(Math.floor(this.cursor.globalStep / this.stepsPerEpoch));
       while (this.cursor.globalStep < total) {
+        if (this.stopRequest !== null && this.ahead === null) return await this.checkpointAndStop(end);
         // Note [Orders ahead]: a step ordered ahead runs in the group it was ordered for, before any regroup.
         const interrupted = this.ahead ? [] : await this.group.ensureGroup();
         let counted = false;
@@ -278,6 +274,19 @@ export class RunCoordinator {
     }
   }
 
+  /** Note [Stop with a checkpoint]: the group's state at this step into a checkpoint, then the end. */
+  private async checkpointAndStop(end: (status: EndRecord['status'], reason?: string) => EndRecord): Promise<EndRecord> {
+    this.progress.stop();
+    const dir = await this.retrying(() => this.epochEnd.checkpointNow());
+    const reason = `${this.stopRequest}: checkpoint written at step ${this.cursor.globalStep}, ${dir}; resuming continues from there`;
+    this.opts.log('warn', reason);
+    const stopped = end('stopped', reason);
+    this.recorder.record(stopped);
+    // A clean end for the workers: they leave without an error, as after a completed run.
+    this.finish(true, reason);
+    return stopped;
+  }
+
   /** Runs `part` until it completes in one group, regrouping between tries. */
   private async retrying<T>(part: () => Promise<Outcome<T>>): Promise<T> {
     for (;;) {
@@ -302,7 +311,7 @@ export class RunCoordinator {
       grouped: this.cursor.phase.kind === 'grouped',
       joinersReady: this.membership.readyJoiners().length,
     });
-    if (ahead) {
+    if (ahead && this.stopRequest === null) {
       this.ahead = this.orderStep(step + 1);
       this.stats.orderedAhead++;
     }
@@ -403,6 +412,17 @@ export class RunCoordinator {
     this.cursor.phase = { kind: 'over' };
     const frame = encodeMessage({ type: 'done', ok, reason });
     for (const w of [...this.membership.members, ...this.membership.joining]) w.sendFrame(frame);
+  }
+
+  /**
+   * Note [Stop with a checkpoint]: a scheduler's SIGTERM asks the run to end soon. The step in
+   * flight finishes (no step is ordered ahead after the request), the group's state becomes a
+   * checkpoint at that step, and the run ends 'stopped'. Resuming continues from that very step:
+   * the run loop derives epoch and position from the global step, and each epoch's sample order
+   * from the seed. The workers must stay for it (worker --drain-on-sigterm).
+   */
+  requestCheckpointAndStop(reason: string): void {
+    this.stopRequest ??= reason;
   }
 
   /** Stops the run from outside (a signal): waiting and in-flight work fail with `reason`. */

@@ -70,6 +70,14 @@ await runCli(async () => {
         .env('GRADSYNC_OVERLAP')
         .default('auto'),
     )
+    .addOption(
+      new Option(
+        '--drain-on-sigterm <s>',
+        "on SIGTERM, stay up to S seconds so the coordinator can checkpoint this worker's state and end the run (gradsync launch sets it; SIGINT still leaves at once)",
+      )
+        .env('GRADSYNC_DRAIN_ON_SIGTERM')
+        .argParser(intOption('--drain-on-sigterm', 1)),
+    )
     .option(
       '--data-dir <dir>',
       "read the run's data from this folder instead of receiving it from the coordinator (used only when its checksum is the run's; same --data-format, --image-size … flags as the coordinator's)",
@@ -115,7 +123,17 @@ await runCli(async () => {
     setTimeout(() => process.exit(130), 200);
   };
   process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // Under a scheduler every process of a job gets the SIGTERM; the coordinator then needs this worker's state for its checkpoint.
+  const drainSeconds: number | undefined = o.drainOnSigterm;
+  // SLURM signals a task both through srun and directly, so a repeated SIGTERM is the same request.
+  let draining = false;
+  process.on('SIGTERM', () => {
+    if (drainSeconds === undefined) return stop();
+    if (draining) return;
+    draining = true;
+    log(`SIGTERM: staying up to ${drainSeconds} s for the coordinator's checkpoint and the run's end`);
+    setTimeout(stop, drainSeconds * 1000).unref();
+  });
   // One session per coordinator connection; when the coordinator vanishes (crash, restart with
   // --resume, network), reconnect with backoff and join again.
   for (;;) {
