@@ -4,25 +4,24 @@
  * SLURM_JOB_NODELIST, SLURM_JOB_ID, SLURM_RESTART_COUNT), set here by hand. A SIGTERM to every
  * task, as scancel or a time limit sends, stops the run; the requeued job resumes by itself.
  */
-import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { epochs, expectTrainedTogether, readMetrics, ROOT, startCliStreaming, type StreamingProcess, syntheticDataDir, tempDir } from './helpers/runs';
+import {
+  epochs,
+  expectTrainedTogether,
+  freePort,
+  readMetrics,
+  ROOT,
+  startCliStreaming,
+  type StreamingProcess,
+  syntheticDataDir,
+  tempDir,
+} from './helpers/runs';
 
 const LAUNCH_CLI = path.join(ROOT, 'packages/coordinator/src/cli/launch-job.ts');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 /** The tasks of one job, as srun starts them on this node. */
 function startJob(o: { jobId: string; tasks: number; args: string[]; restarts?: number }): StreamingProcess[] {

@@ -6,25 +6,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noteSkip } from '@gradsync/test-skips';
 import { type Slurm, slurmUnavailable, startSlurm } from './helpers/slurm';
-import { epochs, expectTrainedTogether, GRADSYNC_BIN, readMetrics, syntheticDataDir, tempDir } from './helpers/runs';
+import { epochs, expectTrainedTogether, freePort, GRADSYNC_BIN, readMetrics, syntheticDataDir, tempDir } from './helpers/runs';
 
 const skip = slurmUnavailable();
 if (skip) noteSkip({ suite: 'gradsync under a real SLURM (test/slurm.e2e.test.ts)', why: skip, apt: ['slurm-wlm', 'munge'] });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 describe.skipIf(skip !== null)('gradsync launch under a real SLURM', () => {
   let slurm: Slurm;

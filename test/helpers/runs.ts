@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,17 @@ const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 export const START_CLI = path.join(ROOT, 'packages/coordinator/src/cli/start.ts');
 export const COORDINATOR_CLI = path.join(ROOT, 'packages/coordinator/src/cli/coordinator.ts');
 export const WORKER_CLI = path.join(ROOT, 'packages/worker/src/cli/worker.ts');
+
+/** A TCP port free on loopback right now, for a process that must be told its port beforehand. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(path.join(tmpdir(), `gradsync-${prefix}-`));
